@@ -1,0 +1,219 @@
+//! drillbook's one error type: a variant per failure, each carrying what an
+//! admin needs to act on it. Messages are rendered here and nowhere else, and
+//! each variant belongs to one exit-code class (see the README).
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Exit codes, one per failure class.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const RUNBOOK_FAILED: i32 = 1;
+    pub const BAD_INPUT: i32 = 2;
+    pub const WAITING_FOR_OPERATOR: i32 = 3;
+    pub const LOCK_HELD: i32 = 4;
+    pub const IO: i32 = 5;
+}
+
+#[derive(Debug)]
+pub enum Error {
+    UnknownRunbook { name: String, known: Vec<String> },
+    RunbookSyntax { file: String, line: usize, col: usize, message: String },
+    RunbookHeader { file: String, message: String },
+    Param { runbook: String, param: String, message: String },
+    EstateSyntax { file: String, line: usize, col: usize, message: String },
+    Estate { file: String, message: String },
+    Fault { fault: String, message: String },
+    LabMissing { path: PathBuf },
+    LabState { path: PathBuf, message: String },
+    UnknownRun { run_id: String, dir: PathBuf },
+    Journal { path: PathBuf, line: usize, message: String },
+    RunbookChanged { run_id: String, runbook: String, journaled: String, current: String },
+    NotResumable { run_id: String, message: String },
+    Usage { message: String },
+    Quote(crate::quote::QuoteError),
+    Io { path: PathBuf, source: std::io::Error },
+
+    /// The runbook stopped: an op failed, a `require` did not hold, or the script erred.
+    StepFailed { run_id: String, step: String, message: String },
+    Script { file: String, line: usize, message: String },
+    Diverged { run_id: String, index: usize, journaled: String, found: String },
+    Aborted { run_id: String, step: String, reason: String },
+    DrillExpectation { scenario: String, failures: Vec<String> },
+
+    WaitingForDecision { run_id: String, step: String, question: String, choices: Vec<String> },
+    InDoubt { run_id: String, step: String, last_op: String },
+    ConfirmationNeeded { run_id: String, step: String, message: String },
+
+    LockHeld { path: PathBuf, owner: String, since: String },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        use Error::*;
+        match self {
+            UnknownRunbook { .. } | RunbookSyntax { .. } | RunbookHeader { .. } | Param { .. }
+            | EstateSyntax { .. } | Estate { .. } | Fault { .. } | LabMissing { .. }
+            | LabState { .. } | UnknownRun { .. } | Journal { .. } | RunbookChanged { .. }
+            | NotResumable { .. } | Usage { .. } | Quote(_) => exit::BAD_INPUT,
+            Io { .. } => exit::IO,
+            StepFailed { .. } | Script { .. } | Diverged { .. } | Aborted { .. }
+            | DrillExpectation { .. } => exit::RUNBOOK_FAILED,
+            WaitingForDecision { .. } | InDoubt { .. } | ConfirmationNeeded { .. } => {
+                exit::WAITING_FOR_OPERATOR
+            }
+            LockHeld { .. } => exit::LOCK_HELD,
+        }
+    }
+
+    /// A stable name for the class, used in `--json` output.
+    pub fn kind(&self) -> &'static str {
+        use Error::*;
+        match self {
+            UnknownRunbook { .. } => "unknown_runbook",
+            RunbookSyntax { .. } => "runbook_syntax",
+            RunbookHeader { .. } => "runbook_header",
+            Param { .. } => "parameter",
+            EstateSyntax { .. } => "estate_syntax",
+            Estate { .. } => "estate",
+            Fault { .. } => "fault",
+            LabMissing { .. } => "lab_missing",
+            LabState { .. } => "lab_state",
+            UnknownRun { .. } => "unknown_run",
+            Journal { .. } => "journal",
+            RunbookChanged { .. } => "runbook_changed",
+            NotResumable { .. } => "not_resumable",
+            Usage { .. } => "usage",
+            Quote(_) => "quote",
+            Io { .. } => "io",
+            StepFailed { .. } => "step_failed",
+            Script { .. } => "script",
+            Diverged { .. } => "diverged",
+            Aborted { .. } => "aborted",
+            DrillExpectation { .. } => "drill_expectation",
+            WaitingForDecision { .. } => "waiting_for_decision",
+            InDoubt { .. } => "in_doubt",
+            ConfirmationNeeded { .. } => "confirmation_needed",
+            LockHeld { .. } => "lock_held",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Error::*;
+        match self {
+            UnknownRunbook { name, known } => write!(
+                f,
+                "no runbook named `{name}`: give a shipped runbook ({}) or the path of a .rhai file",
+                known.join(", ")
+            ),
+            RunbookSyntax { file, line, col, message } => {
+                write!(f, "{file}:{line}:{col}: syntax error: {message}")
+            }
+            RunbookHeader { file, message } => write!(f, "{file}: runbook header: {message}"),
+            Param { runbook, param, message } => {
+                write!(f, "parameter `{param}` of runbook `{runbook}`: {message}")
+            }
+            EstateSyntax { file, line, col, message } => {
+                write!(f, "{file}:{line}:{col}: estate file syntax error: {}", message.trim())
+            }
+            Estate { file, message } => write!(f, "{file}: {message}"),
+            Fault { fault, message } => write!(f, "fault `{fault}`: {message}"),
+            LabMissing { path } => write!(
+                f,
+                "no lab state at {}: create it with `drillbook lab init` (or run a `drillbook drill`)",
+                path.display()
+            ),
+            LabState { path, message } => write!(
+                f,
+                "{}: lab state is unusable: {message}; recreate it with `drillbook lab init`",
+                path.display()
+            ),
+            UnknownRun { run_id, dir } => write!(
+                f,
+                "no run `{run_id}` in {}: `drillbook journal` lists the runs",
+                dir.display()
+            ),
+            Journal { path, line, message } => write!(f, "{}:{line}: journal: {message}", path.display()),
+            RunbookChanged { run_id, runbook, journaled, current } => write!(
+                f,
+                "runbook `{runbook}` changed since run {run_id} started (sha256 {} then, {} now): \
+                 resume with --allow-changed only if you are sure the change is safe mid-run",
+                short(journaled),
+                short(current)
+            ),
+            NotResumable { run_id, message } => write!(f, "run {run_id} cannot be resumed: {message}"),
+            Usage { message } => write!(f, "{message}"),
+            Quote(e) => write!(f, "{e}; nothing was sent"),
+            Io { path, source } => write!(f, "{}: {source}", path.display()),
+            StepFailed { run_id, step, message } => write!(
+                f,
+                "step `{step}` failed: {message}\n  fix the cause, then `drillbook resume {run_id}`"
+            ),
+            Script { file, line, message } => write!(f, "{file}:{line}: runbook error: {message}"),
+            Diverged { run_id, index, journaled, found } => write!(
+                f,
+                "runbook diverged from journal at step {index}: the journal of run {run_id} has \
+                 `{journaled}` there, the runbook now reaches `{found}`"
+            ),
+            Aborted { run_id, step, reason } => {
+                write!(f, "run {run_id} aborted at step `{step}`: {reason}")
+            }
+            DrillExpectation { scenario, failures } => write!(
+                f,
+                "drill scenario `{scenario}` ended in the wrong state:\n  {}",
+                failures.join("\n  ")
+            ),
+            WaitingForDecision { run_id, step, question, choices } => write!(
+                f,
+                "step `{step}` needs an operator decision: {question}\n  choose with \
+                 `drillbook resume {run_id} --decision <{}>`",
+                choices.join("|")
+            ),
+            InDoubt { run_id, step, last_op } => write!(
+                f,
+                "step `{step}` is in doubt: it started but did not finish; the last op sent was:\n    \
+                 {last_op}\n  check the estate, then `drillbook resume {run_id} --rerun-in-doubt` \
+                 to run the step again"
+            ),
+            ConfirmationNeeded { run_id, step, message } => write!(
+                f,
+                "step `{step}` waits for an operator: {message}\n  do it, then `drillbook resume {run_id} --yes`"
+            ),
+            LockHeld { path, owner, since } => write!(
+                f,
+                "{} is held by {owner} since {since}: another change run is under way on this estate; \
+                 if it is dead, take the lock over with --take-over-lock",
+                path.display()
+            ),
+        }
+    }
+}
+
+fn short(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+impl std::error::Error for Error {}
+
+impl From<crate::quote::QuoteError> for Error {
+    fn from(e: crate::quote::QuoteError) -> Self {
+        Error::Quote(e)
+    }
+}
+
+/// 1-based line and column of a byte offset in `text`.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}

@@ -1,0 +1,10 @@
+//! drillbook: versioned, journaled, resumable runbooks for the high-availability
+//! and disaster-recovery procedures of Lync Server 2013, drilled against a
+//! simulated estate before they are run against the real one.
+
+pub mod error;
+pub mod estate;
+pub mod op;
+pub mod quote;
+pub mod target;
+pub mod time;

@@ -1,0 +1,383 @@
+//! The `Op`: one operation on the estate, as data.
+//!
+//! Everything a runbook does to the world is an op. An op knows where it runs,
+//! whether it only reads or changes something, how it renders (the exact
+//! T-SQL or PowerShell line a live target sends and a plan shows) and how long
+//! it takes in the lab. Targets perform ops; nothing else touches the world.
+
+use crate::quote::{self, QuoteError};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+
+/// One operation. SQL ops name a SQL instance by its estate id; the target
+/// resolves it to a server and instance name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Connect and ask the server its name: is the instance reachable?
+    SqlPing { instance: String },
+    /// `sys.databases` row of one database.
+    DatabaseState { instance: String, database: String },
+    /// `sys.database_mirroring` row of one database.
+    MirroringState { instance: String, database: String },
+    /// The log-shipping secondary configuration of one database, from msdb.
+    LogShippingSecondary { instance: String, database: String },
+    /// SQL Agent jobs executing now, from msdb.
+    RunningJobs { instance: String },
+    /// `RESTORE HEADERONLY` of one backup file.
+    RestoreHeaderOnly { instance: String, file: String },
+    /// `sys.master_files.redo_start_lsn` of a database being restored.
+    RedoStartLsn { instance: String, database: String },
+    /// User sessions connected to one database.
+    DatabaseSessions { instance: String, database: String },
+    /// Remove a database from log shipping as a secondary.
+    DeleteLogShippingSecondary { instance: String, database: String },
+    /// Apply one log backup, leaving the database restoring.
+    RestoreLog { instance: String, database: String, file: String },
+    /// End one session.
+    KillSession { instance: String, session_id: i64 },
+    /// Bring a restoring database online.
+    RecoverDatabase { instance: String, database: String },
+    /// List the files of a folder (UNC path) matching a wildcard pattern.
+    ListFiles { folder: String, pattern: String },
+    /// Copy one file between folders (UNC paths), verifying its size.
+    CopyFile { from_folder: String, to_folder: String, file: String },
+    /// A Lync Server Management Shell cmdlet, run on a management host.
+    Cmdlet { host: String, cmdlet: String, args: Vec<CmdletArg> },
+}
+
+/// One named cmdlet parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CmdletArg {
+    pub name: String,
+    pub value: PsValue,
+}
+
+impl CmdletArg {
+    pub fn new(name: &str, value: PsValue) -> Self {
+        CmdletArg { name: name.to_string(), value }
+    }
+}
+
+/// A PowerShell argument value, rendered only through `quote::ps_literal`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum PsValue {
+    /// `-Name` on its own.
+    Switch,
+    /// `-Name:$true` / `-Name:$false`.
+    Bool(bool),
+    Str(String),
+    Int(i64),
+    /// `'a','b'`.
+    List(Vec<String>),
+    Null,
+    /// `@{Key='a','b'}`, as used by `-ActiveServers @{Replace=...}`.
+    Table(Vec<(String, PsValue)>),
+}
+
+/// Read ops leave the world as it was; change ops do not, and are what a plan lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    Read,
+    Change,
+}
+
+/// Cmdlet verbs that only read.
+const READ_VERBS: [&str; 4] = ["Get", "Test", "Debug", "Measure"];
+
+/// Is this cmdlet a read (by its verb) or a change?
+pub fn cmdlet_effect(cmdlet: &str, args: &[CmdletArg]) -> Effect {
+    let verb = cmdlet.split('-').next().unwrap_or("");
+    let what_if = args.iter().any(|a| a.name.eq_ignore_ascii_case("WhatIf"));
+    if READ_VERBS.iter().any(|v| v.eq_ignore_ascii_case(verb)) || what_if {
+        Effect::Read
+    } else {
+        Effect::Change
+    }
+}
+
+impl Op {
+    pub fn effect(&self) -> Effect {
+        use Op::*;
+        match self {
+            SqlPing { .. }
+            | DatabaseState { .. }
+            | MirroringState { .. }
+            | LogShippingSecondary { .. }
+            | RunningJobs { .. }
+            | RestoreHeaderOnly { .. }
+            | RedoStartLsn { .. }
+            | DatabaseSessions { .. }
+            | ListFiles { .. } => Effect::Read,
+            DeleteLogShippingSecondary { .. }
+            | RestoreLog { .. }
+            | KillSession { .. }
+            | RecoverDatabase { .. }
+            | CopyFile { .. } => Effect::Change,
+            Cmdlet { cmdlet, args, .. } => cmdlet_effect(cmdlet, args),
+        }
+    }
+
+    pub fn is_change(&self) -> bool {
+        self.effect() == Effect::Change
+    }
+
+    /// Where the op runs: a SQL instance id, a folder's server, or a management host.
+    pub fn host(&self) -> String {
+        use Op::*;
+        match self {
+            SqlPing { instance }
+            | DatabaseState { instance, .. }
+            | MirroringState { instance, .. }
+            | LogShippingSecondary { instance, .. }
+            | RunningJobs { instance }
+            | RestoreHeaderOnly { instance, .. }
+            | RedoStartLsn { instance, .. }
+            | DatabaseSessions { instance, .. }
+            | DeleteLogShippingSecondary { instance, .. }
+            | RestoreLog { instance, .. }
+            | KillSession { instance, .. }
+            | RecoverDatabase { instance, .. } => instance.clone(),
+            ListFiles { folder, .. } => unc_server(folder).unwrap_or(folder).to_string(),
+            CopyFile { to_folder, .. } => unc_server(to_folder).unwrap_or(to_folder).to_string(),
+            Cmdlet { host, .. } => host.clone(),
+        }
+    }
+
+    /// The language of the rendered text.
+    pub fn language(&self) -> &'static str {
+        match self {
+            Op::ListFiles { .. } | Op::CopyFile { .. } => "file",
+            Op::Cmdlet { .. } => "powershell",
+            _ => "t-sql",
+        }
+    }
+
+    /// The exact text a live target sends (T-SQL is run in `master`).
+    ///
+    /// Fails only when a value cannot be quoted safely; callers render every
+    /// op before performing it, so such a value stops the run before the op.
+    pub fn render(&self) -> Result<String, QuoteError> {
+        use quote::{sql_ident as id, sql_literal as lit};
+        use Op::*;
+        Ok(match self {
+            SqlPing { .. } => "SELECT @@SERVERNAME AS server_name;".to_string(),
+            DatabaseState { database, .. } => format!(
+                "SELECT name, state_desc FROM sys.databases WHERE name = {};",
+                lit(database)?
+            ),
+            MirroringState { database, .. } => format!(
+                "SELECT d.name, m.mirroring_role_desc, m.mirroring_state_desc, \
+                 m.mirroring_safety_level_desc, m.mirroring_partner_instance, \
+                 m.mirroring_witness_name, m.mirroring_witness_state_desc \
+                 FROM sys.database_mirroring AS m JOIN sys.databases AS d ON d.database_id = m.database_id \
+                 WHERE d.name = {};",
+                lit(database)?
+            ),
+            LogShippingSecondary { database, .. } => format!(
+                "SELECT s.primary_server, s.primary_database, s.backup_source_directory, \
+                 s.backup_destination_directory, s.last_copied_file, s.last_copied_date, \
+                 d.last_restored_file, d.last_restored_date, d.restore_mode, d.restore_delay, \
+                 cj.name AS copy_job, rj.name AS restore_job \
+                 FROM msdb.dbo.log_shipping_secondary_databases AS d \
+                 JOIN msdb.dbo.log_shipping_secondary AS s ON s.secondary_id = d.secondary_id \
+                 LEFT JOIN msdb.dbo.sysjobs AS cj ON cj.job_id = s.copy_job_id \
+                 LEFT JOIN msdb.dbo.sysjobs AS rj ON rj.job_id = s.restore_job_id \
+                 WHERE d.secondary_database = {};",
+                lit(database)?
+            ),
+            RunningJobs { .. } => "SELECT j.name FROM msdb.dbo.sysjobactivity AS a \
+                 JOIN msdb.dbo.sysjobs AS j ON j.job_id = a.job_id \
+                 WHERE a.start_execution_date IS NOT NULL AND a.stop_execution_date IS NULL;"
+                .to_string(),
+            RestoreHeaderOnly { file, .. } => {
+                format!("RESTORE HEADERONLY FROM DISK = {};", lit(file)?)
+            }
+            RedoStartLsn { database, .. } => format!(
+                "SELECT redo_start_lsn FROM sys.master_files WHERE database_id = DB_ID({}) AND file_id = 1;",
+                lit(database)?
+            ),
+            DatabaseSessions { database, .. } => format!(
+                "SELECT session_id, login_name, host_name, program_name FROM sys.dm_exec_sessions \
+                 WHERE database_id = DB_ID({}) AND session_id <> @@SPID;",
+                lit(database)?
+            ),
+            DeleteLogShippingSecondary { database, .. } => format!(
+                "EXEC master.dbo.sp_delete_log_shipping_secondary_database @secondary_database = {};",
+                lit(database)?
+            ),
+            RestoreLog { database, file, .. } => format!(
+                "RESTORE LOG {} FROM DISK = {} WITH NORECOVERY;",
+                id(database)?,
+                lit(file)?
+            ),
+            KillSession { session_id, .. } => format!("KILL {session_id};"),
+            RecoverDatabase { database, .. } => {
+                format!("RESTORE DATABASE {} WITH RECOVERY;", id(database)?)
+            }
+            ListFiles { folder, pattern } => {
+                check_path(folder)?;
+                check_path(pattern)?;
+                format!("list {}", join_path(folder, pattern))
+            }
+            CopyFile { from_folder, to_folder, file } => {
+                check_path(from_folder)?;
+                check_path(to_folder)?;
+                check_path(file)?;
+                format!("copy {} -> {}", join_path(from_folder, file), join_path(to_folder, file))
+            }
+            Cmdlet { cmdlet, args, .. } => render_cmdlet(cmdlet, args)?,
+        })
+    }
+
+    /// Modeled duration in the lab, in simulated seconds. `size` is the size in
+    /// bytes of the file the op moves or applies, where it has one.
+    pub fn lab_seconds(&self, size: u64) -> u64 {
+        use Op::*;
+        const MB: u64 = 1024 * 1024;
+        match self {
+            SqlPing { .. } => 1,
+            DatabaseState { .. } | MirroringState { .. } | RedoStartLsn { .. } => 1,
+            LogShippingSecondary { .. } | RunningJobs { .. } | DatabaseSessions { .. } => 1,
+            ListFiles { .. } => 1,
+            RestoreHeaderOnly { .. } => 2,
+            KillSession { .. } => 1,
+            DeleteLogShippingSecondary { .. } => 5,
+            // A WAN copy at about 10 MB/s, a log restore at about 40 MB/s.
+            CopyFile { .. } => 2 + size / (10 * MB),
+            RestoreLog { .. } => 3 + size / (40 * MB),
+            RecoverDatabase { .. } => 30,
+            Cmdlet { cmdlet, .. } => cmdlet_seconds(cmdlet),
+        }
+    }
+}
+
+fn cmdlet_seconds(cmdlet: &str) -> u64 {
+    match cmdlet {
+        "Install-CsMirrorDatabase" => 180,
+        "Set-CsPersistentChatState" => 15,
+        "Set-CsPersistentChatActiveServer" => 20,
+        c if c.starts_with("Get-") => 3,
+        _ => 10,
+    }
+}
+
+/// The server part of a UNC path `\\server\share\...`.
+pub fn unc_server(path: &str) -> Option<&str> {
+    path.strip_prefix("\\\\")?.split('\\').next().filter(|s| !s.is_empty())
+}
+
+/// `folder\file`, without doubling a trailing backslash.
+pub fn join_path(folder: &str, file: &str) -> String {
+    format!("{}\\{}", folder.trim_end_matches('\\'), file)
+}
+
+/// Paths are shown verbatim in plans; control characters would make a plan lie.
+fn check_path(path: &str) -> Result<(), QuoteError> {
+    if path.is_empty() || path.chars().any(char::is_control) {
+        return Err(QuoteError {
+            language: "file",
+            kind: "path",
+            value: path.to_string(),
+            reason: "it is empty or contains a control character",
+        });
+    }
+    Ok(())
+}
+
+/// `Verb-Noun -Name value ...`, every value through `quote::ps_literal`.
+pub fn render_cmdlet(cmdlet: &str, args: &[CmdletArg]) -> Result<String, QuoteError> {
+    let mut out = quote::ps_name(cmdlet)?.to_string();
+    for arg in args {
+        let name = quote::ps_name(&arg.name)?;
+        match &arg.value {
+            PsValue::Switch => write!(out, " -{name}").unwrap(),
+            PsValue::Bool(b) => write!(out, " -{name}:${b}").unwrap(),
+            value => write!(out, " -{name} {}", render_ps_value(value)?).unwrap(),
+        }
+    }
+    Ok(out)
+}
+
+fn render_ps_value(value: &PsValue) -> Result<String, QuoteError> {
+    Ok(match value {
+        PsValue::Switch | PsValue::Bool(true) => "$true".to_string(),
+        PsValue::Bool(false) => "$false".to_string(),
+        PsValue::Str(s) => quote::ps_literal(s)?,
+        PsValue::Int(i) => i.to_string(),
+        PsValue::Null => "$null".to_string(),
+        PsValue::List(items) => {
+            let quoted: Result<Vec<_>, _> = items.iter().map(|s| quote::ps_literal(s)).collect();
+            let quoted = quoted?;
+            if quoted.is_empty() {
+                "@()".to_string()
+            } else {
+                quoted.join(",")
+            }
+        }
+        PsValue::Table(entries) => {
+            let mut parts = Vec::with_capacity(entries.len());
+            for (key, v) in entries {
+                parts.push(format!("{}={}", quote::ps_name(key)?, render_ps_value(v)?));
+            }
+            format!("@{{{}}}", parts.join(";"))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restore_log_quotes_database_and_file() {
+        let op = Op::RestoreLog {
+            instance: "sql2".into(),
+            database: "mg]c".into(),
+            file: "\\\\fs\\x\\it's.trn".into(),
+        };
+        assert_eq!(
+            op.render().unwrap(),
+            "RESTORE LOG [mg]]c] FROM DISK = N'\\\\fs\\x\\it''s.trn' WITH NORECOVERY;"
+        );
+        assert!(op.is_change());
+    }
+
+    #[test]
+    fn cmdlet_renders_switches_lists_and_tables() {
+        let op = Op::Cmdlet {
+            host: "fe".into(),
+            cmdlet: "Set-CsPersistentChatActiveServer".into(),
+            args: vec![
+                CmdletArg::new("Identity", PsValue::Str("PersistentChatServer:p.x".into())),
+                CmdletArg::new(
+                    "ActiveServers",
+                    PsValue::Table(vec![("Replace".into(), PsValue::List(vec!["a".into(), "b".into()]))]),
+                ),
+                CmdletArg::new("Confirm", PsValue::Bool(false)),
+                CmdletArg::new("Verbose", PsValue::Switch),
+            ],
+        };
+        assert_eq!(
+            op.render().unwrap(),
+            "Set-CsPersistentChatActiveServer -Identity 'PersistentChatServer:p.x' \
+             -ActiveServers @{Replace='a','b'} -Confirm:$false -Verbose"
+        );
+    }
+
+    #[test]
+    fn cmdlet_effect_follows_the_verb_and_whatif() {
+        assert_eq!(cmdlet_effect("Get-CsPersistentChatState", &[]), Effect::Read);
+        assert_eq!(cmdlet_effect("Set-CsPersistentChatState", &[]), Effect::Change);
+        let whatif = [CmdletArg::new("WhatIf", PsValue::Switch)];
+        assert_eq!(cmdlet_effect("Invoke-CsManagementServerFailover", &whatif), Effect::Read);
+    }
+
+    #[test]
+    fn unc_server_takes_the_host() {
+        assert_eq!(unc_server("\\\\fs2.litwareinc.com\\pclogs"), Some("fs2.litwareinc.com"));
+        assert_eq!(unc_server("D:\\x"), None);
+    }
+}

@@ -1,0 +1,1 @@
+//! The dry run: the same script, changes shown and modeled, never performed.
