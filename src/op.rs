@@ -232,6 +232,16 @@ impl Op {
         })
     }
 
+    /// What a dry run answers for a change it does not perform, when it has
+    /// no scratch lab to predict with: what the live target returns on success.
+    pub fn modeled_result(&self) -> serde_json::Value {
+        match self {
+            Op::Cmdlet { .. } => serde_json::Value::Null,
+            Op::DeleteLogShippingSecondary { .. } => serde_json::json!([{ "return_value": 0 }]),
+            _ => serde_json::json!([]),
+        }
+    }
+
     /// Modeled duration in the lab, in simulated seconds. `size` is the size in
     /// bytes of the file the op moves or applies, where it has one.
     pub fn lab_seconds(&self, size: u64) -> u64 {

@@ -1,0 +1,206 @@
+//! The command line: arguments (clap), one file per subcommand, and the shared
+//! settings every subcommand reads.
+
+pub mod check;
+pub mod drill;
+pub mod journal;
+pub mod lab;
+pub mod list;
+pub mod resume;
+pub mod run;
+pub mod show;
+
+use crate::error::{Error, Result};
+use crate::estate::Estate;
+use crate::report::{Human, Json, Reporter};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+#[derive(Parser, Debug)]
+#[command(name = "drillbook", version, about = "Versioned, journaled, resumable runbooks for Lync Server 2013 HA/DR — drilled in a lab before they run for real")]
+pub struct Cli {
+    /// Where journals, lab state and locks live [default: $DRILLBOOK_HOME, else ./.drillbook]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// One JSON event per line on stdout instead of human output
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Answer yes to confirmations and manual steps
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+    /// Show read ops and step timings too
+    #[arg(long, short = 'v', global = true)]
+    pub verbose: bool,
+    /// A folder of local runbooks (and a stdlib/ folder for their imports)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub runbooks: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List shipped and local runbooks
+    List,
+    /// Show a runbook's header, parameters, scenarios and steps
+    Show { runbook: String },
+    /// Compile and validate a runbook (errors as file:line:col)
+    Check { runbook: String },
+    /// Run a runbook (apply)
+    Run(RunArgs),
+    /// Dry run: show every change the runbook would make, change nothing
+    Plan(RunArgs),
+    /// Resume a run that stopped (crash, failure, decision, confirmation)
+    Resume(ResumeArgs),
+    /// List runs, or show one run's steps and ops
+    Journal { run_id: Option<String> },
+    /// Drill: a fresh lab, a scenario's faults, the runbook, a measured summary
+    Drill(DrillArgs),
+    /// The lab: create, inspect, inject faults, let time pass
+    Lab {
+        #[command(subcommand)]
+        command: lab::LabCommand,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Shipped runbook id, local runbook id, or path to a .rhai file
+    pub runbook: String,
+    /// Parameter, as name=value (repeatable)
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Estate file [default: the built-in litware estate]
+    #[arg(long, value_name = "FILE")]
+    pub estate: Option<PathBuf>,
+    /// What to run against
+    #[arg(long, default_value = "lab", value_name = "TARGET")]
+    pub target: String,
+    /// Answer to an operator question, as KEY=CHOICE (repeatable)
+    #[arg(long = "decision", value_name = "KEY=CHOICE")]
+    pub decisions: Vec<String>,
+    /// Take over a lock left by a dead run
+    #[arg(long)]
+    pub take_over_lock: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ResumeArgs {
+    pub run_id: String,
+    /// Answer to the question the run waits on (CHOICE or KEY=CHOICE)
+    #[arg(long = "decision", value_name = "CHOICE")]
+    pub decisions: Vec<String>,
+    /// Run a step that is in doubt again (you checked the estate)
+    #[arg(long)]
+    pub rerun_in_doubt: bool,
+    /// Resume although the runbook text changed since the run started
+    #[arg(long)]
+    pub allow_changed: bool,
+    /// Take over a lock left by a dead run
+    #[arg(long)]
+    pub take_over_lock: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DrillArgs {
+    pub runbook: String,
+    /// Scenario name [default: the runbook's `default` scenario]
+    #[arg(long)]
+    pub scenario: Option<String>,
+    #[arg(short = 'p', long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    #[arg(long, value_name = "FILE")]
+    pub estate: Option<PathBuf>,
+    #[arg(long = "decision", value_name = "KEY=CHOICE")]
+    pub decisions: Vec<String>,
+    #[arg(long)]
+    pub take_over_lock: bool,
+}
+
+/// Settings shared by the subcommands.
+pub struct Env {
+    pub home: PathBuf,
+    pub json: bool,
+    pub yes: bool,
+    pub verbose: bool,
+    pub runbooks: Option<PathBuf>,
+    pub reporter: Rc<dyn Reporter>,
+}
+
+impl Env {
+    pub fn from_cli(cli: &Cli) -> Env {
+        let home = cli
+            .home
+            .clone()
+            .or_else(|| std::env::var_os("DRILLBOOK_HOME").filter(|v| !v.is_empty()).map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(".drillbook"));
+        let reporter: Rc<dyn Reporter> = if cli.json { Rc::new(Json) } else { Rc::new(Human::new(cli.verbose)) };
+        Env { home, json: cli.json, yes: cli.yes, verbose: cli.verbose, runbooks: cli.runbooks.clone(), reporter }
+    }
+
+    pub fn run_options(&self) -> crate::run::Options {
+        crate::run::Options {
+            home: self.home.clone(),
+            operator: operator(),
+            yes: self.yes,
+            runbooks_dir: self.runbooks.clone(),
+            abort_after_ops: abort_after_ops(),
+            ..Default::default()
+        }
+    }
+
+    /// Print a JSON document (for `--json` on inspection commands).
+    pub fn print_json(&self, v: &serde_json::Value) {
+        println!("{}", serde_json::to_string(v).expect("JSON values serialize"));
+    }
+}
+
+/// Who is running this: `$DRILLBOOK_OPERATOR`, else `$USER`.
+pub fn operator() -> String {
+    ["DRILLBOOK_OPERATOR", "USER", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// `DRILLBOOK_ABORT_AFTER_OPS=N`: a testing aid that aborts the process right
+/// after the N-th op is performed, as a crash would.
+fn abort_after_ops() -> Option<u64> {
+    std::env::var("DRILLBOOK_ABORT_AFTER_OPS").ok().and_then(|v| v.trim().parse().ok()).filter(|n| *n > 0)
+}
+
+pub fn load_estate(path: Option<&PathBuf>) -> Result<Estate> {
+    match path {
+        Some(p) => Estate::load(p),
+        None => Estate::builtin(),
+    }
+}
+
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    let env = Env::from_cli(&cli);
+    match cli.command {
+        Command::List => list::run(&env),
+        Command::Show { runbook } => show::run(&env, &runbook),
+        Command::Check { runbook } => check::run(&env, &runbook),
+        Command::Run(args) => run::run(&env, args, crate::engine::context::Mode::Apply),
+        Command::Plan(args) => run::run(&env, args, crate::engine::context::Mode::Plan),
+        Command::Resume(args) => resume::run(&env, args),
+        Command::Journal { run_id } => journal::run(&env, run_id.as_deref()),
+        Command::Drill(args) => drill::run(&env, args),
+        Command::Lab { command } => lab::run(&env, command),
+    }
+}
+
+/// Turn a run's outcome into the process result.
+pub fn finish(outcome: crate::run::Outcome) -> Result<i32> {
+    match outcome.error {
+        None => Ok(crate::error::exit::OK),
+        Some(e) => Err(e),
+    }
+}
+
+/// A usage error.
+pub fn usage(message: impl Into<String>) -> Error {
+    Error::Usage { message: message.into() }
+}

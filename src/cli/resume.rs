@@ -1,0 +1,17 @@
+//! `drillbook resume RUN_ID`: continue a run from its journal.
+
+use super::{Env, ResumeArgs};
+use crate::error::Result;
+
+pub fn run(env: &Env, args: ResumeArgs) -> Result<i32> {
+    let mut opts = env.run_options();
+    opts.decisions = args.decisions;
+    opts.rerun_in_doubt = args.rerun_in_doubt;
+    opts.allow_changed = args.allow_changed;
+    opts.take_over_lock = args.take_over_lock;
+    let outcome = crate::run::resume(&args.run_id, &opts, env.reporter.clone())?;
+    if outcome.scenario.is_some() && outcome.error.is_none() {
+        super::drill::summarize(env, &outcome)?;
+    }
+    super::finish(outcome)
+}

@@ -1,0 +1,67 @@
+//! The Rhai-facing API, one namespace per file. Each function builds ops,
+//! sends them through `steps::perform`, and turns the estate's answers into
+//! script values. None touches the world directly.
+
+pub mod chat;
+pub mod estate;
+pub mod logship;
+pub mod sql;
+
+use super::steps::{op_error, perform, script_error, to_dynamic, RhaiResult};
+use super::Shared;
+use crate::op::Op;
+use rhai::{Array, Dynamic, Engine, Map};
+use serde_json::Value;
+use std::rc::Rc;
+
+pub fn register(engine: &mut Engine, ctx: &Shared, estate: Rc<crate::estate::Estate>) {
+    engine.register_static_module("sql", sql::module(ctx).into());
+    engine.register_static_module("logship", logship::module(ctx).into());
+    engine.register_static_module("chat", chat::module(ctx).into());
+    estate::register(engine, estate);
+}
+
+/// Perform an op; an estate error becomes a catchable script error.
+pub(crate) fn call(ctx: &Shared, op: Op) -> RhaiResult<Value> {
+    perform(ctx, op)?.map_err(|e| op_error(&e))
+}
+
+/// The rows of a SQL result.
+pub(crate) fn rows(v: Value) -> Vec<serde_json::Map<String, Value>> {
+    match v {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|r| match r {
+                Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+pub(crate) fn row_to_map(row: serde_json::Map<String, Value>) -> Map {
+    row.into_iter().map(|(k, v)| (k.into(), to_dynamic(&v))).collect()
+}
+
+pub(crate) fn rows_to_array(v: Value) -> Array {
+    rows(v).into_iter().map(|r| Dynamic::from(row_to_map(r))).collect()
+}
+
+/// A string field of a script map, or a clear error naming it.
+pub(crate) fn field(m: &Map, key: &str, what: &str) -> RhaiResult<String> {
+    match m.get(key) {
+        Some(v) if v.is_string() => Ok(v.to_string()),
+        Some(v) => Err(script_error(format!("{what}.{key} must be a string, not {}", v.type_name()))),
+        None => Err(script_error(format!("{what} has no `{key}` (expected a map from estate.* with `{key}`)"))),
+    }
+}
+
+/// `(instance, database)` of a database reference `#{instance, database, ...}`.
+pub(crate) fn db_ref(m: &Map) -> RhaiResult<(String, String)> {
+    Ok((field(m, "instance", "database reference")?, field(m, "database", "database reference")?))
+}
+
+pub(crate) fn opt_str(v: Option<&Value>) -> Option<String> {
+    v.and_then(|v| v.as_str()).map(str::to_string)
+}
