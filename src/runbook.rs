@@ -408,7 +408,7 @@ pub fn resolve_params(
             None => match (&spec.default, sole_object(spec.kind, estate)) {
                 (Some(d), _) => d.clone(),
                 (None, Some(only)) => Value::String(only),
-                (None, None) if spec.required => {
+                (None, None) if spec.required || is_estate_kind(spec.kind) => {
                     return Err(perr(&spec.name, format!("it is required ({}); pass -p {}=<{}>", spec.help, spec.name, kind_name(spec.kind))))
                 }
                 (None, None) => Value::Null,
@@ -417,6 +417,12 @@ pub fn resolve_params(
         out.insert(spec.name.clone(), value);
     }
     Ok(out)
+}
+
+/// Parameters naming an estate object cannot be left empty: the runbook
+/// would have nothing to act on.
+fn is_estate_kind(kind: ParamKind) -> bool {
+    matches!(kind, ParamKind::PersistentChatPool | ParamKind::SqlInstance | ParamKind::Site | ParamKind::Server)
 }
 
 fn kind_name(kind: ParamKind) -> &'static str {

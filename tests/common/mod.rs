@@ -1,0 +1,155 @@
+//! Drives the real `drillbook` binary in a temporary home, like a person at
+//! a terminal would (no TTY: confirmations need --yes).
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub struct Db {
+    pub dir: tempfile::TempDir,
+}
+
+#[derive(Debug)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn ok(&self) -> &Self {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn stderr_has(&self, needle: &str) -> &Self {
+        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        self
+    }
+
+    pub fn stdout_has(&self, needle: &str) -> &Self {
+        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
+        self
+    }
+}
+
+impl Db {
+    pub fn new() -> Db {
+        Db { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    pub fn run(&self, args: &[&str]) -> Out {
+        self.run_env(args, &[])
+    }
+
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Out {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_drillbook"));
+        cmd.args(args)
+            .env("DRILLBOOK_HOME", self.home())
+            .env("DRILLBOOK_OPERATOR", "test-operator")
+            .env_remove("DRILLBOOK_ABORT_AFTER_OPS")
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("run drillbook");
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn lab_path(&self) -> PathBuf {
+        self.home().join("lab").join("state.json")
+    }
+
+    pub fn lab_bytes(&self) -> Vec<u8> {
+        std::fs::read(self.lab_path()).expect("lab state exists")
+    }
+
+    pub fn lab(&self) -> Value {
+        let out = self.run(&["lab", "show", "--json"]);
+        out.ok();
+        serde_json::from_str(&out.stdout).expect("lab show --json is JSON")
+    }
+
+    /// A lab at the moment the primary data center is lost, 44 minutes in.
+    pub fn lab_after_disaster(&self, extra_faults: &[&str]) {
+        self.run(&["lab", "init"]).ok();
+        self.run(&["lab", "advance", "44"]).ok();
+        let mut args = vec!["lab", "fault", "primary-site-down"];
+        args.extend_from_slice(extra_faults);
+        self.run(&args).ok();
+    }
+
+    /// The run ids, oldest first.
+    pub fn runs(&self) -> Vec<String> {
+        let dir = self.home().join("runs");
+        let mut ids: Vec<String> = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path().file_stem().unwrap().to_string_lossy().into_owned()).collect(),
+            Err(_) => vec![],
+        };
+        ids.sort();
+        ids
+    }
+
+    pub fn last_run(&self) -> String {
+        self.runs().pop().expect("a run was journaled")
+    }
+
+    pub fn journal(&self, run_id: &str) -> Vec<Value> {
+        let text = std::fs::read_to_string(self.home().join("runs").join(format!("{run_id}.jsonl"))).unwrap();
+        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+}
+
+/// The lab state with the clock and every time-derived field removed.
+pub fn without_clock(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !(k.as_str() == "clock" || k.as_str() == "at" || k.ends_with("_at") || k.ends_with("_date")))
+                .map(|(k, v)| (k.clone(), without_clock(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_clock).collect()),
+        Value::String(s) if looks_like_time(s) => Value::Null,
+        other => other.clone(),
+    }
+}
+
+fn looks_like_time(s: &str) -> bool {
+    s.len() == 20 && s.ends_with('Z') && s.as_bytes().get(10) == Some(&b'T')
+}
+
+pub fn builtin_estate() -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("estates/litware.toml")).unwrap()
+}
+
+pub fn shipped_runbook(id: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("runbooks/{id}.rhai"))).unwrap()
+}

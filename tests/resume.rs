@@ -1,0 +1,128 @@
+//! Crash and resume: for every op N, a run killed right after op N and then
+//! resumed ends in the same state as an uninterrupted run, and no completed
+//! step runs twice.
+
+mod common;
+use common::{without_clock, Db};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+const RB: &str = "persistent-chat-failover";
+
+fn ops_in(db: &Db, run_id: &str) -> usize {
+    db.journal(run_id).iter().filter(|r| r["type"] == "op_done").count()
+}
+
+/// Steps completed before a `resumed` record must not start again after it.
+fn assert_no_completed_step_reran(records: &[Value]) {
+    let mut completed = BTreeSet::new();
+    for r in records {
+        match r["type"].as_str().unwrap() {
+            "step_completed" => {
+                completed.insert(r["index"].as_u64().unwrap());
+            }
+            "step_started" => {
+                let i = r["index"].as_u64().unwrap();
+                assert!(!completed.contains(&i), "step {i} ran again after completing: {r}");
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn abort_after_every_op_then_resume_reaches_the_same_state() {
+    let reference = Db::new();
+    reference.lab_after_disaster(&[]);
+    reference.run(&["run", RB]).ok();
+    let expected = without_clock(&reference.lab());
+    let total = ops_in(&reference, &reference.last_run());
+    assert!(total > 20, "the run performs {total} ops");
+
+    for n in 1..=total {
+        let db = Db::new();
+        db.lab_after_disaster(&[]);
+        let crashed = db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_AFTER_OPS", &n.to_string())]);
+        assert_ne!(crashed.code, 0, "run did not abort after op {n}");
+        assert!(crashed.stderr.contains("DRILLBOOK_ABORT_AFTER_OPS"), "op {n}: {}", crashed.stderr);
+        let run_id = db.last_run();
+        db.run(&["resume", &run_id]).ok();
+        assert_eq!(without_clock(&db.lab()), expected, "end state differs after abort at op {n}");
+        assert_no_completed_step_reran(&db.journal(&run_id));
+    }
+}
+
+#[test]
+fn resume_replays_completed_steps_from_the_journal() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_AFTER_OPS", "12")]);
+    let out = db.run(&["resume", &db.last_run()]);
+    out.ok().stdout_has("done earlier; result from the journal");
+}
+
+#[test]
+fn resuming_a_finished_run_is_refused() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    db.run(&["run", RB]).ok();
+    db.run(&["resume", &db.last_run()]).code(2).stderr_has("already succeeded");
+}
+
+#[test]
+fn resume_refuses_a_changed_runbook_unless_allowed() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let rb = db.write("local/pc.rhai", &common::shipped_runbook(RB));
+    let rb = rb.to_str().unwrap();
+    db.run_env(&["run", rb], &[("DRILLBOOK_ABORT_AFTER_OPS", "8")]);
+    let run_id = db.last_run();
+    let lab_before = db.lab_bytes();
+    std::fs::write(rb, common::shipped_runbook(RB).replace("end connections to mgc\", #{ idempotent: true }", "end connections to mgc\", #{ idempotent: false }")).unwrap();
+    db.run(&["resume", &run_id]).code(2).stderr_has("changed since run").stderr_has("--allow-changed");
+    assert_eq!(db.lab_bytes(), lab_before, "a refused resume performed ops");
+    db.run(&["resume", &run_id, "--allow-changed"]).ok();
+}
+
+#[test]
+fn torn_last_journal_line_is_tolerated_and_reported() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_AFTER_OPS", "5")]);
+    let run_id = db.last_run();
+    let path = db.home().join("runs").join(format!("{run_id}.jsonl"));
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("{\"type\":\"op_do");
+    std::fs::write(&path, text).unwrap();
+    db.run(&["resume", &run_id]).ok().stdout_has("cut short by a crash");
+}
+
+#[test]
+fn in_doubt_non_idempotent_step_waits_for_the_operator() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let text = common::shipped_runbook(RB).replace("step(\"end connections to mgc\", #{ idempotent: true }", "step(\"end connections to mgc\"");
+    let rb = db.write("local/pc.rhai", &text);
+    let rb = rb.to_str().unwrap();
+    // Find the op number of the KILL in an uninterrupted plan of the same runbook.
+    let reference = Db::new();
+    reference.lab_after_disaster(&[]);
+    reference.run(&["run", rb]).ok();
+    let records = reference.journal(&reference.last_run());
+    let kill_at = records.iter().filter(|r| r["type"] == "op_started").position(|r| r["text"] == "KILL 61;").unwrap() + 1;
+    db.run_env(&["run", rb], &[("DRILLBOOK_ABORT_AFTER_OPS", &kill_at.to_string())]);
+    let run_id = db.last_run();
+    db.run(&["resume", &run_id]).code(3).stderr_has("is in doubt").stderr_has("KILL 61;").stderr_has("--rerun-in-doubt");
+    db.run(&["resume", &run_id, "--rerun-in-doubt"]).ok();
+    assert_eq!(db.lab()["sql"]["pcsql-dub1"]["databases"]["mgc"]["state"], "ONLINE");
+}
+
+#[test]
+fn a_second_change_run_on_the_same_estate_is_locked_out() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_AFTER_OPS", "3")]);
+    // The crashed run still holds the lock.
+    db.run(&["run", RB]).code(4).stderr_has("held by test-operator");
+    db.run(&["run", RB, "--take-over-lock"]).ok();
+}
