@@ -1,0 +1,503 @@
+//! Simulated time: the SQL Agent jobs of log shipping, and the users'
+//! workload committing transactions to each Persistent Chat pool.
+//!
+//! Jobs fire at fixed times from t=0 (a backup every `every` minutes, a copy
+//! one minute and a restore two minutes after each multiple of their own
+//! period), so when a file appears never depends on how the time was cut into
+//! `advance` calls. Ties run backup, then copy, then restore.
+
+use super::files::{split_path, BackupFile};
+use super::sql::LogFit;
+use super::state::{
+    DbState, LabState, MirrorRole, MirrorState, CHAT_DATABASE, LSN_PER_TRANSACTION,
+};
+use crate::op::join_path;
+use crate::time;
+
+const MIB: u64 = 1024 * 1024;
+const KIB: u64 = 1024;
+
+/// What kind of job; the order is the order of jobs due at the same second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum JobKind {
+    Backup,
+    Copy,
+    Restore,
+}
+
+/// One scheduled job of one database on one instance.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Job {
+    kind: JobKind,
+    instance: String,
+    database: String,
+}
+
+/// A schedule `k * period + offset` seconds, k ≥ 1. A zero period (a
+/// hand-edited file) never fires.
+#[derive(Debug, Clone, Copy)]
+struct Schedule {
+    period: u64,
+    offset: u64,
+}
+
+impl Schedule {
+    fn every_minutes(minutes: u64, offset: u64) -> Schedule {
+        Schedule {
+            period: minutes.saturating_mul(60),
+            offset,
+        }
+    }
+
+    fn first(self) -> Option<u64> {
+        (self.period > 0)
+            .then(|| self.period.checked_add(self.offset))
+            .flatten()
+    }
+
+    /// The first firing strictly after `now`.
+    fn next_after(self, now: u64) -> Option<u64> {
+        let first = self.first()?;
+        if now < first {
+            return Some(first);
+        }
+        let k = (now - self.offset) / self.period + 1;
+        k.checked_mul(self.period)?.checked_add(self.offset)
+    }
+
+    fn fires_at(self, t: u64) -> bool {
+        self.first()
+            .is_some_and(|first| t >= first && (t - self.offset).is_multiple_of(self.period))
+    }
+}
+
+impl LabState {
+    /// Normal operation for `seconds`: jobs run and users commit.
+    pub fn advance(&mut self, seconds: u64) {
+        self.run_for(seconds, true);
+    }
+
+    /// Time an op takes: jobs run, but nobody commits meanwhile.
+    pub(super) fn pass(&mut self, seconds: u64) {
+        self.run_for(seconds, false);
+    }
+
+    fn run_for(&mut self, seconds: u64, workload: bool) {
+        let end = self.elapsed().saturating_add(seconds);
+        loop {
+            let now = self.elapsed();
+            let next = self
+                .jobs()
+                .into_iter()
+                .filter_map(|(_, s)| s.next_after(now))
+                .min()
+                .filter(|&t| t <= end);
+            let until = next.unwrap_or(end);
+            if workload {
+                self.accrue(now, until);
+            }
+            self.set_elapsed(until);
+            let Some(t) = next else { break };
+            let mut due: Vec<Job> = self
+                .jobs()
+                .into_iter()
+                .filter(|(_, s)| s.fires_at(t))
+                .map(|(j, _)| j)
+                .collect();
+            due.sort();
+            for job in due {
+                match job.kind {
+                    JobKind::Backup => self.backup_job(&job.instance, &job.database, t),
+                    JobKind::Copy => self.copy_job(&job.instance, &job.database, t),
+                    JobKind::Restore => self.restore_job(&job.instance, &job.database),
+                }
+            }
+        }
+    }
+
+    /// Every job configured in msdb now, with its schedule.
+    fn jobs(&self) -> Vec<(Job, Schedule)> {
+        let mut jobs = Vec::new();
+        for (id, inst) in &self.sql {
+            let job = |kind, database: &String| Job {
+                kind,
+                instance: id.clone(),
+                database: database.clone(),
+            };
+            for (db, p) in &inst.msdb.log_shipping_primary {
+                jobs.push((
+                    job(JobKind::Backup, db),
+                    Schedule::every_minutes(p.every_minutes, 0),
+                ));
+            }
+            for (db, s) in &inst.msdb.log_shipping_secondary {
+                jobs.push((
+                    job(JobKind::Copy, db),
+                    Schedule::every_minutes(s.copy_every_minutes, 60),
+                ));
+                jobs.push((
+                    job(JobKind::Restore, db),
+                    Schedule::every_minutes(s.restore_every_minutes, 120),
+                ));
+            }
+        }
+        jobs
+    }
+
+    /// LSBackup: a log backup to the share, by whichever log-shipping primary
+    /// holds the principal copy.
+    fn backup_job(&mut self, id: &str, database: &str, t: u64) {
+        let Some(config) = self
+            .sql
+            .get(id)
+            .and_then(|i| i.msdb.log_shipping_primary.get(database))
+            .cloned()
+        else {
+            return;
+        };
+        let Some(db) = self
+            .database(id, database)
+            .filter(|d| d.is_principal_online())
+        else {
+            return;
+        };
+        if !self.instance_up(id) || !self.folder_reachable(&config.backup_directory) {
+            return;
+        }
+        let logged =
+            (db.lsn.saturating_sub(config.last_backup_lsn).max(0) / LSN_PER_TRANSACTION) as u64;
+        let file = BackupFile {
+            database: database.to_string(),
+            backup_type: 2,
+            first_lsn: config.last_backup_lsn,
+            last_lsn: db.lsn,
+            transactions: db.transactions,
+            last_transaction_at: db.last_transaction_at,
+            size: MIB.saturating_add(logged.saturating_mul(4 * KIB)),
+            damaged: false,
+            finished_at: t,
+        };
+        let (lsn, partner) = (
+            db.lsn,
+            db.mirroring
+                .as_ref()
+                .filter(|m| m.state == MirrorState::Synchronized)
+                .map(|m| m.partner.clone()),
+        );
+        let name = format!("{database}_{}.trn", time::compact(self.epoch_at(t)));
+        self.put_file(&config.backup_directory, &name, file);
+        if let Some(p) = self
+            .sql
+            .get_mut(id)
+            .and_then(|i| i.msdb.log_shipping_primary.get_mut(database))
+        {
+            p.last_backup_file = Some(join_path(&config.backup_directory, &name));
+            p.last_backup_lsn = lsn;
+        }
+        // The log chain belongs to the database, and a synchronized mirror
+        // holds the same log: after a failover its backups carry on from here.
+        if let Some(p) = partner
+            .and_then(|p| self.sql.get_mut(&p))
+            .and_then(|i| i.msdb.log_shipping_primary.get_mut(database))
+        {
+            p.last_backup_lsn = lsn;
+        }
+    }
+
+    /// LSCopy: every backup of the database newer than the last copied one,
+    /// from the share to the copy folder.
+    fn copy_job(&mut self, id: &str, database: &str, t: u64) {
+        let Some(config) = self
+            .sql
+            .get(id)
+            .and_then(|i| i.msdb.log_shipping_secondary.get(database))
+            .cloned()
+        else {
+            return;
+        };
+        let (from, to) = (
+            &config.backup_source_directory,
+            &config.backup_destination_directory,
+        );
+        if !self.instance_up(id) || !self.folder_reachable(from) || !self.folder_reachable(to) {
+            return;
+        }
+        let last = config.last_copied_file.as_deref().map(|f| split_path(f).1);
+        let pending: Vec<String> = self
+            .folder(from)
+            .map(|f| &f.files)
+            .into_iter()
+            .flatten()
+            .filter(|(name, f)| {
+                f.database == config.primary_database && last.is_none_or(|l| name.as_str() > l)
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        let mut copied = None;
+        for name in &pending {
+            if self.copy_file(from, to, name).is_ok() {
+                copied = Some(name);
+            }
+        }
+        let Some(name) = copied else { return };
+        let stamp = self.stamp(t);
+        if let Some(s) = self
+            .sql
+            .get_mut(id)
+            .and_then(|i| i.msdb.log_shipping_secondary.get_mut(database))
+        {
+            s.last_copied_file = Some(join_path(to, name));
+            s.last_copied_at = Some(stamp);
+        }
+    }
+
+    /// LSRestore: apply copied backups in name order until a gap or a damaged file.
+    fn restore_job(&mut self, id: &str, database: &str) {
+        let Some(config) = self
+            .sql
+            .get(id)
+            .and_then(|i| i.msdb.log_shipping_secondary.get(database))
+            .cloned()
+        else {
+            return;
+        };
+        let folder = &config.backup_destination_directory;
+        let restoring = self
+            .database(id, database)
+            .is_some_and(|d| d.state == DbState::Restoring);
+        if !restoring || !self.instance_up(id) || !self.folder_reachable(folder) {
+            return;
+        }
+        let last = config
+            .last_restored_file
+            .as_deref()
+            .map(|f| split_path(f).1);
+        let candidates: Vec<(String, BackupFile)> = self
+            .folder(folder)
+            .map(|f| &f.files)
+            .into_iter()
+            .flatten()
+            .filter(|(name, f)| {
+                f.database == config.primary_database && last.is_none_or(|l| name.as_str() > l)
+            })
+            .map(|(name, f)| (name.clone(), f.clone()))
+            .collect();
+        for (name, file) in candidates {
+            let Some(lsn) = self.database(id, database).map(|d| d.lsn) else {
+                return;
+            };
+            if file.damaged {
+                return;
+            }
+            match LogFit::of(&file, lsn) {
+                LogFit::TooEarly => continue,
+                LogFit::Applies => self.apply_log(id, database, &join_path(folder, &name), &file),
+                LogFit::TooRecent => return,
+            }
+        }
+    }
+
+    /// Users commit to every pool that has a writer, from `from` to `to`.
+    fn accrue(&mut self, from: u64, to: u64) {
+        let dt = to.saturating_sub(from);
+        if dt == 0 {
+            return;
+        }
+        let pools: Vec<String> = self.lync.persistent_chat.keys().cloned().collect();
+        for name in pools {
+            let Some(pool) = self.lync.persistent_chat.get(&name) else {
+                continue;
+            };
+            let tpm = pool.transactions_per_minute;
+            let Some(writer) = self.writer_of(pool).filter(|_| tpm > 0) else {
+                continue;
+            };
+            let work = self.workload.entry(name).or_default();
+            // Each second adds `tpm` sixtieths of a transaction; a transaction
+            // commits in the second its sixtieths reach a whole one.
+            let carry = work.carry;
+            let total = carry.saturating_add(tpm.saturating_mul(dt));
+            let n = total / 60;
+            work.carry = total % 60;
+            if n == 0 {
+                continue;
+            }
+            let seconds = (n * 60).saturating_sub(carry).div_ceil(tpm).clamp(1, dt);
+            let at = from + seconds;
+            work.committed = work.committed.saturating_add(n);
+            work.last_commit_at = at;
+            self.commit(&writer, n, at);
+        }
+    }
+
+    /// `n` transactions reach the writer's mgc and, synchronously, its mirror.
+    fn commit(&mut self, writer: &str, n: u64, at: u64) {
+        let lsn_step = i64::try_from(n)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(LSN_PER_TRANSACTION);
+        let Some(db) = self.database_mut(writer, CHAT_DATABASE) else {
+            return;
+        };
+        db.lsn = db.lsn.saturating_add(lsn_step);
+        db.transactions = db.transactions.saturating_add(n);
+        db.last_transaction_at = at;
+        let (lsn, transactions) = (db.lsn, db.transactions);
+        let Some(m) = db.mirroring.clone() else {
+            return;
+        };
+        if m.state != MirrorState::Synchronized || !self.instance_up(&m.partner) {
+            return;
+        }
+        if let Some(mirror) = self.database_mut(&m.partner, CHAT_DATABASE) {
+            let joined = mirror
+                .mirroring
+                .as_ref()
+                .is_some_and(|r| r.role == MirrorRole::Mirror && r.partner == writer);
+            if joined {
+                mirror.lsn = lsn;
+                mirror.transactions = transactions;
+                mirror.last_transaction_at = at;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::super::state::LSN_BASE;
+    use super::*;
+    use crate::op::Op;
+
+    fn names(lab: &LabState, folder: &str) -> Vec<String> {
+        lab.folders[folder].files.keys().cloned().collect()
+    }
+
+    fn trns(minutes: &[u64]) -> Vec<String> {
+        minutes.iter().map(|&m| trn(m)).collect()
+    }
+
+    #[test]
+    fn schedule_fires_at_multiples_plus_offset() {
+        let copy = Schedule::every_minutes(15, 60);
+        assert_eq!(copy.next_after(0), Some(960));
+        assert_eq!(copy.next_after(960), Some(1860));
+        assert!(copy.fires_at(1860) && !copy.fires_at(60));
+        assert_eq!(Schedule::every_minutes(0, 60).next_after(0), None);
+    }
+
+    #[test]
+    fn advance_44_minutes_backs_up_copies_and_restores_on_schedule() {
+        let lab = litware_at(44);
+        assert_eq!(names(&lab, SHARE), trns(&[5, 10, 15, 20, 25, 30, 35, 40]));
+        // Copies at 01:16 and 01:31, restores at 01:17 and 01:32.
+        assert_eq!(names(&lab, COPY), trns(&[5, 10, 15, 20, 25, 30]));
+        let secondary = &lab.sql["pcsql-dub1"].msdb.log_shipping_secondary["mgc"];
+        let last = Some(format!("{COPY}\\{}", trn(30)));
+        assert_eq!(secondary.last_copied_file, last);
+        assert_eq!(
+            secondary.last_copied_at.as_deref(),
+            Some("2026-03-14T01:31:00Z")
+        );
+        assert_eq!(secondary.last_restored_file, last);
+        assert_eq!(
+            secondary.last_restored_at.as_deref(),
+            Some("2026-03-14T01:32:00Z")
+        );
+        assert_eq!(lab.sql["pcsql-dub1"].msdb.restore_history.len(), 6);
+
+        // 120 transactions a minute, each moving the LSN by 10, mirrored synchronously.
+        let primary = &lab.sql["pcsql-red1"].databases["mgc"];
+        assert_eq!(
+            (primary.transactions, primary.lsn),
+            (44 * 120, LSN_BASE + 44 * 120 * 10)
+        );
+        let mirror = &lab.sql["pcsql-red2"].databases["mgc"];
+        assert_eq!(
+            (mirror.lsn, mirror.transactions, mirror.state),
+            (primary.lsn, primary.transactions, DbState::Restoring)
+        );
+        let backup = &lab.sql["pcsql-dub1"].databases["mgc"];
+        assert_eq!(
+            (backup.transactions, backup.last_transaction_at),
+            (30 * 120, 30 * 60)
+        );
+        assert_eq!(lab.workload[POOL].committed, 44 * 120);
+        assert_eq!(lab.clock.now, "2026-03-14T01:44:00Z");
+
+        let first = &lab.folders[SHARE].files[&trn(5)];
+        assert_eq!(
+            (first.first_lsn, first.last_lsn, first.size),
+            (LSN_BASE, LSN_BASE + 6000, MIB + 600 * 4 * KIB)
+        );
+    }
+
+    #[test]
+    fn advancing_in_pieces_equals_advancing_at_once() {
+        let whole = litware_at(47);
+        let mut pieces = litware();
+        for s in [1, 59, 240, 3, 897, 1, 1, 1600, 18] {
+            pieces.advance(s);
+        }
+        assert_eq!(pieces.to_json(), whole.to_json());
+    }
+
+    #[test]
+    fn uneven_rates_carry_their_remainder() {
+        let mut lab = litware();
+        lab.lync
+            .persistent_chat
+            .get_mut(POOL)
+            .unwrap()
+            .transactions_per_minute = 7;
+        lab.advance(10);
+        // 70 sixtieths: one transaction, committed in the 9th second.
+        let w = &lab.workload[POOL];
+        assert_eq!((w.committed, w.last_commit_at, w.carry), (1, 9, 10));
+        lab.advance(50);
+        assert_eq!(lab.workload[POOL].committed, 7);
+    }
+
+    #[test]
+    fn perform_runs_jobs_but_commits_nothing() {
+        let mut lab = litware();
+        lab.advance(299);
+        let op = Op::SqlPing {
+            instance: "pcsql-red1".into(),
+        };
+        assert_eq!(lab.perform(&op).sim_seconds, 1);
+        assert_eq!(lab.elapsed(), 300);
+        assert_eq!(names(&lab, SHARE), trns(&[5]));
+        assert_eq!(lab.workload[POOL].committed, 598);
+    }
+
+    #[test]
+    fn restore_job_stops_at_a_gap_and_at_a_damaged_file() {
+        let mut lab = litware_at(14);
+        lab.apply_fault(&format!("log-backup-missing:{}", trn(5)))
+            .unwrap();
+        lab.advance(4 * 60);
+        assert!(lab.sql["pcsql-dub1"].msdb.restore_history.is_empty());
+
+        let mut lab = litware_at(14);
+        lab.apply_fault(&format!("log-backup-damaged:{}", trn(10)))
+            .unwrap();
+        lab.advance(4 * 60);
+        let restored: Vec<&str> = lab.sql["pcsql-dub1"]
+            .msdb
+            .restore_history
+            .iter()
+            .map(|r| r.file.as_str())
+            .collect();
+        assert_eq!(restored, vec![format!("{COPY}\\{}", trn(5))]);
+    }
+
+    #[test]
+    fn an_unreachable_share_stops_backups_and_copies() {
+        let mut lab = litware_at(6);
+        lab.apply_fault("share-unreachable").unwrap();
+        lab.advance(30 * 60);
+        assert_eq!(names(&lab, SHARE), trns(&[5]));
+        assert!(names(&lab, COPY).is_empty());
+    }
+}
