@@ -19,10 +19,16 @@ fn main() {
         for f in files {
             println!("cargo:rerun-if-changed={}", f.display());
             let stem = f.file_stem().unwrap().to_string_lossy().to_string();
-            writeln!(out, "    ({stem:?}, include_str!({:?})),", f.display().to_string()).unwrap();
+            writeln!(
+                out,
+                "    ({stem:?}, include_str!({:?})),",
+                f.display().to_string()
+            )
+            .unwrap();
         }
         writeln!(out, "];").unwrap();
     }
-    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded.rs");
+    let dest =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded.rs");
     std::fs::write(dest, out).expect("write embedded.rs");
 }

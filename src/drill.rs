@@ -13,16 +13,31 @@ pub const DEFAULT_SCENARIO: &str = "default";
 
 pub fn pick<'a>(rb: &'a Runbook, name: Option<&str>) -> Result<&'a Scenario> {
     let scenarios = &rb.header.scenarios;
-    let known = || scenarios.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ");
+    let known = || {
+        scenarios
+            .iter()
+            .map(|s| s.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match name {
-        Some(n) => scenarios.iter().find(|s| s.name == n).ok_or_else(|| Error::Usage {
-            message: format!("runbook `{}` has no scenario `{n}` (it has: {})", rb.header.name, known()),
-        }),
+        Some(n) => scenarios
+            .iter()
+            .find(|s| s.name == n)
+            .ok_or_else(|| Error::Usage {
+                message: format!(
+                    "runbook `{}` has no scenario `{n}` (it has: {})",
+                    rb.header.name,
+                    known()
+                ),
+            }),
         None => scenarios
             .iter()
             .find(|s| s.name == DEFAULT_SCENARIO)
             .or_else(|| scenarios.first())
-            .ok_or_else(|| Error::Usage { message: format!("runbook `{}` ships no drill scenario", rb.header.name) }),
+            .ok_or_else(|| Error::Usage {
+                message: format!("runbook `{}` ships no drill scenario", rb.header.name),
+            }),
     }
 }
 
@@ -54,11 +69,18 @@ pub struct Expectation {
 
 /// Measure a finished drill from the lab state (`lab show --json`).
 pub fn measure(lab: &Value, rb: &Runbook, scenario: &Scenario) -> Measurements {
-    let now = lab.pointer("/clock/elapsed_seconds").and_then(Value::as_u64).unwrap_or(0);
+    let now = lab
+        .pointer("/clock/elapsed_seconds")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
     let fault_at = lab
         .pointer("/faults")
         .and_then(Value::as_array)
-        .and_then(|f| f.iter().filter_map(|x| x.get("at").and_then(Value::as_u64)).max())
+        .and_then(|f| {
+            f.iter()
+                .filter_map(|x| x.get("at").and_then(Value::as_u64))
+                .max()
+        })
         .unwrap_or(0);
     let recoveries = lab
         .pointer("/measurements/recoveries")
@@ -67,9 +89,20 @@ pub fn measure(lab: &Value, rb: &Runbook, scenario: &Scenario) -> Measurements {
             rs.iter()
                 .filter(|r| r.get("at").and_then(Value::as_u64).unwrap_or(0) >= fault_at)
                 .map(|r| Recovery {
-                    instance: r.get("instance").and_then(Value::as_str).unwrap_or("").to_string(),
-                    database: r.get("database").and_then(Value::as_str).unwrap_or("").to_string(),
-                    transactions_lost: r.get("transactions_lost").and_then(Value::as_u64).unwrap_or(0),
+                    instance: r
+                        .get("instance")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    database: r
+                        .get("database")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    transactions_lost: r
+                        .get("transactions_lost")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0),
                     minutes_lost: r.get("minutes_lost").and_then(Value::as_f64).unwrap_or(0.0),
                 })
                 .collect()
@@ -80,12 +113,23 @@ pub fn measure(lab: &Value, rb: &Runbook, scenario: &Scenario) -> Measurements {
         .iter()
         .map(|(pointer, expected)| {
             let actual = lab.pointer(pointer).cloned().unwrap_or(Value::Null);
-            Expectation { pointer: pointer.clone(), holds: &actual == expected, expected: expected.clone(), actual }
+            Expectation {
+                pointer: pointer.clone(),
+                holds: &actual == expected,
+                expected: expected.clone(),
+                actual,
+            }
         })
         .collect();
     let rto_seconds = now.saturating_sub(fault_at);
     let rto_target_seconds = rb.header.rto_minutes as u64 * 60;
-    Measurements { rto_seconds, rto_target_seconds, rto_met: rto_seconds <= rto_target_seconds, recoveries, expectations }
+    Measurements {
+        rto_seconds,
+        rto_target_seconds,
+        rto_met: rto_seconds <= rto_target_seconds,
+        recoveries,
+        expectations,
+    }
 }
 
 /// The failures among the expectations, as lines for an error.

@@ -17,53 +17,158 @@ pub mod exit {
 
 #[derive(Debug)]
 pub enum Error {
-    UnknownRunbook { name: String, known: Vec<String> },
-    RunbookSyntax { file: String, line: usize, col: usize, message: String },
-    RunbookHeader { file: String, message: String },
-    Param { runbook: String, param: String, message: String },
-    EstateSyntax { file: String, line: usize, col: usize, message: String },
-    Estate { file: String, message: String },
-    Fault { fault: String, message: String },
-    LabMissing { path: PathBuf },
-    LabState { path: PathBuf, message: String },
-    UnknownRun { run_id: String, dir: PathBuf },
-    Journal { path: PathBuf, line: usize, message: String },
-    RunbookChanged { run_id: String, runbook: String, journaled: String, current: String },
-    NotResumable { run_id: String, message: String },
-    Usage { message: String },
+    UnknownRunbook {
+        name: String,
+        known: Vec<String>,
+    },
+    RunbookSyntax {
+        file: String,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    RunbookHeader {
+        file: String,
+        message: String,
+    },
+    Param {
+        runbook: String,
+        param: String,
+        message: String,
+    },
+    EstateSyntax {
+        file: String,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    Estate {
+        file: String,
+        message: String,
+    },
+    Fault {
+        fault: String,
+        message: String,
+    },
+    LabMissing {
+        path: PathBuf,
+    },
+    LabState {
+        path: PathBuf,
+        message: String,
+    },
+    UnknownRun {
+        run_id: String,
+        dir: PathBuf,
+    },
+    Journal {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    RunbookChanged {
+        run_id: String,
+        runbook: String,
+        journaled: String,
+        current: String,
+    },
+    NotResumable {
+        run_id: String,
+        message: String,
+    },
+    Usage {
+        message: String,
+    },
     Quote(crate::quote::QuoteError),
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     /// The runbook stopped: an op failed, a `require` did not hold, or the script erred.
-    StepFailed { run_id: String, step: String, message: String },
-    Script { file: String, line: usize, message: String },
-    Diverged { run_id: String, index: usize, journaled: String, found: String },
-    Aborted { run_id: String, step: String, reason: String },
-    DrillExpectation { scenario: String, failures: Vec<String> },
+    StepFailed {
+        run_id: String,
+        step: String,
+        message: String,
+    },
+    Script {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    Diverged {
+        run_id: String,
+        index: usize,
+        journaled: String,
+        found: String,
+    },
+    Aborted {
+        run_id: String,
+        step: String,
+        reason: String,
+    },
+    DrillExpectation {
+        scenario: String,
+        failures: Vec<String>,
+    },
 
-    WaitingForDecision { run_id: String, step: String, question: String, choices: Vec<String> },
-    InDoubt { run_id: String, step: String, last_op: String },
-    ConfirmationNeeded { run_id: String, step: String, message: String },
+    WaitingForDecision {
+        run_id: String,
+        step: String,
+        question: String,
+        choices: Vec<String>,
+    },
+    InDoubt {
+        run_id: String,
+        step: String,
+        last_op: String,
+    },
+    ConfirmationNeeded {
+        run_id: String,
+        step: String,
+        message: String,
+    },
 
-    LockHeld { path: PathBuf, owner: String, since: String },
+    LockHeld {
+        path: PathBuf,
+        owner: String,
+        since: String,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     pub fn exit_code(&self) -> i32 {
         use Error::*;
         match self {
-            UnknownRunbook { .. } | RunbookSyntax { .. } | RunbookHeader { .. } | Param { .. }
-            | EstateSyntax { .. } | Estate { .. } | Fault { .. } | LabMissing { .. }
-            | LabState { .. } | UnknownRun { .. } | Journal { .. } | RunbookChanged { .. }
-            | NotResumable { .. } | Usage { .. } | Quote(_) => exit::BAD_INPUT,
+            UnknownRunbook { .. }
+            | RunbookSyntax { .. }
+            | RunbookHeader { .. }
+            | Param { .. }
+            | EstateSyntax { .. }
+            | Estate { .. }
+            | Fault { .. }
+            | LabMissing { .. }
+            | LabState { .. }
+            | UnknownRun { .. }
+            | Journal { .. }
+            | RunbookChanged { .. }
+            | NotResumable { .. }
+            | Usage { .. }
+            | Quote(_) => exit::BAD_INPUT,
             Io { .. } => exit::IO,
-            StepFailed { .. } | Script { .. } | Diverged { .. } | Aborted { .. }
+            StepFailed { .. }
+            | Script { .. }
+            | Diverged { .. }
+            | Aborted { .. }
             | DrillExpectation { .. } => exit::RUNBOOK_FAILED,
             WaitingForDecision { .. } | InDoubt { .. } | ConfirmationNeeded { .. } => {
                 exit::WAITING_FOR_OPERATOR

@@ -136,7 +136,12 @@ impl Estate {
     pub fn parse(text: &str, source: &str) -> Result<Estate> {
         let file: EstateFile = toml::from_str(text).map_err(|e| {
             let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
-            Error::EstateSyntax { file: source.to_string(), line, col, message: e.message().to_string() }
+            Error::EstateSyntax {
+                file: source.to_string(),
+                line,
+                col,
+                message: e.message().to_string(),
+            }
         })?;
         let problems = validate(&file);
         if !problems.is_empty() {
@@ -150,7 +155,11 @@ impl Estate {
                 ),
             });
         }
-        Ok(Estate { file, source: source.to_string(), sha256: sha256_hex(text.as_bytes()) })
+        Ok(Estate {
+            file,
+            source: source.to_string(),
+            sha256: sha256_hex(text.as_bytes()),
+        })
     }
 
     pub fn site_of_server(&self, fqdn: &str) -> Option<&str> {
@@ -158,7 +167,10 @@ impl Estate {
     }
 
     pub fn site_of_instance(&self, id: &str) -> Option<&str> {
-        self.file.sql.get(id).and_then(|i| self.site_of_server(&i.server))
+        self.file
+            .sql
+            .get(id)
+            .and_then(|i| self.site_of_server(&i.server))
     }
 
     /// `server\instance`, as SQL Server names it.
@@ -171,7 +183,10 @@ impl Estate {
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Is `name` a syntactically valid fully qualified domain name?
@@ -211,10 +226,15 @@ pub fn validate(f: &EstateFile) -> Vec<String> {
     }
     for (fqdn, server) in &f.servers {
         if !is_fqdn(fqdn) {
-            p.push(format!("servers.{fqdn:?} is not a fully qualified domain name"));
+            p.push(format!(
+                "servers.{fqdn:?} is not a fully qualified domain name"
+            ));
         }
         if !f.sites.contains_key(&server.site) {
-            p.push(format!("servers.{fqdn:?}.site = {:?} is not a site of the estate", server.site));
+            p.push(format!(
+                "servers.{fqdn:?}.site = {:?} is not a site of the estate",
+                server.site
+            ));
         }
         if !SERVER_ROLES.contains(&server.role.as_str()) {
             p.push(format!(
@@ -226,11 +246,21 @@ pub fn validate(f: &EstateFile) -> Vec<String> {
     }
     for (id, inst) in &f.sql {
         if !f.servers.contains_key(&inst.server) {
-            p.push(format!("sql.{id}.server = {:?} is not a server of the estate", inst.server));
+            p.push(format!(
+                "sql.{id}.server = {:?} is not a server of the estate",
+                inst.server
+            ));
         }
         if let Some(n) = &inst.instance {
-            if n.is_empty() || n.len() > 16 || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
-                p.push(format!("sql.{id}.instance = {n:?} is not a valid SQL Server instance name"));
+            if n.is_empty()
+                || n.len() > 16
+                || !n
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+            {
+                p.push(format!(
+                    "sql.{id}.instance = {n:?} is not a valid SQL Server instance name"
+                ));
             }
         }
     }
@@ -246,14 +276,18 @@ fn validate_chat_pool(f: &EstateFile, pool: &str, pc: &PersistentChatPool, p: &m
         p.push(format!("{at} is not a fully qualified domain name"));
     }
     if pc.servers.len() > PC_MAX_SERVERS {
-        p.push(format!("{at}.servers lists {} servers; a pool holds at most {PC_MAX_SERVERS}", pc.servers.len()));
+        p.push(format!(
+            "{at}.servers lists {} servers; a pool holds at most {PC_MAX_SERVERS}",
+            pc.servers.len()
+        ));
     }
     for s in &pc.servers {
         match f.servers.get(s) {
             None => p.push(format!("{at}.servers: {s:?} is not a server of the estate")),
-            Some(srv) if srv.role != "persistent-chat" => {
-                p.push(format!("{at}.servers: {s:?} has role {:?}, not \"persistent-chat\"", srv.role))
-            }
+            Some(srv) if srv.role != "persistent-chat" => p.push(format!(
+                "{at}.servers: {s:?} has role {:?}, not \"persistent-chat\"",
+                srv.role
+            )),
             _ => {}
         }
     }
@@ -265,7 +299,9 @@ fn validate_chat_pool(f: &EstateFile, pool: &str, pc: &PersistentChatPool, p: &m
     }
     for s in &pc.active_servers {
         if !pc.servers.contains(s) {
-            p.push(format!("{at}.active_servers: {s:?} is not one of the pool's servers"));
+            p.push(format!(
+                "{at}.active_servers: {s:?} is not one of the pool's servers"
+            ));
         }
     }
     let db = &pc.mgc;
@@ -281,7 +317,9 @@ fn validate_chat_pool(f: &EstateFile, pool: &str, pc: &PersistentChatPool, p: &m
     for (role, inst) in roles {
         let Some(inst) = inst else { continue };
         if !f.sql.contains_key(inst) {
-            p.push(format!("{at}.mgc.{role} = {inst:?} is not a SQL instance of the estate (sql.*)"));
+            p.push(format!(
+                "{at}.mgc.{role} = {inst:?} is not a SQL instance of the estate (sql.*)"
+            ));
         }
         if let Some(other) = seen.insert(inst, role) {
             if !(role.ends_with("witness") && other.ends_with("witness")) {
@@ -290,18 +328,31 @@ fn validate_chat_pool(f: &EstateFile, pool: &str, pc: &PersistentChatPool, p: &m
         }
     }
     if db.witness.is_some() && db.mirror.is_none() {
-        p.push(format!("{at}.mgc.witness is set but there is no mirror for it to serve"));
+        p.push(format!(
+            "{at}.mgc.witness is set but there is no mirror for it to serve"
+        ));
     }
     if db.backup_witness.is_some() && db.backup_mirror.is_none() {
-        p.push(format!("{at}.mgc.backup_witness is set but there is no backup_mirror for it to serve"));
+        p.push(format!(
+            "{at}.mgc.backup_witness is set but there is no backup_mirror for it to serve"
+        ));
     }
     // The same-data-center rule: active servers sit with the current primary mgc.
-    let primary_site = f.sql.get(&db.primary).and_then(|i| f.servers.get(&i.server)).map(|s| s.site.as_str());
+    let primary_site = f
+        .sql
+        .get(&db.primary)
+        .and_then(|i| f.servers.get(&i.server))
+        .map(|s| s.site.as_str());
     if let Some(primary_site) = primary_site {
         let strays: Vec<String> = pc
             .active_servers
             .iter()
-            .filter_map(|s| f.servers.get(s).filter(|srv| srv.site != primary_site).map(|srv| format!("{s} ({})", srv.site)))
+            .filter_map(|s| {
+                f.servers
+                    .get(s)
+                    .filter(|srv| srv.site != primary_site)
+                    .map(|srv| format!("{s} ({})", srv.site))
+            })
             .collect();
         if !strays.is_empty() {
             let verb = if strays.len() == 1 { "is" } else { "are" };
@@ -329,7 +380,9 @@ fn validate_chat_pool(f: &EstateFile, pool: &str, pc: &PersistentChatPool, p: &m
         ("restore_every_minutes", ls.restore_every_minutes),
     ] {
         if !(1..=1440).contains(&minutes) {
-            p.push(format!("{at}.log_shipping.{key} = {minutes} must be between 1 and 1440"));
+            p.push(format!(
+                "{at}.log_shipping.{key} = {minutes} must be between 1 and 1440"
+            ));
         }
     }
 }
@@ -342,7 +395,10 @@ mod tests {
     fn builtin_estate_is_valid() {
         let e = Estate::builtin().unwrap();
         assert_eq!(e.site_of_instance("pcsql-dub1"), Some("dublin"));
-        assert_eq!(e.instance_name("pcsql-dub1").unwrap(), "pcsql-dub1.litwareinc.com\\pchat");
+        assert_eq!(
+            e.instance_name("pcsql-dub1").unwrap(),
+            "pcsql-dub1.litwareinc.com\\pchat"
+        );
     }
 
     #[test]
@@ -361,7 +417,10 @@ mod tests {
             "active_servers = [\"pchat-red1.litwareinc.com\", \"pchat-dub1.litwareinc.com\"]",
         );
         let msg = Estate::parse(&text, "x.toml").unwrap_err().to_string();
-        assert!(msg.contains("pchat-dub1.litwareinc.com (dublin) is not in site \"redmond\""), "{msg}");
+        assert!(
+            msg.contains("pchat-dub1.litwareinc.com (dublin) is not in site \"redmond\""),
+            "{msg}"
+        );
     }
 
     #[test]

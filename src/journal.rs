@@ -47,9 +47,24 @@ pub struct EstateId {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
     Run(RunHeader),
-    Resumed { at: String, operator: String, allow_changed: bool },
-    StepStarted { index: usize, name: String, idempotent: bool, at: String },
-    OpStarted { step: usize, seq: usize, op: Value, change: bool, text: String },
+    Resumed {
+        at: String,
+        operator: String,
+        allow_changed: bool,
+    },
+    StepStarted {
+        index: usize,
+        name: String,
+        idempotent: bool,
+        at: String,
+    },
+    OpStarted {
+        step: usize,
+        seq: usize,
+        op: Value,
+        change: bool,
+        text: String,
+    },
     OpDone {
         step: usize,
         seq: usize,
@@ -59,13 +74,46 @@ pub enum Record {
         error: Option<Value>,
         sim_seconds: u64,
     },
-    Log { step: Option<usize>, message: String },
-    StepCompleted { index: usize, name: String, result: Value, wall_ms: u64, sim_seconds: u64 },
-    StepFailed { index: usize, name: String, error: String },
-    DecisionNeeded { step: usize, key: String, question: String, choices: Vec<String> },
-    Decision { step: usize, key: String, choice: String, operator: String, at: String },
-    Confirmed { step: usize, message: String, operator: String, at: String },
-    RunFinished { status: RunStatus, at: String, message: String },
+    Log {
+        step: Option<usize>,
+        message: String,
+    },
+    StepCompleted {
+        index: usize,
+        name: String,
+        result: Value,
+        wall_ms: u64,
+        sim_seconds: u64,
+    },
+    StepFailed {
+        index: usize,
+        name: String,
+        error: String,
+    },
+    DecisionNeeded {
+        step: usize,
+        key: String,
+        question: String,
+        choices: Vec<String>,
+    },
+    Decision {
+        step: usize,
+        key: String,
+        choice: String,
+        operator: String,
+        at: String,
+    },
+    Confirmed {
+        step: usize,
+        message: String,
+        operator: String,
+        at: String,
+    },
+    RunFinished {
+        status: RunStatus,
+        at: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,7 +156,11 @@ impl Journal {
         let dir = Journal::runs_dir(home);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let path = Journal::path_for(home, &header.run_id);
-        let file = OpenOptions::new().create_new(true).append(true).open(&path).map_err(|e| Error::io(&path, e))?;
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
         let mut j = Journal { path, file };
         j.append(&Record::Run(header))?;
         Ok(j)
@@ -118,12 +170,21 @@ impl Journal {
     /// record starts on a line of its own.
     pub fn reopen(path: &Path, torn: Option<&Torn>) -> Result<Journal> {
         if let Some(t) = torn {
-            let f = OpenOptions::new().write(true).open(path).map_err(|e| Error::io(path, e))?;
+            let f = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::io(path, e))?;
             f.set_len(t.offset).map_err(|e| Error::io(path, e))?;
             f.sync_all().map_err(|e| Error::io(path, e))?;
         }
-        let file = OpenOptions::new().append(true).open(path).map_err(|e| Error::io(path, e))?;
-        Ok(Journal { path: path.to_path_buf(), file })
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        Ok(Journal {
+            path: path.to_path_buf(),
+            file,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -134,7 +195,9 @@ impl Journal {
     pub fn append(&mut self, record: &Record) -> Result<()> {
         let mut line = serde_json::to_string(record).expect("journal records serialize");
         line.push('\n');
-        self.file.write_all(line.as_bytes()).map_err(|e| Error::io(&self.path, e))?;
+        self.file
+            .write_all(line.as_bytes())
+            .map_err(|e| Error::io(&self.path, e))?;
         self.file.sync_data().map_err(|e| Error::io(&self.path, e))
     }
 }
@@ -174,13 +237,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded> {
         match serde_json::from_str::<Record>(body) {
             Ok(r) if complete || !is_last => records.push(r),
             // A complete-looking record without its newline was still cut mid-write.
-            Ok(_) | Err(_) if is_last && !complete => torn = Some(Torn { line: line_no, offset }),
+            Ok(_) | Err(_) if is_last && !complete => {
+                torn = Some(Torn {
+                    line: line_no,
+                    offset,
+                })
+            }
             Ok(_) => unreachable!(),
             Err(e) => {
                 return Err(Error::Journal {
                     path: path.to_path_buf(),
                     line: line_no,
-                    message: format!("{e}; the journal is damaged: restore it from a copy or start a new run"),
+                    message: format!(
+                        "{e}; the journal is damaged: restore it from a copy or start a new run"
+                    ),
                 })
             }
         }
@@ -196,7 +266,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded> {
             })
         }
     };
-    Ok(Loaded { path: path.to_path_buf(), header, records, torn })
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        header,
+        records,
+        torn,
+    })
 }
 
 /// All runs under `home`, oldest first.
@@ -223,13 +298,16 @@ pub fn list(home: &Path) -> Result<Vec<PathBuf>> {
 /// The last status a journal recorded, or `None` if the run never finished
 /// (crashed, or still running).
 pub fn last_status(records: &[Record]) -> Option<RunStatus> {
-    records.iter().rev().find_map(|r| match r {
-        Record::RunFinished { status, .. } => Some(Some(*status)),
-        // Resumed after its last finish: that attempt never finished.
-        Record::Resumed { .. } => Some(None),
-        _ => None,
-    })
-    .flatten()
+    records
+        .iter()
+        .rev()
+        .find_map(|r| match r {
+            Record::RunFinished { status, .. } => Some(Some(*status)),
+            // Resumed after its last finish: that attempt never finished.
+            Record::Resumed { .. } => Some(None),
+            _ => None,
+        })
+        .flatten()
 }
 
 /// The change-run lock of one estate scope: a file holding owner and time.
@@ -246,10 +324,25 @@ struct LockInfo {
 }
 
 impl Lock {
-    pub fn acquire(home: &Path, scope: &str, owner: &str, run_id: &str, take_over: bool) -> Result<Lock> {
+    pub fn acquire(
+        home: &Path,
+        scope: &str,
+        owner: &str,
+        run_id: &str,
+        take_over: bool,
+    ) -> Result<Lock> {
         let dir = home.join("locks");
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let safe: String = scope.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
+        let safe: String = scope
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let path = dir.join(format!("{safe}.lock"));
         let info = LockInfo {
             owner: owner.to_string(),
@@ -261,18 +354,32 @@ impl Lock {
         loop {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut f) => {
-                    f.write_all(body.as_bytes()).and_then(|_| f.sync_all()).map_err(|e| Error::io(&path, e))?;
+                    f.write_all(body.as_bytes())
+                        .and_then(|_| f.sync_all())
+                        .map_err(|e| Error::io(&path, e))?;
                     return Ok(Lock { path });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let held = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str::<LockInfo>(&t).ok());
+                    let held = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|t| serde_json::from_str::<LockInfo>(&t).ok());
                     if take_over || held.as_ref().is_some_and(|h| h.run_id == run_id) {
                         std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
                         continue;
                     }
                     let (owner, since) = held.map_or_else(
-                        || ("an unreadable lock file".to_string(), "an unknown time".to_string()),
-                        |h| (format!("{} (run {}, pid {})", h.owner, h.run_id, h.pid), h.since),
+                        || {
+                            (
+                                "an unreadable lock file".to_string(),
+                                "an unknown time".to_string(),
+                            )
+                        },
+                        |h| {
+                            (
+                                format!("{} (run {}, pid {})", h.owner, h.run_id, h.pid),
+                                h.since,
+                            )
+                        },
                     );
                     return Err(Error::LockHeld { path, owner, since });
                 }
@@ -295,12 +402,20 @@ mod tests {
     fn header() -> RunHeader {
         RunHeader {
             run_id: "r1".into(),
-            runbook: RunbookId { name: "x".into(), version: "1.0.0".into(), sha256: "ab".into(), origin: "shipped".into() },
+            runbook: RunbookId {
+                name: "x".into(),
+                version: "1.0.0".into(),
+                sha256: "ab".into(),
+                origin: "shipped".into(),
+            },
             params: Default::default(),
             target: "lab".into(),
             mode: "apply".into(),
             operator: "me".into(),
-            estate: EstateId { source: "e".into(), sha256: "cd".into() },
+            estate: EstateId {
+                source: "e".into(),
+                sha256: "cd".into(),
+            },
             started_at: "t".into(),
             scenario: None,
         }
@@ -310,7 +425,11 @@ mod tests {
     fn torn_last_line_is_tolerated_and_reported() {
         let dir = tempfile::tempdir().unwrap();
         let mut j = Journal::create(dir.path(), header()).unwrap();
-        j.append(&Record::Log { step: None, message: "hi".into() }).unwrap();
+        j.append(&Record::Log {
+            step: None,
+            message: "hi".into(),
+        })
+        .unwrap();
         let path = j.path().to_path_buf();
         drop(j);
         let mut text = std::fs::read_to_string(&path).unwrap();
@@ -320,7 +439,11 @@ mod tests {
         assert_eq!(loaded.records.len(), 2);
         assert_eq!(loaded.torn.as_ref().unwrap().line, 3);
         let mut j = Journal::reopen(&path, loaded.torn.as_ref()).unwrap();
-        j.append(&Record::Log { step: None, message: "after".into() }).unwrap();
+        j.append(&Record::Log {
+            step: None,
+            message: "after".into(),
+        })
+        .unwrap();
         let again = read(&path).unwrap();
         assert_eq!(again.records.len(), 3);
         assert!(again.torn.is_none());
@@ -328,7 +451,10 @@ mod tests {
 
     #[test]
     fn damage_before_the_last_line_names_the_line() {
-        let text = format!("{}\nnot json\n{{}}\n", serde_json::to_string(&Record::Run(header())).unwrap());
+        let text = format!(
+            "{}\nnot json\n{{}}\n",
+            serde_json::to_string(&Record::Run(header())).unwrap()
+        );
         let err = parse(Path::new("j.jsonl"), &text).unwrap_err().to_string();
         assert!(err.starts_with("j.jsonl:2: journal:"), "{err}");
     }
@@ -337,7 +463,9 @@ mod tests {
     fn second_lock_is_refused_until_taken_over() {
         let dir = tempfile::tempdir().unwrap();
         let _a = Lock::acquire(dir.path(), "litware", "alice", "r1", false).unwrap();
-        let err = Lock::acquire(dir.path(), "litware", "bob", "r2", false).err().unwrap();
+        let err = Lock::acquire(dir.path(), "litware", "bob", "r2", false)
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("alice"), "{err}");
         assert!(Lock::acquire(dir.path(), "litware", "bob", "r2", true).is_ok());
     }

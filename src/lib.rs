@@ -2,16 +2,16 @@
 //! and disaster-recovery procedures of Lync Server 2013, drilled against a
 //! simulated estate before they are run against the real one.
 
-pub mod error;
-pub mod estate;
-pub mod op;
-pub mod quote;
-pub mod target;
-pub mod time;
 pub mod cli;
 pub mod drill;
 pub mod engine;
+pub mod error;
+pub mod estate;
 pub mod journal;
+pub mod op;
+pub mod quote;
 pub mod report;
 pub mod run;
 pub mod runbook;
+pub mod target;
+pub mod time;

@@ -33,7 +33,11 @@ pub enum Op {
     /// Remove a database from log shipping as a secondary.
     DeleteLogShippingSecondary { instance: String, database: String },
     /// Apply one log backup, leaving the database restoring.
-    RestoreLog { instance: String, database: String, file: String },
+    RestoreLog {
+        instance: String,
+        database: String,
+        file: String,
+    },
     /// End one session.
     KillSession { instance: String, session_id: i64 },
     /// Bring a restoring database online.
@@ -41,9 +45,17 @@ pub enum Op {
     /// List the files of a folder (UNC path) matching a wildcard pattern.
     ListFiles { folder: String, pattern: String },
     /// Copy one file between folders (UNC paths), verifying its size.
-    CopyFile { from_folder: String, to_folder: String, file: String },
+    CopyFile {
+        from_folder: String,
+        to_folder: String,
+        file: String,
+    },
     /// A Lync Server Management Shell cmdlet, run on a management host.
-    Cmdlet { host: String, cmdlet: String, args: Vec<CmdletArg> },
+    Cmdlet {
+        host: String,
+        cmdlet: String,
+        args: Vec<CmdletArg>,
+    },
 }
 
 /// One named cmdlet parameter.
@@ -55,7 +67,10 @@ pub struct CmdletArg {
 
 impl CmdletArg {
     pub fn new(name: &str, value: PsValue) -> Self {
-        CmdletArg { name: name.to_string(), value }
+        CmdletArg {
+            name: name.to_string(),
+            value,
+        }
     }
 }
 
@@ -276,7 +291,10 @@ fn cmdlet_seconds(cmdlet: &str) -> u64 {
 
 /// The server part of a UNC path `\\server\share\...`.
 pub fn unc_server(path: &str) -> Option<&str> {
-    path.strip_prefix("\\\\")?.split('\\').next().filter(|s| !s.is_empty())
+    path.strip_prefix("\\\\")?
+        .split('\\')
+        .next()
+        .filter(|s| !s.is_empty())
 }
 
 /// `folder\file`, without doubling a trailing backslash.
@@ -364,7 +382,10 @@ mod tests {
                 CmdletArg::new("Identity", PsValue::Str("PersistentChatServer:p.x".into())),
                 CmdletArg::new(
                     "ActiveServers",
-                    PsValue::Table(vec![("Replace".into(), PsValue::List(vec!["a".into(), "b".into()]))]),
+                    PsValue::Table(vec![(
+                        "Replace".into(),
+                        PsValue::List(vec!["a".into(), "b".into()]),
+                    )]),
                 ),
                 CmdletArg::new("Confirm", PsValue::Bool(false)),
                 CmdletArg::new("Verbose", PsValue::Switch),
@@ -379,15 +400,27 @@ mod tests {
 
     #[test]
     fn cmdlet_effect_follows_the_verb_and_whatif() {
-        assert_eq!(cmdlet_effect("Get-CsPersistentChatState", &[]), Effect::Read);
-        assert_eq!(cmdlet_effect("Set-CsPersistentChatState", &[]), Effect::Change);
+        assert_eq!(
+            cmdlet_effect("Get-CsPersistentChatState", &[]),
+            Effect::Read
+        );
+        assert_eq!(
+            cmdlet_effect("Set-CsPersistentChatState", &[]),
+            Effect::Change
+        );
         let whatif = [CmdletArg::new("WhatIf", PsValue::Switch)];
-        assert_eq!(cmdlet_effect("Invoke-CsManagementServerFailover", &whatif), Effect::Read);
+        assert_eq!(
+            cmdlet_effect("Invoke-CsManagementServerFailover", &whatif),
+            Effect::Read
+        );
     }
 
     #[test]
     fn unc_server_takes_the_host() {
-        assert_eq!(unc_server("\\\\fs2.litwareinc.com\\pclogs"), Some("fs2.litwareinc.com"));
+        assert_eq!(
+            unc_server("\\\\fs2.litwareinc.com\\pclogs"),
+            Some("fs2.litwareinc.com")
+        );
         assert_eq!(unc_server("D:\\x"), None);
     }
 }

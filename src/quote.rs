@@ -28,8 +28,18 @@ impl fmt::Display for QuoteError {
 
 impl std::error::Error for QuoteError {}
 
-fn refuse(language: &'static str, kind: &'static str, value: &str, reason: &'static str) -> QuoteError {
-    QuoteError { language, kind, value: value.to_string(), reason }
+fn refuse(
+    language: &'static str,
+    kind: &'static str,
+    value: &str,
+    reason: &'static str,
+) -> QuoteError {
+    QuoteError {
+        language,
+        kind,
+        value: value.to_string(),
+        reason,
+    }
 }
 
 /// SQL Server's limit for a regular identifier (sysname).
@@ -45,10 +55,20 @@ pub fn sql_ident(name: &str) -> Result<String, QuoteError> {
         return Err(refuse("T-SQL", "identifier", name, "it is empty"));
     }
     if name.chars().count() > SQL_IDENT_MAX_CHARS {
-        return Err(refuse("T-SQL", "identifier", name, "it is longer than 128 characters"));
+        return Err(refuse(
+            "T-SQL",
+            "identifier",
+            name,
+            "it is longer than 128 characters",
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(refuse("T-SQL", "identifier", name, "it contains a control character"));
+        return Err(refuse(
+            "T-SQL",
+            "identifier",
+            name,
+            "it contains a control character",
+        ));
     }
     Ok(format!("[{}]", name.replace(']', "]]")))
 }
@@ -56,7 +76,12 @@ pub fn sql_ident(name: &str) -> Result<String, QuoteError> {
 /// Quote a T-SQL Unicode string literal as `N'value'`, doubling any `'`.
 pub fn sql_literal(value: &str) -> Result<String, QuoteError> {
     if value.contains('\0') {
-        return Err(refuse("T-SQL", "string literal", value, "it contains a NUL character"));
+        return Err(refuse(
+            "T-SQL",
+            "string literal",
+            value,
+            "it contains a NUL character",
+        ));
     }
     Ok(format!("N'{}'", value.replace('\'', "''")))
 }
@@ -72,7 +97,12 @@ const PS_SINGLE_QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '
 /// as well.
 pub fn ps_literal(value: &str) -> Result<String, QuoteError> {
     if value.contains('\0') {
-        return Err(refuse("PowerShell", "string", value, "it contains a NUL character"));
+        return Err(refuse(
+            "PowerShell",
+            "string",
+            value,
+            "it contains a NUL character",
+        ));
     }
     let mut out = String::with_capacity(value.len() + 2);
     out.push('\'');
@@ -93,11 +123,18 @@ pub fn ps_literal(value: &str) -> Result<String, QuoteError> {
 pub fn ps_name(name: &str) -> Result<&str, QuoteError> {
     let ok = !name.is_empty()
         && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if ok {
         Ok(name)
     } else {
-        Err(refuse("PowerShell", "name", name, "only letters, digits, '-' and '_' are allowed"))
+        Err(refuse(
+            "PowerShell",
+            "name",
+            name,
+            "only letters, digits, '-' and '_' are allowed",
+        ))
     }
 }
 

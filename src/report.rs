@@ -13,17 +13,75 @@ use std::io::IsTerminal;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    RunStarted { run_id: String, runbook: String, version: String, target: String, mode: String, steps_total: usize, resumed: bool },
-    StepStarted { index: usize, name: String },
-    StepReplayed { index: usize, name: String },
-    StepCompleted { index: usize, name: String, sim_seconds: u64, wall_ms: u64 },
-    StepFailed { index: usize, name: String, error: String },
-    Op { step: usize, host: String, change: bool, planned: bool, text: String, ok: bool, error: Option<String>, sim_seconds: u64 },
-    Log { step: Option<usize>, message: String },
-    Progress { step: usize, label: String, done: u64, total: u64 },
-    DecisionNeeded { step: usize, key: String, question: String, choices: Vec<String> },
-    Confirmed { step: usize, message: String, operator: String },
-    RunFinished { run_id: String, status: String, message: String, steps: usize, ops: u64, changes: usize, sim_seconds: Option<u64>, wall_ms: u64 },
+    RunStarted {
+        run_id: String,
+        runbook: String,
+        version: String,
+        target: String,
+        mode: String,
+        steps_total: usize,
+        resumed: bool,
+    },
+    StepStarted {
+        index: usize,
+        name: String,
+    },
+    StepReplayed {
+        index: usize,
+        name: String,
+    },
+    StepCompleted {
+        index: usize,
+        name: String,
+        sim_seconds: u64,
+        wall_ms: u64,
+    },
+    StepFailed {
+        index: usize,
+        name: String,
+        error: String,
+    },
+    Op {
+        step: usize,
+        host: String,
+        change: bool,
+        planned: bool,
+        text: String,
+        ok: bool,
+        error: Option<String>,
+        sim_seconds: u64,
+    },
+    Log {
+        step: Option<usize>,
+        message: String,
+    },
+    Progress {
+        step: usize,
+        label: String,
+        done: u64,
+        total: u64,
+    },
+    DecisionNeeded {
+        step: usize,
+        key: String,
+        question: String,
+        choices: Vec<String>,
+    },
+    Confirmed {
+        step: usize,
+        message: String,
+        operator: String,
+    },
+    RunFinished {
+        run_id: String,
+        status: String,
+        message: String,
+        steps: usize,
+        ops: u64,
+        changes: usize,
+        sim_seconds: Option<u64>,
+        wall_ms: u64,
+    },
 }
 
 pub trait Reporter {
@@ -50,7 +108,12 @@ pub struct Human {
 
 impl Human {
     pub fn new(verbose: bool) -> Human {
-        Human { verbose, total: Cell::new(0), bar: RefCell::new(None), files: RefCell::new(None) }
+        Human {
+            verbose,
+            total: Cell::new(0),
+            bar: RefCell::new(None),
+            files: RefCell::new(None),
+        }
     }
 
     fn println(&self, line: &str) {
@@ -90,12 +153,25 @@ pub fn duration(seconds: u64) -> String {
 impl Reporter for Human {
     fn event(&self, e: &Event) {
         match e {
-            Event::RunStarted { run_id, runbook, version, target: t, mode, steps_total, resumed } => {
+            Event::RunStarted {
+                run_id,
+                runbook,
+                version,
+                target: t,
+                mode,
+                steps_total,
+                resumed,
+            } => {
                 self.total.set(*steps_total);
                 let verb = if *resumed { "resuming" } else { "run" };
-                self.println(&format!("{verb} {run_id}: {runbook} {version} on {t} ({mode})"));
+                self.println(&format!(
+                    "{verb} {run_id}: {runbook} {version} on {t} ({mode})"
+                ));
                 let bar = ProgressBar::with_draw_target(Some(*steps_total as u64), target());
-                bar.set_style(ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+                bar.set_style(
+                    ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
                 *self.bar.borrow_mut() = Some(bar);
             }
             Event::StepStarted { index, name } => {
@@ -105,7 +181,10 @@ impl Reporter for Human {
                 self.println(&format!("{} {name}", self.step_label(*index)));
             }
             Event::StepReplayed { index, name } => {
-                self.println(&format!("{} {name} (done earlier; result from the journal)", self.step_label(*index)));
+                self.println(&format!(
+                    "{} {name} (done earlier; result from the journal)",
+                    self.step_label(*index)
+                ));
                 if let Some(bar) = self.bar.borrow().as_ref() {
                     bar.inc(1);
                 }
@@ -124,7 +203,15 @@ impl Reporter for Human {
             Event::StepFailed { error, .. } => {
                 self.println(&format!("      FAILED: {error}"));
             }
-            Event::Op { host, change, planned, text, ok, error, .. } => {
+            Event::Op {
+                host,
+                change,
+                planned,
+                text,
+                ok,
+                error,
+                ..
+            } => {
                 if *change || self.verbose {
                     let verb = match (change, planned) {
                         (true, true) => "would change",
@@ -140,29 +227,56 @@ impl Reporter for Human {
                 }
             }
             Event::Log { message, .. } => self.println(&format!("      {message}")),
-            Event::Progress { label, done, total, .. } => {
+            Event::Progress {
+                label, done, total, ..
+            } => {
                 let mut files = self.files.borrow_mut();
                 let bar = files.get_or_insert_with(|| {
                     let b = ProgressBar::with_draw_target(Some(*total), target());
-                    b.set_style(ProgressStyle::with_template("      {bar:30} {pos}/{len} {msg}").unwrap_or_else(|_| ProgressStyle::default_bar()));
+                    b.set_style(
+                        ProgressStyle::with_template("      {bar:30} {pos}/{len} {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
                     b
                 });
                 bar.set_length(*total);
                 bar.set_position(*done);
                 bar.set_message(label.clone());
             }
-            Event::DecisionNeeded { question, choices, .. } => {
-                self.println(&format!("      DECISION NEEDED: {question} (choices: {})", choices.join(", ")));
+            Event::DecisionNeeded {
+                question, choices, ..
+            } => {
+                self.println(&format!(
+                    "      DECISION NEEDED: {question} (choices: {})",
+                    choices.join(", ")
+                ));
             }
-            Event::Confirmed { message, operator, .. } => {
+            Event::Confirmed {
+                message, operator, ..
+            } => {
                 self.println(&format!("      confirmed by {operator}: {message}"));
             }
-            Event::RunFinished { run_id, status, message, steps, ops, changes, sim_seconds, wall_ms } => {
+            Event::RunFinished {
+                run_id,
+                status,
+                message,
+                steps,
+                ops,
+                changes,
+                sim_seconds,
+                wall_ms,
+            } => {
                 if let Some(bar) = self.bar.borrow_mut().take() {
                     bar.finish_and_clear();
                 }
-                let sim = sim_seconds.map(|s| format!(", {} simulated", duration(s))).unwrap_or_default();
-                let tail = if message.is_empty() { String::new() } else { format!(": {message}") };
+                let sim = sim_seconds
+                    .map(|s| format!(", {} simulated", duration(s)))
+                    .unwrap_or_default();
+                let tail = if message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {message}")
+                };
                 println!(
                     "{run_id} {status}: {steps} steps, {ops} ops ({changes} changes){sim}, {:.1}s wall{tail}",
                     *wall_ms as f64 / 1000.0

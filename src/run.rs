@@ -55,7 +55,9 @@ pub fn lab_path(home: &Path) -> PathBuf {
 pub fn open_target(name: &str, home: &Path) -> Result<Box<dyn Target>> {
     match name {
         "lab" => Ok(Box::new(Lab::open(&lab_path(home))?)),
-        other => Err(Error::Usage { message: format!("target `{other}` is not available: use --target lab") }),
+        other => Err(Error::Usage {
+            message: format!("target `{other}` is not available: use --target lab"),
+        }),
     }
 }
 
@@ -109,38 +111,89 @@ pub fn start(
     if mode == Mode::Plan {
         let target: Box<dyn Target> = Box::new(DryRun::new(target));
         let run_id = format!("plan-{}", rb.header.name);
-        return execute(rb, estate, &params, target, mode, None, Replay::default(), decisions, &run_id, scenario, opts, reporter, false);
+        return execute(
+            rb,
+            estate,
+            &params,
+            target,
+            mode,
+            None,
+            Replay::default(),
+            decisions,
+            &run_id,
+            scenario,
+            opts,
+            reporter,
+            false,
+        );
     }
     let run_id = new_run_id(&opts.home, &rb.header.name);
-    let _lock = Lock::acquire(&opts.home, &estate.file.estate.name, &opts.operator, &run_id, opts.take_over_lock)?;
+    let _lock = Lock::acquire(
+        &opts.home,
+        &estate.file.estate.name,
+        &opts.operator,
+        &run_id,
+        opts.take_over_lock,
+    )?;
     let header = RunHeader {
         run_id: run_id.clone(),
-        runbook: RunbookId { name: rb.header.name.clone(), version: rb.header.version.clone(), sha256: rb.sha256.clone(), origin: rb.origin.clone() },
+        runbook: RunbookId {
+            name: rb.header.name.clone(),
+            version: rb.header.version.clone(),
+            sha256: rb.sha256.clone(),
+            origin: rb.origin.clone(),
+        },
         params: params.clone(),
         target: target_name,
         mode: "apply".into(),
         operator: opts.operator.clone(),
-        estate: EstateId { source: estate.source.clone(), sha256: estate.sha256.clone() },
+        estate: EstateId {
+            source: estate.source.clone(),
+            sha256: estate.sha256.clone(),
+        },
         started_at: crate::time::rfc3339(crate::time::now_epoch()),
         scenario: scenario.clone(),
     };
     let journal = Journal::create(&opts.home, header)?;
-    execute(rb, estate, &params, target, mode, Some(journal), Replay::default(), decisions, &run_id, scenario, opts, reporter, false)
+    execute(
+        rb,
+        estate,
+        &params,
+        target,
+        mode,
+        Some(journal),
+        Replay::default(),
+        decisions,
+        &run_id,
+        scenario,
+        opts,
+        reporter,
+        false,
+    )
 }
 
 /// Resume a run from its journal.
 pub fn resume(run_id: &str, opts: &Options, reporter: Rc<dyn Reporter>) -> Result<Outcome> {
     let path = Journal::path_for(&opts.home, run_id);
     if !path.exists() {
-        return Err(Error::UnknownRun { run_id: run_id.to_string(), dir: Journal::runs_dir(&opts.home) });
+        return Err(Error::UnknownRun {
+            run_id: run_id.to_string(),
+            dir: Journal::runs_dir(&opts.home),
+        });
     }
     let loaded = journal::read(&path)?;
     let h = loaded.header.clone();
     if journal::last_status(&loaded.records) == Some(RunStatus::Succeeded) {
-        return Err(Error::NotResumable { run_id: run_id.to_string(), message: "it already succeeded".into() });
+        return Err(Error::NotResumable {
+            run_id: run_id.to_string(),
+            message: "it already succeeded".into(),
+        });
     }
     if journal::last_status(&loaded.records) == Some(RunStatus::Aborted) {
-        return Err(Error::NotResumable { run_id: run_id.to_string(), message: "the operator aborted it; start a new run".into() });
+        return Err(Error::NotResumable {
+            run_id: run_id.to_string(),
+            message: "the operator aborted it; start a new run".into(),
+        });
     }
     let rb = if h.runbook.origin == "shipped" {
         Runbook::find(&h.runbook.name, None)?
@@ -148,9 +201,18 @@ pub fn resume(run_id: &str, opts: &Options, reporter: Rc<dyn Reporter>) -> Resul
         Runbook::find(&h.runbook.origin, None)?
     };
     if rb.sha256 != h.runbook.sha256 && !opts.allow_changed {
-        return Err(Error::RunbookChanged { run_id: run_id.to_string(), runbook: h.runbook.name.clone(), journaled: h.runbook.sha256.clone(), current: rb.sha256.clone() });
+        return Err(Error::RunbookChanged {
+            run_id: run_id.to_string(),
+            runbook: h.runbook.name.clone(),
+            journaled: h.runbook.sha256.clone(),
+            current: rb.sha256.clone(),
+        });
     }
-    let estate = if h.estate.source.starts_with("<built-in") { Estate::builtin()? } else { Estate::load(Path::new(&h.estate.source))? };
+    let estate = if h.estate.source.starts_with("<built-in") {
+        Estate::builtin()?
+    } else {
+        Estate::load(Path::new(&h.estate.source))?
+    };
     let replay = Replay::from_records(&loaded.records);
     let (mut decisions, bare) = parse_decisions(&opts.decisions);
     if let Some(choice) = bare {
@@ -165,15 +227,43 @@ pub fn resume(run_id: &str, opts: &Options, reporter: Rc<dyn Reporter>) -> Resul
             _ => return Err(Error::Usage { message: format!("run {run_id} is not waiting for a decision; --decision {choice:?} has nothing to answer") }),
         }
     }
-    let _lock = Lock::acquire(&opts.home, &estate.file.estate.name, &opts.operator, run_id, opts.take_over_lock)?;
+    let _lock = Lock::acquire(
+        &opts.home,
+        &estate.file.estate.name,
+        &opts.operator,
+        run_id,
+        opts.take_over_lock,
+    )?;
     let target = open_target(&h.target, &opts.home)?;
     let mut journal = Journal::reopen(&path, loaded.torn.as_ref())?;
     if let Some(t) = &loaded.torn {
-        reporter.text(&format!("note: {}:{}: the last record was cut short by a crash and has been dropped", path.display(), t.line));
+        reporter.text(&format!(
+            "note: {}:{}: the last record was cut short by a crash and has been dropped",
+            path.display(),
+            t.line
+        ));
     }
-    journal.append(&Record::Resumed { at: crate::time::rfc3339(crate::time::now_epoch()), operator: opts.operator.clone(), allow_changed: opts.allow_changed })?;
+    journal.append(&Record::Resumed {
+        at: crate::time::rfc3339(crate::time::now_epoch()),
+        operator: opts.operator.clone(),
+        allow_changed: opts.allow_changed,
+    })?;
     let params = h.params.clone();
-    execute(&rb, estate, &params, target, Mode::Apply, Some(journal), replay, decisions, run_id, h.scenario.clone(), opts, reporter, true)
+    execute(
+        &rb,
+        estate,
+        &params,
+        target,
+        Mode::Apply,
+        Some(journal),
+        replay,
+        decisions,
+        run_id,
+        h.scenario.clone(),
+        opts,
+        reporter,
+        true,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -212,7 +302,11 @@ fn execute(
         outcomes: Vec::new(),
         plan: Vec::new(),
         ops_performed: 0,
-        abort_after_ops: if mode == Mode::Apply { opts.abort_after_ops } else { None },
+        abort_after_ops: if mode == Mode::Apply {
+            opts.abort_after_ops
+        } else {
+            None
+        },
         stop: None,
         last_result: Value::Null,
     }));
@@ -226,7 +320,11 @@ fn execute(
         runbook: rb.header.name.clone(),
         version: rb.header.version.clone(),
         target: target_name,
-        mode: if mode == Mode::Plan { "plan".into() } else { "apply".into() },
+        mode: if mode == Mode::Plan {
+            "plan".into()
+        } else {
+            "apply".into()
+        },
         steps_total: rb.static_steps().len(),
         resumed,
     });
@@ -239,17 +337,32 @@ fn execute(
         (Ok(()), None) => None,
         (Err(e), None) => {
             let line = e.position().line().unwrap_or(0);
-            Some(Error::Script { file: rb.file.clone(), line, message: steps::describe(&e) })
+            Some(Error::Script {
+                file: rb.file.clone(),
+                line,
+                message: steps::describe(&e),
+            })
         }
     };
     let status = match &error {
         None => RunStatus::Succeeded,
-        Some(Error::WaitingForDecision { .. } | Error::InDoubt { .. } | Error::ConfirmationNeeded { .. }) => RunStatus::Waiting,
+        Some(
+            Error::WaitingForDecision { .. }
+            | Error::InDoubt { .. }
+            | Error::ConfirmationNeeded { .. },
+        ) => RunStatus::Waiting,
         Some(Error::Aborted { .. }) => RunStatus::Aborted,
         Some(_) => RunStatus::Failed,
     };
-    let message = error.as_ref().map(|e| e.to_string().lines().next().unwrap_or("").to_string()).unwrap_or_default();
-    let finish = c.journal(Record::RunFinished { status, at: crate::time::rfc3339(crate::time::now_epoch()), message: message.clone() });
+    let message = error
+        .as_ref()
+        .map(|e| e.to_string().lines().next().unwrap_or("").to_string())
+        .unwrap_or_default();
+    let finish = c.journal(Record::RunFinished {
+        status,
+        at: crate::time::rfc3339(crate::time::now_epoch()),
+        message: message.clone(),
+    });
     let sim_seconds = match (clock0, c.target.clock()) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,

@@ -116,23 +116,41 @@ impl Runbook {
         let path = Path::new(spec);
         if spec.ends_with(".rhai") || path.components().count() > 1 {
             let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            return Runbook::from_text(spec, &path.display().to_string(), &path.display().to_string(), text);
+            return Runbook::from_text(
+                spec,
+                &path.display().to_string(),
+                &path.display().to_string(),
+                text,
+            );
         }
         if let Some(dir) = local_dir {
             let p = dir.join(format!("{spec}.rhai"));
             if p.exists() {
                 let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-                return Runbook::from_text(spec, &p.display().to_string(), &p.display().to_string(), text);
+                return Runbook::from_text(
+                    spec,
+                    &p.display().to_string(),
+                    &p.display().to_string(),
+                    text,
+                );
             }
         }
         if let Some((id, text)) = shipped().iter().find(|(id, _)| *id == spec) {
-            return Runbook::from_text(id, "shipped", &format!("runbooks/{id}.rhai"), text.to_string());
+            return Runbook::from_text(
+                id,
+                "shipped",
+                &format!("runbooks/{id}.rhai"),
+                text.to_string(),
+            );
         }
         let mut known: Vec<String> = shipped().iter().map(|(id, _)| id.to_string()).collect();
         if let Some(dir) = local_dir {
             known.extend(local_ids(dir)?);
         }
-        Err(Error::UnknownRunbook { name: spec.to_string(), known })
+        Err(Error::UnknownRunbook {
+            name: spec.to_string(),
+            known,
+        })
     }
 
     pub fn from_text(id: &str, origin: &str, file: &str, text: String) -> Result<Runbook> {
@@ -186,12 +204,18 @@ impl Runbook {
             }
         }
         if self.origin == "shipped" && self.header.name != self.id {
-            problems.push(format!("{}: header name `{}` differs from the file name", self.file, self.header.name));
+            problems.push(format!(
+                "{}: header name `{}` differs from the file name",
+                self.file, self.header.name
+            ));
         }
         for sc in &self.header.scenarios {
             for f in &sc.faults {
                 if f.trim().is_empty() {
-                    problems.push(format!("{}: scenario `{}` has an empty fault", self.file, sc.name));
+                    problems.push(format!(
+                        "{}: scenario `{}` has an empty fault",
+                        self.file, sc.name
+                    ));
                 }
             }
         }
@@ -204,7 +228,10 @@ fn collect_step(call: &rhai::FnCallExpr, pos: rhai::Position, steps: &mut Vec<St
         return;
     }
     if let Some(rhai::Expr::StringConstant(name, _)) = call.args.first() {
-        steps.push(StaticStep { name: name.to_string(), line: pos.line().unwrap_or(0) });
+        steps.push(StaticStep {
+            name: name.to_string(),
+            line: pos.line().unwrap_or(0),
+        });
     }
 }
 
@@ -230,13 +257,23 @@ fn local_ids(dir: &Path) -> Result<Vec<String>> {
 pub fn all(local_dir: Option<&Path>) -> Result<Vec<Runbook>> {
     let mut out = Vec::new();
     for (id, text) in shipped() {
-        out.push(Runbook::from_text(id, "shipped", &format!("runbooks/{id}.rhai"), text.to_string())?);
+        out.push(Runbook::from_text(
+            id,
+            "shipped",
+            &format!("runbooks/{id}.rhai"),
+            text.to_string(),
+        )?);
     }
     if let Some(dir) = local_dir {
         for id in local_ids(dir)? {
             let p: PathBuf = dir.join(format!("{id}.rhai"));
             let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-            out.push(Runbook::from_text(&id, &p.display().to_string(), &p.display().to_string(), text)?);
+            out.push(Runbook::from_text(
+                &id,
+                &p.display().to_string(),
+                &p.display().to_string(),
+                text,
+            )?);
         }
     }
     Ok(out)
@@ -244,15 +281,24 @@ pub fn all(local_dir: Option<&Path>) -> Result<Vec<Runbook>> {
 
 /// Evaluate only the first statement, which must be `runbook(#{...})`.
 fn read_header(engine: &rhai::Engine, ast: &AST, file: &str) -> Result<Header> {
-    let herr = |message: String| Error::RunbookHeader { file: file.to_string(), message };
+    let herr = |message: String| Error::RunbookHeader {
+        file: file.to_string(),
+        message,
+    };
     let first = ast.statements().first();
     let is_header = match first {
-        Some(rhai::Stmt::FnCall(call, _)) => call.name.as_str() == "runbook" && call.args.len() == 1,
-        Some(rhai::Stmt::Expr(e)) => matches!(e.as_ref(), rhai::Expr::FnCall(call, _) if call.name.as_str() == "runbook" && call.args.len() == 1),
+        Some(rhai::Stmt::FnCall(call, _)) => {
+            call.name.as_str() == "runbook" && call.args.len() == 1
+        }
+        Some(rhai::Stmt::Expr(e)) => {
+            matches!(e.as_ref(), rhai::Expr::FnCall(call, _) if call.name.as_str() == "runbook" && call.args.len() == 1)
+        }
         _ => false,
     };
     if !is_header {
-        return Err(herr("the first statement must be `runbook(#{ name: ..., version: ..., ... });`".into()));
+        return Err(herr(
+            "the first statement must be `runbook(#{ name: ..., version: ..., ... });`".into(),
+        ));
     }
     let arg = match first {
         Some(rhai::Stmt::FnCall(call, _)) => call.args[0].clone(),
@@ -262,10 +308,12 @@ fn read_header(engine: &rhai::Engine, ast: &AST, file: &str) -> Result<Header> {
         },
         _ => unreachable!("checked above"),
     };
-    let value = arg
-        .get_literal_value(None)
-        .ok_or_else(|| herr("the header must be a literal map (no variables or calls inside it)".into()))?;
-    let map = value.try_cast::<Map>().ok_or_else(|| herr("the header must be a map `#{...}`".into()))?;
+    let value = arg.get_literal_value(None).ok_or_else(|| {
+        herr("the header must be a literal map (no variables or calls inside it)".into())
+    })?;
+    let map = value
+        .try_cast::<Map>()
+        .ok_or_else(|| herr("the header must be a map `#{...}`".into()))?;
     let _ = engine;
     parse_header(&map).map_err(herr)
 }
@@ -284,66 +332,124 @@ fn req_str(map: &Map, key: &str, at: &str) -> std::result::Result<String, String
 
 fn parse_header(map: &Map) -> std::result::Result<Header, String> {
     for k in map.keys() {
-        if !["name", "version", "summary", "rto_minutes", "source", "params", "scenarios"].contains(&k.as_str()) {
+        if ![
+            "name",
+            "version",
+            "summary",
+            "rto_minutes",
+            "source",
+            "params",
+            "scenarios",
+        ]
+        .contains(&k.as_str())
+        {
             return Err(format!("unknown field `{k}` (fields: name, version, summary, rto_minutes, source, params, scenarios)"));
         }
     }
     let name = req_str(map, "name", "")?;
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-        return Err(format!("name `{name}` must be lowercase letters, digits and '-'"));
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(format!(
+            "name `{name}` must be lowercase letters, digits and '-'"
+        ));
     }
     let version = req_str(map, "version", "")?;
     if !is_semver(&version) {
-        return Err(format!("version `{version}` is not a semantic version like 1.0.0"));
+        return Err(format!(
+            "version `{version}` is not a semantic version like 1.0.0"
+        ));
     }
     let summary = req_str(map, "summary", "")?;
     let rto_minutes = match map.get("rto_minutes") {
-        Some(v) => v.as_int().ok().filter(|m| *m > 0).ok_or("`rto_minutes` must be a positive integer")?,
+        Some(v) => v
+            .as_int()
+            .ok()
+            .filter(|m| *m > 0)
+            .ok_or("`rto_minutes` must be a positive integer")?,
         None => return Err("`rto_minutes` is missing".into()),
     };
     let source = get_str(map, "source")?.unwrap_or_default();
     let mut params = Vec::new();
     if let Some(p) = map.get("params") {
-        let p = p.clone().try_cast::<Map>().ok_or("`params` must be a map of name: #{kind, help, ...}")?;
+        let p = p
+            .clone()
+            .try_cast::<Map>()
+            .ok_or("`params` must be a map of name: #{kind, help, ...}")?;
         for (pname, spec) in p {
             params.push(parse_param(pname.as_str(), spec)?);
         }
     }
     let mut scenarios = Vec::new();
     if let Some(s) = map.get("scenarios") {
-        let s = s.clone().try_cast::<Map>().ok_or("`scenarios` must be a map of name: #{...}")?;
+        let s = s
+            .clone()
+            .try_cast::<Map>()
+            .ok_or("`scenarios` must be a map of name: #{...}")?;
         for (sname, spec) in s {
             scenarios.push(parse_scenario(sname.as_str(), spec)?);
         }
     }
-    Ok(Header { name, version, summary, rto_minutes, source, params, scenarios })
+    Ok(Header {
+        name,
+        version,
+        summary,
+        rto_minutes,
+        source,
+        params,
+        scenarios,
+    })
 }
 
 fn is_semver(v: &str) -> bool {
     let core = v.split(['-', '+']).next().unwrap_or("");
     let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && (p.len() == 1 || !p.starts_with('0')))
+    parts.len() == 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars().all(|c| c.is_ascii_digit())
+                && (p.len() == 1 || !p.starts_with('0'))
+        })
 }
 
 fn parse_param(name: &str, spec: Dynamic) -> std::result::Result<ParamSpec, String> {
     let at = format!("params.{name}: ");
-    let spec = spec.try_cast::<Map>().ok_or(format!("{at}must be a map #{{kind, help, ...}}"))?;
+    let spec = spec
+        .try_cast::<Map>()
+        .ok_or(format!("{at}must be a map #{{kind, help, ...}}"))?;
     let kind_name = req_str(&spec, "kind", &at)?;
     let kind = KINDS
         .iter()
         .find(|(k, _)| *k == kind_name)
         .map(|(_, k)| *k)
-        .ok_or_else(|| format!("{at}kind `{kind_name}` is not one of {}", KINDS.map(|(k, _)| k).join(", ")))?;
+        .ok_or_else(|| {
+            format!(
+                "{at}kind `{kind_name}` is not one of {}",
+                KINDS.map(|(k, _)| k).join(", ")
+            )
+        })?;
     let help = req_str(&spec, "help", &at)?;
     let required = match spec.get("required") {
         None => false,
-        Some(v) => v.as_bool().map_err(|_| format!("{at}`required` must be true or false"))?,
+        Some(v) => v
+            .as_bool()
+            .map_err(|_| format!("{at}`required` must be true or false"))?,
     };
     let default = match spec.get("default") {
         None => None,
-        Some(v) => Some(rhai::serde::from_dynamic::<Value>(v).map_err(|e| format!("{at}default: {e}"))?),
+        Some(v) => {
+            Some(rhai::serde::from_dynamic::<Value>(v).map_err(|e| format!("{at}default: {e}"))?)
+        }
     };
-    Ok(ParamSpec { name: name.to_string(), kind, help, required, default })
+    Ok(ParamSpec {
+        name: name.to_string(),
+        kind,
+        help,
+        required,
+        default,
+    })
 }
 
 fn parse_scenario(name: &str, spec: Dynamic) -> std::result::Result<Scenario, String> {
@@ -352,27 +458,34 @@ fn parse_scenario(name: &str, spec: Dynamic) -> std::result::Result<Scenario, St
     let summary = get_str(&spec, "summary")?.unwrap_or_default();
     let lead_in_minutes = match spec.get("lead_in_minutes") {
         None => 0,
-        Some(v) => v.as_int().ok().filter(|m| *m >= 0).ok_or(format!("{at}`lead_in_minutes` must be a non-negative integer"))?,
+        Some(v) => v.as_int().ok().filter(|m| *m >= 0).ok_or(format!(
+            "{at}`lead_in_minutes` must be a non-negative integer"
+        ))?,
     };
     let strings = |key: &str| -> std::result::Result<Vec<String>, String> {
         match spec.get(key) {
             None => Ok(Vec::new()),
-            Some(v) => rhai::serde::from_dynamic::<Vec<String>>(v).map_err(|_| format!("{at}`{key}` must be an array of strings")),
+            Some(v) => rhai::serde::from_dynamic::<Vec<String>>(v)
+                .map_err(|_| format!("{at}`{key}` must be an array of strings")),
         }
     };
     let string_map = |key: &str| -> std::result::Result<BTreeMap<String, String>, String> {
         match spec.get(key) {
             None => Ok(BTreeMap::new()),
-            Some(v) => rhai::serde::from_dynamic(v).map_err(|_| format!("{at}`{key}` must be a map of strings")),
+            Some(v) => rhai::serde::from_dynamic(v)
+                .map_err(|_| format!("{at}`{key}` must be a map of strings")),
         }
     };
     let expect: BTreeMap<String, Value> = match spec.get("expect") {
         None => BTreeMap::new(),
-        Some(v) => rhai::serde::from_dynamic(v).map_err(|_| format!("{at}`expect` must be a map of JSON pointer: value"))?,
+        Some(v) => rhai::serde::from_dynamic(v)
+            .map_err(|_| format!("{at}`expect` must be a map of JSON pointer: value"))?,
     };
     for k in expect.keys() {
         if !k.starts_with('/') {
-            return Err(format!("{at}expect key `{k}` must be a JSON pointer starting with '/'"));
+            return Err(format!(
+                "{at}expect key `{k}` must be a JSON pointer starting with '/'"
+            ));
         }
     }
     Ok(Scenario {
@@ -393,23 +506,49 @@ pub fn resolve_params(
     given: &[(String, String)],
     estate: &Estate,
 ) -> Result<serde_json::Map<String, Value>> {
-    let perr = |param: &str, message: String| Error::Param { runbook: rb.header.name.clone(), param: param.to_string(), message };
+    let perr = |param: &str, message: String| Error::Param {
+        runbook: rb.header.name.clone(),
+        param: param.to_string(),
+        message,
+    };
     let mut out = serde_json::Map::new();
     for (name, _) in given {
         if !rb.header.params.iter().any(|p| &p.name == name) {
             let known: Vec<&str> = rb.header.params.iter().map(|p| p.name.as_str()).collect();
-            return Err(perr(name, format!("the runbook has no such parameter (it takes: {})", if known.is_empty() { "none".to_string() } else { known.join(", ") })));
+            return Err(perr(
+                name,
+                format!(
+                    "the runbook has no such parameter (it takes: {})",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
         }
     }
     for spec in &rb.header.params {
-        let raw = given.iter().rev().find(|(n, _)| n == &spec.name).map(|(_, v)| v.as_str());
+        let raw = given
+            .iter()
+            .rev()
+            .find(|(n, _)| n == &spec.name)
+            .map(|(_, v)| v.as_str());
         let value = match raw {
             Some(raw) => parse_value(spec, raw, estate).map_err(|m| perr(&spec.name, m))?,
             None => match (&spec.default, sole_object(spec.kind, estate)) {
                 (Some(d), _) => d.clone(),
                 (None, Some(only)) => Value::String(only),
                 (None, None) if spec.required || is_estate_kind(spec.kind) => {
-                    return Err(perr(&spec.name, format!("it is required ({}); pass -p {}=<{}>", spec.help, spec.name, kind_name(spec.kind))))
+                    return Err(perr(
+                        &spec.name,
+                        format!(
+                            "it is required ({}); pass -p {}=<{}>",
+                            spec.help,
+                            spec.name,
+                            kind_name(spec.kind)
+                        ),
+                    ))
                 }
                 (None, None) => Value::Null,
             },
@@ -422,11 +561,20 @@ pub fn resolve_params(
 /// Parameters naming an estate object cannot be left empty: the runbook
 /// would have nothing to act on.
 fn is_estate_kind(kind: ParamKind) -> bool {
-    matches!(kind, ParamKind::PersistentChatPool | ParamKind::SqlInstance | ParamKind::Site | ParamKind::Server)
+    matches!(
+        kind,
+        ParamKind::PersistentChatPool
+            | ParamKind::SqlInstance
+            | ParamKind::Site
+            | ParamKind::Server
+    )
 }
 
 fn kind_name(kind: ParamKind) -> &'static str {
-    KINDS.iter().find(|(_, k)| *k == kind).map_or("value", |(n, _)| n)
+    KINDS
+        .iter()
+        .find(|(_, k)| *k == kind)
+        .map_or("value", |(n, _)| n)
 }
 
 /// The only object of an estate kind, used when a parameter is omitted.
@@ -441,11 +589,21 @@ fn sole_object(kind: ParamKind, estate: &Estate) -> Option<String> {
 fn parse_value(spec: &ParamSpec, raw: &str, estate: &Estate) -> std::result::Result<Value, String> {
     let f = &estate.file;
     let one_of = |what: &str, keys: Vec<&String>| {
-        format!("{raw:?} is not a {what} of estate {} (known: {})", estate.source, keys.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "))
+        format!(
+            "{raw:?} is not a {what} of estate {} (known: {})",
+            estate.source,
+            keys.iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     Ok(match spec.kind {
         ParamKind::String => Value::String(raw.to_string()),
-        ParamKind::Int => Value::from(raw.parse::<i64>().map_err(|_| format!("{raw:?} is not an integer"))?),
+        ParamKind::Int => Value::from(
+            raw.parse::<i64>()
+                .map_err(|_| format!("{raw:?} is not an integer"))?,
+        ),
         ParamKind::Bool => Value::Bool(match raw {
             "true" | "yes" => true,
             "false" | "no" => false,
@@ -469,7 +627,10 @@ fn parse_value(spec: &ParamSpec, raw: &str, estate: &Estate) -> std::result::Res
         }
         ParamKind::PersistentChatPool => {
             if !f.persistent_chat.contains_key(raw) {
-                return Err(one_of("Persistent Chat pool", f.persistent_chat.keys().collect()));
+                return Err(one_of(
+                    "Persistent Chat pool",
+                    f.persistent_chat.keys().collect(),
+                ));
             }
             Value::String(raw.to_string())
         }
@@ -498,7 +659,9 @@ fn parse_value(spec: &ParamSpec, raw: &str, estate: &Estate) -> std::result::Res
 pub fn split_assignment(s: &str) -> Result<(String, String)> {
     match s.split_once('=') {
         Some((n, v)) if !n.trim().is_empty() => Ok((n.trim().to_string(), v.to_string())),
-        _ => Err(Error::Usage { message: format!("-p takes name=value, not {s:?}") }),
+        _ => Err(Error::Usage {
+            message: format!("-p takes name=value, not {s:?}"),
+        }),
     }
 }
 

@@ -12,7 +12,10 @@ fn refused(db: &Db, args: &[&str], needle: &str) {
     out.code(2).stderr_has(needle);
     assert_eq!(std::fs::read(db.lab_path()).ok(), before, "the lab changed");
     for run in db.runs() {
-        assert!(!db.journal(&run).iter().any(|r| r["type"] == "op_started"), "an op was sent");
+        assert!(
+            !db.journal(&run).iter().any(|r| r["type"] == "op_started"),
+            "an op was sent"
+        );
     }
 }
 
@@ -20,45 +23,81 @@ fn refused(db: &Db, args: &[&str], needle: &str) {
 fn unknown_runbook() {
     let db = Db::new();
     db.lab_after_disaster(&[]);
-    refused(&db, &["run", "pc-failover"], "no runbook named `pc-failover`");
+    refused(
+        &db,
+        &["run", "pc-failover"],
+        "no runbook named `pc-failover`",
+    );
 }
 
 #[test]
 fn unknown_parameter() {
     let db = Db::new();
     db.lab_after_disaster(&[]);
-    refused(&db, &["run", RB, "-p", "pol=pchat.litwareinc.com"], "the runbook has no such parameter (it takes: active_servers, pool)");
+    refused(
+        &db,
+        &["run", RB, "-p", "pol=pchat.litwareinc.com"],
+        "the runbook has no such parameter (it takes: active_servers, pool)",
+    );
 }
 
 #[test]
 fn invalid_parameter_value() {
     let db = Db::new();
     db.lab_after_disaster(&[]);
-    refused(&db, &["run", RB, "-p", "pool=chat.example.com"], "\"chat.example.com\" is not a Persistent Chat pool");
-    refused(&db, &["run", RB, "-p", "active_servers=not a host"], "\"not a host\" is not a fully qualified domain name");
+    refused(
+        &db,
+        &["run", RB, "-p", "pool=chat.example.com"],
+        "\"chat.example.com\" is not a Persistent Chat pool",
+    );
+    refused(
+        &db,
+        &["run", RB, "-p", "active_servers=not a host"],
+        "\"not a host\" is not a fully qualified domain name",
+    );
 }
 
 #[test]
 fn missing_parameter_when_the_estate_has_several_pools() {
     let db = Db::new();
     let text = common::builtin_estate();
-    let second = text[text.find("[persistent_chat.\"pchat.litwareinc.com\"]").unwrap()..].replace("pchat.litwareinc.com\"", "pchat2.litwareinc.com\"");
+    let second = text[text
+        .find("[persistent_chat.\"pchat.litwareinc.com\"]")
+        .unwrap()..]
+        .replace("pchat.litwareinc.com\"", "pchat2.litwareinc.com\"");
     let estate = db.write("two-pools.toml", &format!("{text}\n{second}"));
-    db.run(&["lab", "init", "--estate", estate.to_str().unwrap()]).ok();
-    refused(&db, &["run", RB, "--estate", estate.to_str().unwrap()], "parameter `pool` of runbook `persistent-chat-failover`: it is required");
+    db.run(&["lab", "init", "--estate", estate.to_str().unwrap()])
+        .ok();
+    refused(
+        &db,
+        &["run", RB, "--estate", estate.to_str().unwrap()],
+        "parameter `pool` of runbook `persistent-chat-failover`: it is required",
+    );
 }
 
 #[test]
 fn active_servers_outside_the_new_primary_site_are_refused_before_any_op() {
     let db = Db::new();
     db.lab_after_disaster(&[]);
-    refused(&db, &["run", RB, "-p", "active_servers=pchat-red1.litwareinc.com,pchat-dub1.litwareinc.com"], "pchat-red1.litwareinc.com (redmond)");
+    refused(
+        &db,
+        &[
+            "run",
+            RB,
+            "-p",
+            "active_servers=pchat-red1.litwareinc.com,pchat-dub1.litwareinc.com",
+        ],
+        "pchat-red1.litwareinc.com (redmond)",
+    );
 }
 
 #[test]
 fn estate_syntax_error_names_file_line_and_column() {
     let db = Db::new();
-    let text = common::builtin_estate().replace("transactions_per_minute = 120", "transactions_per_minute = = 120");
+    let text = common::builtin_estate().replace(
+        "transactions_per_minute = 120",
+        "transactions_per_minute = = 120",
+    );
     let line = text.lines().position(|l| l.contains("= = 120")).unwrap() + 1;
     let p = db.write("bad.toml", &text);
     let out = db.run(&["drill", RB, "--estate", p.to_str().unwrap()]);
@@ -83,36 +122,56 @@ fn estate_breaking_the_same_data_center_rule_is_refused() {
 #[test]
 fn estate_without_a_server_in_the_backup_site_is_refused_before_any_op() {
     let db = Db::new();
-    let text = common::builtin_estate()
-        .replace("  \"pchat-dub1.litwareinc.com\",\n  \"pchat-dub2.litwareinc.com\",\n", "");
+    let text = common::builtin_estate().replace(
+        "  \"pchat-dub1.litwareinc.com\",\n  \"pchat-dub2.litwareinc.com\",\n",
+        "",
+    );
     let p = db.write("nobackup.toml", &text);
-    db.run(&["lab", "init", "--estate", p.to_str().unwrap()]).ok();
+    db.run(&["lab", "init", "--estate", p.to_str().unwrap()])
+        .ok();
     db.run(&["lab", "fault", "primary-site-down"]).ok();
-    refused(&db, &["run", RB, "--estate", p.to_str().unwrap()], "has no Persistent Chat server in site dublin");
+    refused(
+        &db,
+        &["run", RB, "--estate", p.to_str().unwrap()],
+        "has no Persistent Chat server in site dublin",
+    );
 }
 
 #[test]
 fn runbook_syntax_error_names_file_line_and_column() {
     let db = Db::new();
-    let text = common::shipped_runbook(RB).replace("let primary = pc.mgc.primary;", "let primary = pc.mgc.primary");
-    let line = text.lines().position(|l| l == "let primary = pc.mgc.primary").unwrap() + 2;
+    let text = common::shipped_runbook(RB).replace(
+        "let primary = pc.mgc.primary;",
+        "let primary = pc.mgc.primary",
+    );
+    let line = text
+        .lines()
+        .position(|l| l == "let primary = pc.mgc.primary")
+        .unwrap()
+        + 2;
     let p = db.write("broken.rhai", &text);
     let out = db.run(&["check", p.to_str().unwrap()]);
     out.code(2).stderr_has(&format!("broken.rhai:{line}:"));
-    db.run(&["run", p.to_str().unwrap()]).code(2).stderr_has("syntax error");
+    db.run(&["run", p.to_str().unwrap()])
+        .code(2)
+        .stderr_has("syntax error");
 }
 
 #[test]
 fn runbook_without_a_header_is_refused() {
     let db = Db::new();
     let p = db.write("nohdr.rhai", "step(\"x\", || 1);\n");
-    db.run(&["check", p.to_str().unwrap()]).code(2).stderr_has("the first statement must be `runbook(#{");
+    db.run(&["check", p.to_str().unwrap()])
+        .code(2)
+        .stderr_has("the first statement must be `runbook(#{");
 }
 
 #[test]
 fn run_without_a_lab_says_how_to_make_one() {
     let db = Db::new();
-    db.run(&["run", RB]).code(2).stderr_has("drillbook lab init");
+    db.run(&["run", RB])
+        .code(2)
+        .stderr_has("drillbook lab init");
 }
 
 #[test]
@@ -139,5 +198,7 @@ fn ops_outside_a_step_are_refused() {
         "loose.rhai",
         "runbook(#{ name: \"loose\", version: \"1.0.0\", summary: \"s\", rto_minutes: 1 });\nsql::reachable(\"pcsql-dub1\");\n",
     );
-    db.run(&["run", p.to_str().unwrap()]).code(1).stderr_has("ops must run inside a step");
+    db.run(&["run", p.to_str().unwrap()])
+        .code(1)
+        .stderr_has("ops must run inside a step");
 }

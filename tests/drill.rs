@@ -11,20 +11,33 @@ const RB: &str = "persistent-chat-failover";
 fn drill_fails_persistent_chat_over_to_the_backup_site() {
     let db = Db::new();
     let out = db.run(&["drill", RB]);
-    out.ok().stdout_has("RTO").stdout_has("RPO").stdout_has("transactions").stdout_has("minutes lost");
+    out.ok()
+        .stdout_has("RTO")
+        .stdout_has("RPO")
+        .stdout_has("transactions")
+        .stdout_has("minutes lost");
     let lab = db.lab();
     let mgc = &lab["sql"]["pcsql-dub1"]["databases"]["mgc"];
     assert_eq!(mgc["state"], "ONLINE");
     assert_eq!(mgc["mirroring"]["role"], "PRINCIPAL");
-    assert_eq!(mgc["mirroring"]["partner"], "pcsql-dub2", "mirrored with the backup mirror, not the original mirror");
-    assert_eq!(lab["sql"]["pcsql-dub2"]["databases"]["mgc"]["mirroring"]["role"], "MIRROR");
+    assert_eq!(
+        mgc["mirroring"]["partner"], "pcsql-dub2",
+        "mirrored with the backup mirror, not the original mirror"
+    );
+    assert_eq!(
+        lab["sql"]["pcsql-dub2"]["databases"]["mgc"]["mirroring"]["role"],
+        "MIRROR"
+    );
     let pc = &lab["lync"]["persistent_chat"]["pchat.litwareinc.com"];
     assert_eq!(pc["state"], "FailedOver");
     let active = pc["active_servers"].as_array().unwrap();
     assert!(!active.is_empty());
     for s in active {
         let site = &lab["servers"][s.as_str().unwrap()]["site"];
-        assert_eq!(site, "dublin", "{s} is active outside the new primary's data center");
+        assert_eq!(
+            site, "dublin",
+            "{s} is active outside the new primary's data center"
+        );
     }
 }
 
@@ -33,7 +46,12 @@ fn drill_measures_rpo_from_the_log_backups_that_reached_the_share() {
     let db = Db::new();
     let out = db.run(&["--json", "drill", RB]);
     out.ok();
-    let summary: serde_json::Value = out.stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).find(|v: &serde_json::Value| v["event"] == "drill_summary").expect("a drill_summary event");
+    let summary: serde_json::Value = out
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|v: &serde_json::Value| v["event"] == "drill_summary")
+        .expect("a drill_summary event");
     let m = &summary["measurements"];
     let rec = &m["recoveries"][0];
     // 44 minutes in, the last log backup was taken at 40: four minutes of chat are lost.
@@ -55,9 +73,14 @@ fn same_drill_gives_byte_identical_lab_state() {
 #[test]
 fn unreachable_share_recovers_from_copied_files_and_loses_more() {
     let db = Db::new();
-    db.run(&["drill", RB, "--scenario", "share-unreachable"]).ok().stdout_has("cannot be read");
+    db.run(&["drill", RB, "--scenario", "share-unreachable"])
+        .ok()
+        .stdout_has("cannot be read");
     let lab = db.lab();
-    assert_eq!(lab["sql"]["pcsql-dub1"]["databases"]["mgc"]["state"], "ONLINE");
+    assert_eq!(
+        lab["sql"]["pcsql-dub1"]["databases"]["mgc"]["state"],
+        "ONLINE"
+    );
     let rec = &lab["measurements"]["recoveries"][0];
     // Only the backups copied by the 31-minute copy job (through 30) survive.
     assert_eq!(rec["minutes_lost"], json!(14.0));
@@ -66,5 +89,7 @@ fn unreachable_share_recovers_from_copied_files_and_loses_more() {
 #[test]
 fn unknown_scenario_is_refused_with_the_known_ones() {
     let db = Db::new();
-    db.run(&["drill", RB, "--scenario", "meteor"]).code(2).stderr_has("missing-log-backup");
+    db.run(&["drill", RB, "--scenario", "meteor"])
+        .code(2)
+        .stderr_has("missing-log-backup");
 }

@@ -41,7 +41,9 @@ fn plan_json_lists_planned_changes_as_events() {
         .filter(|v| v["event"] == "op" && v["planned"] == true)
         .collect();
     assert_eq!(planned.len(), 10, "{planned:#?}");
-    assert!(planned.iter().all(|p| p["change"] == true && !p["text"].as_str().unwrap().is_empty()));
+    assert!(planned
+        .iter()
+        .all(|p| p["change"] == true && !p["text"].as_str().unwrap().is_empty()));
 }
 
 #[test]

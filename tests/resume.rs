@@ -10,7 +10,10 @@ use std::collections::BTreeSet;
 const RB: &str = "persistent-chat-failover";
 
 fn ops_in(db: &Db, run_id: &str) -> usize {
-    db.journal(run_id).iter().filter(|r| r["type"] == "op_done").count()
+    db.journal(run_id)
+        .iter()
+        .filter(|r| r["type"] == "op_done")
+        .count()
 }
 
 /// Steps completed before a `resumed` record must not start again after it.
@@ -23,7 +26,10 @@ fn assert_no_completed_step_reran(records: &[Value]) {
             }
             "step_started" => {
                 let i = r["index"].as_u64().unwrap();
-                assert!(!completed.contains(&i), "step {i} ran again after completing: {r}");
+                assert!(
+                    !completed.contains(&i),
+                    "step {i} ran again after completing: {r}"
+                );
             }
             _ => {}
         }
@@ -42,12 +48,23 @@ fn abort_after_every_op_then_resume_reaches_the_same_state() {
     for n in 1..=total {
         let db = Db::new();
         db.lab_after_disaster(&[]);
-        let crashed = db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_AFTER_OPS", &n.to_string())]);
+        let crashed = db.run_env(
+            &["run", RB],
+            &[("DRILLBOOK_ABORT_AFTER_OPS", &n.to_string())],
+        );
         assert_ne!(crashed.code, 0, "run did not abort after op {n}");
-        assert!(crashed.stderr.contains("DRILLBOOK_ABORT_AFTER_OPS"), "op {n}: {}", crashed.stderr);
+        assert!(
+            crashed.stderr.contains("DRILLBOOK_ABORT_AFTER_OPS"),
+            "op {n}: {}",
+            crashed.stderr
+        );
         let run_id = db.last_run();
         db.run(&["resume", &run_id]).ok();
-        assert_eq!(without_clock(&db.lab()), expected, "end state differs after abort at op {n}");
+        assert_eq!(
+            without_clock(&db.lab()),
+            expected,
+            "end state differs after abort at op {n}"
+        );
         assert_no_completed_step_reran(&db.journal(&run_id));
     }
 }
@@ -66,7 +83,9 @@ fn resuming_a_finished_run_is_refused() {
     let db = Db::new();
     db.lab_after_disaster(&[]);
     db.run(&["run", RB]).ok();
-    db.run(&["resume", &db.last_run()]).code(2).stderr_has("already succeeded");
+    db.run(&["resume", &db.last_run()])
+        .code(2)
+        .stderr_has("already succeeded");
 }
 
 #[test]
@@ -78,8 +97,18 @@ fn resume_refuses_a_changed_runbook_unless_allowed() {
     db.run_env(&["run", rb], &[("DRILLBOOK_ABORT_AFTER_OPS", "8")]);
     let run_id = db.last_run();
     let lab_before = db.lab_bytes();
-    std::fs::write(rb, common::shipped_runbook(RB).replace("end connections to mgc\", #{ idempotent: true }", "end connections to mgc\", #{ idempotent: false }")).unwrap();
-    db.run(&["resume", &run_id]).code(2).stderr_has("changed since run").stderr_has("--allow-changed");
+    std::fs::write(
+        rb,
+        common::shipped_runbook(RB).replace(
+            "end connections to mgc\", #{ idempotent: true }",
+            "end connections to mgc\", #{ idempotent: false }",
+        ),
+    )
+    .unwrap();
+    db.run(&["resume", &run_id])
+        .code(2)
+        .stderr_has("changed since run")
+        .stderr_has("--allow-changed");
     assert_eq!(db.lab_bytes(), lab_before, "a refused resume performed ops");
     db.run(&["resume", &run_id, "--allow-changed"]).ok();
 }
@@ -94,14 +123,19 @@ fn torn_last_journal_line_is_tolerated_and_reported() {
     let mut text = std::fs::read_to_string(&path).unwrap();
     text.push_str("{\"type\":\"op_do");
     std::fs::write(&path, text).unwrap();
-    db.run(&["resume", &run_id]).ok().stdout_has("cut short by a crash");
+    db.run(&["resume", &run_id])
+        .ok()
+        .stdout_has("cut short by a crash");
 }
 
 #[test]
 fn in_doubt_non_idempotent_step_waits_for_the_operator() {
     let db = Db::new();
     db.lab_after_disaster(&[]);
-    let text = common::shipped_runbook(RB).replace("step(\"end connections to mgc\", #{ idempotent: true }", "step(\"end connections to mgc\"");
+    let text = common::shipped_runbook(RB).replace(
+        "step(\"end connections to mgc\", #{ idempotent: true }",
+        "step(\"end connections to mgc\"",
+    );
     let rb = db.write("local/pc.rhai", &text);
     let rb = rb.to_str().unwrap();
     // Find the op number of the KILL in an uninterrupted plan of the same runbook.
@@ -109,12 +143,27 @@ fn in_doubt_non_idempotent_step_waits_for_the_operator() {
     reference.lab_after_disaster(&[]);
     reference.run(&["run", rb]).ok();
     let records = reference.journal(&reference.last_run());
-    let kill_at = records.iter().filter(|r| r["type"] == "op_started").position(|r| r["text"] == "KILL 61;").unwrap() + 1;
-    db.run_env(&["run", rb], &[("DRILLBOOK_ABORT_AFTER_OPS", &kill_at.to_string())]);
+    let kill_at = records
+        .iter()
+        .filter(|r| r["type"] == "op_started")
+        .position(|r| r["text"] == "KILL 61;")
+        .unwrap()
+        + 1;
+    db.run_env(
+        &["run", rb],
+        &[("DRILLBOOK_ABORT_AFTER_OPS", &kill_at.to_string())],
+    );
     let run_id = db.last_run();
-    db.run(&["resume", &run_id]).code(3).stderr_has("is in doubt").stderr_has("KILL 61;").stderr_has("--rerun-in-doubt");
+    db.run(&["resume", &run_id])
+        .code(3)
+        .stderr_has("is in doubt")
+        .stderr_has("KILL 61;")
+        .stderr_has("--rerun-in-doubt");
     db.run(&["resume", &run_id, "--rerun-in-doubt"]).ok();
-    assert_eq!(db.lab()["sql"]["pcsql-dub1"]["databases"]["mgc"]["state"], "ONLINE");
+    assert_eq!(
+        db.lab()["sql"]["pcsql-dub1"]["databases"]["mgc"]["state"],
+        "ONLINE"
+    );
 }
 
 #[test]
@@ -123,6 +172,8 @@ fn a_second_change_run_on_the_same_estate_is_locked_out() {
     db.lab_after_disaster(&[]);
     db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_AFTER_OPS", "3")]);
     // The crashed run still holds the lock.
-    db.run(&["run", RB]).code(4).stderr_has("held by test-operator");
+    db.run(&["run", RB])
+        .code(4)
+        .stderr_has("held by test-operator");
     db.run(&["run", RB, "--take-over-lock"]).ok();
 }

@@ -21,11 +21,18 @@ fn list(env: &Env) -> Result<i32> {
             env.print_json(&serde_json::json!({"run_id": h.run_id, "runbook": h.runbook.name, "version": h.runbook.version,
                 "target": h.target, "operator": h.operator, "started_at": h.started_at, "status": status}));
         } else {
-            println!("{}  {} {}  {}  {}  {}", h.run_id, h.runbook.name, h.runbook.version, h.target, h.started_at, status);
+            println!(
+                "{}  {} {}  {}  {}  {}",
+                h.run_id, h.runbook.name, h.runbook.version, h.target, h.started_at, status
+            );
         }
     }
     if !env.json {
-        println!("{} runs in {}", paths.len(), Journal::runs_dir(&env.home).display());
+        println!(
+            "{} runs in {}",
+            paths.len(),
+            Journal::runs_dir(&env.home).display()
+        );
     }
     Ok(0)
 }
@@ -33,7 +40,10 @@ fn list(env: &Env) -> Result<i32> {
 fn show(env: &Env, id: &str) -> Result<i32> {
     let path = Journal::path_for(&env.home, id);
     if !path.exists() {
-        return Err(Error::UnknownRun { run_id: id.to_string(), dir: Journal::runs_dir(&env.home) });
+        return Err(Error::UnknownRun {
+            run_id: id.to_string(),
+            dir: Journal::runs_dir(&env.home),
+        });
     }
     let loaded = journal::read(&path)?;
     if env.json {
@@ -43,20 +53,56 @@ fn show(env: &Env, id: &str) -> Result<i32> {
         return Ok(0);
     }
     let h = &loaded.header;
-    println!("run {}: {} {} (sha256 {}), target {}, {} by {}", h.run_id, h.runbook.name, h.runbook.version, &h.runbook.sha256[..12.min(h.runbook.sha256.len())], h.target, h.mode, h.operator);
+    println!(
+        "run {}: {} {} (sha256 {}), target {}, {} by {}",
+        h.run_id,
+        h.runbook.name,
+        h.runbook.version,
+        &h.runbook.sha256[..12.min(h.runbook.sha256.len())],
+        h.target,
+        h.mode,
+        h.operator
+    );
     for r in &loaded.records {
         match r {
             Record::StepStarted { index, name, .. } => println!("[{}] {name}", index + 1),
-            Record::OpStarted { text, change, .. } => println!("      {} {text}", if *change { "change" } else { "read  " }),
+            Record::OpStarted { text, change, .. } => {
+                println!("      {} {text}", if *change { "change" } else { "read  " })
+            }
             Record::OpDone { error: Some(e), .. } => println!("        -> error {e}"),
-            Record::StepCompleted { sim_seconds, .. } => println!("      completed ({} simulated)", crate::report::duration(*sim_seconds)),
+            Record::StepCompleted { sim_seconds, .. } => println!(
+                "      completed ({} simulated)",
+                crate::report::duration(*sim_seconds)
+            ),
             Record::StepFailed { error, .. } => println!("      failed: {error}"),
-            Record::DecisionNeeded { question, .. } => println!("      decision needed: {question}"),
-            Record::Decision { choice, operator, at, .. } => println!("      decision: {choice} by {operator} at {at}"),
-            Record::Confirmed { message, operator, at, .. } => println!("      confirmed by {operator} at {at}: {message}"),
+            Record::DecisionNeeded { question, .. } => {
+                println!("      decision needed: {question}")
+            }
+            Record::Decision {
+                choice,
+                operator,
+                at,
+                ..
+            } => println!("      decision: {choice} by {operator} at {at}"),
+            Record::Confirmed {
+                message,
+                operator,
+                at,
+                ..
+            } => println!("      confirmed by {operator} at {at}: {message}"),
             Record::Log { message, .. } => println!("      {message}"),
             Record::Resumed { at, operator, .. } => println!("-- resumed by {operator} at {at}"),
-            Record::RunFinished { status, message, .. } => println!("-- {}{}", status.as_str(), if message.is_empty() { String::new() } else { format!(": {message}") }),
+            Record::RunFinished {
+                status, message, ..
+            } => println!(
+                "-- {}{}",
+                status.as_str(),
+                if message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {message}")
+                }
+            ),
             _ => {}
         }
     }

@@ -72,20 +72,36 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
 }
 
 fn print_summary(s: &LabState) {
-    println!("clock {} (+{})", s.clock.now, crate::report::duration(s.clock.elapsed_seconds));
+    println!(
+        "clock {} (+{})",
+        s.clock.now,
+        crate::report::duration(s.clock.elapsed_seconds)
+    );
     for (id, inst) in &s.sql {
         let dbs: Vec<String> = inst
             .databases
             .iter()
             .map(|(n, d)| match &d.mirroring {
-                Some(m) => format!("{n} {} ({} {}, partner {})", d.state, m.role, m.state, m.partner),
+                Some(m) => format!(
+                    "{n} {} ({} {}, partner {})",
+                    d.state, m.role, m.state, m.partner
+                ),
                 None => format!("{n} {}", d.state),
             })
             .collect();
-        println!("sql {id:14} {:9} {:4} {}", inst.site, if inst.up { "up" } else { "DOWN" }, dbs.join("; "));
+        println!(
+            "sql {id:14} {:9} {:4} {}",
+            inst.site,
+            if inst.up { "up" } else { "DOWN" },
+            dbs.join("; ")
+        );
     }
     for (pool, pc) in &s.lync.persistent_chat {
-        println!("persistent chat {pool}: {} active [{}]", pc.state, pc.active_servers.join(", "));
+        println!(
+            "persistent chat {pool}: {} active [{}]",
+            pc.state,
+            pc.active_servers.join(", ")
+        );
     }
     for f in &s.faults {
         println!("fault {} at +{}", f.fault, crate::report::duration(f.at));

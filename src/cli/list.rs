@@ -15,8 +15,15 @@ pub fn run(env: &Env) -> Result<i32> {
     }
     let width = all.iter().map(|r| r.header.name.len()).max().unwrap_or(0);
     for rb in &all {
-        let local = if rb.origin == "shipped" { String::new() } else { format!("  ({})", rb.origin) };
-        println!("{:width$}  {:8}  {}{local}", rb.header.name, rb.header.version, rb.header.summary);
+        let local = if rb.origin == "shipped" {
+            String::new()
+        } else {
+            format!("  ({})", rb.origin)
+        };
+        println!(
+            "{:width$}  {:8}  {}{local}",
+            rb.header.name, rb.header.version, rb.header.summary
+        );
     }
     println!("{} runbooks", all.len());
     Ok(0)

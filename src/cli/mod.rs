@@ -18,7 +18,11 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 #[derive(Parser, Debug)]
-#[command(name = "drillbook", version, about = "Versioned, journaled, resumable runbooks for Lync Server 2013 HA/DR — drilled in a lab before they run for real")]
+#[command(
+    name = "drillbook",
+    version,
+    about = "Versioned, journaled, resumable runbooks for Lync Server 2013 HA/DR — drilled in a lab before they run for real"
+)]
 pub struct Cli {
     /// Where journals, lab state and locks live [default: $DRILLBOOK_HOME, else ./.drillbook]
     #[arg(long, global = true, value_name = "DIR")]
@@ -133,10 +137,25 @@ impl Env {
         let home = cli
             .home
             .clone()
-            .or_else(|| std::env::var_os("DRILLBOOK_HOME").filter(|v| !v.is_empty()).map(PathBuf::from))
+            .or_else(|| {
+                std::env::var_os("DRILLBOOK_HOME")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
             .unwrap_or_else(|| PathBuf::from(".drillbook"));
-        let reporter: Rc<dyn Reporter> = if cli.json { Rc::new(Json) } else { Rc::new(Human::new(cli.verbose)) };
-        Env { home, json: cli.json, yes: cli.yes, verbose: cli.verbose, runbooks: cli.runbooks.clone(), reporter }
+        let reporter: Rc<dyn Reporter> = if cli.json {
+            Rc::new(Json)
+        } else {
+            Rc::new(Human::new(cli.verbose))
+        };
+        Env {
+            home,
+            json: cli.json,
+            yes: cli.yes,
+            verbose: cli.verbose,
+            runbooks: cli.runbooks.clone(),
+            reporter,
+        }
     }
 
     pub fn run_options(&self) -> crate::run::Options {
@@ -152,7 +171,10 @@ impl Env {
 
     /// Print a JSON document (for `--json` on inspection commands).
     pub fn print_json(&self, v: &serde_json::Value) {
-        println!("{}", serde_json::to_string(v).expect("JSON values serialize"));
+        println!(
+            "{}",
+            serde_json::to_string(v).expect("JSON values serialize")
+        );
     }
 }
 
@@ -167,7 +189,10 @@ pub fn operator() -> String {
 /// `DRILLBOOK_ABORT_AFTER_OPS=N`: a testing aid that aborts the process right
 /// after the N-th op is performed, as a crash would.
 fn abort_after_ops() -> Option<u64> {
-    std::env::var("DRILLBOOK_ABORT_AFTER_OPS").ok().and_then(|v| v.trim().parse().ok()).filter(|n| *n > 0)
+    std::env::var("DRILLBOOK_ABORT_AFTER_OPS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| *n > 0)
 }
 
 pub fn load_estate(path: Option<&PathBuf>) -> Result<Estate> {
@@ -202,5 +227,7 @@ pub fn finish(outcome: crate::run::Outcome) -> Result<i32> {
 
 /// A usage error.
 pub fn usage(message: impl Into<String>) -> Error {
-    Error::Usage { message: message.into() }
+    Error::Usage {
+        message: message.into(),
+    }
 }

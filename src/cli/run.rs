@@ -10,30 +10,56 @@ use crate::target::Target;
 pub fn run(env: &Env, args: RunArgs, mode: Mode) -> Result<i32> {
     let rb = Runbook::find(&args.runbook, env.runbooks.as_deref())?;
     let estate = load_estate(args.estate.as_ref())?;
-    let given = args.params.iter().map(|p| split_assignment(p)).collect::<Result<Vec<_>>>()?;
+    let given = args
+        .params
+        .iter()
+        .map(|p| split_assignment(p))
+        .collect::<Result<Vec<_>>>()?;
     let params = resolve_params(&rb, &given, &estate)?;
     let target = open(env, &args.target, &estate, mode)?;
     let mut opts = env.run_options();
     opts.decisions = args.decisions;
     opts.take_over_lock = args.take_over_lock;
-    let outcome = crate::run::start(&rb, estate, params, target, mode, None, &opts, env.reporter.clone())?;
+    let outcome = crate::run::start(
+        &rb,
+        estate,
+        params,
+        target,
+        mode,
+        None,
+        &opts,
+        env.reporter.clone(),
+    )?;
     if mode == Mode::Plan && !env.json {
-        println!("plan: {} change op(s); nothing was changed", outcome.plan.len());
+        println!(
+            "plan: {} change op(s); nothing was changed",
+            outcome.plan.len()
+        );
     }
     finish(outcome)
 }
 
 /// The target, checked against the estate the run uses.
-fn open(env: &Env, name: &str, estate: &crate::estate::Estate, mode: Mode) -> Result<Box<dyn Target>> {
+fn open(
+    env: &Env,
+    name: &str,
+    estate: &crate::estate::Estate,
+    mode: Mode,
+) -> Result<Box<dyn Target>> {
     if name != "lab" {
-        return Err(super::usage(format!("target `{name}` is not available yet: use --target lab")));
+        return Err(super::usage(format!(
+            "target `{name}` is not available yet: use --target lab"
+        )));
     }
     let path = crate::run::lab_path(&env.home);
     let lab = match Lab::open(&path) {
         Ok(lab) => lab,
         // A plan needs no saved lab: it predicts on a fresh one.
         Err(Error::LabMissing { .. }) if mode == Mode::Plan => {
-            env.reporter.text(&format!("note: no lab state at {}; planning against a fresh lab from the estate", path.display()));
+            env.reporter.text(&format!(
+                "note: no lab state at {}; planning against a fresh lab from the estate",
+                path.display()
+            ));
             Lab::in_memory(LabState::from_estate(estate))
         }
         Err(e) => return Err(e),
@@ -43,7 +69,11 @@ fn open(env: &Env, name: &str, estate: &crate::estate::Estate, mode: Mode) -> Re
 }
 
 /// The lab must have been built from the estate this run reads.
-pub fn check_lab_estate(lab: &Lab, estate: &crate::estate::Estate, path: &std::path::Path) -> Result<()> {
+pub fn check_lab_estate(
+    lab: &Lab,
+    estate: &crate::estate::Estate,
+    path: &std::path::Path,
+) -> Result<()> {
     let lab_sha = &lab.state.estate.sha256;
     if !lab_sha.is_empty() && lab_sha != &estate.sha256 {
         return Err(Error::LabState {

@@ -10,7 +10,9 @@ pub fn run(env: &Env, spec: &str) -> Result<i32> {
     let steps = rb.static_steps();
     let h = &rb.header;
     if env.json {
-        env.print_json(&json!({"header": h, "sha256": rb.sha256, "origin": rb.origin, "steps": steps}));
+        env.print_json(
+            &json!({"header": h, "sha256": rb.sha256, "origin": rb.origin, "steps": steps}),
+        );
         return Ok(0);
     }
     println!("{} {}  ({})", h.name, h.version, rb.origin);
@@ -25,14 +27,26 @@ pub fn run(env: &Env, spec: &str) -> Result<i32> {
         println!("  (none)");
     }
     for p in &h.params {
-        let kind = serde_json::to_value(p.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let kind = serde_json::to_value(p.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let req = if p.required { ", required" } else { "" };
-        let def = p.default.as_ref().map(|d| format!(", default {d}")).unwrap_or_default();
+        let def = p
+            .default
+            .as_ref()
+            .map(|d| format!(", default {d}"))
+            .unwrap_or_default();
         println!("  {} ({kind}{req}{def}): {}", p.name, p.help);
     }
     println!("scenarios:");
     for s in &h.scenarios {
-        println!("  {}: {} [faults: {}]", s.name, s.summary, s.faults.join(", "));
+        println!(
+            "  {}: {} [faults: {}]",
+            s.name,
+            s.summary,
+            s.faults.join(", ")
+        );
     }
     println!("steps:");
     for (i, s) in steps.iter().enumerate() {

@@ -20,9 +20,17 @@ pub enum Mode {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prior {
     Completed(Value),
-    Failed { error: String, changes_done: bool },
-    InDoubt { last_op: Option<String>, changes_done: bool },
-    Waiting { key: String },
+    Failed {
+        error: String,
+        changes_done: bool,
+    },
+    InDoubt {
+        last_op: Option<String>,
+        changes_done: bool,
+    },
+    Waiting {
+        key: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -45,11 +53,42 @@ impl Replay {
         for rec in records {
             match rec {
                 Record::StepStarted { index, name, .. } => {
-                    let changes_done = matches!(r.steps.get(index), Some(PriorStep { prior: Prior::InDoubt { changes_done: true, .. } | Prior::Failed { changes_done: true, .. }, .. }));
-                    r.steps.insert(*index, PriorStep { name: name.clone(), prior: Prior::InDoubt { last_op: None, changes_done } });
+                    let changes_done = matches!(
+                        r.steps.get(index),
+                        Some(PriorStep {
+                            prior: Prior::InDoubt {
+                                changes_done: true,
+                                ..
+                            } | Prior::Failed {
+                                changes_done: true,
+                                ..
+                            },
+                            ..
+                        })
+                    );
+                    r.steps.insert(
+                        *index,
+                        PriorStep {
+                            name: name.clone(),
+                            prior: Prior::InDoubt {
+                                last_op: None,
+                                changes_done,
+                            },
+                        },
+                    );
                 }
-                Record::OpStarted { step, text, change, .. } => {
-                    if let Some(PriorStep { prior: Prior::InDoubt { last_op, changes_done }, .. }) = r.steps.get_mut(step) {
+                Record::OpStarted {
+                    step, text, change, ..
+                } => {
+                    if let Some(PriorStep {
+                        prior:
+                            Prior::InDoubt {
+                                last_op,
+                                changes_done,
+                            },
+                        ..
+                    }) = r.steps.get_mut(step)
+                    {
                         *last_op = Some(text.clone());
                         // A change that was sent may have taken effect, answered or not.
                         *changes_done |= *change;
@@ -62,8 +101,17 @@ impl Replay {
                 }
                 Record::StepFailed { index, error, .. } => {
                     if let Some(s) = r.steps.get_mut(index) {
-                        let changes_done = matches!(s.prior, Prior::InDoubt { changes_done: true, .. });
-                        s.prior = Prior::Failed { error: error.clone(), changes_done };
+                        let changes_done = matches!(
+                            s.prior,
+                            Prior::InDoubt {
+                                changes_done: true,
+                                ..
+                            }
+                        );
+                        s.prior = Prior::Failed {
+                            error: error.clone(),
+                            changes_done,
+                        };
                     }
                 }
                 Record::DecisionNeeded { step, key, .. } => {
@@ -152,6 +200,9 @@ impl Ctx {
     }
 
     pub fn decision(&self, key: &str) -> Option<String> {
-        self.fresh_decisions.get(key).or_else(|| self.replay.decisions.get(key)).cloned()
+        self.fresh_decisions
+            .get(key)
+            .or_else(|| self.replay.decisions.get(key))
+            .cloned()
     }
 }

@@ -34,7 +34,9 @@ pub fn sandboxed_engine(local_stdlib: Option<PathBuf>) -> Engine {
     engine.set_max_map_size(10_000);
     engine.set_max_modules(32);
     engine.disable_symbol("eval");
-    engine.set_module_resolver(StdlibResolver { local: local_stdlib });
+    engine.set_module_resolver(StdlibResolver {
+        local: local_stdlib,
+    });
     engine.on_print(|s| eprintln!("{s}"));
     engine.on_debug(|s, _, _| eprintln!("{s}"));
     // Registered so the header statement compiles; at run time it does nothing.
@@ -57,21 +59,45 @@ struct StdlibResolver {
 }
 
 impl ModuleResolver for StdlibResolver {
-    fn resolve(&self, engine: &Engine, _source: Option<&str>, path: &str, pos: Position) -> Result<RhaiShared<Module>, Box<EvalAltResult>> {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        _source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<RhaiShared<Module>, Box<EvalAltResult>> {
         let not_found = || Box::new(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos));
-        if !path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if !path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             return Err(not_found());
         }
-        let text = match crate::runbook::stdlib().iter().find(|(name, _)| *name == path) {
+        let text = match crate::runbook::stdlib()
+            .iter()
+            .find(|(name, _)| *name == path)
+        {
             Some((_, text)) => text.to_string(),
             None => {
-                let file = self.local.as_ref().map(|d| d.join(format!("{path}.rhai"))).filter(|p| p.is_file()).ok_or_else(not_found)?;
+                let file = self
+                    .local
+                    .as_ref()
+                    .map(|d| d.join(format!("{path}.rhai")))
+                    .filter(|p| p.is_file())
+                    .ok_or_else(not_found)?;
                 std::fs::read_to_string(&file).map_err(|_| not_found())?
             }
         };
-        let mut ast = engine.compile(&text).map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.to_string(), e.into(), pos)))?;
+        let mut ast = engine.compile(&text).map_err(|e| {
+            Box::new(EvalAltResult::ErrorInModule(
+                path.to_string(),
+                e.into(),
+                pos,
+            ))
+        })?;
         ast.set_source(format!("stdlib/{path}.rhai"));
-        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.to_string(), e, pos)))?;
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine)
+            .map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.to_string(), e, pos)))?;
         Ok(module.into())
     }
 }

@@ -32,7 +32,10 @@ impl Target for DryRun {
             return scratch.perform(op);
         }
         if op.is_change() {
-            Ok(Performed { result: Ok(op.modeled_result()), sim_seconds: 0 })
+            Ok(Performed {
+                result: Ok(op.modeled_result()),
+                sim_seconds: 0,
+            })
         } else {
             self.inner.perform(op)
         }
@@ -57,16 +60,29 @@ mod tests {
         }
         fn perform(&mut self, op: &Op) -> Result<Performed> {
             assert!(!op.is_change(), "dry run sent a change: {op:?}");
-            Ok(Performed { result: Err(OpError::NotSimulated { message: "read".into() }), sim_seconds: 0 })
+            Ok(Performed {
+                result: Err(OpError::NotSimulated {
+                    message: "read".into(),
+                }),
+                sim_seconds: 0,
+            })
         }
     }
 
     #[test]
     fn changes_never_reach_a_target_without_scratch() {
         let mut d = DryRun::new(Box::new(NoChanges));
-        let change = Op::RecoverDatabase { instance: "i".into(), database: "mgc".into() };
-        assert_eq!(d.perform(&change).unwrap().result, Ok(serde_json::json!([])));
-        let read = Op::SqlPing { instance: "i".into() };
+        let change = Op::RecoverDatabase {
+            instance: "i".into(),
+            database: "mgc".into(),
+        };
+        assert_eq!(
+            d.perform(&change).unwrap().result,
+            Ok(serde_json::json!([]))
+        );
+        let read = Op::SqlPing {
+            instance: "i".into(),
+        };
         assert!(d.perform(&read).unwrap().result.is_err());
     }
 }

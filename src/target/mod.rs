@@ -14,7 +14,11 @@ use std::fmt;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OpError {
     /// SQL Server answered with an error (number, severity class, message).
-    Sql { number: i32, class: u8, message: String },
+    Sql {
+        number: i32,
+        class: u8,
+        message: String,
+    },
     /// The host could not be reached (down, or the network to it is).
     Unreachable { host: String, message: String },
     /// A cmdlet wrote an error.
@@ -27,7 +31,11 @@ pub enum OpError {
 
 impl OpError {
     pub fn sql(number: i32, class: u8, message: impl Into<String>) -> Self {
-        OpError::Sql { number, class, message: message.into() }
+        OpError::Sql {
+            number,
+            class,
+            message: message.into(),
+        }
     }
 
     /// The SQL Server error number, if this is a SQL error.
@@ -42,7 +50,11 @@ impl OpError {
 impl fmt::Display for OpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            OpError::Sql { number, class, message } => write!(f, "SQL Server error {number} (severity {class}): {message}"),
+            OpError::Sql {
+                number,
+                class,
+                message,
+            } => write!(f, "SQL Server error {number} (severity {class}): {message}"),
             OpError::Unreachable { host, message } => write!(f, "{host} is unreachable: {message}"),
             OpError::Cmdlet { cmdlet, message } => write!(f, "{cmdlet} failed: {message}"),
             OpError::File { path, message } => write!(f, "{path}: {message}"),

@@ -20,29 +20,47 @@ pub struct Out {
 
 impl Out {
     pub fn ok(&self) -> &Self {
-        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     pub fn code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     pub fn stderr_has(&self, needle: &str) -> &Self {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
         self
     }
 
     pub fn stdout_has(&self, needle: &str) -> &Self {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
         self
     }
 }
 
 impl Db {
     pub fn new() -> Db {
-        Db { dir: tempfile::tempdir().expect("temp dir") }
+        Db {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn home(&self) -> PathBuf {
@@ -110,7 +128,10 @@ impl Db {
     pub fn runs(&self) -> Vec<String> {
         let dir = self.home().join("runs");
         let mut ids: Vec<String> = match std::fs::read_dir(&dir) {
-            Ok(rd) => rd.filter_map(|e| e.ok()).map(|e| e.path().file_stem().unwrap().to_string_lossy().into_owned()).collect(),
+            Ok(rd) => rd
+                .filter_map(|e| e.ok())
+                .map(|e| e.path().file_stem().unwrap().to_string_lossy().into_owned())
+                .collect(),
             Err(_) => vec![],
         };
         ids.sort();
@@ -122,8 +143,12 @@ impl Db {
     }
 
     pub fn journal(&self, run_id: &str) -> Vec<Value> {
-        let text = std::fs::read_to_string(self.home().join("runs").join(format!("{run_id}.jsonl"))).unwrap();
-        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+        let text =
+            std::fs::read_to_string(self.home().join("runs").join(format!("{run_id}.jsonl")))
+                .unwrap();
+        text.lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 }
 
@@ -132,7 +157,12 @@ pub fn without_clock(v: &Value) -> Value {
     match v {
         Value::Object(m) => Value::Object(
             m.iter()
-                .filter(|(k, _)| !(k.as_str() == "clock" || k.as_str() == "at" || k.ends_with("_at") || k.ends_with("_date")))
+                .filter(|(k, _)| {
+                    !(k.as_str() == "clock"
+                        || k.as_str() == "at"
+                        || k.ends_with("_at")
+                        || k.ends_with("_date"))
+                })
                 .map(|(k, v)| (k.clone(), without_clock(v)))
                 .collect(),
         ),
@@ -147,9 +177,13 @@ fn looks_like_time(s: &str) -> bool {
 }
 
 pub fn builtin_estate() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("estates/litware.toml")).unwrap()
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("estates/litware.toml"))
+        .unwrap()
 }
 
 pub fn shipped_runbook(id: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("runbooks/{id}.rhai"))).unwrap()
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("runbooks/{id}.rhai")),
+    )
+    .unwrap()
 }

@@ -15,52 +15,98 @@ pub fn module(ctx: &Shared) -> Module {
     m.set_native_fn("service_identity", move |pc: Map| service_identity(&c, &pc));
     let c = ctx.clone();
     m.set_native_fn("state", move |pc: Map| -> RhaiResult<String> {
-        let v = cmdlet(&c, &pc, "Get-CsPersistentChatState", vec![identity_arg(&c, &pc)?])?;
-        first_object(&v).and_then(|o| o.get("PoolState")).and_then(Value::as_str).map(str::to_string).ok_or_else(|| {
-            script_error(format!("Get-CsPersistentChatState gave no PoolState for {}", pc_name(&pc)))
-        })
+        let v = cmdlet(
+            &c,
+            &pc,
+            "Get-CsPersistentChatState",
+            vec![identity_arg(&c, &pc)?],
+        )?;
+        first_object(&v)
+            .and_then(|o| o.get("PoolState"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                script_error(format!(
+                    "Get-CsPersistentChatState gave no PoolState for {}",
+                    pc_name(&pc)
+                ))
+            })
     });
     let c = ctx.clone();
     m.set_native_fn("set_state", move |pc: Map, state: &str| -> RhaiResult<()> {
         if state != "Normal" && state != "FailedOver" {
-            return Err(script_error(format!("chat::set_state: PoolState must be Normal or FailedOver, not {state:?}")));
+            return Err(script_error(format!(
+                "chat::set_state: PoolState must be Normal or FailedOver, not {state:?}"
+            )));
         }
-        let args = vec![identity_arg(&c, &pc)?, CmdletArg::new("PoolState", PsValue::Str(state.to_string()))];
+        let args = vec![
+            identity_arg(&c, &pc)?,
+            CmdletArg::new("PoolState", PsValue::Str(state.to_string())),
+        ];
         cmdlet(&c, &pc, "Set-CsPersistentChatState", args).map(|_| ())
     });
     let c = ctx.clone();
     m.set_native_fn("active_servers", move |pc: Map| -> RhaiResult<Array> {
-        let v = cmdlet(&c, &pc, "Get-CsPersistentChatActiveServer", vec![identity_arg(&c, &pc)?])?;
-        let servers = first_object(&v).and_then(|o| o.get("ActiveServers")).cloned().unwrap_or(Value::Array(vec![]));
-        Ok(match to_dynamic(&servers).try_cast::<Array>() {
-            Some(a) => a,
-            None => Array::new(),
-        })
+        let v = cmdlet(
+            &c,
+            &pc,
+            "Get-CsPersistentChatActiveServer",
+            vec![identity_arg(&c, &pc)?],
+        )?;
+        let servers = first_object(&v)
+            .and_then(|o| o.get("ActiveServers"))
+            .cloned()
+            .unwrap_or(Value::Array(vec![]));
+        Ok(to_dynamic(&servers).try_cast::<Array>().unwrap_or_default())
     });
     let c = ctx.clone();
-    m.set_native_fn("set_active_servers", move |pc: Map, servers: Array| -> RhaiResult<()> {
-        let names: Vec<String> = servers.into_iter().map(|d| d.to_string()).collect();
-        let value = if names.is_empty() { PsValue::Null } else { PsValue::Table(vec![("Replace".into(), PsValue::List(names))]) };
-        let args = vec![identity_arg(&c, &pc)?, CmdletArg::new("ActiveServers", value)];
-        cmdlet(&c, &pc, "Set-CsPersistentChatActiveServer", args).map(|_| ())
-    });
+    m.set_native_fn(
+        "set_active_servers",
+        move |pc: Map, servers: Array| -> RhaiResult<()> {
+            let names: Vec<String> = servers.into_iter().map(|d| d.to_string()).collect();
+            let value = if names.is_empty() {
+                PsValue::Null
+            } else {
+                PsValue::Table(vec![("Replace".into(), PsValue::List(names))])
+            };
+            let args = vec![
+                identity_arg(&c, &pc)?,
+                CmdletArg::new("ActiveServers", value),
+            ];
+            cmdlet(&c, &pc, "Set-CsPersistentChatActiveServer", args).map(|_| ())
+        },
+    );
     let c = ctx.clone();
-    m.set_native_fn("install_mirror", move |pc: Map, db: Map| install_mirror(&c, &pc, &db, false));
+    m.set_native_fn("install_mirror", move |pc: Map, db: Map| {
+        install_mirror(&c, &pc, &db, false)
+    });
     let c = ctx.clone();
     m.set_native_fn("install_mirror", move |pc: Map, db: Map, opts: Map| {
-        let drop_existing = opts.get("drop_existing").map(|v| v.as_bool().unwrap_or(false)).unwrap_or(false);
+        let drop_existing = opts
+            .get("drop_existing")
+            .map(|v| v.as_bool().unwrap_or(false))
+            .unwrap_or(false);
         install_mirror(&c, &pc, &db, drop_existing)
     });
     m
 }
 
 fn pc_name(pc: &Map) -> String {
-    pc.get("fqdn").map(|v| v.to_string()).unwrap_or_else(|| "the pool".into())
+    pc.get("fqdn")
+        .map(|v| v.to_string())
+        .unwrap_or_else(|| "the pool".into())
 }
 
 fn cmdlet(ctx: &Shared, pc: &Map, name: &str, args: Vec<CmdletArg>) -> RhaiResult<Value> {
     let host = field(pc, "shell_host", "Persistent Chat pool")?;
-    call(ctx, Op::Cmdlet { host, cmdlet: name.to_string(), args })
+    call(
+        ctx,
+        Op::Cmdlet {
+            host,
+            cmdlet: name.to_string(),
+            args,
+        },
+    )
 }
 
 fn first_object(v: &Value) -> Option<&serde_json::Map<String, Value>> {
@@ -76,7 +122,12 @@ fn first_object(v: &Value) -> Option<&serde_json::Map<String, Value>> {
 /// it is discovered with `Get-CsService -PersistentChatServer`.
 fn service_identity(ctx: &Shared, pc: &Map) -> RhaiResult<String> {
     let fqdn = field(pc, "fqdn", "Persistent Chat pool")?;
-    let v = cmdlet(ctx, pc, "Get-CsService", vec![CmdletArg::new("PersistentChatServer", PsValue::Switch)])?;
+    let v = cmdlet(
+        ctx,
+        pc,
+        "Get-CsService",
+        vec![CmdletArg::new("PersistentChatServer", PsValue::Switch)],
+    )?;
     let services: Vec<&serde_json::Map<String, Value>> = match &v {
         Value::Array(a) => a.iter().filter_map(Value::as_object).collect(),
         Value::Object(o) => vec![o],
@@ -84,10 +135,18 @@ fn service_identity(ctx: &Shared, pc: &Map) -> RhaiResult<String> {
     };
     services
         .iter()
-        .find(|s| s.get("PoolFqdn").and_then(Value::as_str).is_some_and(|p| p.eq_ignore_ascii_case(&fqdn)))
+        .find(|s| {
+            s.get("PoolFqdn")
+                .and_then(Value::as_str)
+                .is_some_and(|p| p.eq_ignore_ascii_case(&fqdn))
+        })
         .and_then(|s| s.get("Identity").and_then(Value::as_str))
         .map(str::to_string)
-        .ok_or_else(|| script_error(format!("Get-CsService -PersistentChatServer lists no service for pool {fqdn}")))
+        .ok_or_else(|| {
+            script_error(format!(
+                "Get-CsService -PersistentChatServer lists no service for pool {fqdn}"
+            ))
+        })
 }
 
 /// `-Identity` from `pc.identity` when the runbook has discovered it, else discovered now.
@@ -109,11 +168,17 @@ fn install_mirror(ctx: &Shared, pc: &Map, db: &Map, drop_existing: bool) -> Rhai
         CmdletArg::new("SqlServerFqdn", PsValue::Str(server)),
     ];
     if let Some(inst) = db.get("sql_instance").filter(|v| v.is_string()) {
-        args.push(CmdletArg::new("SqlInstanceName", PsValue::Str(inst.to_string())));
+        args.push(CmdletArg::new(
+            "SqlInstanceName",
+            PsValue::Str(inst.to_string()),
+        ));
     }
     args.push(CmdletArg::new("FileShare", PsValue::Str(share)));
     if drop_existing {
-        args.push(CmdletArg::new("DropExistingDatabasesOnMirror", PsValue::Switch));
+        args.push(CmdletArg::new(
+            "DropExistingDatabasesOnMirror",
+            PsValue::Switch,
+        ));
     }
     // It prompts Y/A/N otherwise (PROCEDURES.md §3.2).
     args.push(CmdletArg::new("Confirm", PsValue::Bool(false)));

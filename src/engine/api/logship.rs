@@ -7,7 +7,9 @@
 
 use super::{call, db_ref, field, opt_str, rows};
 use crate::engine::api::sql::redo_start_lsn;
-use crate::engine::steps::{decide, log, op_error, perform, progress, script_error, stop, RhaiResult};
+use crate::engine::steps::{
+    decide, log, op_error, perform, progress, script_error, stop, RhaiResult,
+};
 use crate::engine::Shared;
 use crate::error::Error;
 use crate::op::{join_path, Op};
@@ -26,29 +28,57 @@ pub fn module(ctx: &Shared) -> Module {
     m.set_native_fn("secondary", move |db: Map| -> RhaiResult<Dynamic> {
         let (instance, database) = db_ref(&db)?;
         let rows = rows(call(&c, Op::LogShippingSecondary { instance, database })?);
-        Ok(rows.into_iter().next().map_or(Dynamic::UNIT, |r| super::row_to_map(r).into()))
+        Ok(rows
+            .into_iter()
+            .next()
+            .map_or(Dynamic::UNIT, |r| super::row_to_map(r).into()))
     });
     let c = ctx.clone();
     m.set_native_fn("remove_secondary", move |db: Map| remove_secondary(&c, &db));
     let c = ctx.clone();
-    m.set_native_fn("copy_pending", move |db: Map, snapshot: Map| copy_pending(&c, &db, &snapshot));
+    m.set_native_fn("copy_pending", move |db: Map, snapshot: Map| {
+        copy_pending(&c, &db, &snapshot)
+    });
     let c = ctx.clone();
-    m.set_native_fn("restore_pending", move |db: Map, snapshot: Map| restore_pending(&c, &db, &snapshot));
+    m.set_native_fn("restore_pending", move |db: Map, snapshot: Map| {
+        restore_pending(&c, &db, &snapshot)
+    });
     m
 }
 
 /// Guarded: removes the secondary only if msdb still has it. Returns whether it did.
 fn remove_secondary(ctx: &Shared, db: &Map) -> RhaiResult<bool> {
     let (instance, database) = db_ref(db)?;
-    let present = !rows(call(ctx, Op::LogShippingSecondary { instance: instance.clone(), database: database.clone() })?).is_empty();
+    let present = !rows(call(
+        ctx,
+        Op::LogShippingSecondary {
+            instance: instance.clone(),
+            database: database.clone(),
+        },
+    )?)
+    .is_empty();
     if !present {
-        log(ctx, &format!("{database} on {instance} is no longer a log-shipping secondary; nothing to remove"))?;
+        log(
+            ctx,
+            &format!(
+                "{database} on {instance} is no longer a log-shipping secondary; nothing to remove"
+            ),
+        )?;
         return Ok(false);
     }
-    let answer = rows(call(ctx, Op::DeleteLogShippingSecondary { instance, database })?);
-    let rc = answer.first().and_then(|r| r.get("return_value")).and_then(|v| v.as_i64()).unwrap_or(0);
+    let answer = rows(call(
+        ctx,
+        Op::DeleteLogShippingSecondary { instance, database },
+    )?);
+    let rc = answer
+        .first()
+        .and_then(|r| r.get("return_value"))
+        .and_then(|v| v.as_i64())
+        .unwrap_or(0);
     if rc != 0 {
-        return Err(script_error(format!("sp_delete_log_shipping_secondary_database returned {rc} (failure)")));
+        return Err(script_error(format!(
+            "sp_delete_log_shipping_secondary_database returned {rc} (failure)"
+        )));
     }
     Ok(true)
 }
@@ -73,15 +103,34 @@ fn snapshot_dir(snapshot: &Map, key: &str) -> RhaiResult<String> {
 }
 
 fn snapshot_file(snapshot: &Map, key: &str) -> String {
-    snapshot.get(key).filter(|v| v.is_string()).map(|v| base_name(&v.to_string()).to_string()).unwrap_or_default()
+    snapshot
+        .get(key)
+        .filter(|v| v.is_string())
+        .map(|v| base_name(&v.to_string()).to_string())
+        .unwrap_or_default()
 }
 
-fn list(ctx: &Shared, folder: &str, database: &str) -> RhaiResult<Result<Vec<(String, i64)>, OpError>> {
-    let res = perform(ctx, Op::ListFiles { folder: folder.to_string(), pattern: format!("{database}_*.trn") })?;
+fn list(
+    ctx: &Shared,
+    folder: &str,
+    database: &str,
+) -> RhaiResult<Result<Vec<(String, i64)>, OpError>> {
+    let res = perform(
+        ctx,
+        Op::ListFiles {
+            folder: folder.to_string(),
+            pattern: format!("{database}_*.trn"),
+        },
+    )?;
     Ok(res.map(|v| {
         let mut files: Vec<(String, i64)> = rows(v)
             .into_iter()
-            .filter_map(|r| Some((opt_str(r.get("name"))?, r.get("size").and_then(|s| s.as_i64()).unwrap_or(0))))
+            .filter_map(|r| {
+                Some((
+                    opt_str(r.get("name"))?,
+                    r.get("size").and_then(|s| s.as_i64()).unwrap_or(0),
+                ))
+            })
             .filter(|(n, _)| is_log_backup_name(n, database))
             .collect();
         files.sort();
@@ -113,17 +162,30 @@ fn copy_pending(ctx: &Shared, db: &Map, snapshot: &Map) -> RhaiResult<Map> {
     let present: Vec<(String, i64)> = list(ctx, &dest, &database)?.map_err(|e| op_error(&e))?;
     let todo: Vec<&(String, i64)> = source
         .iter()
-        .filter(|(name, size)| name.as_str() > last_copied.as_str() && !present.iter().any(|(n, s)| n == name && s == size))
+        .filter(|(name, size)| {
+            name.as_str() > last_copied.as_str()
+                && !present.iter().any(|(n, s)| n == name && s == size)
+        })
         .collect();
     let mut copied = Array::new();
     for (i, (name, _)) in todo.iter().enumerate() {
         progress(ctx, &format!("copy {name}"), i as u64, todo.len() as u64);
-        call(ctx, Op::CopyFile { from_folder: share.clone(), to_folder: dest.clone(), file: name.clone() })?;
+        call(
+            ctx,
+            Op::CopyFile {
+                from_folder: share.clone(),
+                to_folder: dest.clone(),
+                file: name.clone(),
+            },
+        )?;
         copied.push(name.clone().into());
     }
     progress(ctx, "copied", todo.len() as u64, todo.len() as u64);
     out.insert("share_reachable".into(), true.into());
-    out.insert("already_copied".into(), ((source.len() - todo.len()) as i64).into());
+    out.insert(
+        "already_copied".into(),
+        ((source.len() - todo.len()) as i64).into(),
+    );
     out.insert("copied".into(), copied.into());
     Ok(out)
 }
@@ -137,26 +199,55 @@ struct Header {
 
 /// Read the headers of the candidates; a file whose header cannot be read is
 /// left out (and named), which shows as a gap where it belonged.
-fn headers(ctx: &Shared, instance: &str, database: &str, dest: &str, names: &[String]) -> RhaiResult<(Vec<Header>, Vec<String>)> {
+fn headers(
+    ctx: &Shared,
+    instance: &str,
+    database: &str,
+    dest: &str,
+    names: &[String],
+) -> RhaiResult<(Vec<Header>, Vec<String>)> {
     let mut out = Vec::new();
     let mut unreadable = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        progress(ctx, &format!("read header {name}"), i as u64, names.len() as u64);
+        progress(
+            ctx,
+            &format!("read header {name}"),
+            i as u64,
+            names.len() as u64,
+        );
         let path = join_path(dest, name);
-        match perform(ctx, Op::RestoreHeaderOnly { instance: instance.to_string(), file: path })? {
+        match perform(
+            ctx,
+            Op::RestoreHeaderOnly {
+                instance: instance.to_string(),
+                file: path,
+            },
+        )? {
             Ok(v) => {
                 for r in rows(v) {
                     let backup_type = r.get("BackupType").and_then(Value::as_i64);
                     let db = opt_str(r.get("DatabaseName")).unwrap_or_default();
-                    let (Some(first), Some(last)) = (r.get("FirstLSN").and_then(Value::as_i64), r.get("LastLSN").and_then(Value::as_i64)) else {
+                    let (Some(first), Some(last)) = (
+                        r.get("FirstLSN").and_then(Value::as_i64),
+                        r.get("LastLSN").and_then(Value::as_i64),
+                    ) else {
                         continue;
                     };
                     if backup_type == Some(2) && db.eq_ignore_ascii_case(database) {
-                        out.push(Header { file: name.clone(), first, last });
+                        out.push(Header {
+                            file: name.clone(),
+                            first,
+                            last,
+                        });
                     }
                 }
             }
-            Err(e @ OpError::Sql { number: 3201 | 3241 | 3013, .. }) => {
+            Err(
+                e @ OpError::Sql {
+                    number: 3201 | 3241 | 3013,
+                    ..
+                },
+            ) => {
                 log(ctx, &format!("cannot read {name}: {e}"))?;
                 unreadable.push(name.clone());
             }
@@ -168,12 +259,25 @@ fn headers(ctx: &Shared, instance: &str, database: &str, dest: &str, names: &[St
 }
 
 /// The gap question, naming the file and LSN expected.
-fn gap_question(database: &str, after: &str, expected: i64, next: Option<&Header>, unreadable: &[String]) -> String {
+fn gap_question(
+    database: &str,
+    after: &str,
+    expected: i64,
+    next: Option<&Header>,
+    unreadable: &[String],
+) -> String {
     let next_part = match next {
-        Some(h) => format!("the next available backup, {}, begins at LSN {}", h.file, h.first),
+        Some(h) => format!(
+            "the next available backup, {}, begins at LSN {}",
+            h.file, h.first
+        ),
         None => "no later backup is available".to_string(),
     };
-    let unreadable_part = if unreadable.is_empty() { String::new() } else { format!(" Unreadable: {}.", unreadable.join(", ")) };
+    let unreadable_part = if unreadable.is_empty() {
+        String::new()
+    } else {
+        format!(" Unreadable: {}.", unreadable.join(", "))
+    };
     format!(
         "log chain gap on {database}: after {after} the next log backup must contain LSN {expected}, but {next_part}; \
          a log backup is missing or damaged.{unreadable_part} Abort, or accept the data loss and recover {database} as of LSN {expected}?"
@@ -201,7 +305,11 @@ fn restore_pending(ctx: &Shared, db: &Map, snapshot: &Map) -> RhaiResult<Map> {
     // Walk the chain from the redo point: skip what is applied, take what
     // continues it, stop at the first gap.
     let mut expected = redo;
-    let mut after = if last_restored.is_empty() { "the last restored backup".to_string() } else { last_restored.clone() };
+    let mut after = if last_restored.is_empty() {
+        "the last restored backup".to_string()
+    } else {
+        last_restored.clone()
+    };
     let mut to_apply = Vec::new();
     let mut skipped = Array::new();
     let mut gap: Option<(String, i64, Option<Header>)> = None;
@@ -217,7 +325,10 @@ fn restore_pending(ctx: &Shared, db: &Map, snapshot: &Map) -> RhaiResult<Map> {
             break;
         }
     }
-    if gap.is_none() && !unreadable.is_empty() && unreadable.iter().any(|u| u.as_str() > after.as_str()) {
+    if gap.is_none()
+        && !unreadable.is_empty()
+        && unreadable.iter().any(|u| u.as_str() > after.as_str())
+    {
         gap = Some((after.clone(), expected, None));
     }
     let mut accepted = false;
@@ -231,15 +342,30 @@ fn restore_pending(ctx: &Shared, db: &Map, snapshot: &Map) -> RhaiResult<Map> {
     let mut applied = Array::new();
     let mut through = redo;
     for (i, h) in to_apply.iter().enumerate() {
-        progress(ctx, &format!("restore {}", h.file), i as u64, to_apply.len() as u64);
+        progress(
+            ctx,
+            &format!("restore {}", h.file),
+            i as u64,
+            to_apply.len() as u64,
+        );
         let file = join_path(&dest, &h.file);
-        match perform(ctx, Op::RestoreLog { instance: instance.clone(), database: database.clone(), file })? {
+        match perform(
+            ctx,
+            Op::RestoreLog {
+                instance: instance.clone(),
+                database: database.clone(),
+                file,
+            },
+        )? {
             Ok(_) => {
                 applied.push(h.file.clone().into());
                 through = h.last;
             }
             Err(e) if is_too_early(&e) => {
-                log(ctx, &format!("{} is already applied (Msg 4326); skipped", h.file))?;
+                log(
+                    ctx,
+                    &format!("{} is already applied (Msg 4326); skipped", h.file),
+                )?;
                 skipped.push(h.file.clone().into());
             }
             Err(e) if is_too_recent(&e) => {
@@ -251,27 +377,60 @@ fn restore_pending(ctx: &Shared, db: &Map, snapshot: &Map) -> RhaiResult<Map> {
             Err(e) => return Err(op_error(&e)),
         }
     }
-    progress(ctx, "restored", to_apply.len() as u64, to_apply.len() as u64);
+    progress(
+        ctx,
+        "restored",
+        to_apply.len() as u64,
+        to_apply.len() as u64,
+    );
     let mut out = Map::new();
     out.insert("applied".into(), applied.into());
     out.insert("skipped".into(), skipped.into());
     out.insert("restored_through_lsn".into(), through.into());
     out.insert("data_loss_accepted".into(), accepted.into());
-    out.insert("unreadable".into(), unreadable.into_iter().map(Dynamic::from).collect::<Array>().into());
+    out.insert(
+        "unreadable".into(),
+        unreadable
+            .into_iter()
+            .map(Dynamic::from)
+            .collect::<Array>()
+            .into(),
+    );
     Ok(out)
 }
 
 /// Ask about a gap: `true` if the operator accepts the loss; abort stops the run.
 fn choose(ctx: &Shared, question: &str) -> RhaiResult<bool> {
-    let choice = decide(ctx, GAP_KEY, question, &[ABORT.to_string(), ACCEPT.to_string()])?;
+    let choice = decide(
+        ctx,
+        GAP_KEY,
+        question,
+        &[ABORT.to_string(), ACCEPT.to_string()],
+    )?;
     if choice == ABORT {
         let (run_id, step) = {
             let c = ctx.borrow();
-            (c.run_id.clone(), c.active.as_ref().map(|a| a.name.clone()).unwrap_or_default())
+            (
+                c.run_id.clone(),
+                c.active
+                    .as_ref()
+                    .map(|a| a.name.clone())
+                    .unwrap_or_default(),
+            )
         };
-        return stop(ctx, Error::Aborted { run_id, step, reason: format!("the operator chose to abort at the log chain gap: {question}") });
+        return stop(
+            ctx,
+            Error::Aborted {
+                run_id,
+                step,
+                reason: format!("the operator chose to abort at the log chain gap: {question}"),
+            },
+        );
     }
-    log(ctx, "the operator accepted the data loss: applying the log chain up to the gap only")?;
+    log(
+        ctx,
+        "the operator accepted the data loss: applying the log chain up to the gap only",
+    )?;
     Ok(true)
 }
 
@@ -298,7 +457,11 @@ mod tests {
 
     #[test]
     fn too_early_text_wins_over_the_number() {
-        let e = OpError::sql(4305, 16, "The log in this backup set terminates at LSN 9, which is too early to apply");
+        let e = OpError::sql(
+            4305,
+            16,
+            "The log in this backup set terminates at LSN 9, which is too early to apply",
+        );
         assert!(is_too_early(&e));
         assert!(!is_too_recent(&e));
     }

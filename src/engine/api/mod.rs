@@ -41,25 +41,38 @@ pub(crate) fn rows(v: Value) -> Vec<serde_json::Map<String, Value>> {
 }
 
 pub(crate) fn row_to_map(row: serde_json::Map<String, Value>) -> Map {
-    row.into_iter().map(|(k, v)| (k.into(), to_dynamic(&v))).collect()
+    row.into_iter()
+        .map(|(k, v)| (k.into(), to_dynamic(&v)))
+        .collect()
 }
 
 pub(crate) fn rows_to_array(v: Value) -> Array {
-    rows(v).into_iter().map(|r| Dynamic::from(row_to_map(r))).collect()
+    rows(v)
+        .into_iter()
+        .map(|r| Dynamic::from(row_to_map(r)))
+        .collect()
 }
 
 /// A string field of a script map, or a clear error naming it.
 pub(crate) fn field(m: &Map, key: &str, what: &str) -> RhaiResult<String> {
     match m.get(key) {
         Some(v) if v.is_string() => Ok(v.to_string()),
-        Some(v) => Err(script_error(format!("{what}.{key} must be a string, not {}", v.type_name()))),
-        None => Err(script_error(format!("{what} has no `{key}` (expected a map from estate.* with `{key}`)"))),
+        Some(v) => Err(script_error(format!(
+            "{what}.{key} must be a string, not {}",
+            v.type_name()
+        ))),
+        None => Err(script_error(format!(
+            "{what} has no `{key}` (expected a map from estate.* with `{key}`)"
+        ))),
     }
 }
 
 /// `(instance, database)` of a database reference `#{instance, database, ...}`.
 pub(crate) fn db_ref(m: &Map) -> RhaiResult<(String, String)> {
-    Ok((field(m, "instance", "database reference")?, field(m, "database", "database reference")?))
+    Ok((
+        field(m, "instance", "database reference")?,
+        field(m, "database", "database reference")?,
+    ))
 }
 
 pub(crate) fn opt_str(v: Option<&Value>) -> Option<String> {
