@@ -188,31 +188,27 @@ pub fn run_step(
                 last_op,
                 changes_done,
             } => {
-                if changes_done && !idempotent && !rerun_flag {
-                    return stop(
-                        ctx,
-                        Error::InDoubt {
-                            run_id,
-                            step: name.to_string(),
-                            last_op: last_op.unwrap_or_else(|| "(none)".into()),
-                        },
-                    );
-                }
+                let last = last_op.unwrap_or_else(|| "(none)".into());
+                refuse_rerun(
+                    ctx,
+                    &run_id,
+                    name,
+                    changes_done && !idempotent && !rerun_flag,
+                    last,
+                )?;
             }
             Prior::Failed {
                 error,
                 changes_done,
             } => {
-                if changes_done && !idempotent && !rerun_flag {
-                    return stop(
-                        ctx,
-                        Error::InDoubt {
-                            run_id,
-                            step: name.to_string(),
-                            last_op: format!("(the step failed after sending a change: {error})"),
-                        },
-                    );
-                }
+                let last = format!("(the step failed after sending a change: {error})");
+                refuse_rerun(
+                    ctx,
+                    &run_id,
+                    name,
+                    changes_done && !idempotent && !rerun_flag,
+                    last,
+                )?;
             }
             Prior::Waiting { .. } => {}
         }
@@ -334,6 +330,28 @@ pub fn run_step(
             )
         }
     }
+}
+
+/// Stop as in doubt when a step that may have changed something cannot
+/// simply run again.
+fn refuse_rerun(
+    ctx: &Shared,
+    run_id: &str,
+    step: &str,
+    refuse: bool,
+    last_op: String,
+) -> RhaiResult<()> {
+    if refuse {
+        return stop(
+            ctx,
+            Error::InDoubt {
+                run_id: run_id.to_string(),
+                step: step.to_string(),
+                last_op,
+            },
+        );
+    }
+    Ok(())
 }
 
 /// Perform one op through the target, journaled before and after.
