@@ -120,6 +120,8 @@ pub struct Estate {
     pub file: EstateFile,
     /// Where it came from, for messages: a path or `<built-in litware>`.
     pub source: String,
+    /// The file's absolute path, so a resumed run finds it from anywhere.
+    pub path: Option<std::path::PathBuf>,
     pub sha256: String,
 }
 
@@ -130,7 +132,9 @@ impl Estate {
 
     pub fn load(path: &std::path::Path) -> Result<Estate> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Estate::parse(&text, &path.display().to_string())
+        let mut estate = Estate::parse(&text, &path.display().to_string())?;
+        estate.path = Some(std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?);
+        Ok(estate)
     }
 
     pub fn parse(text: &str, source: &str) -> Result<Estate> {
@@ -158,6 +162,7 @@ impl Estate {
         Ok(Estate {
             file,
             source: source.to_string(),
+            path: None,
             sha256: sha256_hex(text.as_bytes()),
         })
     }

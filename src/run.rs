@@ -29,7 +29,6 @@ pub struct Options {
     /// `choice` (for the question a resumed run waits on) or `key=choice`.
     pub decisions: Vec<String>,
     pub abort_after_ops: Option<u64>,
-    pub runbooks_dir: Option<PathBuf>,
     pub take_over_lock: bool,
     pub allow_changed: bool,
 }
@@ -148,7 +147,11 @@ pub fn start(
         mode: "apply".into(),
         operator: opts.operator.clone(),
         estate: EstateId {
-            source: estate.source.clone(),
+            // Absolute, so a resume from another directory finds the file.
+            source: estate
+                .path
+                .as_ref()
+                .map_or_else(|| estate.source.clone(), |p| p.display().to_string()),
             sha256: estate.sha256.clone(),
         },
         started_at: crate::time::rfc3339(crate::time::now_epoch()),
@@ -310,8 +313,7 @@ fn execute(
         stop: None,
         last_result: Value::Null,
     }));
-    let local_stdlib = opts.runbooks_dir.as_ref().map(|d| d.join("stdlib"));
-    let engine = engine::run_engine(&ctx, estate.clone(), local_stdlib);
+    let engine = engine::run_engine(&ctx, estate.clone(), rb.local_stdlib.clone());
     let mut scope = rhai::Scope::new();
     scope.push_constant("params", steps::to_dynamic(&Value::Object(params.clone())));
     scope.push_constant("estate", EstateView(estate.clone()));

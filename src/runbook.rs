@@ -40,6 +40,8 @@ pub struct Runbook {
     pub sha256: String,
     pub header: Header,
     pub ast: AST,
+    /// `stdlib/` beside a local runbook: its own modules, importable too.
+    pub local_stdlib: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -115,24 +117,12 @@ impl Runbook {
     pub fn find(spec: &str, local_dir: Option<&Path>) -> Result<Runbook> {
         let path = Path::new(spec);
         if spec.ends_with(".rhai") || path.components().count() > 1 {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            return Runbook::from_text(
-                spec,
-                &path.display().to_string(),
-                &path.display().to_string(),
-                text,
-            );
+            return Runbook::from_file(spec, path);
         }
         if let Some(dir) = local_dir {
             let p = dir.join(format!("{spec}.rhai"));
             if p.exists() {
-                let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-                return Runbook::from_text(
-                    spec,
-                    &p.display().to_string(),
-                    &p.display().to_string(),
-                    text,
-                );
+                return Runbook::from_file(spec, &p);
             }
         }
         if let Some((id, text)) = shipped().iter().find(|(id, _)| *id == spec) {
@@ -151,6 +141,21 @@ impl Runbook {
             name: spec.to_string(),
             known,
         })
+    }
+
+    /// A local runbook file; its origin is the absolute path, so a resumed
+    /// run finds it from any directory.
+    pub fn from_file(id: &str, path: &Path) -> Result<Runbook> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let abs = std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
+        let mut rb = Runbook::from_text(
+            id,
+            &abs.display().to_string(),
+            &path.display().to_string(),
+            text,
+        )?;
+        rb.local_stdlib = abs.parent().map(|d| d.join("stdlib"));
+        Ok(rb)
     }
 
     pub fn from_text(id: &str, origin: &str, file: &str, text: String) -> Result<Runbook> {
@@ -173,6 +178,7 @@ impl Runbook {
             text,
             header,
             ast,
+            local_stdlib: None,
         })
     }
 
@@ -267,13 +273,7 @@ pub fn all(local_dir: Option<&Path>) -> Result<Vec<Runbook>> {
     if let Some(dir) = local_dir {
         for id in local_ids(dir)? {
             let p: PathBuf = dir.join(format!("{id}.rhai"));
-            let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
-            out.push(Runbook::from_text(
-                &id,
-                &p.display().to_string(),
-                &p.display().to_string(),
-                text,
-            )?);
+            out.push(Runbook::from_file(&id, &p)?);
         }
     }
     Ok(out)

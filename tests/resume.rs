@@ -177,3 +177,28 @@ fn a_second_change_run_on_the_same_estate_is_locked_out() {
         .stderr_has("held by test-operator");
     db.run(&["run", RB, "--take-over-lock"]).ok();
 }
+
+#[test]
+fn a_local_runbook_and_estate_resume_from_another_directory() {
+    let db = Db::new();
+    db.write("work/estate.toml", &common::builtin_estate());
+    db.write("work/pc.rhai", &common::shipped_runbook(RB));
+    let work = db.path("work");
+    db.run_in(&work, &["lab", "init", "--estate", "estate.toml"], &[])
+        .ok();
+    db.run_in(&work, &["lab", "advance", "44"], &[]).ok();
+    db.run_in(&work, &["lab", "fault", "primary-site-down"], &[])
+        .ok();
+    db.run_in(
+        &work,
+        &["run", "pc.rhai", "--estate", "estate.toml"],
+        &[("DRILLBOOK_ABORT_AFTER_OPS", "9")],
+    );
+    let elsewhere = db.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    db.run_in(&elsewhere, &["resume", &db.last_run()], &[]).ok();
+    assert_eq!(
+        db.lab()["lync"]["persistent_chat"]["pchat.litwareinc.com"]["state"],
+        "FailedOver"
+    );
+}

@@ -163,7 +163,6 @@ impl Env {
             home: self.home.clone(),
             operator: operator(),
             yes: self.yes,
-            runbooks_dir: self.runbooks.clone(),
             abort_after_ops: abort_after_ops(),
             ..Default::default()
         }

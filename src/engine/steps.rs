@@ -99,6 +99,14 @@ pub fn describe(err: &EvalAltResult) -> String {
         EvalAltResult::ErrorInModule(name, inner, _) => {
             format!("{} (in module {name})", describe(inner))
         }
+        EvalAltResult::ErrorTooManyOperations(pos) => format!(
+            "the runbook ran more than {} operations without finishing (a runaway loop?) — stopped by the sandbox (line {})",
+            super::MAX_OPERATIONS,
+            pos.line().unwrap_or(0)
+        ),
+        EvalAltResult::ErrorStackOverflow(pos) => {
+            format!("calls nested too deeply (runaway recursion?) — stopped by the sandbox (line {})", pos.line().unwrap_or(0))
+        }
         other => other.to_string(),
     }
 }

@@ -83,12 +83,16 @@ impl Db {
     }
 
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Out {
+        self.run_in(self.dir.path(), args, env)
+    }
+
+    pub fn run_in(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_drillbook"));
         cmd.args(args)
             .env("DRILLBOOK_HOME", self.home())
             .env("DRILLBOOK_OPERATOR", "test-operator")
             .env_remove("DRILLBOOK_ABORT_AFTER_OPS")
-            .current_dir(self.dir.path())
+            .current_dir(cwd)
             .stdin(Stdio::null());
         for (k, v) in env {
             cmd.env(k, v);

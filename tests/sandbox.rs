@@ -1,0 +1,74 @@
+//! The Rhai sandbox: runaway scripts stop, `eval` does not exist, and imports
+//! resolve only from the stdlib.
+
+mod common;
+use common::Db;
+
+fn runbook(db: &Db, name: &str, body: &str) -> String {
+    let text = format!("runbook(#{{ name: \"{name}\", version: \"1.0.0\", summary: \"s\", rto_minutes: 1 }});\n{body}\n");
+    db.write(&format!("{name}.rhai"), &text)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn runaway_loop_is_stopped_by_the_operation_limit() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let rb = runbook(&db, "spin", "step(\"spin\", || { loop { } });");
+    db.run(&["run", &rb]).code(1).stderr_has("runaway loop");
+}
+
+#[test]
+fn runaway_recursion_is_stopped_by_the_call_depth_limit() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let rb = runbook(
+        &db,
+        "deep",
+        "fn f(n) { f(n + 1) }\nstep(\"deep\", || f(0));",
+    );
+    db.run(&["run", &rb]).code(1).stderr_has("deep");
+}
+
+#[test]
+fn eval_is_disabled() {
+    let db = Db::new();
+    let rb = runbook(&db, "ev", "step(\"x\", || eval(\"1 + 1\"));");
+    db.run(&["check", &rb])
+        .code(2)
+        .stderr_has("'eval' is disabled");
+}
+
+#[test]
+fn imports_resolve_only_from_the_stdlib() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    db.write("secret.rhai", "fn leak() { 42 }\n");
+    let rb = runbook(
+        &db,
+        "imp",
+        "import \"../secret\" as s;\nstep(\"x\", || s::leak());",
+    );
+    db.run(&["run", &rb])
+        .code(1)
+        .stderr_has("Module not found: ../secret");
+    let ok = runbook(
+        &db,
+        "imp2",
+        "import \"checks\" as c;\nstep(\"x\", || c::same_set([1], [1]));",
+    );
+    db.run(&["run", &ok]).ok();
+}
+
+#[test]
+fn local_runbooks_import_their_own_stdlib_folder() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    db.write("mine/stdlib/greet.rhai", "fn hello() { \"hello\" }\n");
+    db.write("mine/hi.rhai", "runbook(#{ name: \"hi\", version: \"1.0.0\", summary: \"s\", rto_minutes: 1 });\nimport \"greet\" as g;\nstep(\"greet\", || log(g::hello()));\n");
+    db.run(&["--runbooks", "mine", "run", "hi"])
+        .ok()
+        .stdout_has("hello");
+}
