@@ -42,6 +42,28 @@ pub enum Op {
     KillSession { instance: String, session_id: i64 },
     /// Bring a restoring database online.
     RecoverDatabase { instance: String, database: String },
+    /// Planned mirroring switch, run on the principal (in-flight transactions roll back).
+    MirrorFailover { instance: String, database: String },
+    /// Disaster: bring the mirror into service, accepting the loss of unsent log.
+    MirrorForceService { instance: String, database: String },
+    /// Remove mirroring from a database (either partner).
+    MirrorOff { instance: String, database: String },
+    /// Full backup of a database to a file (UNC path).
+    BackupDatabase {
+        instance: String,
+        database: String,
+        file: String,
+    },
+    /// Restore a full backup over a database and bring it online.
+    RestoreDatabase {
+        instance: String,
+        database: String,
+        file: String,
+    },
+    /// A read-only statement a runbook wrote (`sql::query`); refused unless read-only.
+    Query { instance: String, text: String },
+    /// A statement a runbook wrote (`sql::exec`); always treated as a change.
+    Exec { instance: String, text: String },
     /// List the files of a folder (UNC path) matching a wildcard pattern.
     ListFiles { folder: String, pattern: String },
     /// Copy one file between folders (UNC paths), verifying its size.
@@ -125,11 +147,18 @@ impl Op {
             | RestoreHeaderOnly { .. }
             | RedoStartLsn { .. }
             | DatabaseSessions { .. }
+            | Query { .. }
             | ListFiles { .. } => Effect::Read,
             DeleteLogShippingSecondary { .. }
             | RestoreLog { .. }
             | KillSession { .. }
             | RecoverDatabase { .. }
+            | MirrorFailover { .. }
+            | MirrorForceService { .. }
+            | MirrorOff { .. }
+            | BackupDatabase { .. }
+            | RestoreDatabase { .. }
+            | Exec { .. }
             | CopyFile { .. } => Effect::Change,
             Cmdlet { cmdlet, args, .. } => cmdlet_effect(cmdlet, args),
         }
@@ -154,7 +183,14 @@ impl Op {
             | DeleteLogShippingSecondary { instance, .. }
             | RestoreLog { instance, .. }
             | KillSession { instance, .. }
-            | RecoverDatabase { instance, .. } => instance.clone(),
+            | RecoverDatabase { instance, .. }
+            | MirrorFailover { instance, .. }
+            | MirrorForceService { instance, .. }
+            | MirrorOff { instance, .. }
+            | BackupDatabase { instance, .. }
+            | RestoreDatabase { instance, .. }
+            | Query { instance, .. }
+            | Exec { instance, .. } => instance.clone(),
             ListFiles { folder, .. } => unc_server(folder).unwrap_or(folder).to_string(),
             CopyFile { to_folder, .. } => unc_server(to_folder).unwrap_or(to_folder).to_string(),
             Cmdlet { host, .. } => host.clone(),
@@ -232,6 +268,39 @@ impl Op {
             RecoverDatabase { database, .. } => {
                 format!("RESTORE DATABASE {} WITH RECOVERY;", id(database)?)
             }
+            MirrorFailover { database, .. } => {
+                format!("ALTER DATABASE {} SET PARTNER FAILOVER;", id(database)?)
+            }
+            MirrorForceService { database, .. } => format!(
+                "ALTER DATABASE {} SET PARTNER FORCE_SERVICE_ALLOW_DATA_LOSS;",
+                id(database)?
+            ),
+            MirrorOff { database, .. } => {
+                format!("ALTER DATABASE {} SET PARTNER OFF;", id(database)?)
+            }
+            BackupDatabase { database, file, .. } => format!(
+                "BACKUP DATABASE {} TO DISK = {} WITH INIT;",
+                id(database)?,
+                lit(file)?
+            ),
+            RestoreDatabase { database, file, .. } => format!(
+                "RESTORE DATABASE {} FROM DISK = {} WITH REPLACE, RECOVERY;",
+                id(database)?,
+                lit(file)?
+            ),
+            // Runbook-written text is sent as written; values inside it are the
+            // runbook's to quote, with sql::literal() / sql::ident().
+            Query { text, .. } | Exec { text, .. } => {
+                if text.contains('\0') {
+                    return Err(QuoteError {
+                        language: "T-SQL",
+                        kind: "statement",
+                        value: text.clone(),
+                        reason: "it contains a NUL character",
+                    });
+                }
+                text.clone()
+            }
             ListFiles { folder, pattern } => {
                 check_path(folder)?;
                 check_path(pattern)?;
@@ -274,6 +343,12 @@ impl Op {
             CopyFile { .. } => 2 + size / (10 * MB),
             RestoreLog { .. } => 3 + size / (40 * MB),
             RecoverDatabase { .. } => 30,
+            MirrorFailover { .. } | MirrorForceService { .. } => 10,
+            MirrorOff { .. } => 5,
+            Query { .. } => 1,
+            Exec { .. } => 5,
+            // Full backups and restores: about 50 MB/s.
+            BackupDatabase { .. } | RestoreDatabase { .. } => 10 + size / (50 * MB),
             Cmdlet { cmdlet, .. } => cmdlet_seconds(cmdlet),
         }
     }

@@ -31,10 +31,16 @@ fn resume_with_yes_journals_who_confirmed() {
     let run_id = db.last_run();
     db.run(&["--yes", "resume", &run_id]).ok();
     let journal = db.journal(&run_id);
-    let confirmed = journal.iter().find(|r| r["type"] == "confirmed").expect("confirmation journaled");
+    let confirmed = journal
+        .iter()
+        .find(|r| r["type"] == "confirmed")
+        .expect("confirmation journaled");
     assert_eq!(confirmed["operator"], "test-operator");
     assert!(confirmed["at"].as_str().unwrap().ends_with('Z'));
-    let before_runs = journal.iter().filter(|r| r["type"] == "step_started" && r["name"] == "before").count();
+    let before_runs = journal
+        .iter()
+        .filter(|r| r["type"] == "step_started" && r["name"] == "before")
+        .count();
     assert_eq!(before_runs, 1, "the completed step ran again");
 }
 
@@ -43,5 +49,7 @@ fn plan_shows_the_manual_step_without_waiting() {
     let db = Db::new();
     db.run(&["lab", "init"]).ok();
     let rb = db.write("dns.rhai", MANUAL);
-    db.run(&["plan", rb.to_str().unwrap()]).ok().stdout_has("would ask the operator to confirm");
+    db.run(&["plan", rb.to_str().unwrap()])
+        .ok()
+        .stdout_has("would ask the operator to confirm");
 }
