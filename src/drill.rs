@@ -41,17 +41,21 @@ pub fn pick<'a>(rb: &'a Runbook, name: Option<&str>) -> Result<&'a Scenario> {
     }
 }
 
+/// Data lost at one recovery: a database brought online from its backups,
+/// or a pool failed over before the Backup Service caught up.
 #[derive(Debug, Clone, Serialize)]
 pub struct Recovery {
-    pub instance: String,
-    pub database: String,
-    pub transactions_lost: u64,
+    /// `mgc on pcsql-dub1`, `pool-red.litwareinc.com -> pool-dub.litwareinc.com`.
+    pub what: String,
+    pub lost: u64,
+    /// `transactions` or `changes`.
+    pub unit: String,
     pub minutes_lost: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Measurements {
-    /// Simulated seconds from the fault to the end of the run.
+    /// Simulated seconds from the start of the run (the fault, in a drill) to its end.
     pub rto_seconds: u64,
     pub rto_target_seconds: u64,
     pub rto_met: bool,
@@ -68,12 +72,18 @@ pub struct Expectation {
 }
 
 /// Measure a finished drill from the lab state (`lab show --json`).
-pub fn measure(lab: &Value, rb: &Runbook, scenario: &Scenario) -> Measurements {
+/// `sim_start` is the lab clock when the run started.
+pub fn measure(
+    lab: &Value,
+    rb: &Runbook,
+    scenario: &Scenario,
+    sim_start: Option<u64>,
+) -> Measurements {
     let now = lab
         .pointer("/clock/elapsed_seconds")
         .and_then(Value::as_u64)
         .unwrap_or(0);
-    let fault_at = lab
+    let last_fault = lab
         .pointer("/faults")
         .and_then(Value::as_array)
         .and_then(|f| {
@@ -82,32 +92,38 @@ pub fn measure(lab: &Value, rb: &Runbook, scenario: &Scenario) -> Measurements {
                 .max()
         })
         .unwrap_or(0);
-    let recoveries = lab
-        .pointer("/measurements/recoveries")
-        .and_then(Value::as_array)
-        .map(|rs| {
-            rs.iter()
-                .filter(|r| r.get("at").and_then(Value::as_u64).unwrap_or(0) >= fault_at)
-                .map(|r| Recovery {
-                    instance: r
-                        .get("instance")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                    database: r
-                        .get("database")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                    transactions_lost: r
-                        .get("transactions_lost")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(0),
-                    minutes_lost: r.get("minutes_lost").and_then(Value::as_f64).unwrap_or(0.0),
-                })
-                .collect()
+    let start = sim_start.unwrap_or(last_fault);
+    let since = |r: &&Value| r.get("at").and_then(Value::as_u64).unwrap_or(0) >= start;
+    let num = |r: &Value, k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let minutes = |r: &Value| r.get("minutes_lost").and_then(Value::as_f64).unwrap_or(0.0);
+    let text = |r: &Value, k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let list = |p: &str| {
+        lab.pointer(p)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut recoveries: Vec<Recovery> = list("/measurements/recoveries")
+        .iter()
+        .filter(since)
+        .map(|r| Recovery {
+            what: format!("{} on {}", text(r, "database"), text(r, "instance")),
+            lost: num(r, "transactions_lost"),
+            unit: "transactions".into(),
+            minutes_lost: minutes(r),
         })
-        .unwrap_or_default();
+        .collect();
+    recoveries.extend(
+        list("/measurements/pool_failovers")
+            .iter()
+            .filter(since)
+            .map(|r| Recovery {
+                what: format!("{} -> {}", text(r, "pool"), text(r, "to")),
+                lost: num(r, "changes_lost"),
+                unit: "changes".into(),
+                minutes_lost: minutes(r),
+            }),
+    );
     let expectations = scenario
         .expect
         .iter()
@@ -121,7 +137,7 @@ pub fn measure(lab: &Value, rb: &Runbook, scenario: &Scenario) -> Measurements {
             }
         })
         .collect();
-    let rto_seconds = now.saturating_sub(fault_at);
+    let rto_seconds = now.saturating_sub(start);
     let rto_target_seconds = rb.header.rto_minutes as u64 * 60;
     Measurements {
         rto_seconds,

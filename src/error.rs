@@ -111,6 +111,11 @@ pub enum Error {
         scenario: String,
         failures: Vec<String>,
     },
+    DrillSetup {
+        scenario: String,
+        action: String,
+        message: String,
+    },
 
     WaitingForDecision {
         run_id: String,
@@ -169,7 +174,8 @@ impl Error {
             | Script { .. }
             | Diverged { .. }
             | Aborted { .. }
-            | DrillExpectation { .. } => exit::RUNBOOK_FAILED,
+            | DrillExpectation { .. }
+            | DrillSetup { .. } => exit::RUNBOOK_FAILED,
             WaitingForDecision { .. } | InDoubt { .. } | ConfirmationNeeded { .. } => {
                 exit::WAITING_FOR_OPERATOR
             }
@@ -202,6 +208,7 @@ impl Error {
             Diverged { .. } => "diverged",
             Aborted { .. } => "aborted",
             DrillExpectation { .. } => "drill_expectation",
+            DrillSetup { .. } => "drill_setup",
             WaitingForDecision { .. } => "waiting_for_decision",
             InDoubt { .. } => "in_doubt",
             ConfirmationNeeded { .. } => "confirmation_needed",
@@ -276,6 +283,9 @@ impl fmt::Display for Error {
                 "drill scenario `{scenario}` ended in the wrong state:\n  {}",
                 failures.join("\n  ")
             ),
+            DrillSetup { scenario, action, message } => {
+                write!(f, "drill scenario `{scenario}` could not be prepared: `{action}`: {message}")
+            }
             WaitingForDecision { run_id, step, question, choices } => write!(
                 f,
                 "step `{step}` needs an operator decision: {question}\n  choose with \

@@ -35,6 +35,9 @@ pub struct RunHeader {
     /// Set when the run is a drill.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
+    /// The target's simulated clock when the run started (lab only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sim_start: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -418,6 +421,7 @@ mod tests {
             },
             started_at: "t".into(),
             scenario: None,
+            sim_start: None,
         }
     }
 

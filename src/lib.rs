@@ -13,5 +13,6 @@ pub mod quote;
 pub mod report;
 pub mod run;
 pub mod runbook;
+pub mod sql_readonly;
 pub mod target;
 pub mod time;

@@ -156,6 +156,7 @@ pub fn start(
         },
         started_at: crate::time::rfc3339(crate::time::now_epoch()),
         scenario: scenario.clone(),
+        sim_start: target.clock(),
     };
     let journal = Journal::create(&opts.home, header)?;
     execute(

@@ -100,6 +100,10 @@ pub struct Scenario {
     pub summary: String,
     pub lead_in_minutes: i64,
     pub faults: Vec<String>,
+    /// Actions before the faults: `advance:MINUTES`, `fault:SPEC`,
+    /// `run:RUNBOOK [name=value ...]` (a runbook run first, e.g. a failover
+    /// before its failback).
+    pub setup: Vec<String>,
     pub params: BTreeMap<String, String>,
     pub decisions: BTreeMap<String, String>,
     pub expect: BTreeMap<String, Value>,
@@ -455,6 +459,21 @@ fn parse_param(name: &str, spec: Dynamic) -> std::result::Result<ParamSpec, Stri
 fn parse_scenario(name: &str, spec: Dynamic) -> std::result::Result<Scenario, String> {
     let at = format!("scenarios.{name}: ");
     let spec = spec.try_cast::<Map>().ok_or(format!("{at}must be a map"))?;
+    const FIELDS: [&str; 7] = [
+        "summary",
+        "lead_in_minutes",
+        "faults",
+        "setup",
+        "params",
+        "decisions",
+        "expect",
+    ];
+    if let Some(k) = spec.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(format!(
+            "{at}unknown field `{k}` (fields: {})",
+            FIELDS.join(", ")
+        ));
+    }
     let summary = get_str(&spec, "summary")?.unwrap_or_default();
     let lead_in_minutes = match spec.get("lead_in_minutes") {
         None => 0,
@@ -488,11 +507,20 @@ fn parse_scenario(name: &str, spec: Dynamic) -> std::result::Result<Scenario, St
             ));
         }
     }
+    let setup = strings("setup")?;
+    if let Some(bad) = setup.iter().find(|a| {
+        !["advance:", "fault:", "run:"]
+            .iter()
+            .any(|p| a.starts_with(p))
+    }) {
+        return Err(format!("{at}setup action `{bad}` must be advance:MINUTES, fault:SPEC or run:RUNBOOK [name=value ...]"));
+    }
     Ok(Scenario {
         name: name.to_string(),
         summary,
         lead_in_minutes,
         faults: strings("faults")?,
+        setup,
         params: string_map("params")?,
         decisions: string_map("decisions")?,
         expect,

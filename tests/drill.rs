@@ -56,7 +56,8 @@ fn drill_measures_rpo_from_the_log_backups_that_reached_the_share() {
     let rec = &m["recoveries"][0];
     // 44 minutes in, the last log backup was taken at 40: four minutes of chat are lost.
     assert_eq!(rec["minutes_lost"], json!(4.0));
-    assert!(rec["transactions_lost"].as_u64().unwrap() > 0);
+    assert!(rec["lost"].as_u64().unwrap() > 0);
+    assert_eq!(rec["unit"], "transactions");
     assert!(m["rto_seconds"].as_u64().unwrap() > 0);
     assert_eq!(m["rto_target_seconds"], json!(600));
 }

@@ -5,6 +5,7 @@
 pub mod chat;
 pub mod estate;
 pub mod logship;
+pub mod lync;
 pub mod sql;
 
 use super::steps::{op_error, perform, script_error, to_dynamic, RhaiResult};
@@ -18,6 +19,7 @@ pub fn register(engine: &mut Engine, ctx: &Shared, estate: Rc<crate::estate::Est
     engine.register_static_module("sql", sql::module(ctx).into());
     engine.register_static_module("logship", logship::module(ctx).into());
     engine.register_static_module("chat", chat::module(ctx).into());
+    engine.register_static_module("lync", lync::module(ctx).into());
     estate::register(engine, estate);
 }
 

@@ -2,7 +2,7 @@
 //! maps `estate.persistent_chat_pool(...)` hands out: `#{instance, database, ...}`.
 
 use super::{call, db_ref, row_to_map, rows, rows_to_array};
-use crate::engine::steps::{op_error, perform, RhaiResult};
+use crate::engine::steps::{op_error, perform, script_error, RhaiResult};
 use crate::engine::Shared;
 use crate::op::Op;
 use crate::target::OpError;
@@ -85,7 +85,104 @@ pub fn module(ctx: &Shared) -> Module {
         let (instance, database) = db_ref(&db)?;
         redo_start_lsn(&c, instance, database).map(|l| l.map_or(Dynamic::UNIT, Dynamic::from))
     });
+    let c = ctx.clone();
+    m.set_native_fn("query", move |instance: Dynamic, text: &str| -> RhaiResult<Array> {
+        let instance = instance_of(&instance)?;
+        if let Err(why) = crate::sql_readonly::check(text) {
+            return Err(script_error(format!(
+                "sql::query refuses this text because {why}; it must be one read-only SELECT (use sql::exec for anything else): {text}"
+            )));
+        }
+        Ok(rows_to_array(call(&c, Op::Query { instance, text: text.to_string() })?))
+    });
+    let c = ctx.clone();
+    m.set_native_fn(
+        "exec",
+        move |instance: Dynamic, text: &str| -> RhaiResult<Array> {
+            let instance = instance_of(&instance)?;
+            Ok(rows_to_array(call(
+                &c,
+                Op::Exec {
+                    instance,
+                    text: text.to_string(),
+                },
+            )?))
+        },
+    );
+    m.set_native_fn("literal", |value: &str| -> RhaiResult<String> {
+        crate::quote::sql_literal(value).map_err(|e| script_error(e.to_string()))
+    });
+    m.set_native_fn("ident", |name: &str| -> RhaiResult<String> {
+        crate::quote::sql_ident(name).map_err(|e| script_error(e.to_string()))
+    });
+    for (name, make) in MIRROR_OPS {
+        let c = ctx.clone();
+        m.set_native_fn(name, move |db: Map| -> RhaiResult<()> {
+            let (instance, database) = db_ref(&db)?;
+            call(&c, make(instance, database)).map(|_| ())
+        });
+    }
+    let c = ctx.clone();
+    m.set_native_fn("backup", move |db: Map, file: &str| -> RhaiResult<()> {
+        let (instance, database) = db_ref(&db)?;
+        call(
+            &c,
+            Op::BackupDatabase {
+                instance,
+                database,
+                file: file.to_string(),
+            },
+        )
+        .map(|_| ())
+    });
+    let c = ctx.clone();
+    m.set_native_fn(
+        "restore_replace",
+        move |db: Map, file: &str| -> RhaiResult<()> {
+            let (instance, database) = db_ref(&db)?;
+            call(
+                &c,
+                Op::RestoreDatabase {
+                    instance,
+                    database,
+                    file: file.to_string(),
+                },
+            )
+            .map(|_| ())
+        },
+    );
     m
+}
+
+type MakeOp = fn(String, String) -> Op;
+
+/// Mirroring statements that take just the database (PROCEDURES.md §3.1, §3.13).
+const MIRROR_OPS: [(&str, MakeOp); 3] = [
+    ("mirror_failover", |instance, database| Op::MirrorFailover {
+        instance,
+        database,
+    }),
+    ("mirror_force_service", |instance, database| {
+        Op::MirrorForceService { instance, database }
+    }),
+    ("mirror_off", |instance, database| Op::MirrorOff {
+        instance,
+        database,
+    }),
+];
+
+/// An instance id, or a database reference's instance.
+fn instance_of(v: &Dynamic) -> RhaiResult<String> {
+    if v.is_string() {
+        return Ok(v.to_string());
+    }
+    match v.read_lock::<Map>() {
+        Some(m) => Ok(db_ref(&m)?.0),
+        None => Err(script_error(format!(
+            "expected a SQL instance id or a database reference, not {}",
+            v.type_name()
+        ))),
+    }
 }
 
 /// Can we connect? Unreachable is an answer here, not an error.
