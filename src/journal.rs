@@ -49,7 +49,7 @@ pub struct EstateId {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Record {
-    Run(RunHeader),
+    Run(Box<RunHeader>),
     Resumed {
         at: String,
         operator: String,
@@ -165,7 +165,7 @@ impl Journal {
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
         let mut j = Journal { path, file };
-        j.append(&Record::Run(header))?;
+        j.append(&Record::Run(Box::new(header)))?;
         Ok(j)
     }
 
@@ -271,7 +271,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded> {
     };
     Ok(Loaded {
         path: path.to_path_buf(),
-        header,
+        header: *header,
         records,
         torn,
     })
