@@ -457,7 +457,7 @@ mod tests {
     fn damage_before_the_last_line_names_the_line() {
         let text = format!(
             "{}\nnot json\n{{}}\n",
-            serde_json::to_string(&Record::Run(header())).unwrap()
+            serde_json::to_string(&Record::Run(Box::new(header()))).unwrap()
         );
         let err = parse(Path::new("j.jsonl"), &text).unwrap_err().to_string();
         assert!(err.starts_with("j.jsonl:2: journal:"), "{err}");
