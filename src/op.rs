@@ -72,6 +72,9 @@ pub enum Op {
         to_folder: String,
         file: String,
     },
+    /// Let time pass (polling for a replication to settle); the lab's clock
+    /// moves, a live target sleeps.
+    Wait { seconds: u64 },
     /// A Lync Server Management Shell cmdlet, run on a management host.
     Cmdlet {
         host: String,
@@ -148,6 +151,7 @@ impl Op {
             | RedoStartLsn { .. }
             | DatabaseSessions { .. }
             | Query { .. }
+            | Wait { .. }
             | ListFiles { .. } => Effect::Read,
             DeleteLogShippingSecondary { .. }
             | RestoreLog { .. }
@@ -194,6 +198,7 @@ impl Op {
             ListFiles { folder, .. } => unc_server(folder).unwrap_or(folder).to_string(),
             CopyFile { to_folder, .. } => unc_server(to_folder).unwrap_or(to_folder).to_string(),
             Cmdlet { host, .. } => host.clone(),
+            Wait { .. } => "drillbook".to_string(),
         }
     }
 
@@ -202,6 +207,7 @@ impl Op {
         match self {
             Op::ListFiles { .. } | Op::CopyFile { .. } => "file",
             Op::Cmdlet { .. } => "powershell",
+            Op::Wait { .. } => "wait",
             _ => "t-sql",
         }
     }
@@ -313,6 +319,7 @@ impl Op {
                 format!("copy {} -> {}", join_path(from_folder, file), join_path(to_folder, file))
             }
             Cmdlet { cmdlet, args, .. } => render_cmdlet(cmdlet, args)?,
+            Wait { seconds } => format!("wait {seconds}s"),
         })
     }
 
@@ -350,6 +357,7 @@ impl Op {
             // Full backups and restores: about 50 MB/s.
             BackupDatabase { .. } | RestoreDatabase { .. } => 10 + size / (50 * MB),
             Cmdlet { cmdlet, .. } => cmdlet_seconds(cmdlet),
+            Wait { seconds } => *seconds,
         }
     }
 }

@@ -559,6 +559,15 @@ pub fn decide(ctx: &Shared, key: &str, question: &str, choices: &[String]) -> Rh
     )
 }
 
+/// Let `seconds` pass, as an op (the lab's clock moves; live sleeps).
+pub fn wait(ctx: &Shared, seconds: i64) -> RhaiResult<()> {
+    let seconds =
+        u64::try_from(seconds).map_err(|_| script_error("wait: seconds must not be negative"))?;
+    perform(ctx, Op::Wait { seconds })?
+        .map(|_| ())
+        .map_err(|e| op_error(&e))
+}
+
 /// Ask the operator to confirm; `--yes` or an earlier journaled confirmation answers.
 pub fn confirm(ctx: &Shared, message: &str) -> RhaiResult<bool> {
     check_not_stopped(ctx)?;

@@ -681,6 +681,7 @@ impl LabState {
         let result = match op {
             Op::ListFiles { .. } | Op::CopyFile { .. } => self.file_op(op),
             Op::Cmdlet { host, cmdlet, args } => self.cmdlet(host, cmdlet, args),
+            Op::Wait { .. } => Ok(serde_json::Value::Null),
             _ => self.sql_op(op),
         };
         let sim_seconds = op.lab_seconds(size);
