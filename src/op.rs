@@ -75,6 +75,13 @@ pub enum Op {
     /// Let time pass (polling for a replication to settle); the lab's clock
     /// moves, a live target sleeps.
     Wait { seconds: u64 },
+    /// What a person does by hand (Topology Builder, DNS, firewall), once
+    /// confirmed. The lab applies `effect`, its documented outcome; against a
+    /// live estate the person has already made the change.
+    Manual {
+        instructions: String,
+        effect: serde_json::Value,
+    },
     /// A Lync Server Management Shell cmdlet, run on a management host.
     Cmdlet {
         host: String,
@@ -163,6 +170,7 @@ impl Op {
             | BackupDatabase { .. }
             | RestoreDatabase { .. }
             | Exec { .. }
+            | Manual { .. }
             | CopyFile { .. } => Effect::Change,
             Cmdlet { cmdlet, args, .. } => cmdlet_effect(cmdlet, args),
         }
@@ -199,6 +207,7 @@ impl Op {
             CopyFile { to_folder, .. } => unc_server(to_folder).unwrap_or(to_folder).to_string(),
             Cmdlet { host, .. } => host.clone(),
             Wait { .. } => "drillbook".to_string(),
+            Manual { .. } => "operator".to_string(),
         }
     }
 
@@ -208,6 +217,7 @@ impl Op {
             Op::ListFiles { .. } | Op::CopyFile { .. } => "file",
             Op::Cmdlet { .. } => "powershell",
             Op::Wait { .. } => "wait",
+            Op::Manual { .. } => "manual",
             _ => "t-sql",
         }
     }
@@ -320,6 +330,7 @@ impl Op {
             }
             Cmdlet { cmdlet, args, .. } => render_cmdlet(cmdlet, args)?,
             Wait { seconds } => format!("wait {seconds}s"),
+            Manual { instructions, .. } => format!("manual: {instructions}"),
         })
     }
 
@@ -358,6 +369,8 @@ impl Op {
             BackupDatabase { .. } | RestoreDatabase { .. } => 10 + size / (50 * MB),
             Cmdlet { cmdlet, .. } => cmdlet_seconds(cmdlet),
             Wait { seconds } => *seconds,
+            // A person at a console: Topology Builder, publishing, DNS.
+            Manual { .. } => 300,
         }
     }
 }

@@ -753,12 +753,11 @@ fn manual(ctx: &Shared, name: &str, instructions: &str, effect: Dynamic) -> Rhai
     run_step(ctx, name, false, || {
         log(ctx, &format!("MANUAL: {instructions}"))?;
         confirm(ctx, &format!("done: {name}?"))?;
-        if ctx.borrow().mode == Mode::Apply && !effect.is_null() {
-            let res = ctx.borrow_mut().target.manual_effect(&effect);
-            if let Err(e) = res {
-                return stop(ctx, e);
-            }
-        }
+        let op = Op::Manual {
+            instructions: instructions.to_string(),
+            effect: effect.clone(),
+        };
+        perform(ctx, op)?.map_err(|e| op_error(&e))?;
         Ok(Dynamic::UNIT)
     })
 }

@@ -682,6 +682,8 @@ impl LabState {
             Op::ListFiles { .. } | Op::CopyFile { .. } => self.file_op(op),
             Op::Cmdlet { host, cmdlet, args } => self.cmdlet(host, cmdlet, args),
             Op::Wait { .. } => Ok(serde_json::Value::Null),
+            // Manual effects are applied by the lab's effects model.
+            Op::Manual { .. } => Ok(serde_json::Value::Null),
             _ => self.sql_op(op),
         };
         let sim_seconds = op.lab_seconds(size);
