@@ -148,3 +148,14 @@ fn runbook_index_lists_every_shipped_runbook_with_its_version() {
         assert!(index.contains(&row), "runbooks/README.md lacks {row}");
     }
 }
+
+#[test]
+fn api_reference_lists_primitives_namespaces_and_stdlib() {
+    let db = Db::new();
+    db.run(&["api"])
+        .ok()
+        .stdout_has("step(string, map, Fn)")
+        .stdout_has("sql::query(")
+        .stdout_has("lync::cmdlet(")
+        .stdout_has("checks::active_servers_for(pc, site, requested)");
+}

@@ -1,6 +1,7 @@
 //! The command line: arguments (clap), one file per subcommand, and the shared
 //! settings every subcommand reads.
 
+pub mod api;
 pub mod check;
 pub mod drill;
 pub mod journal;
@@ -47,6 +48,8 @@ pub struct Cli {
 pub enum Command {
     /// List shipped and local runbooks
     List,
+    /// The runbook API: every function a runbook can call
+    Api,
     /// Show a runbook's header, parameters, scenarios and steps
     Show { runbook: String },
     /// Compile and validate a runbook (errors as file:line:col)
@@ -205,6 +208,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     let env = Env::from_cli(&cli);
     match cli.command {
         Command::List => list::run(&env),
+        Command::Api => api::run(&env),
         Command::Show { runbook } => show::run(&env, &runbook),
         Command::Check { runbook } => check::run(&env, &runbook),
         Command::Run(args) => run::run(&env, args, crate::engine::context::Mode::Apply),

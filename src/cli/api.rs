@@ -1,0 +1,129 @@
+//! `drillbook api`: the reference of what runbooks can call, generated from
+//! the engine's own registrations and the stdlib sources, so it cannot drift.
+
+use super::Env;
+use crate::engine::context::{Ctx, Mode, Replay};
+use crate::error::Result;
+use crate::op::Op;
+use crate::report::Json;
+use crate::target::{OpError, Performed, Target};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Registration needs a run context; this one is never asked to perform.
+struct Nowhere;
+
+impl Target for Nowhere {
+    fn name(&self) -> String {
+        "none".into()
+    }
+    fn perform(&mut self, _op: &Op) -> Result<Performed> {
+        Ok(Performed {
+            result: Err(OpError::NotSimulated {
+                message: "api listing".into(),
+            }),
+            sim_seconds: 0,
+        })
+    }
+}
+
+/// Rust type names as a runbook author knows them.
+fn plain(sig: &str) -> String {
+    let mut s = sig.to_string();
+    // `-> Result<T, Box<EvalAltResult>>` is `-> T` to a script (errors are thrown).
+    if let Some(start) = s.find("-> core::result::Result<") {
+        let inner = &s[start + "-> core::result::Result<".len()..];
+        let ok = inner
+            .rsplit_once(",alloc::boxed::Box<")
+            .map_or(inner, |(ok, _)| ok);
+        s = format!("{}-> {ok}", &s[..start]);
+    }
+    for (from, to) in [
+        ("alloc::collections::btree::map::BTreeMap<smartstring::SmartString<smartstring::config::LazyCompact>,rhai::types::dynamic::Dynamic>", "map"),
+        ("alloc::string::String", "string"),
+        ("rhai::types::dynamic::Dynamic", "any"),
+        ("&mut Estate", "estate"),
+        ("-> ()", ""),
+        ("_: ", ""),
+        ("get$", "estate."),
+    ] {
+        s = s.replace(from, to);
+    }
+    s.trim_end().to_string()
+}
+
+pub fn run(env: &Env) -> Result<i32> {
+    let estate = Rc::new(crate::estate::Estate::builtin()?);
+    let ctx = Rc::new(RefCell::new(Ctx {
+        run_id: String::new(),
+        runbook: String::new(),
+        operator: String::new(),
+        mode: Mode::Plan,
+        target: Box::new(Nowhere),
+        journal: None,
+        replay: Replay::default(),
+        fresh_decisions: Default::default(),
+        yes: false,
+        rerun_in_doubt: false,
+        reporter: Rc::new(Json),
+        next_index: 0,
+        active: None,
+        outcomes: Vec::new(),
+        plan: Vec::new(),
+        ops_performed: 0,
+        abort_after_ops: None,
+        stop: None,
+        last_result: serde_json::Value::Null,
+    }));
+    let engine = crate::engine::run_engine(&ctx, estate, None);
+    let mut natives: Vec<String> = engine
+        .gen_fn_signatures(false)
+        .iter()
+        .map(|s| plain(s))
+        .collect();
+    natives.retain(|s| !s.starts_with("runbook("));
+    natives.sort();
+    natives.dedup();
+    let mut modules = Vec::new();
+    for (name, text) in crate::runbook::stdlib() {
+        let ast = engine
+            .compile(text)
+            .map_err(|e| crate::error::Error::RunbookSyntax {
+                file: format!("stdlib/{name}.rhai"),
+                line: e.position().line().unwrap_or(1),
+                col: e.position().position().unwrap_or(1),
+                message: e.err_type().to_string(),
+            })?;
+        for f in ast.iter_functions() {
+            let doc: Vec<String> = f
+                .comments
+                .iter()
+                .map(|c| c.trim_start_matches('/').trim().to_string())
+                .collect();
+            modules.push((
+                format!("{name}::{}({})", f.name, f.params.join(", ")),
+                doc.join(" "),
+            ));
+        }
+    }
+    if env.json {
+        env.print_json(&serde_json::json!({
+            "native": natives,
+            "stdlib": modules.iter().map(|(s, d)| serde_json::json!({"signature": s, "doc": d})).collect::<Vec<_>>(),
+        }));
+        return Ok(0);
+    }
+    println!("Native functions (primitives, sql::, logship::, chat::, lync::, estate methods):");
+    for s in &natives {
+        println!("  {s}");
+    }
+    println!("\nStdlib modules (import \"NAME\" as NAME;):");
+    for (s, d) in &modules {
+        if d.is_empty() {
+            println!("  {s}");
+        } else {
+            println!("  {s}\n      {d}");
+        }
+    }
+    Ok(0)
+}
