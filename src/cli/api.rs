@@ -98,7 +98,8 @@ pub fn run(env: &Env) -> Result<i32> {
             let doc: Vec<String> = f
                 .comments
                 .iter()
-                .map(|c| c.trim_start_matches('/').trim().to_string())
+                .flat_map(|c| c.lines())
+                .map(|l| l.trim().trim_start_matches('/').trim().to_string())
                 .collect();
             modules.push((
                 format!("{name}::{}({})", f.name, f.params.join(", ")),
