@@ -512,7 +512,7 @@ mod tests {
             ),
             (
                 "instance-down:pcsql-x",
-                "known: pcsql-dub1, pcsql-dub2, pcsql-red1, pcsql-red2, pcsql-redw",
+                "pcsql-dub1, pcsql-dub2, pcsql-red1, pcsql-red2, pcsql-redw",
             ),
             ("share-unreachable:\\\\x\\y", "no folder"),
             ("primary-site-down:dublin", "takes no target"),
