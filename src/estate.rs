@@ -868,7 +868,7 @@ pub struct Finding {
 }
 
 /// The design rules `design_findings` checks: id and what the documentation says.
-pub const DESIGN_RULES: [(&str, &str); 11] = [
+pub const DESIGN_RULES: [(&str, &str); 12] = [
     ("pair-edition", "paired pools have the same edition: Enterprise with Enterprise, Standard with Standard [D:JJ204697]"),
     ("pair-platform", "paired pools are both physical or both virtual [D:JJ204697]"),
     ("pair-os", "paired pools run the same operating system [D:JJ204697]"),
@@ -880,6 +880,7 @@ pub const DESIGN_RULES: [(&str, &str); 11] = [
     ("sql-edition", "principal and mirror run the same SQL Server edition [D:JJ204992]"),
     ("one-federation-edge-pool", "one Edge pool has \"Enable federation (5061)\" [D:JJ204678]"),
     ("one-xmpp-route", "one site holds the XMPP federation route [D:JJ204678]"),
+    ("chat-stretched-layout", "mgc's mirror and witness sit with its primary; the log-shipped backup and its mirror sit in the other data center [S3][D:JJ205211]"),
 ];
 
 /// Every design rule the estate breaks, one finding per breach, in a stable order.
@@ -1031,10 +1032,67 @@ pub fn design_findings(f: &EstateFile) -> Vec<Finding> {
     out
 }
 
+/// The stretched Persistent Chat pool's database layout (PROCEDURES.md §1):
+/// primary, mirror and witness in one data center, backup and backup mirror
+/// (and its witness) in another.
+pub fn chat_layout_findings(f: &EstateFile) -> Vec<Finding> {
+    let site = |id: &String| {
+        f.sql
+            .get(id)
+            .and_then(|i| f.servers.get(&i.server))
+            .map(|s| s.site.clone())
+    };
+    let mut out = Vec::new();
+    for (pool, pc) in &f.persistent_chat {
+        let db = &pc.mgc;
+        let (Some(primary_site), Some(backup_site)) = (site(&db.primary), site(&db.backup)) else {
+            continue;
+        };
+        let mut misplaced = Vec::new();
+        if primary_site == backup_site {
+            misplaced.push(format!(
+                "backup {} is in {backup_site}, the primary's data center",
+                db.backup
+            ));
+        }
+        for (role, inst) in [("mirror", &db.mirror), ("witness", &db.witness)] {
+            if let Some(inst) = inst {
+                if site(inst).as_deref() != Some(primary_site.as_str()) {
+                    misplaced.push(format!(
+                        "{role} {inst} is not in {primary_site} with the primary"
+                    ));
+                }
+            }
+        }
+        for (role, inst) in [
+            ("backup_mirror", &db.backup_mirror),
+            ("backup_witness", &db.backup_witness),
+        ] {
+            if let Some(inst) = inst {
+                if site(inst).as_deref() != Some(backup_site.as_str()) {
+                    misplaced.push(format!(
+                        "{role} {inst} is not in {backup_site} with the backup"
+                    ));
+                }
+            }
+        }
+        if !misplaced.is_empty() {
+            out.push(Finding {
+                rule: "chat-stretched-layout",
+                objects: vec![pool.clone()],
+                message: format!("Persistent Chat pool {pool}: {}", misplaced.join("; ")),
+            });
+        }
+    }
+    out
+}
+
 impl Estate {
-    /// `design_findings` of this estate.
+    /// Every design rule this estate breaks.
     pub fn design_findings(&self) -> Vec<Finding> {
-        design_findings(&self.file)
+        let mut all = design_findings(&self.file);
+        all.extend(chat_layout_findings(&self.file));
+        all
     }
 }
 

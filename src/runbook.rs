@@ -74,18 +74,23 @@ pub enum ParamKind {
     FqdnList,
     /// Names an object of the estate; defaults to the only one, if there is one.
     PersistentChatPool,
+    /// A Front End pool of the estate.
+    Pool,
+    EdgePool,
     SqlInstance,
     Site,
     Server,
 }
 
-const KINDS: [(&str, ParamKind); 9] = [
+const KINDS: [(&str, ParamKind); 11] = [
     ("string", ParamKind::String),
     ("int", ParamKind::Int),
     ("bool", ParamKind::Bool),
     ("fqdn", ParamKind::Fqdn),
     ("fqdn_list", ParamKind::FqdnList),
     ("persistent_chat_pool", ParamKind::PersistentChatPool),
+    ("pool", ParamKind::Pool),
+    ("edge_pool", ParamKind::EdgePool),
     ("sql_instance", ParamKind::SqlInstance),
     ("site", ParamKind::Site),
     ("server", ParamKind::Server),
@@ -592,6 +597,8 @@ fn is_estate_kind(kind: ParamKind) -> bool {
     matches!(
         kind,
         ParamKind::PersistentChatPool
+            | ParamKind::Pool
+            | ParamKind::EdgePool
             | ParamKind::SqlInstance
             | ParamKind::Site
             | ParamKind::Server
@@ -609,6 +616,8 @@ fn kind_name(kind: ParamKind) -> &'static str {
 fn sole_object(kind: ParamKind, estate: &Estate) -> Option<String> {
     let names: Vec<&String> = match kind {
         ParamKind::PersistentChatPool => estate.file.persistent_chat.keys().collect(),
+        ParamKind::Pool => estate.file.pools.keys().collect(),
+        ParamKind::EdgePool => estate.file.edge_pools.keys().collect(),
         _ => return None,
     };
     (names.len() == 1).then(|| names[0].clone())
@@ -652,6 +661,18 @@ fn parse_value(spec: &ParamSpec, raw: &str, estate: &Estate) -> std::result::Res
                 items.push(Value::String(item.to_string()));
             }
             Value::Array(items)
+        }
+        ParamKind::Pool => {
+            if !f.pools.contains_key(raw) {
+                return Err(one_of("Front End pool", f.pools.keys().collect()));
+            }
+            Value::String(raw.to_string())
+        }
+        ParamKind::EdgePool => {
+            if !f.edge_pools.contains_key(raw) {
+                return Err(one_of("Edge pool", f.edge_pools.keys().collect()));
+            }
+            Value::String(raw.to_string())
         }
         ParamKind::PersistentChatPool => {
             if !f.persistent_chat.contains_key(raw) {

@@ -20,6 +20,50 @@ pub fn register(engine: &mut Engine, estate: Rc<Estate>) {
     engine.register_fn("persistent_chat_pool", |e: &mut EstateView, fqdn: &str| {
         persistent_chat_pool(&e.0, fqdn)
     });
+    engine.register_fn("pool", |e: &mut EstateView, fqdn: &str| pool(&e.0, fqdn));
+    engine.register_fn("pools", |e: &mut EstateView| -> Array {
+        e.0.file
+            .pools
+            .keys()
+            .map(|k| Dynamic::from(k.clone()))
+            .collect()
+    });
+    engine.register_fn("cms_pool", |e: &mut EstateView| -> Dynamic {
+        e.0.file
+            .pools
+            .iter()
+            .find(|(_, p)| p.hosts_cms)
+            .map_or(Dynamic::UNIT, |(k, _)| k.clone().into())
+    });
+    engine.register_fn("edge_pool", |e: &mut EstateView, fqdn: &str| {
+        edge_pool(&e.0, fqdn)
+    });
+    engine.register_fn("edge_pools", |e: &mut EstateView| -> Array {
+        e.0.file
+            .edge_pools
+            .keys()
+            .map(|k| Dynamic::from(k.clone()))
+            .collect()
+    });
+    engine.register_fn("findings", |e: &mut EstateView| -> Array {
+        e.0.design_findings()
+            .into_iter()
+            .map(|f| {
+                let mut m = Map::new();
+                m.insert("rule".into(), f.rule.into());
+                m.insert(
+                    "objects".into(),
+                    f.objects
+                        .into_iter()
+                        .map(Dynamic::from)
+                        .collect::<Array>()
+                        .into(),
+                );
+                m.insert("message".into(), f.message.into());
+                Dynamic::from(m)
+            })
+            .collect()
+    });
     engine.register_fn(
         "site_of",
         |e: &mut EstateView, server: &str| -> RhaiResult<String> {
@@ -132,5 +176,93 @@ fn persistent_chat_pool(estate: &Estate, fqdn: &str) -> RhaiResult<Map> {
         .map(|s| s.management_host.clone())
         .unwrap_or_default();
     m.insert("shell_host".into(), shell.into());
+    Ok(m)
+}
+
+/// `#{instance, server, sql_instance, sql_name, site}` of a SQL instance id.
+fn instance_ref(estate: &Estate, id: &str) -> Dynamic {
+    let Some(inst) = estate.file.sql.get(id) else {
+        return Dynamic::UNIT;
+    };
+    let mut m = Map::new();
+    m.insert("instance".into(), id.into());
+    m.insert("server".into(), inst.server.clone().into());
+    m.insert(
+        "sql_instance".into(),
+        inst.instance.clone().map_or(Dynamic::UNIT, Dynamic::from),
+    );
+    m.insert(
+        "sql_name".into(),
+        estate.instance_name(id).unwrap_or_default().into(),
+    );
+    m.insert(
+        "site".into(),
+        estate.site_of_instance(id).unwrap_or("").into(),
+    );
+    m.into()
+}
+
+fn strings(items: &[String]) -> Dynamic {
+    items
+        .iter()
+        .map(|s| Dynamic::from(s.clone()))
+        .collect::<Array>()
+        .into()
+}
+
+/// A Front End pool as a map: site, pairing, CMS, Edge association, front
+/// ends, and its back end as instance references.
+fn pool(estate: &Estate, fqdn: &str) -> RhaiResult<Map> {
+    let p = estate.file.pools.get(fqdn).ok_or_else(|| {
+        let known: Vec<&String> = estate.file.pools.keys().collect();
+        script_error(format!(
+            "{fqdn:?} is not a Front End pool of the estate (known: {known:?})"
+        ))
+    })?;
+    let mut be = Map::new();
+    be.insert("ha".into(), p.back_end.ha.clone().into());
+    be.insert(
+        "mirroring".into(),
+        p.back_end.mirroring_mode().to_string().into(),
+    );
+    be.insert(
+        "principal".into(),
+        instance_ref(estate, &p.back_end.principal),
+    );
+    be.insert(
+        "mirror".into(),
+        p.back_end
+            .mirror
+            .as_deref()
+            .map_or(Dynamic::UNIT, |m| instance_ref(estate, m)),
+    );
+    be.insert("witness".into(), opt_str(p.back_end.witness.as_ref()));
+    let mut m = Map::new();
+    m.insert("fqdn".into(), fqdn.into());
+    m.insert("site".into(), p.site.clone().into());
+    m.insert("edition".into(), p.edition.clone().into());
+    m.insert("backup_pool".into(), opt_str(p.backup_pool.as_ref()));
+    m.insert("hosts_cms".into(), p.hosts_cms.into());
+    m.insert("edge_pool".into(), opt_str(p.edge_pool.as_ref()));
+    m.insert("front_ends".into(), strings(&p.front_ends));
+    m.insert("users".into(), (p.users as i64).into());
+    m.insert("back_end".into(), be.into());
+    Ok(m)
+}
+
+/// An Edge pool as a map: site, servers, federation flag, next hop.
+fn edge_pool(estate: &Estate, fqdn: &str) -> RhaiResult<Map> {
+    let e = estate.file.edge_pools.get(fqdn).ok_or_else(|| {
+        let known: Vec<&String> = estate.file.edge_pools.keys().collect();
+        script_error(format!(
+            "{fqdn:?} is not an Edge pool of the estate (known: {known:?})"
+        ))
+    })?;
+    let mut m = Map::new();
+    m.insert("fqdn".into(), fqdn.into());
+    m.insert("site".into(), e.site.clone().into());
+    m.insert("servers".into(), strings(&e.servers));
+    m.insert("federation".into(), e.federation.into());
+    m.insert("next_hop".into(), e.next_hop.clone().into());
     Ok(m)
 }
