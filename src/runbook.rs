@@ -239,7 +239,8 @@ impl Runbook {
 }
 
 fn collect_step(call: &rhai::FnCallExpr, pos: rhai::Position, steps: &mut Vec<StaticStep>) {
-    if call.name.as_str() != "step" || !call.namespace.is_empty() {
+    // Manual steps are steps too: they checkpoint and show in the list.
+    if !matches!(call.name.as_str(), "step" | "manual") || !call.namespace.is_empty() {
         return;
     }
     if let Some(rhai::Expr::StringConstant(name, _)) = call.args.first() {
