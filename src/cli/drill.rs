@@ -43,6 +43,13 @@ pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {
         env.reporter.text(&format!("fault {f}: {what}"));
     }
     lab.save()?;
+    if args.prepare {
+        env.reporter.text(&format!(
+            "lab prepared for {} · scenario {}: run it with `drillbook run {}`",
+            rb.header.name, scenario.name, rb.header.name
+        ));
+        return Ok(0);
+    }
     env.reporter.text(&format!(
         "drill {} · scenario {}: {}",
         rb.header.name, scenario.name, scenario.summary

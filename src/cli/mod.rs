@@ -123,6 +123,9 @@ pub struct DrillArgs {
     pub decisions: Vec<String>,
     #[arg(long)]
     pub take_over_lock: bool,
+    /// Only prepare the lab (lead-in, setup, faults); run nothing
+    #[arg(long)]
+    pub prepare: bool,
 }
 
 /// Settings shared by the subcommands.
