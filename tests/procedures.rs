@@ -52,8 +52,7 @@ fn prepare(db: &Db, rb: &str, scenario: &Value) {
 fn last_run_of(db: &Db, rb: &str) -> String {
     db.runs()
         .into_iter()
-        .filter(|r| r.contains(&format!("-{rb}")))
-        .next_back()
+        .rfind(|r| r.contains(&format!("-{rb}")))
         .expect("a run of the runbook")
 }
 
