@@ -13,5 +13,6 @@ pub mod quote;
 pub mod report;
 pub mod run;
 pub mod runbook;
+pub mod secret;
 pub mod target;
 pub mod time;
