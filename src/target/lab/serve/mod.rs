@@ -73,7 +73,7 @@ pub struct Twin {
     pub password: Secret,
     pub stall: Option<(String, Duration)>,
     pub next_spid: AtomicI64,
-    /// Requests being performed now, by session id: (command, started, expected).
+    /// Requests being performed now, by session id: (started, expected duration).
     pub in_flight: Mutex<BTreeMap<i64, (Instant, Duration)>>,
 }
 

@@ -410,10 +410,14 @@ pub fn parse(instance: &str, text: &str, params: &[(String, Value)]) -> Statemen
             }
         }
     }
-    // Not one of drillbook's ops: a runbook's own statement.
-    let reads = toks.as_ref().and_then(|t| t.first()).is_some_and(
-        |t| matches!(t, Tok::Word(w) if same_word(w, "SELECT") || same_word(w, "WITH")),
-    );
+    // Not one of drillbook's ops: a runbook's own statement, a read if its
+    // first word says so (even when the rest does not lex).
+    let first: String = text
+        .trim_start()
+        .chars()
+        .take_while(|c| word_char(*c))
+        .collect();
+    let reads = same_word(&first, "SELECT") || same_word(&first, "WITH");
     let (instance, text) = (instance.to_string(), text.to_string());
     Statement::Op(if reads {
         Op::Query { instance, text }

@@ -219,38 +219,30 @@ pub struct Login {
 
 /// LOGIN7 (MS-TDS 2.2.6.4): fixed fields, then offset/length pairs.
 pub fn parse_login7(payload: &[u8]) -> io::Result<Login> {
-    let field = |at: usize| -> io::Result<String> {
+    // The (offset, length in characters) pair at byte `at` of the record.
+    let pair = |at: usize| -> io::Result<(usize, usize)> {
         let mut c = Cur::new(payload);
         c.take(at)?;
-        let offset = c.u16()? as usize;
-        let chars = c.u16()? as usize;
+        Ok((c.u16()? as usize, c.u16()? as usize))
+    };
+    let bytes = |at: usize| -> io::Result<&[u8]> {
+        let (offset, chars) = pair(at)?;
         let mut d = Cur::new(payload);
         d.take(offset)?;
-        d.utf16(chars)
+        d.take(chars.checked_mul(2).ok_or_else(|| bad("length overflow"))?)
     };
-    let mut c = Cur::new(payload);
-    c.take(36 + 42)?; // fixed part and the pairs before SSPI
-    let sspi_len = {
-        let mut s = Cur::new(payload);
-        s.take(80)?;
-        s.u16()?
-    };
-    let password = {
-        let mut c = Cur::new(payload);
-        c.take(44)?;
-        let offset = c.u16()? as usize;
-        let chars = c.u16()? as usize;
-        let mut d = Cur::new(payload);
-        d.take(offset)?;
-        let raw = d.take(chars.checked_mul(2).ok_or_else(|| bad("length overflow"))?)?;
-        // The client swapped each byte's nibbles and XORed it with 0xA5.
-        let plain: Vec<u8> = raw.iter().map(|b| (b ^ 0xA5).rotate_left(4)).collect();
-        Secret::new(utf16_le(&plain)?)
-    };
+    let (_, sspi_len) = pair(78)?;
+    // The client swapped each byte's nibbles and XORed it with 0xA5.
+    let mut plain: Vec<u8> = bytes(44)?
+        .iter()
+        .map(|b| (b ^ 0xA5).rotate_left(4))
+        .collect();
+    let password = utf16_le(&plain).map(Secret::new);
+    plain.iter_mut().for_each(|b| *b = 0);
     Ok(Login {
-        user: field(40)?,
-        password,
-        app: field(48)?,
+        user: utf16_le(bytes(40)?)?,
+        password: password?,
+        app: utf16_le(bytes(48)?)?,
         sspi: sspi_len > 0,
     })
 }
