@@ -563,6 +563,28 @@ mod tests {
     }
 
     #[test]
+    fn live_connection_settings_are_checked() {
+        let text = BUILTIN_TOML.replace(
+            "[sql.pcsql-dub1]\nserver = \"pcsql-dub1.litwareinc.com\"\ninstance = \"pchat\"",
+            "[sql.pcsql-dub1]\nserver = \"pcsql-dub1.litwareinc.com\"\ninstance = \"pchat\"\n\
+             encryption = \"maybe\"\nport = 0\ntrust_cert = true\nca_file = \"ca.pem\"\n\
+             password_env = \"X\"\ncommand_timeout_seconds = 0",
+        ) + "\n[live]\nshell = []\n[live.mounts]\n'D:\\x' = '/mnt/x'\n";
+        let msg = Estate::parse(&text, "x.toml").unwrap_err().to_string();
+        for expected in [
+            "sql.pcsql-dub1.encryption = \"maybe\" is not one of required, off, not_supported",
+            "sql.pcsql-dub1: give trust_cert or ca_file, not both",
+            "sql.pcsql-dub1.port must be between 1 and 65535",
+            "sql.pcsql-dub1.command_timeout_seconds must be at least 1",
+            "sql.pcsql-dub1: a password source is given but no login",
+            "live.shell must name a program",
+            "live.mounts: \"D:\\\\x\" is not a UNC path",
+        ] {
+            assert!(msg.contains(expected), "{expected}\n{msg}");
+        }
+    }
+
+    #[test]
     fn fqdn_check() {
         assert!(is_fqdn("pchat.litwareinc.com"));
         assert!(!is_fqdn("pchat"));

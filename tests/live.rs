@@ -309,3 +309,16 @@ fn lab_serve_stops_when_its_estate_file_is_deleted() {
     twin.stop();
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+#[test]
+fn a_slow_restore_shows_progress_polled_on_a_second_connection() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&[], &[("DRILLBOOK_LAB_STALL", "RESTORE LOG:1.5")]);
+    let out = db.run_live(&twin, &["--yes", "run", RB], &[]);
+    // No terminal: the progress the poller read is logged on stderr.
+    out.ok().stderr_has(
+        "% RESTORE LOG [mgc] FROM DISK = N'\\\\pcsql-dub1.litwareinc.com\\lscopy\\mgc_",
+    );
+    twin.stop();
+}

@@ -430,6 +430,31 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_performers_on_one_file_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lab.json");
+        Lab::create(&path, litware()).unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..10 {
+                        let op = Op::SqlPing {
+                            instance: "pcsql-dub1".into(),
+                        };
+                        Lab::perform_at(&path, &op).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        // Each ping is one simulated second: 40 of them, none overwritten.
+        assert_eq!(Lab::open(&path).unwrap().state.elapsed(), 40);
+    }
+
+    #[test]
     fn scratch_copies_never_touch_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lab.json");

@@ -116,7 +116,12 @@ async fn poll(ep: &Endpoint, poller: &mut Option<Conn>, session_id: i64, bar: &P
                     .and_then(|r| r.get("percent_complete"))
                     .and_then(Value::as_f64)
                     .unwrap_or(0.0);
-                bar.set_position(pct.clamp(0.0, 100.0) as u64);
+                let pct = pct.clamp(0.0, 100.0) as u64;
+                // Without a terminal to draw on, say it in the log instead.
+                if bar.is_hidden() && pct != bar.position() {
+                    eprintln!("    {pct:>3}% {}", bar.message());
+                }
+                bar.set_position(pct);
             }
             _ => {
                 *poller = None;
@@ -139,7 +144,7 @@ fn progress_bar(text: &str) -> ProgressBar {
     if let Ok(style) = ProgressStyle::with_template("    {bar:30} {pos:>3}% {msg}") {
         bar.set_style(style);
     }
-    bar.set_message(text.chars().take(60).collect::<String>());
+    bar.set_message(text.chars().take(100).collect::<String>());
     bar
 }
 
@@ -188,7 +193,7 @@ impl Sql {
             let mut conn = Self::conn(&ep, &mut self.conns, &id).await?;
             let result = if is_long(op) {
                 let spid = self.spid(&id, &mut conn).await;
-                let bar = progress_bar(&text);
+                let bar = progress_bar(&op.render().unwrap_or_else(|_| text.clone()));
                 let mut poller = self.pollers.remove(&id);
                 let result = match spid {
                     Some(spid) => {
