@@ -217,7 +217,7 @@ impl Twin {
 
     fn shut_down(&mut self) {
         let _ = std::fs::remove_file(&self.estate);
-        for _ in 0..100 {
+        for _ in 0..250 {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
             }
