@@ -80,6 +80,12 @@ pub enum Error {
         message: String,
     },
     Quote(crate::quote::QuoteError),
+    /// The live target cannot be set up from the estate file (a missing
+    /// password, an impossible setting). Never carries a secret.
+    LiveSetup {
+        what: String,
+        message: String,
+    },
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -168,6 +174,7 @@ impl Error {
             | RunbookChanged { .. }
             | NotResumable { .. }
             | Usage { .. }
+            | LiveSetup { .. }
             | Quote(_) => exit::BAD_INPUT,
             Io { .. } => exit::IO,
             StepFailed { .. }
@@ -202,6 +209,7 @@ impl Error {
             NotResumable { .. } => "not_resumable",
             Usage { .. } => "usage",
             Quote(_) => "quote",
+            LiveSetup { .. } => "live_setup",
             Io { .. } => "io",
             StepFailed { .. } => "step_failed",
             Script { .. } => "script",
@@ -264,6 +272,9 @@ impl fmt::Display for Error {
             NotResumable { run_id, message } => write!(f, "run {run_id} cannot be resumed: {message}"),
             Usage { message } => write!(f, "{message}"),
             Quote(e) => write!(f, "{e}; nothing was sent"),
+            LiveSetup { what, message } => {
+                write!(f, "{what}: {message}; nothing was sent")
+            }
             Io { path, source } => write!(f, "{}: {source}", path.display()),
             StepFailed { run_id, step, message } => write!(
                 f,

@@ -35,6 +35,9 @@ pub struct EstateFile {
     /// DNS records the procedures change (A and SRV), one per name and type.
     #[serde(default)]
     pub dns: Vec<DnsRecord>,
+    /// How the live target reaches the estate's shell and shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<Live>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,7 +81,7 @@ pub const SERVER_ROLES: [&str; 5] = ["front-end", "persistent-chat", "sql", "fil
 pub struct SqlInstance {
     pub server: String,
     /// Named instance; absent for the default instance.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
     /// SQL Server version, e.g. "2012" or "2008 R2".
     #[serde(default)]
@@ -86,6 +89,81 @@ pub struct SqlInstance {
     /// SQL Server edition, e.g. "Enterprise".
     #[serde(default)]
     pub edition: Option<String>,
+
+    // How the live target connects; none of it matters to the lab.
+    /// Host name or address to connect to [default: `server`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// TCP port; without it a named instance is found through SQL Browser,
+    /// and a default instance listens on 1433.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// `required` (default), `off` (only the login is encrypted) or `not_supported`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<String>,
+    /// Trust the server's certificate without checking it (a lab, never production).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_cert: Option<bool>,
+    /// A PEM or DER file with the CA that signed the server's certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_timeout_seconds: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command_timeout_seconds: Option<u64>,
+    /// SQL login; without it, Windows integrated authentication (Windows only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
+    /// The environment variable holding the login's password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    /// A file (mode 600) whose first line is the login's password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_file: Option<String>,
+}
+
+/// Encryption levels an estate may ask for, as tiberius names them.
+pub const SQL_ENCRYPTION: [&str; 3] = ["required", "off", "not_supported"];
+
+/// `[live]`: how the live target runs the Lync Management Shell and reaches shares.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Live {
+    /// The command that runs the Lync Management Shell and reads a script on
+    /// stdin; `{host}` in an argument becomes the op's management host.
+    #[serde(default = "default_shell")]
+    pub shell: Vec<String>,
+    #[serde(default = "default_shell_timeout")]
+    pub shell_timeout_seconds: u64,
+    /// UNC prefix → local directory where that share is mounted.
+    #[serde(default)]
+    pub mounts: BTreeMap<String, String>,
+    /// Answer file ops from this lab state file instead of mounts: written
+    /// by `drillbook lab serve`, whose twin has no SMB server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab_files: Option<String>,
+}
+
+pub fn default_shell() -> Vec<String> {
+    ["pwsh", "-NoProfile", "-NonInteractive", "-Command", "-"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+fn default_shell_timeout() -> u64 {
+    600
+}
+
+impl Default for Live {
+    fn default() -> Live {
+        Live {
+            shell: default_shell(),
+            shell_timeout_seconds: default_shell_timeout(),
+            mounts: BTreeMap::new(),
+            lab_files: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -429,6 +507,24 @@ pub fn validate(f: &EstateFile) -> Vec<String> {
             }
         }
     }
+    for (id, inst) in &f.sql {
+        validate_connection(id, inst, &mut p);
+    }
+    if let Some(live) = &f.live {
+        if live.shell.is_empty() || live.shell[0].is_empty() {
+            p.push("live.shell must name a program, like [\"pwsh\", \"-NoProfile\", \"-NonInteractive\", \"-Command\", \"-\"]".to_string());
+        }
+        if live.shell_timeout_seconds == 0 {
+            p.push("live.shell_timeout_seconds must be at least 1".to_string());
+        }
+        for unc in live.mounts.keys() {
+            if unc_server(unc).is_none() {
+                p.push(format!(
+                    "live.mounts: {unc:?} is not a UNC path like \\\\server\\share"
+                ));
+            }
+        }
+    }
     for (pool, pc) in &f.persistent_chat {
         validate_chat_pool(f, pool, pc, &mut p);
     }
@@ -736,6 +832,44 @@ fn validate_dns(f: &EstateFile, p: &mut Vec<String>) {
                 r.kind, r.name
             ));
         }
+    }
+}
+
+/// The live connection settings of one SQL instance.
+fn validate_connection(id: &str, inst: &SqlInstance, p: &mut Vec<String>) {
+    if let Some(e) = &inst.encryption {
+        if !SQL_ENCRYPTION.contains(&e.as_str()) {
+            p.push(format!(
+                "sql.{id}.encryption = {e:?} is not one of {}",
+                SQL_ENCRYPTION.join(", ")
+            ));
+        }
+    }
+    if inst.trust_cert == Some(true) && inst.ca_file.is_some() {
+        p.push(format!("sql.{id}: give trust_cert or ca_file, not both"));
+    }
+    if inst.port == Some(0) {
+        p.push(format!("sql.{id}.port must be between 1 and 65535"));
+    }
+    for (key, v) in [
+        ("connect_timeout_seconds", inst.connect_timeout_seconds),
+        ("command_timeout_seconds", inst.command_timeout_seconds),
+    ] {
+        if v == Some(0) {
+            p.push(format!("sql.{id}.{key} must be at least 1"));
+        }
+    }
+    match (&inst.login, &inst.password_env, &inst.credentials_file) {
+        (_, Some(_), Some(_)) => p.push(format!(
+            "sql.{id}: give password_env or credentials_file, not both"
+        )),
+        (None, Some(_), _) | (None, _, Some(_)) => p.push(format!(
+            "sql.{id}: a password source is given but no login"
+        )),
+        (Some(_), None, None) => p.push(format!(
+            "sql.{id}: login is set but neither password_env nor credentials_file says where its password is"
+        )),
+        _ => {}
     }
 }
 
@@ -1325,6 +1459,28 @@ mod tests {
         assert_eq!(format_hms(125), "00:02:05");
         assert!(is_dns_name("_xmpp-server._tcp.litwareinc.com"));
         assert!(!is_dns_name("_x"));
+    }
+
+    #[test]
+    fn live_connection_settings_are_checked() {
+        let text = BUILTIN_TOML.replace(
+            "[sql.pcsql-dub1]\nserver = \"pcsql-dub1.litwareinc.com\"\ninstance = \"pchat\"",
+            "[sql.pcsql-dub1]\nserver = \"pcsql-dub1.litwareinc.com\"\ninstance = \"pchat\"\n\
+             encryption = \"maybe\"\nport = 0\ntrust_cert = true\nca_file = \"ca.pem\"\n\
+             password_env = \"X\"\ncommand_timeout_seconds = 0",
+        ) + "\n[live]\nshell = []\n[live.mounts]\n'D:\\x' = '/mnt/x'\n";
+        let msg = Estate::parse(&text, "x.toml").unwrap_err().to_string();
+        for expected in [
+            "sql.pcsql-dub1.encryption = \"maybe\" is not one of required, off, not_supported",
+            "sql.pcsql-dub1: give trust_cert or ca_file, not both",
+            "sql.pcsql-dub1.port must be between 1 and 65535",
+            "sql.pcsql-dub1.command_timeout_seconds must be at least 1",
+            "sql.pcsql-dub1: a password source is given but no login",
+            "live.shell must name a program",
+            "live.mounts: \"D:\\\\x\" is not a UNC path",
+        ] {
+            assert!(msg.contains(expected), "{expected}\n{msg}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod quote;
 pub mod report;
 pub mod run;
 pub mod runbook;
+pub mod secret;
 pub mod sql_readonly;
 pub mod target;
 pub mod time;

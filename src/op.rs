@@ -123,6 +123,13 @@ pub enum PsValue {
     Table(Vec<(String, PsValue)>),
 }
 
+/// A value sent as an RPC parameter (`@P1`, ...) rather than inside the text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlParam {
+    /// `nvarchar`.
+    Text(String),
+}
+
 /// Read ops leave the world as it was; change ops do not, and are what a plan lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -271,8 +278,10 @@ impl Op {
                  WHERE database_id = DB_ID({}) AND session_id <> @@SPID;",
                 lit(database)?
             ),
+            // The procedure's return code (0 success, 1 failure) comes back as a row.
             DeleteLogShippingSecondary { database, .. } => format!(
-                "EXEC master.dbo.sp_delete_log_shipping_secondary_database @secondary_database = {};",
+                "DECLARE @rc int; EXEC @rc = master.dbo.sp_delete_log_shipping_secondary_database \
+                 @secondary_database = {}; SELECT @rc AS return_value;",
                 lit(database)?
             ),
             RestoreLog { database, file, .. } => format!(
@@ -331,6 +340,88 @@ impl Op {
             Cmdlet { cmdlet, args, .. } => render_cmdlet(cmdlet, args)?,
             Wait { seconds } => format!("wait {seconds}s"),
             Manual { instructions, .. } => format!("manual: {instructions}"),
+        })
+    }
+
+    /// The text a live target sends over TDS, with values as RPC parameters
+    /// (`@P1`, ...) wherever T-SQL accepts a variable; identifiers are quoted
+    /// inline (T-SQL takes no variable for most of them) and `KILL` takes
+    /// only a literal integer. Same statement as `render`, value for value.
+    /// Only for T-SQL ops; others give their `render` text and no parameters.
+    pub fn render_parameterized(&self) -> Result<(String, Vec<SqlParam>), QuoteError> {
+        use quote::sql_ident as id;
+        use Op::*;
+        // A value is still checked by the quoting function, so a value
+        // `render` refuses is refused here too, before anything is sent.
+        let p = |v: &str| -> Result<SqlParam, QuoteError> {
+            quote::sql_literal(v)?;
+            Ok(SqlParam::Text(v.to_string()))
+        };
+        Ok(match self {
+            DatabaseState { database, .. } => (
+                "SELECT name, state_desc FROM sys.databases WHERE name = @P1;".to_string(),
+                vec![p(database)?],
+            ),
+            MirroringState { database, .. } => (
+                "SELECT d.name, m.mirroring_role_desc, m.mirroring_state_desc, \
+                 m.mirroring_safety_level_desc, m.mirroring_partner_instance, \
+                 m.mirroring_witness_name, m.mirroring_witness_state_desc \
+                 FROM sys.database_mirroring AS m JOIN sys.databases AS d ON d.database_id = m.database_id \
+                 WHERE d.name = @P1;"
+                    .to_string(),
+                vec![p(database)?],
+            ),
+            LogShippingSecondary { database, .. } => (
+                "SELECT s.primary_server, s.primary_database, s.backup_source_directory, \
+                 s.backup_destination_directory, s.last_copied_file, s.last_copied_date, \
+                 d.last_restored_file, d.last_restored_date, d.restore_mode, d.restore_delay, \
+                 cj.name AS copy_job, rj.name AS restore_job \
+                 FROM msdb.dbo.log_shipping_secondary_databases AS d \
+                 JOIN msdb.dbo.log_shipping_secondary AS s ON s.secondary_id = d.secondary_id \
+                 LEFT JOIN msdb.dbo.sysjobs AS cj ON cj.job_id = s.copy_job_id \
+                 LEFT JOIN msdb.dbo.sysjobs AS rj ON rj.job_id = s.restore_job_id \
+                 WHERE d.secondary_database = @P1;"
+                    .to_string(),
+                vec![p(database)?],
+            ),
+            RestoreHeaderOnly { file, .. } => (
+                "RESTORE HEADERONLY FROM DISK = @P1;".to_string(),
+                vec![p(file)?],
+            ),
+            RedoStartLsn { database, .. } => (
+                "SELECT redo_start_lsn FROM sys.master_files WHERE database_id = DB_ID(@P1) AND file_id = 1;"
+                    .to_string(),
+                vec![p(database)?],
+            ),
+            DatabaseSessions { database, .. } => (
+                "SELECT session_id, login_name, host_name, program_name FROM sys.dm_exec_sessions \
+                 WHERE database_id = DB_ID(@P1) AND session_id <> @@SPID;"
+                    .to_string(),
+                vec![p(database)?],
+            ),
+            DeleteLogShippingSecondary { database, .. } => (
+                "DECLARE @rc int; EXEC @rc = master.dbo.sp_delete_log_shipping_secondary_database \
+                 @secondary_database = @P1; SELECT @rc AS return_value;"
+                    .to_string(),
+                vec![p(database)?],
+            ),
+            RestoreLog { database, file, .. } => (
+                format!("RESTORE LOG {} FROM DISK = @P1 WITH NORECOVERY;", id(database)?),
+                vec![p(file)?],
+            ),
+            BackupDatabase { database, file, .. } => (
+                format!("BACKUP DATABASE {} TO DISK = @P1 WITH INIT;", id(database)?),
+                vec![p(file)?],
+            ),
+            RestoreDatabase { database, file, .. } => (
+                format!(
+                    "RESTORE DATABASE {} FROM DISK = @P1 WITH REPLACE, RECOVERY;",
+                    id(database)?
+                ),
+                vec![p(file)?],
+            ),
+            // No value in them, or (KILL, identifiers, runbook text) no variable allowed.
+            _ => (self.render()?, Vec::new()),
         })
     }
 
@@ -435,10 +526,11 @@ fn render_ps_value(value: &PsValue) -> Result<String, QuoteError> {
         PsValue::List(items) => {
             let quoted: Result<Vec<_>, _> = items.iter().map(|s| quote::ps_literal(s)).collect();
             let quoted = quoted?;
-            if quoted.is_empty() {
-                "@()".to_string()
-            } else {
-                quoted.join(",")
+            // One element as `@('a')`, so it does not read back as a plain string.
+            match quoted.len() {
+                0 => "@()".to_string(),
+                1 => format!("@({})", quoted[0]),
+                _ => quoted.join(","),
             }
         }
         PsValue::Table(entries) => {

@@ -50,12 +50,13 @@ pub fn lab_path(home: &Path) -> PathBuf {
     home.join("lab").join("state.json")
 }
 
-/// The target a run names, opened from `home`.
-pub fn open_target(name: &str, home: &Path) -> Result<Box<dyn Target>> {
+/// The target a run names, opened from `home` (the lab) or the estate (live).
+pub fn open_target(name: &str, home: &Path, estate: &Estate) -> Result<Box<dyn Target>> {
     match name {
         "lab" => Ok(Box::new(Lab::open(&lab_path(home))?)),
+        "live" => Ok(Box::new(crate::target::live::Live::open(estate)?)),
         other => Err(Error::Usage {
-            message: format!("target `{other}` is not available: use --target lab"),
+            message: format!("target `{other}` does not exist: use --target lab or --target live"),
         }),
     }
 }
@@ -238,7 +239,7 @@ pub fn resume(run_id: &str, opts: &Options, reporter: Rc<dyn Reporter>) -> Resul
         run_id,
         opts.take_over_lock,
     )?;
-    let target = open_target(&h.target, &opts.home)?;
+    let target = open_target(&h.target, &opts.home, &estate)?;
     let mut journal = Journal::reopen(&path, loaded.torn.as_ref())?;
     if let Some(t) = &loaded.torn {
         reporter.text(&format!(

@@ -13,7 +13,7 @@ fn plan_shows_every_change_and_leaves_the_lab_byte_identical() {
     let out = db.run(&["plan", RB]);
     out.ok();
     for text in [
-        "would change on pcsql-dub1: EXEC master.dbo.sp_delete_log_shipping_secondary_database @secondary_database = N'mgc';",
+        "would change on pcsql-dub1: DECLARE @rc int; EXEC @rc = master.dbo.sp_delete_log_shipping_secondary_database @secondary_database = N'mgc'; SELECT @rc AS return_value;",
         "would change on pcsql-dub1: RESTORE LOG [mgc] FROM DISK = N'\\\\pcsql-dub1.litwareinc.com\\lscopy\\mgc_20260314013500.trn' WITH NORECOVERY;",
         "would change on pcsql-dub1: KILL 61;",
         "would change on pcsql-dub1: RESTORE DATABASE [mgc] WITH RECOVERY;",

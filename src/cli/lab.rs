@@ -2,6 +2,7 @@
 
 use super::{load_estate, Env};
 use crate::error::Result;
+use crate::target::lab::serve::{pwsh, serve, ServeOptions};
 use crate::target::lab::{Lab, LabState};
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -23,6 +24,38 @@ pub enum LabCommand {
     },
     /// Let simulated time pass in normal operation (jobs and user traffic)
     Advance { minutes: u64 },
+    /// Serve the lab over TDS on 127.0.0.1 (one port per SQL instance) and
+    /// write a live estate file pointing at it, for `run --target live`
+    Serve {
+        /// The estate the lab was built from [default: the built-in litware estate]
+        #[arg(long, value_name = "FILE")]
+        estate: Option<PathBuf>,
+        /// Where to write the live estate [default: <home>/lab/live-estate.toml]
+        #[arg(long, value_name = "FILE")]
+        estate_out: Option<PathBuf>,
+        /// Stop after this many seconds (it also stops when the estate file is deleted)
+        #[arg(long, value_name = "N")]
+        for_seconds: Option<u64>,
+        /// The SQL login the twin accepts
+        #[arg(long, default_value = "drillbook")]
+        login: String,
+        /// The environment variable holding the login's password (read now, and by `run`)
+        #[arg(long, default_value = "DRILLBOOK_LAB_SQL_PASSWORD", value_name = "VAR")]
+        password_env: String,
+        /// command_timeout_seconds written for each instance
+        #[arg(long, default_value_t = 60, value_name = "N")]
+        command_timeout_seconds: u64,
+        /// shell_timeout_seconds written for the PowerShell stand-in
+        #[arg(long, default_value_t = 60, value_name = "N")]
+        shell_timeout_seconds: u64,
+    },
+    /// The Lync Management Shell stand-in: reads a script on stdin and
+    /// answers its cmdlet from the lab (what `lab serve`'s estate runs)
+    Pwsh {
+        /// The management host the cmdlet runs on
+        #[arg(long, value_name = "FQDN")]
+        host: String,
+    },
 }
 
 pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
@@ -30,6 +63,7 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
     match cmd {
         LabCommand::Init { estate } => {
             let estate = load_estate(estate.as_ref())?;
+            let _lock = crate::target::lab::lock(&path)?;
             Lab::create(&path, LabState::from_estate(&estate))?;
             if !env.json {
                 println!("lab created from {} at {}", estate.source, path.display());
@@ -44,15 +78,16 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
             }
         }
         LabCommand::Fault { faults } => {
-            let mut lab = Lab::open(&path)?;
             // All or nothing: a bad fault name leaves the lab as it was.
-            let mut state = lab.state.clone();
-            let mut done = Vec::new();
-            for f in &faults {
-                done.push(format!("{f}: {}", state.apply_fault(f)?));
-            }
-            lab.state = state;
-            lab.save()?;
+            let done = Lab::update(&path, |lab| {
+                let mut state = lab.clone();
+                let mut done = Vec::new();
+                for f in &faults {
+                    done.push(format!("{f}: {}", state.apply_fault(f)?));
+                }
+                *lab = state;
+                Ok(done)
+            })?;
             if !env.json {
                 for d in done {
                     println!("{d}");
@@ -60,13 +95,42 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
             }
         }
         LabCommand::Advance { minutes } => {
-            let mut lab = Lab::open(&path)?;
-            lab.state.advance(minutes * 60);
-            lab.save()?;
+            let now = Lab::update(&path, |lab| {
+                lab.advance(minutes * 60);
+                Ok(lab.clock.now.clone())
+            })?;
             if !env.json {
-                println!("lab clock now {}", lab.state.clock.now);
+                println!("lab clock now {now}");
             }
         }
+        LabCommand::Serve {
+            estate,
+            estate_out,
+            for_seconds,
+            login,
+            password_env,
+            command_timeout_seconds,
+            shell_timeout_seconds,
+        } => {
+            let opts = ServeOptions {
+                lab_path: path,
+                home: env.home.clone(),
+                estate: load_estate(estate.as_ref())?,
+                estate_out: estate_out
+                    .unwrap_or_else(|| env.home.join("lab").join("live-estate.toml")),
+                for_seconds,
+                login,
+                password_env,
+                command_timeout_seconds: command_timeout_seconds.max(1),
+                shell_timeout_seconds: shell_timeout_seconds.max(1),
+            };
+            serve(opts, |line| {
+                use std::io::Write;
+                println!("{line}");
+                let _ = std::io::stdout().flush();
+            })?;
+        }
+        LabCommand::Pwsh { host } => return Ok(pwsh::run(&path, &host)),
     }
     Ok(0)
 }

@@ -81,7 +81,7 @@ pub struct RunArgs {
     /// Estate file [default: the built-in litware estate]
     #[arg(long, value_name = "FILE")]
     pub estate: Option<PathBuf>,
-    /// What to run against
+    /// What to run against: lab (the simulation) or live (the estate file's real servers)
     #[arg(long, default_value = "lab", value_name = "TARGET")]
     pub target: String,
     /// Answer to an operator question, as KEY=CHOICE (repeatable)

@@ -46,10 +46,15 @@ fn open(
     estate: &crate::estate::Estate,
     mode: Mode,
 ) -> Result<Box<dyn Target>> {
-    if name != "lab" {
-        return Err(super::usage(format!(
-            "target `{name}` is not available yet: use --target lab"
-        )));
+    match name {
+        "lab" => {}
+        // Plans over live read for real and model the changes (run::start wraps it in DryRun).
+        "live" => return Ok(Box::new(crate::target::live::Live::open(estate)?)),
+        other => {
+            return Err(super::usage(format!(
+                "target `{other}` does not exist: use --target lab or --target live"
+            )))
+        }
     }
     let path = crate::run::lab_path(&env.home);
     let lab = match Lab::open(&path) {

@@ -1,8 +1,10 @@
-//! Targets perform ops. `Lab` simulates the estate; `DryRun` wraps another
-//! target so that changes are shown and modeled, never performed.
+//! Targets perform ops. `Lab` simulates the estate; `Live` performs them on
+//! the real one; `DryRun` wraps another target so that changes are shown and
+//! modeled, never performed.
 
 pub mod dry_run;
 pub mod lab;
+pub mod live;
 
 use crate::op::Op;
 use serde::{Deserialize, Serialize};

@@ -92,6 +92,8 @@ impl Db {
             .env("DRILLBOOK_HOME", self.home())
             .env("DRILLBOOK_OPERATOR", "test-operator")
             .env_remove("DRILLBOOK_ABORT_AFTER_OPS")
+            .env_remove("DRILLBOOK_LAB_STALL")
+            .env_remove("DRILLBOOK_LAB_SQL_PASSWORD")
             .current_dir(cwd)
             .stdin(Stdio::null());
         for (k, v) in env {
@@ -190,4 +192,107 @@ pub fn shipped_runbook(id: &str) -> String {
         Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("runbooks/{id}.rhai")),
     )
     .unwrap()
+}
+
+/// The password `lab serve` accepts in the tests, and `run` sends.
+pub const TWIN_PASSWORD: &str = "twin-pa55word";
+
+/// A `drillbook lab serve` process; stopped when dropped.
+pub struct Twin {
+    child: std::process::Child,
+    pub estate: PathBuf,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+}
+
+impl Twin {
+    pub fn estate_arg(&self) -> &str {
+        self.estate.to_str().expect("utf-8 temp path")
+    }
+
+    /// Stop it the way an operator can: delete the estate file it wrote.
+    pub fn stop(mut self) {
+        self.shut_down();
+    }
+
+    fn shut_down(&mut self) {
+        let _ = std::fs::remove_file(&self.estate);
+        for _ in 0..250 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Kill it outright, as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Twin {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.shut_down();
+        }
+    }
+}
+
+impl Db {
+    /// `lab serve` on this home's lab, its estate written to `live.toml`.
+    pub fn serve(&self, args: &[&str], env: &[(&str, &str)]) -> Twin {
+        let estate = self.path("live.toml");
+        let _ = std::fs::remove_file(&estate);
+        let n = std::fs::read_dir(self.dir.path()).map_or(0, |d| d.count());
+        let stdout = self.path(&format!("serve-{n}.out"));
+        let stderr = self.path(&format!("serve-{n}.err"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_drillbook"));
+        cmd.args(["lab", "serve", "--estate-out"])
+            .arg(&estate)
+            .args(["--for-seconds", "600"])
+            .args(args)
+            .env("DRILLBOOK_HOME", self.home())
+            .env("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)
+            .env_remove("DRILLBOOK_LAB_STALL")
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start lab serve");
+        for _ in 0..1500 {
+            if estate.exists() {
+                return Twin {
+                    child,
+                    estate,
+                    stdout,
+                    stderr,
+                };
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "lab serve exited with {status}: {}",
+                    std::fs::read_to_string(&stderr).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        panic!("lab serve wrote no estate file within 30 s");
+    }
+
+    /// Run against the twin: `run ... --target live --estate live.toml`.
+    pub fn run_live(&self, twin: &Twin, args: &[&str], env: &[(&str, &str)]) -> Out {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--target", "live", "--estate", twin.estate_arg()]);
+        let mut e = vec![("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)];
+        e.extend_from_slice(env);
+        self.run_env(&all, &e)
+    }
 }

@@ -11,11 +11,12 @@ mod chat;
 mod clock;
 mod faults;
 mod files;
+pub mod serve;
 mod sql;
 mod state;
 
 pub use faults::FAULT_KINDS;
-pub use files::{BackupFile, Folder};
+pub use files::{wildcard_match, BackupFile, Folder};
 pub use state::*;
 
 use super::{Performed, Target};
@@ -105,12 +106,62 @@ impl Lab {
     }
 }
 
+/// The lock file beside a lab file. The state file itself is replaced by
+/// rename on every save, so the lock lives in a file that stays put.
+pub fn lock_path(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".lock");
+    PathBuf::from(p)
+}
+
+/// Hold the lab's lock until the returned file is dropped. Every process
+/// that changes a lab file — a run against the lab, `lab serve`'s twin, the
+/// `lab pwsh` stand-in, `lab fault` — takes it around load, change and save.
+pub fn lock(path: &Path) -> Result<fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let lock = lock_path(path);
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|e| Error::io(&lock, e))?;
+    file.lock().map_err(|e| Error::io(&lock, e))?;
+    Ok(file)
+}
+
+impl Lab {
+    /// Lock, load, change, save, unlock: one step on a lab file shared
+    /// with other processes.
+    pub fn update<T>(path: &Path, change: impl FnOnce(&mut LabState) -> Result<T>) -> Result<T> {
+        let _lock = lock(path)?;
+        let mut lab = Lab::open(path)?;
+        let out = change(&mut lab.state)?;
+        lab.save()?;
+        Ok(out)
+    }
+
+    /// Perform one op on the lab file at `path`, under its lock.
+    pub fn perform_at(path: &Path, op: &Op) -> Result<Performed> {
+        Lab::update(path, |state| Ok(state.perform(op)))
+    }
+}
+
 impl Target for Lab {
     fn name(&self) -> String {
         "lab".to_string()
     }
 
+    /// A lab file is re-read under its lock before each op, so a twin or a
+    /// `lab fault` that changed it meanwhile is seen, and nothing is lost.
     fn perform(&mut self, op: &Op) -> Result<Performed> {
+        let Some(path) = self.path.clone() else {
+            return Ok(self.state.perform(op));
+        };
+        let _lock = lock(&path)?;
+        self.state = Lab::open(&path)?.state;
         let performed = self.state.perform(op);
         self.save()?;
         Ok(performed)
@@ -376,6 +427,31 @@ mod tests {
         assert_eq!(reopened.state, lab.state);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), lab.state.to_json());
         assert!(!path.with_extension("json.tmp").exists());
+    }
+
+    #[test]
+    fn concurrent_performers_on_one_file_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lab.json");
+        Lab::create(&path, litware()).unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..10 {
+                        let op = Op::SqlPing {
+                            instance: "pcsql-dub1".into(),
+                        };
+                        Lab::perform_at(&path, &op).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        // Each ping is one simulated second: 40 of them, none overwritten.
+        assert_eq!(Lab::open(&path).unwrap().state.elapsed(), 40);
     }
 
     #[test]

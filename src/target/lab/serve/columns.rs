@@ -1,0 +1,155 @@
+//! The SQL types the twin gives the lab's result columns, so a client reads
+//! what SQL Server would send: `session_id` a smallint, LSNs numeric(25,0),
+//! msdb dates datetime, and so on. A column whose values do not fit the type
+//! its name calls for falls back to what its JSON values are.
+
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlType {
+    /// INTN of 1, 2, 4 or 8 bytes: tinyint, smallint, int, bigint.
+    Int(u8),
+    Bit,
+    Float,
+    DateTime,
+    /// numeric(p, 0).
+    Numeric(u8),
+    NVarChar {
+        max: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    pub ty: SqlType,
+}
+
+/// The type SQL Server's catalog gives a column of this name.
+fn by_name(name: &str) -> Option<SqlType> {
+    Some(match name {
+        "session_id" => SqlType::Int(2),
+        "BackupType" => SqlType::Int(1),
+        "return_value" | "restore_mode" | "restore_delay" | "spid" => SqlType::Int(4),
+        "FirstLSN" | "LastLSN" | "redo_start_lsn" => SqlType::Numeric(25),
+        "BackupSize" => SqlType::Numeric(20),
+        "percent_complete" => SqlType::Float,
+        n if n.ends_with("_date") || n == "BackupFinishDate" => SqlType::DateTime,
+        _ => return None,
+    })
+}
+
+fn fits(ty: SqlType, v: &Value) -> bool {
+    if v.is_null() {
+        return true;
+    }
+    match ty {
+        SqlType::Int(1) => v.as_i64().is_some_and(|i| (0..=255).contains(&i)),
+        SqlType::Int(2) => v.as_i64().is_some_and(|i| i16::try_from(i).is_ok()),
+        SqlType::Int(4) => v.as_i64().is_some_and(|i| i32::try_from(i).is_ok()),
+        SqlType::Int(_) => v.as_i64().is_some(),
+        SqlType::Bit => v.is_boolean(),
+        SqlType::Float => v.is_number(),
+        SqlType::DateTime => v.as_str().and_then(crate::time::parse_rfc3339).is_some(),
+        SqlType::Numeric(_) => v.as_i64().is_some(),
+        SqlType::NVarChar { .. } => true,
+    }
+}
+
+/// What the JSON values themselves are.
+fn by_values(values: &[&Value]) -> SqlType {
+    let present: Vec<&&Value> = values.iter().filter(|v| !v.is_null()).collect();
+    if !present.is_empty() && present.iter().all(|v| v.is_i64()) {
+        SqlType::Int(8)
+    } else if !present.is_empty() && present.iter().all(|v| v.is_boolean()) {
+        SqlType::Bit
+    } else if !present.is_empty() && present.iter().all(|v| v.is_number()) {
+        SqlType::Float
+    } else {
+        let longest = present
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.encode_utf16().count(),
+                other => other.to_string().len(),
+            })
+            .max()
+            .unwrap_or(0);
+        SqlType::NVarChar {
+            max: longest > 4000,
+        }
+    }
+}
+
+/// Columns (in the first row's order) and the values of every row.
+pub fn shape(rows: &[Map<String, Value>]) -> (Vec<Column>, Vec<Vec<Value>>) {
+    let names: Vec<String> = rows
+        .first()
+        .map(|r| r.keys().cloned().collect())
+        .unwrap_or_default();
+    let columns = names
+        .iter()
+        .map(|name| {
+            let values: Vec<&Value> = rows
+                .iter()
+                .map(|r| r.get(name).unwrap_or(&Value::Null))
+                .collect();
+            let ty = by_name(name)
+                .filter(|&t| values.iter().all(|v| fits(t, v)))
+                .unwrap_or_else(|| by_values(&values));
+            Column {
+                name: name.clone(),
+                ty,
+            }
+        })
+        .collect();
+    let values = rows
+        .iter()
+        .map(|r| {
+            names
+                .iter()
+                .map(|n| r.get(n).cloned().unwrap_or(Value::Null))
+                .collect()
+        })
+        .collect();
+    (columns, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn catalog_columns_get_their_sql_types() {
+        let (cols, vals) = shape(&[row(json!({
+            "session_id": 61, "FirstLSN": 34000000010000001i64, "last_copied_date": "2026-03-14T01:31:00Z",
+            "name": "mgc", "x": null
+        }))]);
+        let types: Vec<SqlType> = cols.iter().map(|c| c.ty).collect();
+        assert_eq!(
+            types,
+            vec![
+                SqlType::Int(2),
+                SqlType::Numeric(25),
+                SqlType::DateTime,
+                SqlType::NVarChar { max: false },
+                SqlType::NVarChar { max: false }
+            ]
+        );
+        assert_eq!(vals[0][1], json!(34000000010000001i64));
+    }
+
+    #[test]
+    fn values_that_do_not_fit_fall_back() {
+        let (cols, _) = shape(&[row(
+            json!({"session_id": "sixty-one", "last_copied_date": "yesterday"}),
+        )]);
+        assert!(cols
+            .iter()
+            .all(|c| c.ty == SqlType::NVarChar { max: false }));
+    }
+}

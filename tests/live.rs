@@ -1,0 +1,324 @@
+//! The live target end to end, against the lab served as a protocol twin:
+//! `lab serve` answers TDS for every lab SQL instance and writes a live
+//! estate whose shell is the `lab pwsh` stand-in, so `run --target live`
+//! drives tiberius and the PowerShell runner for real.
+
+mod common;
+use common::{without_clock, Db, Out, TWIN_PASSWORD};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+const RB: &str = "persistent-chat-failover";
+
+/// Every shipped runbook (`drillbook --json list`), so later ones are covered too.
+fn shipped_runbooks() -> Vec<String> {
+    let db = Db::new();
+    let out = db.run(&["--json", "list"]);
+    out.ok();
+    out.stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["origin"] == "shipped")
+        .filter_map(|v| v["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// A runbook's default drill scenario, as `drill` picks it.
+struct Scenario {
+    lead_in_minutes: u64,
+    faults: Vec<String>,
+    /// `-p k=v` and `--decision k=v`, for `run`.
+    args: Vec<String>,
+}
+
+fn default_scenario(runbook: &str) -> Scenario {
+    let db = Db::new();
+    let out = db.run(&["--json", "show", runbook]);
+    out.ok();
+    let show: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    let scenarios = show["header"]["scenarios"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let s = scenarios
+        .iter()
+        .find(|s| s["name"] == "default")
+        .or_else(|| scenarios.first())
+        .unwrap_or_else(|| panic!("{runbook} ships no drill scenario"))
+        .clone();
+    let mut args = Vec::new();
+    for (k, v) in s["params"].as_object().into_iter().flatten() {
+        args.push("-p".into());
+        args.push(format!("{k}={}", v.as_str().unwrap_or_default()));
+    }
+    for (k, v) in s["decisions"].as_object().into_iter().flatten() {
+        args.push("--decision".into());
+        args.push(format!("{k}={}", v.as_str().unwrap_or_default()));
+    }
+    Scenario {
+        lead_in_minutes: s["lead_in_minutes"].as_u64().unwrap_or(0),
+        faults: s["faults"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_str().map(str::to_string))
+            .collect(),
+        args,
+    }
+}
+
+/// Prepare the lab as the scenario does: lead-in, then faults.
+fn prepare(db: &Db, s: &Scenario) {
+    db.run(&["lab", "init"]).ok();
+    db.run(&["lab", "advance", &s.lead_in_minutes.to_string()])
+        .ok();
+    if !s.faults.is_empty() {
+        let mut args = vec!["lab", "fault"];
+        args.extend(s.faults.iter().map(String::as_str));
+        db.run(&args).ok();
+    }
+}
+
+fn run_args<'a>(runbook: &'a str, s: &'a Scenario) -> Vec<&'a str> {
+    let mut args = vec!["--yes", "run", runbook];
+    args.extend(s.args.iter().map(String::as_str));
+    args
+}
+
+/// The end state `--target lab` reaches from the scenario.
+fn lab_end_state(runbook: &str, s: &Scenario) -> Value {
+    let db = Db::new();
+    prepare(&db, s);
+    db.run(&run_args(runbook, s)).ok();
+    db.lab()
+}
+
+#[test]
+fn every_shipped_runbook_reaches_the_same_end_state_live_as_in_the_lab() {
+    let runbooks = shipped_runbooks();
+    assert!(runbooks.contains(&RB.to_string()), "{runbooks:?}");
+    for runbook in &runbooks {
+        let s = default_scenario(runbook);
+        let expected = lab_end_state(runbook, &s);
+        let db = Db::new();
+        prepare(&db, &s);
+        let twin = db.serve(&[], &[]);
+        let out = db.run_live(&twin, &run_args(runbook, &s), &[]);
+        out.ok().stdout_has("on live (apply)");
+        // The same ops in the same order: the lab clock agrees too.
+        assert_eq!(
+            db.lab(),
+            expected,
+            "{runbook}: live and lab end states differ"
+        );
+        let journal = db.journal(&db.last_run());
+        assert_eq!(journal[0]["target"], "live", "{}", journal[0]);
+        twin.stop();
+    }
+}
+
+#[test]
+fn a_plan_over_live_reads_for_real_and_changes_nothing() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&[], &[]);
+    let before = db.lab_bytes();
+    let out = db.run_live(&twin, &["plan", RB], &[]);
+    // Changes are modeled, reads are real: the plan lists the changes up to
+    // the first step that reads back a change that was never made.
+    out.stdout_has("on dry-run(live) (plan)")
+        .stdout_has("would change on pcsql-dub1: DECLARE @rc int; EXEC @rc = master.dbo.sp_delete_log_shipping_secondary_database")
+        .stdout_has("would change on pcsql-dub1: KILL 61;");
+    let after: Value = serde_json::from_slice(&db.lab_bytes()).unwrap();
+    let before: Value = serde_json::from_slice(&before).unwrap();
+    // Reads went to the twin (its clock moved); no change was performed.
+    assert_ne!(after["clock"], before["clock"]);
+    assert_eq!(without_clock(&after), without_clock(&before));
+}
+
+fn failed_step(out: &Out, step: &str) {
+    out.code(1).stderr_has(&format!("step `{step}` failed"));
+}
+
+#[test]
+fn a_wrong_password_names_the_instance_and_login_never_the_password() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&[], &[]);
+    let wrong = "Wr0ng-pa55word";
+    let out = db.run_live(
+        &twin,
+        &["run", RB],
+        &[("DRILLBOOK_LAB_SQL_PASSWORD", wrong)],
+    );
+    failed_step(
+        &out,
+        "check: the primary mgc and its mirror are unreachable",
+    );
+    out.stderr_has("18456")
+        .stderr_has("Login failed for user 'drillbook'")
+        .stderr_has("pcsql-red1.litwareinc.com\\pchat")
+        .stderr_has("login drillbook");
+    for text in [&out.stdout, &out.stderr] {
+        assert!(!text.contains(wrong) && !text.contains(TWIN_PASSWORD));
+    }
+    // A missing password stops before the first op, naming where it should be.
+    let out = db.run_env(
+        &["run", RB, "--target", "live", "--estate", twin.estate_arg()],
+        &[],
+    );
+    out.code(2)
+        .stderr_has("DRILLBOOK_LAB_SQL_PASSWORD is not set")
+        .stderr_has("login \"drillbook\"");
+}
+
+#[test]
+fn connection_refused_fails_the_step_and_the_run_resumes_once_the_twin_is_back() {
+    let expected = lab_end_state(RB, &default_scenario(RB));
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&[], &[]);
+    let estate = twin.estate.clone();
+    let live_toml = std::fs::read_to_string(&estate).unwrap();
+    twin.kill();
+    // The twin is gone but its estate file is still there: every port refuses.
+    std::fs::write(&estate, &live_toml).unwrap();
+    let out = db.run_env(
+        &[
+            "run",
+            RB,
+            "--target",
+            "live",
+            "--estate",
+            estate.to_str().unwrap(),
+        ],
+        &[("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)],
+    );
+    failed_step(&out, "check: mgc is RESTORING on the backup instance");
+    out.stderr_has("does not answer");
+    let run_id = db.last_run();
+    let refused = db
+        .journal(&run_id)
+        .into_iter()
+        .find(|r| r["type"] == "op_done" && r["error"]["kind"] == "unreachable")
+        .expect("an unreachable op");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot connect to 127.0.0.1:"),
+        "{refused}"
+    );
+
+    let twin = db.serve(&[], &[]);
+    let out = db.run_env(
+        &["resume", &run_id],
+        &[("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)],
+    );
+    out.ok();
+    assert_eq!(without_clock(&db.lab()), without_clock(&expected));
+    twin.stop();
+}
+
+#[test]
+fn a_command_timeout_fails_the_step_and_the_run_resumes_once_the_twin_answers() {
+    let expected = lab_end_state(RB, &default_scenario(RB));
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(
+        &["--command-timeout-seconds", "3"],
+        &[("DRILLBOOK_LAB_STALL", "RESTORE LOG:60")],
+    );
+    let started = Instant::now();
+    let out = db.run_live(&twin, &["run", RB], &[]);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    failed_step(&out, "restore unapplied log backups in LSN order");
+    out.stderr_has("no answer within 3 s");
+    let run_id = db.last_run();
+    // The stalled twin never performed the restore; a fresh one will.
+    twin.kill();
+    let twin = db.serve(&[], &[]);
+    db.run_env(
+        &["resume", &run_id],
+        &[("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)],
+    )
+    .ok();
+    assert_eq!(without_clock(&db.lab()), without_clock(&expected));
+    twin.stop();
+}
+
+#[test]
+fn a_stalled_cmdlet_is_killed_at_the_timeout_and_the_run_resumes() {
+    let expected = lab_end_state(RB, &default_scenario(RB));
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&["--shell-timeout-seconds", "3"], &[]);
+    let started = Instant::now();
+    let out = db.run_live(
+        &twin,
+        &["run", RB],
+        &[("DRILLBOOK_LAB_STALL", "Set-CsPersistentChatState:60")],
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the stalled stand-in was not killed: {:?}",
+        started.elapsed()
+    );
+    failed_step(&out, "fail Persistent Chat over");
+    out.stderr_has("Set-CsPersistentChatState failed: timed out after 3 s")
+        .stderr_has("was killed");
+    assert_eq!(
+        db.lab()["lync"]["persistent_chat"]["pchat.litwareinc.com"]["state"],
+        "Normal"
+    );
+    db.run_env(
+        &["resume", &db.last_run()],
+        &[("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)],
+    )
+    .ok();
+    assert_eq!(without_clock(&db.lab()), without_clock(&expected));
+    twin.stop();
+}
+
+#[test]
+fn a_value_that_cannot_be_quoted_is_refused_before_any_op_reaches_the_twin() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&[], &[]);
+    let rb = db.write(
+        "nul.rhai",
+        "runbook(#{ name: \"nul\", version: \"1.0.0\", summary: \"s\", rto_minutes: 1 });\n\
+         step(\"read\", || sql::database_state(#{ instance: \"pcsql-dub1\", database: \"mgc\\x00; DROP DATABASE mgc\" }));\n",
+    );
+    let before = db.lab_bytes();
+    db.run_live(&twin, &["run", rb.to_str().unwrap()], &[])
+        .code(2)
+        .stderr_has("NUL character")
+        .stderr_has("nothing was sent");
+    assert_eq!(db.lab_bytes(), before, "an op reached the twin");
+}
+
+#[test]
+fn lab_serve_stops_when_its_estate_file_is_deleted() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let twin = db.serve(&[], &[]);
+    let served = std::fs::read_to_string(&twin.stdout).unwrap();
+    assert!(served.contains("pcsql-dub1: 127.0.0.1:"), "{served}");
+    let started = Instant::now();
+    twin.stop();
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn a_slow_restore_shows_progress_polled_on_a_second_connection() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&[], &[("DRILLBOOK_LAB_STALL", "RESTORE LOG:1.5")]);
+    let out = db.run_live(&twin, &["--yes", "run", RB], &[]);
+    // No terminal: the progress the poller read is logged on stderr.
+    out.ok().stderr_has(
+        "% RESTORE LOG [mgc] FROM DISK = N'\\\\pcsql-dub1.litwareinc.com\\lscopy\\mgc_",
+    );
+    twin.stop();
+}
