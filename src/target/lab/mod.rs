@@ -4,16 +4,32 @@
 //!
 //! There is no wall clock and no randomness anywhere in it: the same estate
 //! and the same sequence of calls give a byte-identical state file. `state`
-//! holds the data, `clock` moves time (log-shipping jobs, users' workload),
-//! `sql`, `files` and `chat` answer ops, `faults` breaks things on purpose.
+//! holds the data, `clock` moves time (log-shipping jobs, Backup Service
+//! syncs, users' workload, resiliency deadlines); `sql`, `fullbackup`,
+//! `statements` and `files` answer T-SQL and file ops; `backend` is SQL
+//! Server mirroring for every mirrored database; `cmdlets` binds and
+//! dispatches Lync cmdlets to `chat`, `dbmirror`, `pools`, `cms`,
+//! `backup_service` and `edge`; `faults` breaks and repairs things on
+//! purpose; `effects` applies confirmed manual steps.
 
+mod backend;
+mod backup_service;
 mod chat;
 mod clock;
+mod cmdlets;
+mod cms;
+mod dbmirror;
+mod edge;
+mod effects;
 mod faults;
 mod files;
+mod fullbackup;
+mod pools;
 mod sql;
 mod state;
+mod statements;
 
+pub use effects::EFFECT_KINDS;
 pub use faults::FAULT_KINDS;
 pub use files::{BackupFile, Folder};
 pub use state::*;
@@ -122,6 +138,12 @@ impl Target for Lab {
 
     fn scratch(&self) -> Option<Box<dyn Target>> {
         Some(Box::new(Lab::in_memory(self.state.clone())))
+    }
+
+    fn manual_effect(&mut self, effect: &serde_json::Value) -> Result<u64> {
+        let seconds = self.state.manual_effect(effect)?;
+        self.save()?;
+        Ok(seconds)
     }
 }
 
