@@ -14,7 +14,7 @@ use super::state::{link_key, FaultRecord, LabState, MirrorRole};
 use crate::error::{Error, Result};
 
 /// The fault and repair kinds, as `lab fault --help` would list them.
-pub const FAULT_KINDS: [&str; 18] = [
+pub const FAULT_KINDS: [&str; 19] = [
     "primary-site-down",
     "site-down:SITE",
     "instance-down:ID",
@@ -33,6 +33,7 @@ pub const FAULT_KINDS: [&str; 18] = [
     "edge-up:FQDN",
     "link-up:SITE-SITE",
     "share-reachable[:UNC]",
+    "advance:MINUTES",
 ];
 
 impl LabState {
@@ -83,6 +84,8 @@ impl LabState {
                 "link-up" => needs("SITE-SITE", self.links.keys().cloned().collect())
                     .and_then(|l| self.link_updown(l, true)),
                 "share-reachable" => self.share_reachable(target),
+                "advance" => needs("MINUTES", vec!["a number of minutes".to_string()])
+                    .and_then(|m| self.advance_minutes(m)),
                 "share-unreachable" => self.share_unreachable(target),
                 "log-backup-missing" => self.spoil_backup(target, Spoil::Missing),
                 "log-backup-damaged" => self.spoil_backup(target, Spoil::Damaged),
@@ -319,6 +322,25 @@ impl LabState {
         Ok(format!(
             "mirroring removed from the Back End of {pool}; mirror copies dropped: {}",
             dropped.join(", ")
+        ))
+    }
+
+    /// Time passes in normal operation (jobs, users' workload), as `lab
+    /// advance` does: a scenario's way to let a fault last.
+    fn advance_minutes(&mut self, minutes: &str) -> Result<String, String> {
+        let m: u64 = minutes
+            .parse()
+            .ok()
+            .filter(|m| (1..=7 * 24 * 60).contains(m))
+            .ok_or_else(|| {
+                format!(
+                    "advance:MINUTES needs a number of minutes from 1 to 10080, not `{minutes}`"
+                )
+            })?;
+        self.advance(m * 60);
+        Ok(format!(
+            "{m} minutes passed; the clock is now {}",
+            self.clock.now
         ))
     }
 
@@ -698,5 +720,65 @@ mod tests {
         let mut empty = litware();
         empty.lync.persistent_chat.clear();
         assert!(empty.apply_fault("primary-site-down").is_err());
+    }
+
+    #[test]
+    fn new_faults_and_their_repairs() {
+        let mut lab = litware_at(1);
+        let e = lab
+            .apply_fault("pool-down:pool-dub.litwareinc.com")
+            .unwrap();
+        assert!(
+            e.contains("front ends fe-dub1.litwareinc.com, fe-dub2.litwareinc.com"),
+            "{e}"
+        );
+        assert!(!lab.lync.pools["pool-dub.litwareinc.com"].up);
+        lab.apply_fault("pool-up:pool-dub.litwareinc.com").unwrap();
+        assert!(lab.lync.pools["pool-dub.litwareinc.com"].up);
+        lab.apply_fault("edge-down:edge-red.litwareinc.com")
+            .unwrap();
+        assert!(!lab.lync.edge_pools["edge-red.litwareinc.com"].up);
+        lab.apply_fault("edge-up:edge-red.litwareinc.com").unwrap();
+        lab.apply_fault("link-down:redmond-dublin").unwrap();
+        assert!(!lab.links["dublin-redmond"].up);
+        lab.apply_fault("link-up:dublin-redmond").unwrap();
+        assert!(lab.links["dublin-redmond"].up);
+        let e = lab
+            .apply_fault("witness-down:pcsql-dub1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("is not a witness (witnesses: besql-dubw, besql-redw, pcsql-redw)"),
+            "{e}"
+        );
+        lab.apply_fault("site-down:dublin").unwrap();
+        let e = lab
+            .apply_fault("instance-up:besql-dub1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("repair it with site-up:dublin"), "{e}");
+        lab.apply_fault("site-up:dublin").unwrap();
+        assert!(
+            lab.sql["besql-dub1"].up
+                && lab.lync.pools["pool-dub.litwareinc.com"].back_end.available
+        );
+        let e = lab
+            .apply_fault("mirroring-off:pool-red.litwareinc.com")
+            .unwrap();
+        assert!(e.contains("besql-red2/rtcxds"), "{e}");
+        assert!(lab.sql["besql-red2"].databases.is_empty());
+        let at = lab.elapsed();
+        lab.apply_fault("advance:31").unwrap();
+        assert_eq!(lab.elapsed(), at + 31 * 60);
+        assert_eq!(lab.faults.last().unwrap().at, at + 31 * 60);
+        for (spec, expected) in [
+            ("link-down:redmond-mars", "no link `redmond-mars`"),
+            ("pool-down:pool-x.litwareinc.com", "no Front End pool"),
+            ("advance:soon", "a number of minutes"),
+            ("edge-up", "edge-up needs a target"),
+        ] {
+            let e = lab.apply_fault(spec).unwrap_err().to_string();
+            assert!(e.contains(expected), "{spec}: {e}");
+        }
     }
 }

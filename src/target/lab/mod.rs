@@ -379,6 +379,111 @@ mod tests {
         assert_eq!(LabState::from_json(&a.to_json()).unwrap(), a);
     }
 
+    /// §3.3 and §3.4 after losing Redmond, op by op.
+    fn pool_disaster() -> LabState {
+        let mut lab = litware_at(33);
+        lab.apply_fault("site-down:redmond").unwrap();
+        lab.apply_fault("advance:7").unwrap();
+        let fe = "fe-dub1.litwareinc.com";
+        let run = |lab: &mut LabState, name: &str, args: &[(&str, PsValue)]| {
+            ok(lab, cmdlet(fe, name, args))
+        };
+        let whatif = run(
+            &mut lab,
+            "Invoke-CsManagementServerFailover",
+            &[("WhatIf", PsValue::Switch)],
+        );
+        assert_eq!(whatif["BackupPool"], "pool-dub.litwareinc.com");
+        run(
+            &mut lab,
+            "Invoke-CsManagementServerFailover",
+            &[
+                ("BackupSqlServerFqdn", s("besql-dub1.litwareinc.com")),
+                ("BackupSqlInstanceName", s("rtc")),
+                ("Force", PsValue::Switch),
+            ],
+        );
+        run(
+            &mut lab,
+            "Set-CsEdgeServer",
+            &[
+                ("Identity", s("EdgeServer:edge-red.litwareinc.com")),
+                ("Registrar", s("Registrar:pool-dub.litwareinc.com")),
+            ],
+        );
+        run(
+            &mut lab,
+            "Invoke-CsPoolFailOver",
+            &[
+                ("PoolFqdn", s("pool-red.litwareinc.com")),
+                ("DisasterMode", PsValue::Switch),
+            ],
+        );
+        lab.manual_effect(&json!({"kind": "restore-lis", "pool": "pool-dub.litwareinc.com"}))
+            .unwrap();
+        lab.advance(600);
+        lab
+    }
+
+    #[test]
+    fn pool_disaster_moves_users_cms_and_next_hop_and_measures_the_loss() {
+        let lab = pool_disaster();
+        let red = &lab.lync.pools["pool-red.litwareinc.com"];
+        assert_eq!(red.state, PoolState::FailedOver);
+        assert_eq!(red.users.served_by, "pool-dub.litwareinc.com");
+        assert!(!red.users.resiliency_mode);
+        assert_eq!(
+            lab.lync.cms.as_ref().unwrap().active_pool,
+            "pool-dub.litwareinc.com"
+        );
+        assert_eq!(
+            lab.lync.edge_pools["edge-red.litwareinc.com"].next_hop,
+            "pool-dub.litwareinc.com"
+        );
+        assert!(lab.lync.pools["pool-dub.litwareinc.com"].lis_restored);
+        // Last sync at 32:00, Redmond lost at 33:00: one minute of changes.
+        let m = &lab.measurements.pool_failovers[0];
+        assert_eq!(
+            (m.changes_lost, m.minutes_lost, m.disaster_mode),
+            (200, 1.0, true)
+        );
+    }
+
+    #[test]
+    fn identical_pool_sequences_give_identical_state_files() {
+        let (a, b) = (pool_disaster(), pool_disaster());
+        assert_eq!(a.to_json(), b.to_json());
+        assert_eq!(LabState::from_json(&a.to_json()).unwrap(), a);
+    }
+
+    #[test]
+    fn a_lab_file_from_before_the_pools_still_opens() {
+        let mut v: serde_json::Value = serde_json::from_str(&litware().to_json()).unwrap();
+        let lync = v["lync"].as_object_mut().unwrap();
+        lync.retain(|k, _| k == "persistent_chat");
+        v.as_object_mut().unwrap().remove("links");
+        v.as_object_mut().unwrap().remove("manual_effects");
+        v["measurements"]
+            .as_object_mut()
+            .unwrap()
+            .remove("pool_failovers");
+        let mut old = LabState::from_json(&v.to_string()).unwrap();
+        assert!(old.lync.pools.is_empty());
+        old.advance(60);
+    }
+
+    #[test]
+    fn manual_effects_are_saved_with_the_lab() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lab.json");
+        let mut lab = Lab::create(&path, litware()).unwrap();
+        let took = lab
+            .manual_effect(&json!({"kind": "publish-topology"}))
+            .unwrap();
+        assert_eq!((took, lab.clock()), (120, Some(120)));
+        assert_eq!(Lab::open(&path).unwrap().state.manual_effects.len(), 1);
+    }
+
     #[test]
     fn lab_file_round_trips_and_saves_after_each_op() {
         let dir = tempfile::tempdir().unwrap();
