@@ -289,6 +289,8 @@ impl LabState {
                 } else {
                     format!("witness {w} is down too")
                 }
+            } else if m.safety != Safety::Full {
+                "safety is OFF (asynchronous mirroring)".to_string()
             } else {
                 format!("the session was {}", super::state::desc(&m.state))
             };
@@ -873,5 +875,25 @@ mod tests {
             effect.contains("besql-red1 rejoined as the mirror of besql-dub2"),
             "{effect}"
         );
+    }
+
+    #[test]
+    fn asynchronous_mirroring_loads_and_never_fails_over_by_itself() {
+        let text = crate::estate::BUILTIN_TOML.replacen(
+            "mirroring = \"synchronous\"\nprincipal = \"besql-red1\"",
+            "mirroring = \"asynchronous\"\nprincipal = \"besql-red1\"",
+            1,
+        );
+        let estate = crate::estate::Estate::parse(&text, "async.toml").unwrap();
+        assert_eq!(estate.design_findings()[0].rule, "synchronous-mirroring");
+        let mut lab = LabState::from_estate(&estate);
+        let m = lab.sql["besql-red1"].databases["rtcxds"]
+            .mirroring
+            .clone()
+            .unwrap();
+        assert_eq!(m.safety, Safety::Off);
+        let effect = lab.apply_fault("instance-down:besql-red1").unwrap();
+        assert!(effect.contains("rtcxds: principal besql-red1 lost, no automatic failover: safety is OFF (asynchronous mirroring)"), "{effect}");
+        assert!(!lab.lync.pools["pool-red.litwareinc.com"].back_end.available);
     }
 }

@@ -210,9 +210,18 @@ impl LabState {
                         && m.safety == Safety::Full
                 });
                 if !synchronized {
+                    let why = match &m {
+                        None => "no session".to_string(),
+                        Some(m) if m.role != MirrorRole::Principal => {
+                            format!("{other_name} is not its principal")
+                        }
+                        Some(m) if m.safety != Safety::Full => {
+                            format!("{}, safety {}", desc(&m.state), desc(&m.safety))
+                        }
+                        Some(m) => desc(&m.state),
+                    };
                     return Err(call.error(format!(
-                        "Database {db} is not synchronized between {other_name} and {target_name} ({}): it cannot fail over now.",
-                        m.map_or_else(|| "no session".to_string(), |m| desc(&m.state))
+                        "Database {db} is not synchronized between {other_name} and {target_name} ({why}): it cannot fail over now."
                     )));
                 }
             }
