@@ -197,7 +197,7 @@ pub struct ChatDatabase {
     pub backup_witness: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogShipping {
     /// UNC path the primary backs its log up to.

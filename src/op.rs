@@ -458,7 +458,10 @@ impl Op {
             Exec { .. } => 5,
             // Full backups and restores: about 50 MB/s.
             BackupDatabase { .. } | RestoreDatabase { .. } => 10 + size / (50 * MB),
-            Cmdlet { cmdlet, .. } => cmdlet_seconds(cmdlet),
+            Cmdlet { cmdlet, args, .. } => match cmdlet_effect(cmdlet, args) {
+                Effect::Read => 3,
+                Effect::Change => cmdlet_seconds(cmdlet),
+            },
             Wait { seconds } => *seconds,
             // A person at a console: Topology Builder, publishing, DNS.
             Manual { .. } => 300,
@@ -466,12 +469,20 @@ impl Op {
     }
 }
 
+/// Modeled duration of a changing cmdlet (reads take 3 s). Pool failover
+/// and failback carry most of their documented RTO [D:JJ205079][D:JJ204945].
 fn cmdlet_seconds(cmdlet: &str) -> u64 {
     match cmdlet {
         "Install-CsMirrorDatabase" => 180,
+        "Uninstall-CsMirrorDatabase" => 60,
+        "Invoke-CsDatabaseFailover" => 60,
+        "Invoke-CsManagementServerFailover" => 300,
+        "Invoke-CsPoolFailOver" => 600,
+        "Invoke-CsPoolFailBack" => 900,
+        "Invoke-CsBackupServiceSync" => 60,
+        "Stop-CsWindowsService" | "Start-CsWindowsService" => 30,
         "Set-CsPersistentChatState" => 15,
         "Set-CsPersistentChatActiveServer" => 20,
-        c if c.starts_with("Get-") => 3,
         _ => 10,
     }
 }

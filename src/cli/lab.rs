@@ -16,8 +16,13 @@ pub enum LabCommand {
     },
     /// Print the lab state (`--json` for the whole document)
     Show,
-    /// Inject faults: KIND or KIND:TARGET (primary-site-down, site-down:SITE,
-    /// instance-down:INSTANCE, share-unreachable[:UNC], log-backup-missing[:FILE])
+    /// Inject faults and repairs: KIND or KIND:TARGET (primary-site-down,
+    /// site-down:SITE, instance-down:ID, witness-down:ID, pool-down:FQDN,
+    /// edge-down:FQDN, link-down:SITE-SITE, mirroring-off:POOL,
+    /// share-unreachable[:UNC], log-backup-missing[:FILE],
+    /// log-backup-damaged[:FILE]; repairs site-up:SITE, instance-up:ID,
+    /// witness-up:ID, pool-up:FQDN, edge-up:FQDN, link-up:SITE-SITE,
+    /// share-reachable[:UNC])
     Fault {
         #[arg(required = true)]
         faults: Vec<String>,
@@ -165,6 +170,36 @@ fn print_summary(s: &LabState) {
             "persistent chat {pool}: {} active [{}]",
             pc.state,
             pc.active_servers.join(", ")
+        );
+    }
+    for (pool, p) in &s.lync.pools {
+        println!(
+            "pool {pool}: {} {} · back end {} (principal {}) · users served by {}{}",
+            p.state,
+            if p.up { "up" } else { "DOWN" },
+            if p.back_end.available {
+                "available"
+            } else {
+                "UNAVAILABLE"
+            },
+            p.back_end.current_principal.as_deref().unwrap_or("none"),
+            p.users.served_by,
+            if p.users.resiliency_mode {
+                " (RESILIENCY MODE)"
+            } else {
+                ""
+            }
+        );
+    }
+    if let Some(cms) = &s.lync.cms {
+        println!("cms active in {}", cms.active_pool);
+    }
+    for (edge, e) in &s.lync.edge_pools {
+        println!(
+            "edge {edge}: {} · next hop {}{}",
+            if e.up { "up" } else { "DOWN" },
+            e.next_hop,
+            if e.federation { " · federation" } else { "" }
         );
     }
     for f in &s.faults {

@@ -1,270 +1,21 @@
-//! How the lab answers Lync Server Management Shell cmdlets: the Persistent
-//! Chat pool state and active servers, Install-CsMirrorDatabase, and the
-//! Get-Command probe runbooks use to settle the documentation's parameter
-//! conflicts (PROCEDURES.md §4).
-//!
-//! Parameters are checked against each cmdlet's parameter list, as
-//! PowerShell's binder does, so a runbook written against the wrong source
-//! fails in the lab the way it would on a real server.
+//! The Persistent Chat cmdlets: pool state and active servers, and
+//! Install-CsMirrorDatabase for the Persistent Chat store. The cmdlet
+//! machinery (parameter binding, Get-Command) is in `cmdlets`.
 
+use super::cmdlets::{as_list, strip_prefix_ci, Call};
 use super::state::{desc, ChatPool, DbState, LabState, PoolState, CHAT_DATABASE};
 use crate::estate::PC_MAX_ACTIVE;
-use crate::op::{unc_server, CmdletArg, PsValue};
+use crate::op::{unc_server, PsValue};
 use crate::target::OpError;
 use serde_json::{json, Value};
 
-/// What PowerShell remoting reports when the management host does not answer.
-const WINRM_FAILED: &str = "Connecting to remote server failed: WinRM cannot complete the operation. \
-     Verify that the specified computer name is valid, that the computer is accessible over the network";
-
-struct CmdletSpec {
-    name: &'static str,
-    params: &'static [&'static str],
-    /// Supports -WhatIf / -Confirm.
-    changes: bool,
-}
-
-const CMDLETS: &[CmdletSpec] = &[
-    CmdletSpec {
-        name: "Get-CsService",
-        params: &[
-            "Identity",
-            "Filter",
-            "LocalStore",
-            "PoolFqdn",
-            "PersistentChatServer",
-            "Registrar",
-            "UserServer",
-            "WebServer",
-            "EdgeServer",
-            "CentralManagement",
-        ],
-        changes: false,
-    },
-    CmdletSpec {
-        name: "Get-CsPersistentChatState",
-        params: &["Identity"],
-        changes: false,
-    },
-    CmdletSpec {
-        name: "Set-CsPersistentChatState",
-        params: &["Identity", "PoolState", "Force"],
-        changes: true,
-    },
-    CmdletSpec {
-        name: "Get-CsPersistentChatActiveServer",
-        params: &["Identity", "Filter", "LocalStore"],
-        changes: false,
-    },
-    CmdletSpec {
-        name: "Set-CsPersistentChatActiveServer",
-        params: &["Identity", "ActiveServers", "Force", "Instance"],
-        changes: true,
-    },
-    CmdletSpec {
-        name: "Install-CsMirrorDatabase",
-        params: &[
-            "ConfiguredDatabases",
-            "DatabaseType",
-            "DatabasePathMap",
-            "DropExistingDatabasesOnMirror",
-            "ExcludeDatabaseList",
-            "FileShare",
-            "ForDefaultInstance",
-            "ForInstance",
-            "Report",
-            "SqlInstanceName",
-            "SqlServerFqdn",
-            "Update",
-            "UseDefaultSqlPaths",
-        ],
-        changes: true,
-    },
-    CmdletSpec {
-        name: "Get-Command",
-        params: &["Name", "Module", "Noun", "Verb", "CommandType", "Syntax"],
-        changes: false,
-    },
-];
-
-/// PowerShell's common parameters, accepted by every cmdlet.
-const COMMON: &[&str] = &[
-    "Verbose",
-    "Debug",
-    "ErrorAction",
-    "WarningAction",
-    "InformationAction",
-    "ErrorVariable",
-    "WarningVariable",
-    "InformationVariable",
-    "OutVariable",
-    "OutBuffer",
-    "PipelineVariable",
-];
-const SHOULD_PROCESS: &[&str] = &["WhatIf", "Confirm"];
-
-/// Get-CsService role switches the lab knows but does not simulate.
-const OTHER_SERVICES: &[&str] = &[
-    "Registrar",
-    "UserServer",
-    "WebServer",
-    "EdgeServer",
-    "CentralManagement",
-];
-
-impl CmdletSpec {
-    fn parameters(&self) -> Vec<&'static str> {
-        let extra = if self.changes { SHOULD_PROCESS } else { &[] };
-        self.params
-            .iter()
-            .chain(extra)
-            .chain(COMMON)
-            .copied()
-            .collect()
-    }
-}
-
-/// One cmdlet invocation: its spec and the arguments as given.
-struct Call<'a> {
-    spec: &'static CmdletSpec,
-    args: &'a [CmdletArg],
-}
-
-impl Call<'_> {
-    fn error(&self, message: impl Into<String>) -> OpError {
-        OpError::Cmdlet {
-            cmdlet: self.spec.name.to_string(),
-            message: message.into(),
-        }
-    }
-
-    fn check_parameters(&self) -> Result<(), OpError> {
-        let known = self.spec.parameters();
-        match self
-            .args
-            .iter()
-            .find(|a| !known.iter().any(|k| k.eq_ignore_ascii_case(&a.name)))
-        {
-            Some(a) => Err(self.error(format!(
-                "A parameter cannot be found that matches parameter name '{}'.",
-                a.name
-            ))),
-            None => Ok(()),
-        }
-    }
-
-    fn value(&self, name: &str) -> Option<&PsValue> {
-        self.args
-            .iter()
-            .find(|a| a.name.eq_ignore_ascii_case(name))
-            .map(|a| &a.value)
-    }
-
-    fn switch(&self, name: &str) -> bool {
-        matches!(
-            self.value(name),
-            Some(PsValue::Switch | PsValue::Bool(true))
-        )
-    }
-
-    /// A parameter bound as a string, if given.
-    fn text(&self, name: &str) -> Result<Option<String>, OpError> {
-        match self.value(name) {
-            None => Ok(None),
-            Some(PsValue::Str(s)) => Ok(Some(s.clone())),
-            Some(PsValue::Int(i)) => Ok(Some(i.to_string())),
-            Some(PsValue::List(l)) if l.len() == 1 => Ok(Some(l[0].clone())),
-            Some(other) => Err(self.error(format!(
-                "Cannot bind parameter '{name}': {other:?} is not a string."
-            ))),
-        }
-    }
-
-    fn required(&self, name: &str) -> Result<String, OpError> {
-        self.text(name)?.ok_or_else(|| {
-            self.error(format!(
-                "Cannot process command because of one or more missing mandatory parameters: {name}."
-            ))
-        })
-    }
-}
-
-/// `s` without `prefix`, ignoring ASCII case.
-fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
-}
-
-/// A PowerShell value as a list of strings: `'a','b'`, `'a'` or `$null`.
-fn as_list(value: &PsValue) -> Option<Vec<String>> {
-    match value {
-        PsValue::Null => Some(Vec::new()),
-        PsValue::Str(s) => Some(vec![s.clone()]),
-        PsValue::List(l) => Some(l.clone()),
-        _ => None,
-    }
-}
-
-fn identity_of(pool: &str) -> String {
+pub(super) fn identity_of(pool: &str) -> String {
     format!("PersistentChatServer:{pool}")
 }
 
 impl LabState {
-    pub(super) fn cmdlet(
-        &mut self,
-        host: &str,
-        cmdlet: &str,
-        args: &[CmdletArg],
-    ) -> Result<Value, OpError> {
-        if !self.servers.contains_key(host) {
-            return Err(Self::not_simulated(
-                "host",
-                host,
-                self.servers.keys().cloned(),
-            ));
-        }
-        if !self.server_up(host) {
-            return Err(OpError::Unreachable {
-                host: host.to_string(),
-                message: WINRM_FAILED.to_string(),
-            });
-        }
-        let Some(spec) = CMDLETS.iter().find(|c| c.name.eq_ignore_ascii_case(cmdlet)) else {
-            return Err(OpError::NotSimulated {
-                message: format!("the lab does not simulate {cmdlet}"),
-            });
-        };
-        let call = Call { spec, args };
-        call.check_parameters()?;
-        if spec.changes && call.switch("WhatIf") {
-            // -WhatIf checks everything and changes nothing.
-            return self.clone().run(&call).map(|_| Value::Null);
-        }
-        self.run(&call)
-    }
-
-    fn run(&mut self, call: &Call) -> Result<Value, OpError> {
-        match call.spec.name {
-            "Get-CsService" => self.get_service(call),
-            "Get-CsPersistentChatState" => {
-                let pool = self.pool_by_identity(call, &call.required("Identity")?)?;
-                let state = self.lync.persistent_chat.get(&pool).map(|p| desc(&p.state));
-                Ok(json!({"Identity": identity_of(&pool), "PoolState": state}))
-            }
-            "Set-CsPersistentChatState" => self.set_state(call),
-            "Get-CsPersistentChatActiveServer" => self.get_active_servers(call),
-            "Set-CsPersistentChatActiveServer" => self.set_active_servers(call),
-            "Install-CsMirrorDatabase" => self.install_mirror(call),
-            "Get-Command" => Self::get_command(call),
-            other => Err(OpError::NotSimulated {
-                message: format!("the lab does not simulate {other}"),
-            }),
-        }
-    }
-
     /// Accepts `service:<pool>`, `PersistentChatServer:<pool>`, both, or the bare FQDN.
-    fn pool_by_identity(&self, call: &Call, identity: &str) -> Result<String, OpError> {
+    pub(super) fn pool_by_identity(&self, call: &Call, identity: &str) -> Result<String, OpError> {
         let mut rest = identity.trim();
         rest = strip_prefix_ci(rest, "service:").unwrap_or(rest);
         rest = strip_prefix_ci(rest, "PersistentChatServer:").unwrap_or(rest);
@@ -282,37 +33,36 @@ impl LabState {
         })
     }
 
-    fn get_service(&self, call: &Call) -> Result<Value, OpError> {
-        if let Some(role) = OTHER_SERVICES.iter().find(|r| call.value(r).is_some()) {
-            return Err(OpError::NotSimulated {
-                message: format!("the lab does not simulate Get-CsService -{role}"),
-            });
-        }
-        let identity = call.text("Identity")?;
-        let fqdn = call.text("PoolFqdn")?;
-        if !call.switch("PersistentChatServer") && identity.is_none() && fqdn.is_none() {
-            return Err(OpError::NotSimulated {
-                message: "the lab simulates Get-CsService only for Persistent Chat services (-PersistentChatServer)"
-                    .to_string(),
-            });
-        }
+    /// Get-CsService rows of the Persistent Chat pools.
+    pub(super) fn chat_service_rows(
+        &self,
+        call: &Call,
+        identity: Option<&str>,
+        fqdn: Option<&str>,
+    ) -> Result<Vec<Value>, OpError> {
         let only = identity
-            .map(|i| self.pool_by_identity(call, &i))
+            .map(|i| self.pool_by_identity(call, i))
             .transpose()?;
-        let rows = self
+        Ok(self
             .lync
             .persistent_chat
             .iter()
             .filter(|(name, _)| only.as_ref().is_none_or(|o| o == *name))
-            .filter(|(name, _)| fqdn.as_ref().is_none_or(|f| f.eq_ignore_ascii_case(name)))
+            .filter(|(name, _)| fqdn.is_none_or(|f| f.eq_ignore_ascii_case(name)))
             .map(|(name, p)| {
                 let site = self.sql.get(&p.mgc.primary).map(|i| i.site.clone()).unwrap_or_default();
                 json!({"Identity": identity_of(name), "PoolFqdn": name, "SiteId": format!("Site:{site}")})
-            });
-        Ok(Value::Array(rows.collect()))
+            })
+            .collect())
     }
 
-    fn set_state(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(super) fn get_chat_state(&self, call: &Call) -> Result<Value, OpError> {
+        let pool = self.pool_by_identity(call, &call.required("Identity")?)?;
+        let state = self.lync.persistent_chat.get(&pool).map(|p| desc(&p.state));
+        Ok(json!({"Identity": identity_of(&pool), "PoolState": state}))
+    }
+
+    pub(super) fn set_state(&mut self, call: &Call) -> Result<Value, OpError> {
         let pool = self.pool_by_identity(call, &call.required("Identity")?)?;
         let wanted = call.required("PoolState")?;
         let state = [PoolState::Normal, PoolState::FailedOver]
@@ -344,7 +94,7 @@ impl LabState {
         }
     }
 
-    fn get_active_servers(&self, call: &Call) -> Result<Value, OpError> {
+    pub(super) fn get_active_servers(&self, call: &Call) -> Result<Value, OpError> {
         let row = |name: &String, p: &ChatPool| json!({"Identity": identity_of(name), "ActiveServers": p.active_servers});
         match call.text("Identity")? {
             Some(identity) => {
@@ -362,7 +112,7 @@ impl LabState {
         }
     }
 
-    fn set_active_servers(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(super) fn set_active_servers(&mut self, call: &Call) -> Result<Value, OpError> {
         let identity = match call.text("Identity")? {
             Some(i) => i,
             None if self.lync.persistent_chat.len() == 1 => "global".to_string(),
@@ -448,13 +198,8 @@ impl LabState {
         Ok(Value::Null)
     }
 
-    fn install_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
-        let kind = call.required("DatabaseType")?;
-        if !kind.eq_ignore_ascii_case("PersistentChat") {
-            return Err(OpError::NotSimulated {
-                message: format!("Install-CsMirrorDatabase -DatabaseType {kind}"),
-            });
-        }
+    /// Install-CsMirrorDatabase -DatabaseType PersistentChat.
+    pub(super) fn install_chat_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
         let fqdn = call.required("SqlServerFqdn")?;
         let instance = call.text("SqlInstanceName")?;
         let share = call.required("FileShare")?;
@@ -529,19 +274,6 @@ impl LabState {
         }
         self.establish_mirroring(&principal, &mirror, witness.as_deref(), CHAT_DATABASE);
         Ok(Value::Null)
-    }
-
-    fn get_command(call: &Call) -> Result<Value, OpError> {
-        let describe = |c: &CmdletSpec| json!({"Name": c.name, "Parameters": c.parameters()});
-        let Some(name) = call.text("Name")? else {
-            return Ok(Value::Array(CMDLETS.iter().map(describe).collect()));
-        };
-        match CMDLETS.iter().find(|c| c.name.eq_ignore_ascii_case(&name)) {
-            Some(c) => Ok(describe(c)),
-            None => Err(call.error(format!(
-                "The term '{name}' is not recognized as the name of a cmdlet, function, script file, or operable program."
-            ))),
-        }
     }
 }
 
@@ -745,10 +477,8 @@ mod tests {
 
         let mut other = args("pchat");
         other[0].1 = s("User");
-        assert!(matches!(
-            run(&mut lab, "Install-CsMirrorDatabase", &other),
-            Err(OpError::NotSimulated { .. })
-        ));
+        assert!(message(run(&mut lab, "Install-CsMirrorDatabase", &other))
+            .contains("is not the primary Back End server of a Front End pool"));
     }
 
     #[test]
@@ -799,11 +529,11 @@ mod tests {
             missing.starts_with("The term 'Set-CsNothing' is not recognized"),
             "{missing}"
         );
-        let unsimulated = run(&mut lab, "Invoke-CsPoolFailOver", &[]).unwrap_err();
+        let unsimulated = run(&mut lab, "Move-CsUser", &[]).unwrap_err();
         assert_eq!(
             unsimulated,
             OpError::NotSimulated {
-                message: "the lab does not simulate Invoke-CsPoolFailOver".into()
+                message: "the lab does not simulate Move-CsUser".into()
             }
         );
     }

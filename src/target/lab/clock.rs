@@ -1,10 +1,15 @@
-//! Simulated time: the SQL Agent jobs of log shipping, and the users'
-//! workload committing transactions to each Persistent Chat pool.
+//! Simulated time: the SQL Agent jobs of log shipping, the Backup Service's
+//! syncs, the users' workload (chat transactions on each Persistent Chat
+//! pool, user-data changes on each Front End pool), and the moments users
+//! enter resiliency mode.
 //!
 //! Jobs fire at fixed times from t=0 (a backup every `every` minutes, a copy
 //! one minute and a restore two minutes after each multiple of their own
-//! period), so when a file appears never depends on how the time was cut into
-//! `advance` calls. Ties run backup, then copy, then restore.
+//! period, a Backup Service sync every sync interval), so when something
+//! happens never depends on how the time was cut into `advance` calls or
+//! ops. Ties run backup, then copy, then restore, then the Backup Service.
+//! The state is refreshed (`pools::refresh`) at every such second and at
+//! every resiliency deadline.
 
 use super::files::{split_path, BackupFile};
 use super::sql::LogFit;
@@ -23,6 +28,7 @@ enum JobKind {
     Backup,
     Copy,
     Restore,
+    BackupServiceSync,
 }
 
 /// One scheduled job of one database on one instance.
@@ -43,10 +49,11 @@ struct Schedule {
 
 impl Schedule {
     fn every_minutes(minutes: u64, offset: u64) -> Schedule {
-        Schedule {
-            period: minutes.saturating_mul(60),
-            offset,
-        }
+        Schedule::every_seconds(minutes.saturating_mul(60), offset)
+    }
+
+    fn every_seconds(period: u64, offset: u64) -> Schedule {
+        Schedule { period, offset }
     }
 
     fn first(self) -> Option<u64> {
@@ -86,10 +93,15 @@ impl LabState {
         let end = self.elapsed().saturating_add(seconds);
         loop {
             let now = self.elapsed();
-            let next = self
+            let next_job = self
                 .jobs()
                 .into_iter()
                 .filter_map(|(_, s)| s.next_after(now))
+                .min();
+            let deadline = self.resiliency_deadlines().into_iter().min();
+            let next = next_job
+                .into_iter()
+                .chain(deadline)
                 .min()
                 .filter(|&t| t <= end);
             let until = next.unwrap_or(end);
@@ -97,7 +109,10 @@ impl LabState {
                 self.accrue(now, until);
             }
             self.set_elapsed(until);
-            let Some(t) = next else { break };
+            let Some(t) = next else {
+                self.refresh();
+                break;
+            };
             let mut due: Vec<Job> = self
                 .jobs()
                 .into_iter()
@@ -110,8 +125,10 @@ impl LabState {
                     JobKind::Backup => self.backup_job(&job.instance, &job.database, t),
                     JobKind::Copy => self.copy_job(&job.instance, &job.database, t),
                     JobKind::Restore => self.restore_job(&job.instance, &job.database),
+                    JobKind::BackupServiceSync => self.backup_sync_job(t),
                 }
             }
+            self.refresh();
         }
     }
 
@@ -141,6 +158,16 @@ impl LabState {
                 ));
             }
         }
+        if !self.backup_directions().is_empty() {
+            jobs.push((
+                Job {
+                    kind: JobKind::BackupServiceSync,
+                    instance: String::new(),
+                    database: String::new(),
+                },
+                Schedule::every_seconds(self.sync_interval_seconds(), 0),
+            ));
+        }
         jobs
     }
 
@@ -161,7 +188,7 @@ impl LabState {
         else {
             return;
         };
-        if !self.instance_up(id) || !self.folder_reachable(&config.backup_directory) {
+        if !self.instance_up(id) || !self.folder_reachable_from(id, &config.backup_directory) {
             return;
         }
         let logged =
@@ -219,7 +246,10 @@ impl LabState {
             &config.backup_source_directory,
             &config.backup_destination_directory,
         );
-        if !self.instance_up(id) || !self.folder_reachable(from) || !self.folder_reachable(to) {
+        if !self.instance_up(id)
+            || !self.folder_reachable_from(id, from)
+            || !self.folder_reachable_from(id, to)
+        {
             return;
         }
         let last = config.last_copied_file.as_deref().map(|f| split_path(f).1);
@@ -229,7 +259,9 @@ impl LabState {
             .into_iter()
             .flatten()
             .filter(|(name, f)| {
-                f.database == config.primary_database && last.is_none_or(|l| name.as_str() > l)
+                f.backup_type == 2
+                    && f.database == config.primary_database
+                    && last.is_none_or(|l| name.as_str() > l)
             })
             .map(|(name, _)| name.clone())
             .collect();
@@ -265,7 +297,7 @@ impl LabState {
         let restoring = self
             .database(id, database)
             .is_some_and(|d| d.state == DbState::Restoring);
-        if !restoring || !self.instance_up(id) || !self.folder_reachable(folder) {
+        if !restoring || !self.instance_up(id) || !self.folder_reachable_from(id, folder) {
             return;
         }
         let last = config
@@ -278,7 +310,9 @@ impl LabState {
             .into_iter()
             .flatten()
             .filter(|(name, f)| {
-                f.database == config.primary_database && last.is_none_or(|l| name.as_str() > l)
+                f.backup_type == 2
+                    && f.database == config.primary_database
+                    && last.is_none_or(|l| name.as_str() > l)
             })
             .map(|(name, f)| (name.clone(), f.clone()))
             .collect();
@@ -303,6 +337,7 @@ impl LabState {
         if dt == 0 {
             return;
         }
+        self.accrue_pool_changes(from, to);
         let pools: Vec<String> = self.lync.persistent_chat.keys().cloned().collect();
         for name in pools {
             let Some(pool) = self.lync.persistent_chat.get(&name) else {
@@ -345,7 +380,7 @@ impl LabState {
         let Some(m) = db.mirroring.clone() else {
             return;
         };
-        if m.state != MirrorState::Synchronized || !self.instance_up(&m.partner) {
+        if m.state != MirrorState::Synchronized || !self.connected(writer, &m.partner) {
             return;
         }
         if let Some(mirror) = self.database_mut(&m.partner, CHAT_DATABASE) {

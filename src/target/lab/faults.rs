@@ -1,22 +1,39 @@
-//! Faults a drill injects: sites and instances going down, shares becoming
-//! unreachable, log backups going missing or bad. Each is recorded in the
-//! state with what it did, so a report can say what the drill was up against.
+//! Faults a drill injects and the repairs that undo them: sites, pools,
+//! instances, witnesses, Edge pools and the links between sites going down
+//! and coming back; shares becoming unreachable; log backups going missing
+//! or bad. Each is recorded in the state with what it did, so a report can
+//! say what the drill was up against.
 //!
-//! Losing an instance is also where SQL Server mirroring reacts: a principal
-//! lost while its mirror and the witness keep quorum fails over on its own.
+//! Every change of connectivity is where SQL Server mirroring reacts
+//! (`backend::reassess_mirroring`): a principal lost while its mirror and
+//! the witness keep quorum fails over on its own; a partner that returns
+//! rejoins as the mirror and resynchronizes.
 
 use super::files::split_path;
-use super::state::{desc, DbState, FaultRecord, LabState, MirrorRole, MirrorState, Safety};
+use super::state::{link_key, FaultRecord, LabState, MirrorRole};
 use crate::error::{Error, Result};
 
-/// The fault kinds, as `lab fault --help` would list them.
-pub const FAULT_KINDS: [&str; 6] = [
+/// The fault and repair kinds, as `lab fault --help` would list them.
+pub const FAULT_KINDS: [&str; 19] = [
     "primary-site-down",
     "site-down:SITE",
     "instance-down:ID",
+    "witness-down:ID",
+    "pool-down:FQDN",
+    "edge-down:FQDN",
+    "link-down:SITE-SITE",
+    "mirroring-off:POOL",
     "share-unreachable[:UNC]",
     "log-backup-missing[:FILE]",
     "log-backup-damaged[:FILE]",
+    "site-up:SITE",
+    "instance-up:ID",
+    "witness-up:ID",
+    "pool-up:FQDN",
+    "edge-up:FQDN",
+    "link-up:SITE-SITE",
+    "share-reachable[:UNC]",
+    "advance:MINUTES",
 ];
 
 impl LabState {
@@ -47,6 +64,28 @@ impl LabState {
                     .and_then(|s| self.site_down(s)),
                 "instance-down" => needs("ID", self.sql.keys().cloned().collect())
                     .and_then(|i| self.instance_down(i)),
+                "witness-down" => needs("ID", self.witnesses()).and_then(|i| self.witness_down(i)),
+                "pool-down" => needs("FQDN", self.lync.pools.keys().cloned().collect())
+                    .and_then(|p| self.pool_updown(p, false)),
+                "edge-down" => needs("FQDN", self.lync.edge_pools.keys().cloned().collect())
+                    .and_then(|p| self.edge_updown(p, false)),
+                "link-down" => needs("SITE-SITE", self.links.keys().cloned().collect())
+                    .and_then(|l| self.link_updown(l, false)),
+                "mirroring-off" => needs("POOL", self.lync.pools.keys().cloned().collect())
+                    .and_then(|p| self.mirroring_off(p)),
+                "site-up" => needs("SITE", self.sites.keys().cloned().collect())
+                    .and_then(|s| self.site_up(s)),
+                "instance-up" | "witness-up" => needs("ID", self.sql.keys().cloned().collect())
+                    .and_then(|i| self.instance_up_again(i)),
+                "pool-up" => needs("FQDN", self.lync.pools.keys().cloned().collect())
+                    .and_then(|p| self.pool_updown(p, true)),
+                "edge-up" => needs("FQDN", self.lync.edge_pools.keys().cloned().collect())
+                    .and_then(|p| self.edge_updown(p, true)),
+                "link-up" => needs("SITE-SITE", self.links.keys().cloned().collect())
+                    .and_then(|l| self.link_updown(l, true)),
+                "share-reachable" => self.share_reachable(target),
+                "advance" => needs("MINUTES", vec!["a number of minutes".to_string()])
+                    .and_then(|m| self.advance_minutes(m)),
                 "share-unreachable" => self.share_unreachable(target),
                 "log-backup-missing" => self.spoil_backup(target, Spoil::Missing),
                 "log-backup-damaged" => self.spoil_backup(target, Spoil::Damaged),
@@ -59,12 +98,270 @@ impl LabState {
                 fault: spec.to_string(),
                 message,
             })?;
+        self.refresh();
         self.faults.push(FaultRecord {
             fault: spec.to_string(),
             at: self.elapsed(),
             effect: effect.clone(),
         });
         Ok(effect)
+    }
+
+    /// Instances that witness a session or are a witness in the topology.
+    fn witnesses(&self) -> Vec<String> {
+        let mut w: Vec<String> = self
+            .sql
+            .values()
+            .flat_map(|i| i.databases.values())
+            .filter_map(|d| d.mirroring.as_ref().and_then(|m| m.witness.clone()))
+            .chain(
+                self.lync
+                    .pools
+                    .values()
+                    .filter_map(|p| p.back_end.witness.clone()),
+            )
+            .chain(self.lync.persistent_chat.values().flat_map(|p| {
+                [p.mgc.witness.clone(), p.mgc.backup_witness.clone()]
+                    .into_iter()
+                    .flatten()
+            }))
+            .collect();
+        w.sort();
+        w.dedup();
+        w
+    }
+
+    fn witness_down(&mut self, id: &str) -> Result<String, String> {
+        let known = self.witnesses();
+        if !known.iter().any(|w| w == id) {
+            return Err(format!(
+                "`{id}` is not a witness (witnesses: {})",
+                list_or_none(&known)
+            ));
+        }
+        self.instance_down(id)
+    }
+
+    /// The pool's front ends down or up.
+    fn pool_updown(&mut self, pool: &str, up: bool) -> Result<String, String> {
+        let Some(p) = self.lync.pools.get(pool) else {
+            let known: Vec<String> = self.lync.pools.keys().cloned().collect();
+            return Err(format!(
+                "no Front End pool `{pool}` (known: {})",
+                list_or_none(&known)
+            ));
+        };
+        let servers = p.front_ends.clone();
+        self.servers_updown(&servers, up)?;
+        let verb = if up { "up" } else { "down" };
+        Ok(format!(
+            "pool {pool} {verb}: front ends {}",
+            servers.join(", ")
+        ))
+    }
+
+    /// The Edge pool's servers down or up.
+    fn edge_updown(&mut self, pool: &str, up: bool) -> Result<String, String> {
+        let Some(e) = self.lync.edge_pools.get(pool) else {
+            let known: Vec<String> = self.lync.edge_pools.keys().cloned().collect();
+            return Err(format!(
+                "no Edge pool `{pool}` (known: {})",
+                list_or_none(&known)
+            ));
+        };
+        let servers = e.servers.clone();
+        self.servers_updown(&servers, up)?;
+        let verb = if up { "up" } else { "down" };
+        Ok(format!(
+            "Edge pool {pool} {verb}: servers {}",
+            servers.join(", ")
+        ))
+    }
+
+    fn servers_updown(&mut self, servers: &[String], up: bool) -> Result<(), String> {
+        if up {
+            for s in servers {
+                let site = self
+                    .servers
+                    .get(s)
+                    .map(|x| x.site.clone())
+                    .unwrap_or_default();
+                if self.sites.get(&site).is_some_and(|x| !x.up) {
+                    return Err(format!(
+                        "site {site} of {s} is down: repair it with site-up:{site}"
+                    ));
+                }
+            }
+        }
+        for s in servers {
+            if let Some(server) = self.servers.get_mut(s) {
+                server.up = up;
+            }
+        }
+        Ok(())
+    }
+
+    /// The link named `a-b` (either order), as its key.
+    fn link_named(&self, spec: &str) -> Result<String, String> {
+        let sites: Vec<&String> = self.sites.keys().collect();
+        for a in &sites {
+            for b in &sites {
+                if a != b && spec.eq_ignore_ascii_case(&format!("{a}-{b}")) {
+                    return Ok(link_key(a, b));
+                }
+            }
+        }
+        let known: Vec<String> = self.links.keys().cloned().collect();
+        Err(format!(
+            "no link `{spec}` between two sites (known: {})",
+            list_or_none(&known)
+        ))
+    }
+
+    fn link_updown(&mut self, spec: &str, up: bool) -> Result<String, String> {
+        let key = self.link_named(spec)?;
+        self.links
+            .entry(key.clone())
+            .or_insert(super::state::LinkState { up })
+            .up = up;
+        let verb = if up { "up" } else { "down" };
+        let effect = format!(
+            "link {key} {verb}: mirroring, witness, Backup Service and log-shipping traffic between the sites {}",
+            if up { "resumes" } else { "stops" }
+        );
+        Ok(self.after_losing_instances(effect))
+    }
+
+    fn site_up(&mut self, site: &str) -> Result<String, String> {
+        let Some(s) = self.sites.get_mut(site) else {
+            let known: Vec<&str> = self.sites.keys().map(String::as_str).collect();
+            return Err(format!("no site `{site}` (known: {})", known.join(", ")));
+        };
+        s.up = true;
+        let mut servers = Vec::new();
+        for (fqdn, server) in self.servers.iter_mut().filter(|(_, s)| s.site == site) {
+            server.up = true;
+            servers.push(fqdn.clone());
+        }
+        let mut instances = Vec::new();
+        for (id, inst) in self.sql.iter_mut().filter(|(_, i)| i.site == site) {
+            inst.up = true;
+            instances.push(id.clone());
+        }
+        let effect = format!(
+            "site {site} up: servers {}; SQL instances {}",
+            list_or_none(&servers),
+            list_or_none(&instances)
+        );
+        Ok(self.after_losing_instances(effect))
+    }
+
+    /// An instance (and its server) back up.
+    fn instance_up_again(&mut self, id: &str) -> Result<String, String> {
+        let Some(inst) = self.sql.get(id) else {
+            let known: Vec<&str> = self.sql.keys().map(String::as_str).collect();
+            return Err(format!(
+                "no SQL instance `{id}` (known: {})",
+                known.join(", ")
+            ));
+        };
+        let (site, server) = (inst.site.clone(), inst.server.clone());
+        if self.sites.get(&site).is_some_and(|s| !s.up) {
+            return Err(format!(
+                "site {site} of {id} is down: repair it with site-up:{site}"
+            ));
+        }
+        if let Some(s) = self.servers.get_mut(&server) {
+            s.up = true;
+        }
+        let name = match self.sql.get_mut(id) {
+            Some(inst) => {
+                inst.up = true;
+                inst.name()
+            }
+            None => id.to_string(),
+        };
+        Ok(self.after_losing_instances(format!("SQL instance {id} ({name}) up")))
+    }
+
+    /// The pool's Back End databases lose their mirror: mirroring removed,
+    /// the mirror copies dropped (a pool whose mirror was never installed).
+    fn mirroring_off(&mut self, pool: &str) -> Result<String, String> {
+        let candidates = self.back_end_candidates(pool);
+        if candidates.is_empty() {
+            let known: Vec<String> = self.lync.pools.keys().cloned().collect();
+            return Err(format!(
+                "no Front End pool `{pool}` (known: {})",
+                list_or_none(&known)
+            ));
+        }
+        let mut dropped = Vec::new();
+        for id in &candidates {
+            let dbs: Vec<String> = self
+                .sql
+                .get(id)
+                .map(|i| i.databases.keys().cloned().collect())
+                .unwrap_or_default();
+            for db in dbs {
+                let Some(m) = self.database(id, &db).and_then(|d| d.mirroring.clone()) else {
+                    continue;
+                };
+                if m.role == MirrorRole::Mirror {
+                    if let Some(i) = self.sql.get_mut(id) {
+                        i.databases.remove(&db);
+                    }
+                    dropped.push(format!("{id}/{db}"));
+                } else if let Some(d) = self.database_mut(id, &db) {
+                    d.mirroring = None;
+                }
+            }
+        }
+        if dropped.is_empty() {
+            return Err(format!("the Back End of {pool} is not mirrored"));
+        }
+        Ok(format!(
+            "mirroring removed from the Back End of {pool}; mirror copies dropped: {}",
+            dropped.join(", ")
+        ))
+    }
+
+    /// Time passes in normal operation (jobs, users' workload), as `lab
+    /// advance` does: a scenario's way to let a fault last.
+    fn advance_minutes(&mut self, minutes: &str) -> Result<String, String> {
+        let m: u64 = minutes
+            .parse()
+            .ok()
+            .filter(|m| (1..=7 * 24 * 60).contains(m))
+            .ok_or_else(|| {
+                format!(
+                    "advance:MINUTES needs a number of minutes from 1 to 10080, not `{minutes}`"
+                )
+            })?;
+        self.advance(m * 60);
+        Ok(format!(
+            "{m} minutes passed; the clock is now {}",
+            self.clock.now
+        ))
+    }
+
+    fn share_reachable(&mut self, target: Option<&str>) -> Result<String, String> {
+        let folders: Vec<String> = match target {
+            Some(path) => vec![self
+                .folder_key(path)
+                .ok_or_else(|| format!("no folder `{path}`"))?],
+            None => self
+                .folders
+                .iter()
+                .filter(|(_, f)| !f.reachable)
+                .map(|(k, _)| k.clone())
+                .collect(),
+        };
+        for key in &folders {
+            if let Some(f) = self.folders.get_mut(key) {
+                f.reachable = true;
+            }
+        }
+        Ok(format!("reachable: {}", list_or_none(&folders)))
     }
 
     fn primary_site_down(&mut self) -> Result<String, String> {
@@ -123,121 +420,13 @@ impl LabState {
         Ok(self.after_losing_instances(effect))
     }
 
-    /// `effect`, followed by what mirroring did about the instances now down.
+    /// `effect`, followed by what mirroring did about what changed.
     fn after_losing_instances(&mut self, mut effect: String) -> String {
-        for event in self.lose_instances() {
+        for event in self.reassess_mirroring() {
             effect.push_str("; ");
             effect.push_str(&event);
         }
         effect
-    }
-
-    /// Mirroring's reaction once instances are gone, all of them at once (so
-    /// a site losing principal and mirror together does not fail over
-    /// between them). Returns what happened, one line per session.
-    fn lose_instances(&mut self) -> Vec<String> {
-        let mut events = Vec::new();
-        let lost: Vec<(String, String)> = self
-            .sql
-            .iter()
-            .filter(|(id, _)| !self.instance_up(id))
-            .flat_map(|(id, inst)| {
-                inst.databases
-                    .iter()
-                    .filter(|(_, d)| {
-                        d.mirroring
-                            .as_ref()
-                            .is_some_and(|m| m.state != MirrorState::Disconnected)
-                    })
-                    .map(move |(db, _)| (id.clone(), db.clone()))
-            })
-            .collect();
-        for (id, db) in lost {
-            // An earlier session's handling may have changed this record.
-            let Some(m) = self.database(&id, &db).and_then(|d| d.mirroring.clone()) else {
-                continue;
-            };
-            if m.state == MirrorState::Disconnected {
-                continue;
-            }
-            let partner_joined = self
-                .database(&m.partner, &db)
-                .and_then(|d| d.mirroring.as_ref())
-                .is_some_and(|pm| pm.partner == id);
-            let partner_up = self.instance_up(&m.partner);
-            let witness_up = m.witness.as_deref().is_some_and(|w| self.instance_up(w));
-            let quorum = partner_joined && partner_up && witness_up;
-            let automatic = m.role == MirrorRole::Principal
-                && quorum
-                && m.state == MirrorState::Synchronized
-                && m.safety == Safety::Full;
-            self.disconnect(&id, &db, automatic);
-            if partner_joined {
-                self.disconnect(&m.partner, &db, false);
-            }
-            events.push(match (m.role, automatic) {
-                (MirrorRole::Principal, true) => {
-                    if let Some(d) = self.database_mut(&m.partner, &db) {
-                        d.state = DbState::Online;
-                        if let Some(pm) = d.mirroring.as_mut() {
-                            pm.role = MirrorRole::Principal;
-                        }
-                    }
-                    format!(
-                        "{db}: automatic failover from {id} to {} (witness {} kept quorum)",
-                        m.partner,
-                        m.witness.as_deref().unwrap_or_default()
-                    )
-                }
-                (MirrorRole::Principal, false) => {
-                    let why = if m.witness.is_none() {
-                        "no witness is configured".to_string()
-                    } else if !partner_joined {
-                        format!("{} holds no matching mirror session", m.partner)
-                    } else if !partner_up {
-                        format!("mirror {} is down too", m.partner)
-                    } else if !witness_up {
-                        format!(
-                            "witness {} is down too",
-                            m.witness.as_deref().unwrap_or_default()
-                        )
-                    } else {
-                        format!("the session was {}", desc(&m.state))
-                    };
-                    format!("{db}: principal {id} lost, no automatic failover: {why}")
-                }
-                (MirrorRole::Mirror, _) if partner_up => {
-                    format!(
-                        "{db}: mirror {id} lost; principal {} runs unprotected",
-                        m.partner
-                    )
-                }
-                (MirrorRole::Mirror, _) => {
-                    format!(
-                        "{db}: mirror {id} and principal {} both lost, no automatic failover",
-                        m.partner
-                    )
-                }
-            });
-        }
-        events
-    }
-
-    /// Mark one side of a session disconnected; `demote` turns a lost
-    /// principal into the mirror it will be when it returns.
-    fn disconnect(&mut self, id: &str, db: &str, demote: bool) {
-        let Some(d) = self.database_mut(id, db) else {
-            return;
-        };
-        if let Some(m) = d.mirroring.as_mut() {
-            m.state = MirrorState::Disconnected;
-            if demote {
-                m.role = MirrorRole::Mirror;
-            }
-        }
-        if demote {
-            d.state = DbState::Restoring;
-        }
     }
 
     fn share_unreachable(&mut self, target: Option<&str>) -> Result<String, String> {
@@ -368,6 +557,7 @@ fn list_or_none(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::*;
+    use super::super::state::{DbState, MirrorState};
     use super::*;
 
     fn mirroring(lab: &LabState, id: &str) -> (DbState, MirrorRole, MirrorState) {
@@ -530,5 +720,65 @@ mod tests {
         let mut empty = litware();
         empty.lync.persistent_chat.clear();
         assert!(empty.apply_fault("primary-site-down").is_err());
+    }
+
+    #[test]
+    fn new_faults_and_their_repairs() {
+        let mut lab = litware_at(1);
+        let e = lab
+            .apply_fault("pool-down:pool-dub.litwareinc.com")
+            .unwrap();
+        assert!(
+            e.contains("front ends fe-dub1.litwareinc.com, fe-dub2.litwareinc.com"),
+            "{e}"
+        );
+        assert!(!lab.lync.pools["pool-dub.litwareinc.com"].up);
+        lab.apply_fault("pool-up:pool-dub.litwareinc.com").unwrap();
+        assert!(lab.lync.pools["pool-dub.litwareinc.com"].up);
+        lab.apply_fault("edge-down:edge-red.litwareinc.com")
+            .unwrap();
+        assert!(!lab.lync.edge_pools["edge-red.litwareinc.com"].up);
+        lab.apply_fault("edge-up:edge-red.litwareinc.com").unwrap();
+        lab.apply_fault("link-down:redmond-dublin").unwrap();
+        assert!(!lab.links["dublin-redmond"].up);
+        lab.apply_fault("link-up:dublin-redmond").unwrap();
+        assert!(lab.links["dublin-redmond"].up);
+        let e = lab
+            .apply_fault("witness-down:pcsql-dub1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("is not a witness (witnesses: besql-dubw, besql-redw, pcsql-redw)"),
+            "{e}"
+        );
+        lab.apply_fault("site-down:dublin").unwrap();
+        let e = lab
+            .apply_fault("instance-up:besql-dub1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("repair it with site-up:dublin"), "{e}");
+        lab.apply_fault("site-up:dublin").unwrap();
+        assert!(
+            lab.sql["besql-dub1"].up
+                && lab.lync.pools["pool-dub.litwareinc.com"].back_end.available
+        );
+        let e = lab
+            .apply_fault("mirroring-off:pool-red.litwareinc.com")
+            .unwrap();
+        assert!(e.contains("besql-red2/rtcxds"), "{e}");
+        assert!(lab.sql["besql-red2"].databases.is_empty());
+        let at = lab.elapsed();
+        lab.apply_fault("advance:31").unwrap();
+        assert_eq!(lab.elapsed(), at + 31 * 60);
+        assert_eq!(lab.faults.last().unwrap().at, at + 31 * 60);
+        for (spec, expected) in [
+            ("link-down:redmond-mars", "no link `redmond-mars`"),
+            ("pool-down:pool-x.litwareinc.com", "no Front End pool"),
+            ("advance:soon", "a number of minutes"),
+            ("edge-up", "edge-up needs a target"),
+        ] {
+            let e = lab.apply_fault(spec).unwrap_err().to_string();
+            assert!(e.contains(expected), "{spec}: {e}");
+        }
     }
 }

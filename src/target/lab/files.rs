@@ -123,6 +123,21 @@ impl LabState {
             .is_some_and(|f| f.reachable && self.server_up(&f.server))
     }
 
+    /// A folder an instance can use: reachable, and in a site the
+    /// instance's site can reach (a cut link stops log-shipping traffic).
+    pub(super) fn folder_reachable_from(&self, instance: &str, path: &str) -> bool {
+        let folder_site = self
+            .folder(path)
+            .and_then(|f| self.servers.get(&f.server))
+            .map(|s| s.site.clone());
+        let instance_site = self.sql.get(instance).map(|i| i.site.clone());
+        self.folder_reachable(path)
+            && match (instance_site, folder_site) {
+                (Some(a), Some(b)) => self.sites_linked(&a, &b),
+                _ => true,
+            }
+    }
+
     /// The file `name` in `folder`, with its name as stored.
     pub(super) fn open_file(
         &self,

@@ -4,17 +4,33 @@
 //!
 //! There is no wall clock and no randomness anywhere in it: the same estate
 //! and the same sequence of calls give a byte-identical state file. `state`
-//! holds the data, `clock` moves time (log-shipping jobs, users' workload),
-//! `sql`, `files` and `chat` answer ops, `faults` breaks things on purpose.
+//! holds the data, `clock` moves time (log-shipping jobs, Backup Service
+//! syncs, users' workload, resiliency deadlines); `sql`, `fullbackup`,
+//! `statements` and `files` answer T-SQL and file ops; `backend` is SQL
+//! Server mirroring for every mirrored database; `cmdlets` binds and
+//! dispatches Lync cmdlets to `chat`, `dbmirror`, `pools`, `cms`,
+//! `backup_service` and `edge`; `faults` breaks and repairs things on
+//! purpose; `effects` applies confirmed manual steps.
 
+mod backend;
+mod backup_service;
 mod chat;
 mod clock;
+mod cmdlets;
+mod cms;
+mod dbmirror;
+mod edge;
+mod effects;
 mod faults;
 mod files;
+mod fullbackup;
+mod pools;
 pub mod serve;
 mod sql;
 mod state;
+mod statements;
 
+pub use effects::EFFECT_KINDS;
 pub use faults::FAULT_KINDS;
 pub use files::{wildcard_match, BackupFile, Folder};
 pub use state::*;
@@ -173,6 +189,12 @@ impl Target for Lab {
 
     fn scratch(&self) -> Option<Box<dyn Target>> {
         Some(Box::new(Lab::in_memory(self.state.clone())))
+    }
+
+    fn manual_effect(&mut self, effect: &serde_json::Value) -> Result<u64> {
+        let seconds = self.state.manual_effect(effect)?;
+        self.save()?;
+        Ok(seconds)
     }
 }
 
@@ -406,6 +428,111 @@ mod tests {
         assert_eq!(a.to_json(), b.to_json());
         assert_eq!(a, b);
         assert_eq!(LabState::from_json(&a.to_json()).unwrap(), a);
+    }
+
+    /// §3.3 and §3.4 after losing Redmond, op by op.
+    fn pool_disaster() -> LabState {
+        let mut lab = litware_at(33);
+        lab.apply_fault("site-down:redmond").unwrap();
+        lab.apply_fault("advance:7").unwrap();
+        let fe = "fe-dub1.litwareinc.com";
+        let run = |lab: &mut LabState, name: &str, args: &[(&str, PsValue)]| {
+            ok(lab, cmdlet(fe, name, args))
+        };
+        let whatif = run(
+            &mut lab,
+            "Invoke-CsManagementServerFailover",
+            &[("WhatIf", PsValue::Switch)],
+        );
+        assert_eq!(whatif["BackupPool"], "pool-dub.litwareinc.com");
+        run(
+            &mut lab,
+            "Invoke-CsManagementServerFailover",
+            &[
+                ("BackupSqlServerFqdn", s("besql-dub1.litwareinc.com")),
+                ("BackupSqlInstanceName", s("rtc")),
+                ("Force", PsValue::Switch),
+            ],
+        );
+        run(
+            &mut lab,
+            "Set-CsEdgeServer",
+            &[
+                ("Identity", s("EdgeServer:edge-red.litwareinc.com")),
+                ("Registrar", s("Registrar:pool-dub.litwareinc.com")),
+            ],
+        );
+        run(
+            &mut lab,
+            "Invoke-CsPoolFailOver",
+            &[
+                ("PoolFqdn", s("pool-red.litwareinc.com")),
+                ("DisasterMode", PsValue::Switch),
+            ],
+        );
+        lab.manual_effect(&json!({"kind": "restore-lis", "pool": "pool-dub.litwareinc.com"}))
+            .unwrap();
+        lab.advance(600);
+        lab
+    }
+
+    #[test]
+    fn pool_disaster_moves_users_cms_and_next_hop_and_measures_the_loss() {
+        let lab = pool_disaster();
+        let red = &lab.lync.pools["pool-red.litwareinc.com"];
+        assert_eq!(red.state, PoolState::FailedOver);
+        assert_eq!(red.users.served_by, "pool-dub.litwareinc.com");
+        assert!(!red.users.resiliency_mode);
+        assert_eq!(
+            lab.lync.cms.as_ref().unwrap().active_pool,
+            "pool-dub.litwareinc.com"
+        );
+        assert_eq!(
+            lab.lync.edge_pools["edge-red.litwareinc.com"].next_hop,
+            "pool-dub.litwareinc.com"
+        );
+        assert!(lab.lync.pools["pool-dub.litwareinc.com"].lis_restored);
+        // Last sync at 32:00, Redmond lost at 33:00: one minute of changes.
+        let m = &lab.measurements.pool_failovers[0];
+        assert_eq!(
+            (m.changes_lost, m.minutes_lost, m.disaster_mode),
+            (200, 1.0, true)
+        );
+    }
+
+    #[test]
+    fn identical_pool_sequences_give_identical_state_files() {
+        let (a, b) = (pool_disaster(), pool_disaster());
+        assert_eq!(a.to_json(), b.to_json());
+        assert_eq!(LabState::from_json(&a.to_json()).unwrap(), a);
+    }
+
+    #[test]
+    fn a_lab_file_from_before_the_pools_still_opens() {
+        let mut v: serde_json::Value = serde_json::from_str(&litware().to_json()).unwrap();
+        let lync = v["lync"].as_object_mut().unwrap();
+        lync.retain(|k, _| k == "persistent_chat");
+        v.as_object_mut().unwrap().remove("links");
+        v.as_object_mut().unwrap().remove("manual_effects");
+        v["measurements"]
+            .as_object_mut()
+            .unwrap()
+            .remove("pool_failovers");
+        let mut old = LabState::from_json(&v.to_string()).unwrap();
+        assert!(old.lync.pools.is_empty());
+        old.advance(60);
+    }
+
+    #[test]
+    fn manual_effects_are_saved_with_the_lab() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("lab.json");
+        let mut lab = Lab::create(&path, litware()).unwrap();
+        let took = lab
+            .manual_effect(&json!({"kind": "publish-topology"}))
+            .unwrap();
+        assert_eq!((took, lab.clock()), (120, Some(120)));
+        assert_eq!(Lab::open(&path).unwrap().state.manual_effects.len(), 1);
     }
 
     #[test]

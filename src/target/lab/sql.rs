@@ -137,6 +137,15 @@ impl LabState {
             Op::RestoreLog { database, file, .. } => self.restore_log(&id, database, file),
             Op::KillSession { session_id, .. } => self.kill(&id, *session_id),
             Op::RecoverDatabase { database, .. } => self.recover(&id, database),
+            Op::MirrorFailover { database, .. } => self.mirror_failover(&id, database),
+            Op::MirrorForceService { database, .. } => self.mirror_force_service(&id, database),
+            Op::MirrorOff { database, .. } => self.mirror_off(&id, database),
+            Op::BackupDatabase { database, file, .. } => self.backup_database(&id, database, file),
+            Op::RestoreDatabase { database, file, .. } => {
+                self.restore_database(&id, database, file)
+            }
+            Op::Query { text, .. } => self.query(&id, text),
+            Op::Exec { text, .. } => self.exec(&id, text),
             _ => Err(OpError::NotSimulated {
                 message: format!("{op:?} is not a SQL op"),
             }),
@@ -214,7 +223,7 @@ impl LabState {
     }
 
     /// A log backup as `RESTORE` reads it: the device opens and the media is sound.
-    fn read_backup(&self, path: &str) -> Result<BackupFile, OpError> {
+    pub(super) fn read_backup(&self, path: &str) -> Result<BackupFile, OpError> {
         let (_, file) = self.open_path(path).map_err(|e| {
             OpError::sql(
                 3201,

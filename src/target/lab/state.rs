@@ -20,6 +20,8 @@ use std::collections::BTreeMap;
 pub const LSN_BASE: i64 = 34_000_000_010_000_001;
 /// Each committed transaction moves the log this far.
 pub const LSN_PER_TRANSACTION: i64 = 10;
+/// How long a cmdlet takes to refuse (a Cmdlet error), at most.
+pub const REFUSAL_SECONDS: u64 = 5;
 /// The one Persistent Chat database the lab fails over; mgccomp never is.
 pub const CHAT_DATABASE: &str = "mgc";
 
@@ -29,6 +31,9 @@ pub struct LabState {
     pub estate: EstateRef,
     pub clock: Clock,
     pub sites: BTreeMap<String, SiteState>,
+    /// The network between two sites, keyed `a-b` with the names in order.
+    #[serde(default)]
+    pub links: BTreeMap<String, LinkState>,
     pub servers: BTreeMap<String, ServerState>,
     pub sql: BTreeMap<String, SqlInstance>,
     pub folders: BTreeMap<String, Folder>,
@@ -36,6 +41,9 @@ pub struct LabState {
     pub workload: BTreeMap<String, Workload>,
     pub faults: Vec<FaultRecord>,
     pub measurements: Measurements,
+    /// Manual steps whose documented effect the lab applied, in order.
+    #[serde(default)]
+    pub manual_effects: Vec<ManualRecord>,
 }
 
 /// Which estate file the lab was built from.
@@ -60,6 +68,21 @@ pub struct Clock {
 #[serde(deny_unknown_fields)]
 pub struct SiteState {
     pub up: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkState {
+    pub up: bool,
+}
+
+/// The key of the link between two sites: `a-b`, names in order.
+pub fn link_key(a: &str, b: &str) -> String {
+    if a <= b {
+        format!("{a}-{b}")
+    } else {
+        format!("{b}-{a}")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -239,10 +262,198 @@ pub struct RestoreHistory {
     pub at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Lync {
     pub persistent_chat: BTreeMap<String, ChatPool>,
+    /// Front End pools by FQDN.
+    #[serde(default)]
+    pub pools: BTreeMap<String, FePool>,
+    /// The Central Management Store; none in an estate without pools.
+    #[serde(default)]
+    pub cms: Option<Cms>,
+    #[serde(default)]
+    pub backup_service: BackupServiceState,
+    #[serde(default)]
+    pub edge_pools: BTreeMap<String, EdgePoolState>,
+    /// The one site's XMPP federation route.
+    #[serde(default)]
+    pub xmpp_route: Option<XmppRoute>,
+    #[serde(default)]
+    pub dns: Vec<crate::estate::DnsRecord>,
+    /// Firewall ports as the operator reported them (`firewall` manual effect).
+    #[serde(default)]
+    pub firewall: BTreeMap<String, bool>,
+}
+
+/// A Front End pool: topology, health, where its users are served, and
+/// the state of their data between it and its backup pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FePool {
+    pub site: String,
+    pub backup_pool: Option<String>,
+    /// Normal, or FailedOver: its users are served by the backup pool.
+    pub state: PoolState,
+    /// Some front end is up.
+    pub up: bool,
+    /// The active Central Management Store master is in this pool.
+    pub hosts_cms: bool,
+    /// A planned failover made the pool read-only until it fails back.
+    pub read_only: bool,
+    pub back_end: BackEndState,
+    pub users: PoolUsers,
+    /// "Associate Edge Pool (for media components)".
+    pub edge_pool: Option<String>,
+    /// The latest LIS backup was restored into this pool (§3.4 step 3).
+    pub lis_restored: bool,
+    pub conference_content: ConferenceContent,
+    pub data: PoolData,
+    pub front_ends: Vec<String>,
+    pub edition: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackEndState {
+    /// `mirroring`, `cluster` or `none`.
+    pub ha: String,
+    /// The topology's primary, mirror and witness (SQL instance ids).
+    pub principal: String,
+    pub mirror: Option<String>,
+    pub witness: Option<String>,
+    /// The instance whose User databases hold the principal role now.
+    pub current_principal: Option<String>,
+    /// Every User database is served: principal online, up, with quorum.
+    pub available: bool,
+    pub unavailable_since: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolUsers {
+    pub homed: u64,
+    /// The pool their sessions and data are served by now.
+    pub served_by: String,
+    pub resiliency_mode: bool,
+    pub resiliency_since: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConferenceContent {
+    pub in_sync: bool,
+}
+
+/// The pool's users' data (contacts, presence, conferences): what the users
+/// made, and what each copy holds — the home pool's Back End and the backup
+/// pool's — that the Backup Service replicates between.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolData {
+    /// Changes users made, as they see them.
+    pub changes: u64,
+    pub last_change_at: u64,
+    pub changes_per_minute: u64,
+    pub home_copy: DataCopy,
+    pub backup_copy: DataCopy,
+    /// Changes-per-minute accrue per second; the remainder in sixtieths.
+    pub carry: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataCopy {
+    pub changes: u64,
+    /// When the last change this copy holds was made.
+    pub last_change_at: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cms {
+    /// The pool where the active master runs.
+    pub active_pool: String,
+    /// Its backup pool, where the standby copy lives.
+    pub standby_pool: Option<String>,
+    /// One replica per front end and Edge server.
+    pub replicas: BTreeMap<String, Replica>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replica {
+    pub up_to_date: bool,
+    /// When it stopped being up to date; none while it is.
+    pub stale_since: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupServiceState {
+    /// `hh:mm:ss`.
+    pub sync_interval: String,
+    /// `P1->P2` → module identity → status of that direction.
+    pub directions: BTreeMap<String, BTreeMap<String, ModuleStatus>>,
+}
+
+impl Default for BackupServiceState {
+    fn default() -> Self {
+        BackupServiceState {
+            sync_interval: "00:02:00".to_string(),
+            directions: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleStatus {
+    pub export: ExportStatus,
+    pub import: ImportStatus,
+    /// When this module last exported successfully in this direction.
+    pub last_export_at: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ExportStatus {
+    FinalState,
+    SteadyState,
+    NotInitialized,
+    NonSteadyState,
+    ErrorState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ImportStatus {
+    NormalState,
+    ErrorState,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgePoolState {
+    pub site: String,
+    /// Some server is up.
+    pub up: bool,
+    /// "Enable federation (5061)" as published in the topology.
+    pub federation: bool,
+    pub next_hop: String,
+    /// Every server is up with all its services running.
+    pub services_running: bool,
+    pub servers: Vec<String>,
+    /// The federation flag as the Edge servers apply it: set from the
+    /// topology when setup runs again on them (`edge-setup`).
+    pub federation_applied: bool,
+    /// Services stopped per server (`*` = all of them).
+    pub services_stopped: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XmppRoute {
+    pub site: String,
+    pub edge_pool: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -253,6 +464,9 @@ pub struct ChatPool {
     pub servers: Vec<String>,
     pub mgc: ChatTopology,
     pub transactions_per_minute: u64,
+    /// The log-shipping configuration of the topology, for re-creating it.
+    #[serde(default)]
+    pub log_shipping: Option<crate::estate::LogShipping>,
 }
 
 /// Where the pool's mgc lives: the topology as published, by instance id.
@@ -322,6 +536,35 @@ pub struct FaultRecord {
 #[serde(deny_unknown_fields)]
 pub struct Measurements {
     pub recoveries: Vec<Recovery>,
+    #[serde(default)]
+    pub pool_failovers: Vec<PoolFailover>,
+}
+
+/// The RPO of one pool failover or failback: the users' changes the copy
+/// that serves them from now on does not hold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolFailover {
+    pub at: u64,
+    /// The pool whose users moved (the cmdlet's -PoolFqdn).
+    pub pool: String,
+    /// The pool serving them now.
+    pub to: String,
+    /// `failover` or `failback`.
+    pub kind: String,
+    pub disaster_mode: bool,
+    pub changes_lost: u64,
+    /// From the last change the new copy holds to the last change users made.
+    pub minutes_lost: f64,
+}
+
+/// A manual step's effect as the lab applied it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualRecord {
+    pub at: u64,
+    pub effect: Value,
+    pub seconds: u64,
 }
 
 /// The RPO of one recovery: what the users had committed that the recovered
@@ -391,18 +634,26 @@ impl LabState {
                     (id.clone(), instance)
                 })
                 .collect(),
+            links: BTreeMap::new(),
             folders: BTreeMap::new(),
-            lync: Lync {
-                persistent_chat: BTreeMap::new(),
-            },
+            lync: Lync::default(),
             workload: BTreeMap::new(),
             faults: Vec::new(),
             measurements: Measurements::default(),
+            manual_effects: Vec::new(),
         };
+        let sites: Vec<&String> = f.sites.keys().collect();
+        for (i, a) in sites.iter().enumerate() {
+            for b in &sites[i + 1..] {
+                state.links.insert(link_key(a, b), LinkState { up: true });
+            }
+        }
         for (pool, pc) in &f.persistent_chat {
             state.add_chat_pool(pool, pc);
         }
+        state.add_lync_topology(f);
         state.set_elapsed(0);
+        state.refresh();
         state
     }
 
@@ -494,58 +745,10 @@ impl LabState {
                     backup_witness: db.backup_witness.clone(),
                 },
                 transactions_per_minute: pc.transactions_per_minute,
+                log_shipping: Some(pc.log_shipping.clone()),
             },
         );
         self.workload.insert(pool.to_string(), Workload::default());
-    }
-
-    /// Seed `mirror` from `principal` and join them in a synchronous session,
-    /// as Install-CsMirrorDatabase does. Missing instances are left alone.
-    pub(super) fn establish_mirroring(
-        &mut self,
-        principal: &str,
-        mirror: &str,
-        witness: Option<&str>,
-        database: &str,
-    ) {
-        let Some(source) = self
-            .sql
-            .get(principal)
-            .and_then(|i| i.databases.get(database))
-        else {
-            return;
-        };
-        let seeded = Database {
-            state: DbState::Restoring,
-            mirroring: Some(Mirroring {
-                role: MirrorRole::Mirror,
-                partner: principal.to_string(),
-                witness: witness.map(str::to_string),
-                state: MirrorState::Synchronized,
-                safety: Safety::Full,
-            }),
-            lsn: source.lsn,
-            transactions: source.transactions,
-            last_transaction_at: source.last_transaction_at,
-            sessions: Vec::new(),
-        };
-        let Some(target) = self.sql.get_mut(mirror) else {
-            return;
-        };
-        target.databases.insert(database.to_string(), seeded);
-        if let Some(db) = self
-            .sql
-            .get_mut(principal)
-            .and_then(|i| i.databases.get_mut(database))
-        {
-            db.mirroring = Some(Mirroring {
-                role: MirrorRole::Principal,
-                partner: mirror.to_string(),
-                witness: witness.map(str::to_string),
-                state: MirrorState::Synchronized,
-                safety: Safety::Full,
-            });
-        }
     }
 
     /// Pretty JSON with a trailing newline: the lab file, and `lab show --json`.
@@ -655,15 +858,8 @@ impl LabState {
         }
         // With a witness configured, a principal that sees neither its
         // partner nor the witness has lost quorum and stops serving.
-        if let Some(m) = self
-            .database(&id, CHAT_DATABASE)
-            .and_then(|d| d.mirroring.as_ref())
-        {
-            if let Some(witness) = &m.witness {
-                if !self.instance_up(&m.partner) && !self.instance_up(witness) {
-                    return None;
-                }
-            }
+        if !self.has_quorum(&id, CHAT_DATABASE) {
+            return None;
         }
         Some(id)
     }
@@ -675,23 +871,65 @@ impl LabState {
             Op::CopyFile {
                 from_folder, file, ..
             } => self.file_size(from_folder, file),
-            Op::RestoreLog { file, .. } => self.file_size_at(file),
+            Op::RestoreLog { file, .. } | Op::RestoreDatabase { file, .. } => {
+                self.file_size_at(file)
+            }
+            Op::BackupDatabase {
+                instance, database, ..
+            } => self.full_backup_size(instance, database),
             _ => 0,
         };
         let result = match op {
             Op::ListFiles { .. } | Op::CopyFile { .. } => self.file_op(op),
             Op::Cmdlet { host, cmdlet, args } => self.cmdlet(host, cmdlet, args),
             Op::Wait { .. } => Ok(serde_json::Value::Null),
-            // Manual effects are applied by the lab's effects model.
+            Op::Manual { effect, .. } if !effect.is_null() => {
+                // Each effect lets its own modeled time pass.
+                return match self.manual_effects(effect) {
+                    Ok(seconds) => Performed {
+                        result: Ok(serde_json::Value::Null),
+                        sim_seconds: seconds,
+                    },
+                    Err(e) => Performed {
+                        result: Err(OpError::NotSimulated {
+                            message: e.to_string(),
+                        }),
+                        sim_seconds: 0,
+                    },
+                };
+            }
             Op::Manual { .. } => Ok(serde_json::Value::Null),
             _ => self.sql_op(op),
         };
-        let sim_seconds = op.lab_seconds(size);
+        // Derived state (pool health, resiliency, statuses) follows at once.
+        self.refresh();
+        // A cmdlet that refuses does so after its prechecks, not after the
+        // work it would have done.
+        let sim_seconds = match &result {
+            Err(OpError::Cmdlet { .. }) => op.lab_seconds(size).min(REFUSAL_SECONDS),
+            _ => op.lab_seconds(size),
+        };
         self.pass(sim_seconds);
         Performed {
             result,
             sim_seconds,
         }
+    }
+
+    /// A manual step's documented effect: one effect object, or a list of
+    /// them applied in order (all or nothing).
+    fn manual_effects(&mut self, effect: &serde_json::Value) -> crate::error::Result<u64> {
+        let effects: Vec<&serde_json::Value> = match effect {
+            serde_json::Value::Array(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        let mut next = self.clone();
+        let mut seconds = 0;
+        for e in effects {
+            seconds += next.manual_effect(e)?;
+        }
+        *self = next;
+        Ok(seconds)
     }
 
     /// The error for a name the lab does not know.

@@ -74,6 +74,15 @@ impl Target for Live {
     }
 
     fn perform(&mut self, op: &Op) -> Result<Performed> {
+        // Behind a lab twin, waiting and a person's work happen to the lab
+        // (its clock, its documented effect), so live and lab agree.
+        if let (Op::Wait { .. } | Op::Manual { .. }, files::Files::Lab(path)) = (op, &self.files) {
+            let performed = crate::target::lab::Lab::perform_at(path, op)?;
+            return Ok(Performed {
+                sim_seconds: 0,
+                ..performed
+            });
+        }
         let result = match op {
             Op::ListFiles { .. } | Op::CopyFile { .. } => self.files.perform(op),
             Op::Cmdlet { .. } => self.shell.perform(op),

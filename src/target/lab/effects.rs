@@ -1,0 +1,704 @@
+//! The documented effects of manual steps (Topology Builder, DNS, firewall,
+//! SSMS wizards), applied when the operator confirms one in the lab. The
+//! effect is a JSON object with a `kind`; each returns the simulated seconds
+//! the person took, which pass on the clock (jobs run, no user workload).
+//! `docs/lab-cmdlets.md` lists them.
+
+use super::state::{
+    DbState, LabState, LogShippingPrimary, LogShippingSecondary, ManualRecord, PoolState,
+    CHAT_DATABASE,
+};
+use crate::error::{Error, Result};
+use crate::estate::{is_dns_name, DnsRecord, DNS_TYPES};
+use crate::op::unc_server;
+use serde_json::{Map, Value};
+
+/// Every effect kind with the fields it takes (`?` = optional) and its duration.
+pub const EFFECT_KINDS: [(&str, &str, u64); 10] = [
+    ("edge-next-hop", "edge_pool, next_hop", 300),
+    ("edge-federation", "edge_pool, enabled", 300),
+    ("fe-edge-association", "pool, edge_pool", 300),
+    ("dns", "name, type, target, port?, priority?", 300),
+    ("firewall", "port, open", 300),
+    ("edge-setup", "edge_pool", 900),
+    ("restore-lis", "pool", 600),
+    ("logship-setup", "pool", 1200),
+    ("reinstall-chat-databases", "pool", 900),
+    ("publish-topology", "", 120),
+];
+
+fn bad(message: String) -> Error {
+    Error::Usage {
+        message: format!("manual effect: {message}"),
+    }
+}
+
+/// The fields of one effect object.
+struct Fields<'a> {
+    kind: &'a str,
+    map: &'a Map<String, Value>,
+}
+
+impl Fields<'_> {
+    fn text(&self, name: &str) -> Result<String> {
+        match self.map.get(name) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+            Some(other) => Err(bad(format!(
+                "`{}` field `{name}` must be a non-empty string, not {other}",
+                self.kind
+            ))),
+            None => Err(bad(format!("`{}` needs the field `{name}`", self.kind))),
+        }
+    }
+
+    fn boolean(&self, name: &str) -> Result<bool> {
+        match self.map.get(name) {
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(bad(format!(
+                "`{}` field `{name}` must be true or false, not {other}",
+                self.kind
+            ))),
+            None => Err(bad(format!("`{}` needs the field `{name}`", self.kind))),
+        }
+    }
+
+    fn number(&self, name: &str) -> Result<Option<u16>> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_u64()
+                .and_then(|n| u16::try_from(n).ok())
+                .map(Some)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "`{}` field `{name}` must be a number from 0 to 65535, not {v}",
+                        self.kind
+                    ))
+                }),
+        }
+    }
+
+    /// No field outside `known` (and `kind`).
+    fn only(&self, known: &[&str]) -> Result<()> {
+        match self
+            .map
+            .keys()
+            .find(|k| k.as_str() != "kind" && !known.contains(&k.as_str()))
+        {
+            Some(k) => Err(bad(format!(
+                "`{}` takes no field `{k}` (its fields: {})",
+                self.kind,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl LabState {
+    /// Apply one manual effect; returns the simulated seconds it took.
+    /// Nothing changes when the effect is refused.
+    pub fn manual_effect(&mut self, effect: &Value) -> Result<u64> {
+        let Some(map) = effect.as_object() else {
+            return Err(bad(format!(
+                "an effect is an object with a `kind`, not {effect}"
+            )));
+        };
+        let kind = match map.get("kind") {
+            Some(Value::String(k)) => k.as_str(),
+            _ => {
+                return Err(bad(format!(
+                    "the effect needs a `kind`: one of {}",
+                    kinds()
+                )))
+            }
+        };
+        let Some((_, _, seconds)) = EFFECT_KINDS.iter().find(|(k, _, _)| *k == kind) else {
+            return Err(bad(format!(
+                "unknown kind `{kind}`: use one of {}",
+                kinds()
+            )));
+        };
+        let f = Fields { kind, map };
+        let mut next = self.clone();
+        next.apply_effect(&f)?;
+        *self = next;
+        self.refresh();
+        self.manual_effects.push(ManualRecord {
+            at: self.elapsed(),
+            effect: effect.clone(),
+            seconds: *seconds,
+        });
+        self.pass(*seconds);
+        Ok(*seconds)
+    }
+
+    fn apply_effect(&mut self, f: &Fields) -> Result<()> {
+        match f.kind {
+            "edge-next-hop" => {
+                f.only(&["edge_pool", "next_hop"])?;
+                let edge = self.effect_edge(f)?;
+                let hop = self.effect_pool(f, "next_hop")?;
+                if let Some(e) = self.lync.edge_pools.get_mut(&edge) {
+                    e.next_hop = hop;
+                }
+            }
+            "edge-federation" => {
+                f.only(&["edge_pool", "enabled"])?;
+                let edge = self.effect_edge(f)?;
+                let enabled = f.boolean("enabled")?;
+                if let Some(e) = self.lync.edge_pools.get_mut(&edge) {
+                    e.federation = enabled;
+                }
+            }
+            "fe-edge-association" => {
+                f.only(&["pool", "edge_pool"])?;
+                let pool = self.effect_pool(f, "pool")?;
+                let edge = self.effect_edge(f)?;
+                if let Some(p) = self.lync.pools.get_mut(&pool) {
+                    p.edge_pool = Some(edge);
+                }
+            }
+            "dns" => {
+                f.only(&["name", "type", "target", "port", "priority"])?;
+                let record = DnsRecord {
+                    name: f.text("name")?,
+                    kind: f.text("type")?.to_ascii_uppercase(),
+                    target: f.text("target")?,
+                    port: f.number("port")?,
+                    priority: f.number("priority")?,
+                };
+                for (field, value) in [("name", &record.name), ("target", &record.target)] {
+                    if !is_dns_name(value) {
+                        return Err(bad(format!(
+                            "`dns` field `{field}` = {value:?} is not a DNS name"
+                        )));
+                    }
+                }
+                if !DNS_TYPES.contains(&record.kind.as_str()) {
+                    return Err(bad(format!(
+                        "`dns` field `type` = {:?} is not one of {}",
+                        record.kind,
+                        DNS_TYPES.join(", ")
+                    )));
+                }
+                if record.kind == "SRV" && record.port.is_none() {
+                    return Err(bad(
+                        "`dns` field `port` is required for an SRV record".to_string()
+                    ));
+                }
+                if record.kind == "A" && (record.port.is_some() || record.priority.is_some()) {
+                    return Err(bad(
+                        "`dns` fields `port` and `priority` are for SRV records only".to_string(),
+                    ));
+                }
+                let same = |r: &DnsRecord| {
+                    r.name.eq_ignore_ascii_case(&record.name) && r.kind == record.kind
+                };
+                match self.lync.dns.iter_mut().find(|r| same(r)) {
+                    Some(r) => *r = record,
+                    None => self.lync.dns.push(record),
+                }
+            }
+            "firewall" => {
+                f.only(&["port", "open"])?;
+                let port = f
+                    .number("port")?
+                    .ok_or_else(|| bad("`firewall` needs the field `port`".to_string()))?;
+                let open = f.boolean("open")?;
+                self.lync.firewall.insert(port.to_string(), open);
+            }
+            "edge-setup" => {
+                f.only(&["edge_pool"])?;
+                let edge = self.effect_edge(f)?;
+                if let Some(e) = self.lync.edge_pools.get_mut(&edge) {
+                    e.federation_applied = e.federation;
+                }
+            }
+            "restore-lis" => {
+                f.only(&["pool"])?;
+                let pool = self.effect_pool(f, "pool")?;
+                if let Some(p) = self.lync.pools.get_mut(&pool) {
+                    p.lis_restored = true;
+                }
+            }
+            "logship-setup" => {
+                f.only(&["pool"])?;
+                let pool = self.effect_chat_pool(f)?;
+                self.logship_setup(&pool)?;
+            }
+            "reinstall-chat-databases" => {
+                f.only(&["pool"])?;
+                let pool = self.effect_chat_pool(f)?;
+                self.reinstall_chat_databases(&pool)?;
+            }
+            "publish-topology" => f.only(&[])?,
+            _ => unreachable!("kinds are checked against EFFECT_KINDS"),
+        }
+        Ok(())
+    }
+
+    fn effect_edge(&self, f: &Fields) -> Result<String> {
+        let name = f.text("edge_pool")?;
+        self.lync
+            .edge_pools
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(&name))
+            .cloned()
+            .ok_or_else(|| {
+                bad(format!(
+                    "`{}` field `edge_pool` = {name:?} is not an Edge pool (known: {})",
+                    f.kind,
+                    self.lync
+                        .edge_pools
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+
+    fn effect_pool(&self, f: &Fields, field: &str) -> Result<String> {
+        let name = f.text(field)?;
+        self.lync
+            .pools
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(&name))
+            .cloned()
+            .ok_or_else(|| {
+                bad(format!(
+                    "`{}` field `{field}` = {name:?} is not a Front End pool (known: {})",
+                    f.kind,
+                    self.lync
+                        .pools
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+
+    fn effect_chat_pool(&self, f: &Fields) -> Result<String> {
+        let name = f.text("pool")?;
+        self.lync
+            .persistent_chat
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(&name))
+            .cloned()
+            .ok_or_else(|| {
+                bad(format!(
+                    "`{}` field `pool` = {name:?} is not a Persistent Chat pool (known: {})",
+                    f.kind,
+                    self.lync
+                        .persistent_chat
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+
+    /// §3.14: log shipping from the pool's current primary mgc (and its
+    /// mirror) to the backup instance, initialized from a full backup; the
+    /// backup side's mirroring is removed.
+    fn logship_setup(&mut self, pool: &str) -> Result<()> {
+        let Some(p) = self.lync.persistent_chat.get(pool).cloned() else {
+            return Ok(());
+        };
+        let Some(ls) = p.log_shipping.clone() else {
+            return Err(bad(format!(
+                "`logship-setup`: the lab has no log-shipping configuration for {pool}"
+            )));
+        };
+        if p.state != PoolState::Normal {
+            return Err(bad(format!(
+                "`logship-setup`: {pool} is failed over; log shipping is set up from the primary data center after failback"
+            )));
+        }
+        let t = &p.mgc;
+        let candidates: Vec<&str> = std::iter::once(t.primary.as_str())
+            .chain(t.mirror.as_deref())
+            .collect();
+        let Some(principal) = self.principal_by_role(&candidates, CHAT_DATABASE) else {
+            return Err(bad(format!(
+                "`logship-setup`: no primary mgc of {pool} is online on {}",
+                candidates.join(" or ")
+            )));
+        };
+        if !self.instance_up(&principal) || !self.instance_up(&t.backup) {
+            return Err(bad(format!(
+                "`logship-setup`: {principal} and {} must both be running",
+                t.backup
+            )));
+        }
+        let Some(source) = self.database(&principal, CHAT_DATABASE).cloned() else {
+            return Ok(());
+        };
+        // The backup side: its mirroring gone, a fresh copy restoring.
+        for id in std::iter::once(&t.backup).chain(&t.backup_mirror) {
+            if let Some(i) = self.sql.get_mut(id) {
+                i.databases.remove(CHAT_DATABASE);
+            }
+        }
+        let mut copy = source.clone();
+        copy.state = DbState::Restoring;
+        copy.mirroring = None;
+        copy.sessions = Vec::new();
+        let principal_name = self.instance_name(&principal);
+        let share_server = unc_server(&ls.share).unwrap_or_default().to_string();
+        let copy_server = unc_server(&ls.copy_folder).unwrap_or_default().to_string();
+        for (path, server) in [(&ls.share, share_server), (&ls.copy_folder, copy_server)] {
+            self.folders
+                .entry(path.clone())
+                .or_insert_with(|| super::files::Folder::empty(server));
+        }
+        if let Some(b) = self.sql.get_mut(&t.backup) {
+            b.databases.insert(CHAT_DATABASE.to_string(), copy);
+            b.msdb.log_shipping_secondary.insert(
+                CHAT_DATABASE.to_string(),
+                LogShippingSecondary {
+                    primary_instance: principal.clone(),
+                    primary_database: CHAT_DATABASE.to_string(),
+                    backup_source_directory: ls.share.clone(),
+                    backup_destination_directory: ls.copy_folder.clone(),
+                    copy_job: format!("LSCopy_{principal_name}_{CHAT_DATABASE}"),
+                    restore_job: format!("LSRestore_{principal_name}_{CHAT_DATABASE}"),
+                    copy_every_minutes: ls.copy_every_minutes,
+                    restore_every_minutes: ls.restore_every_minutes,
+                    last_copied_file: None,
+                    last_copied_at: None,
+                    last_restored_file: None,
+                    last_restored_at: None,
+                    restore_mode: 0,
+                    restore_delay: 0,
+                },
+            );
+        }
+        if let Some(bm) = t.backup_mirror.as_ref().and_then(|id| self.sql.get_mut(id)) {
+            bm.msdb.log_shipping_secondary.remove(CHAT_DATABASE);
+        }
+        // Initialized from a full backup: log backups already in the share
+        // belong to an older lineage; the jobs start after the newest one.
+        let newest = self.folder(&ls.share).and_then(|f| {
+            f.files
+                .iter()
+                .filter(|(_, b)| b.backup_type == 2 && b.database == CHAT_DATABASE)
+                .map(|(n, _)| n.clone())
+                .next_back()
+        });
+        if let Some(s) = self
+            .sql
+            .get_mut(&t.backup)
+            .and_then(|b| b.msdb.log_shipping_secondary.get_mut(CHAT_DATABASE))
+        {
+            s.last_copied_file = newest
+                .as_ref()
+                .map(|n| crate::op::join_path(&ls.copy_folder, n));
+            s.last_restored_file = s.last_copied_file.clone();
+        }
+        // The backup instance no longer ships logs of its own.
+        if let Some(b) = self.sql.get_mut(&t.backup) {
+            b.msdb.log_shipping_primary.remove(CHAT_DATABASE);
+        }
+        for id in std::iter::once(&t.primary).chain(&t.mirror) {
+            if let Some(i) = self.sql.get_mut(id) {
+                i.msdb.log_shipping_primary.insert(
+                    CHAT_DATABASE.to_string(),
+                    LogShippingPrimary {
+                        backup_directory: ls.share.clone(),
+                        backup_job: format!("LSBackup_{CHAT_DATABASE}"),
+                        every_minutes: ls.backup_every_minutes,
+                        last_backup_file: None,
+                        last_backup_lsn: source.lsn,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// §3.13 pre: Topology Builder reinstalled mgc on the rebuilt primary
+    /// data center: an empty ONLINE mgc on the primary instance, unmirrored;
+    /// the mirror instance holds none.
+    fn reinstall_chat_databases(&mut self, pool: &str) -> Result<()> {
+        let Some(p) = self.lync.persistent_chat.get(pool).cloned() else {
+            return Ok(());
+        };
+        let t = &p.mgc;
+        if !self.instance_up(&t.primary) {
+            return Err(bad(format!(
+                "`reinstall-chat-databases`: the primary instance {} is down",
+                t.primary
+            )));
+        }
+        if let Some(m) = t.mirror.as_ref().and_then(|id| self.sql.get_mut(id)) {
+            m.databases.remove(CHAT_DATABASE);
+        }
+        if let Some(i) = self.sql.get_mut(&t.primary) {
+            i.databases.insert(
+                CHAT_DATABASE.to_string(),
+                super::state::Database {
+                    state: DbState::Online,
+                    mirroring: None,
+                    lsn: super::state::LSN_BASE,
+                    transactions: 0,
+                    last_transaction_at: 0,
+                    sessions: Vec::new(),
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+fn kinds() -> String {
+    EFFECT_KINDS
+        .iter()
+        .map(|(k, _, _)| *k)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+    use crate::op::{Op, PsValue};
+    use serde_json::json;
+
+    #[test]
+    fn topology_dns_and_firewall_effects() {
+        let mut lab = litware();
+        let took = lab
+            .manual_effect(&json!({"kind": "edge-next-hop", "edge_pool": "edge-red.litwareinc.com", "next_hop": "pool-dub.litwareinc.com"}))
+            .unwrap();
+        assert_eq!((took, lab.elapsed()), (300, 300));
+        assert_eq!(
+            lab.lync.edge_pools["edge-red.litwareinc.com"].next_hop,
+            "pool-dub.litwareinc.com"
+        );
+        lab.manual_effect(&json!({"kind": "edge-federation", "edge_pool": "edge-red.litwareinc.com", "enabled": false}))
+            .unwrap();
+        lab.manual_effect(&json!({"kind": "edge-federation", "edge_pool": "edge-dub.litwareinc.com", "enabled": true}))
+            .unwrap();
+        let dub = &lab.lync.edge_pools["edge-dub.litwareinc.com"];
+        assert!(dub.federation && !dub.federation_applied);
+        lab.manual_effect(&json!({"kind": "edge-setup", "edge_pool": "edge-dub.litwareinc.com"}))
+            .unwrap();
+        assert!(lab.lync.edge_pools["edge-dub.litwareinc.com"].federation_applied);
+        lab.manual_effect(&json!({"kind": "fe-edge-association", "pool": "pool-red.litwareinc.com", "edge_pool": "edge-dub.litwareinc.com"}))
+            .unwrap();
+        assert_eq!(
+            lab.lync.pools["pool-red.litwareinc.com"]
+                .edge_pool
+                .as_deref(),
+            Some("edge-dub.litwareinc.com")
+        );
+        lab.manual_effect(&json!({"kind": "dns", "name": "xmpp.litwareinc.com", "type": "A", "target": "edge-dub1.litwareinc.com"}))
+            .unwrap();
+        lab.manual_effect(&json!({"kind": "dns", "name": "_xmpp-server._tcp.litwareinc.com", "type": "SRV", "target": "xmpp.litwareinc.com", "port": 5269, "priority": 20}))
+            .unwrap();
+        let xmpp: Vec<&DnsRecord> = lab
+            .lync
+            .dns
+            .iter()
+            .filter(|r| r.name.starts_with("xmpp") || r.name.starts_with("_xmpp"))
+            .collect();
+        assert_eq!(xmpp.len(), 2);
+        assert_eq!(xmpp[0].priority, Some(20));
+        assert_eq!(xmpp[1].target, "edge-dub1.litwareinc.com");
+        lab.manual_effect(&json!({"kind": "firewall", "port": 5269, "open": true}))
+            .unwrap();
+        assert!(lab.lync.firewall["5269"]);
+        lab.manual_effect(&json!({"kind": "restore-lis", "pool": "pool-dub.litwareinc.com"}))
+            .unwrap();
+        assert!(lab.lync.pools["pool-dub.litwareinc.com"].lis_restored);
+        lab.manual_effect(&json!({"kind": "publish-topology"}))
+            .unwrap();
+        assert_eq!(lab.manual_effects.len(), 10);
+        assert_eq!(lab.manual_effects[0].at, 0);
+    }
+
+    #[test]
+    fn bad_effects_name_the_field_and_change_nothing() {
+        let mut lab = litware();
+        let before = lab.clone();
+        let cases = [
+            (json!("dns"), "an effect is an object"),
+            (json!({"name": "x"}), "needs a `kind`"),
+            (json!({"kind": "meteor"}), "unknown kind `meteor`"),
+            (
+                json!({"kind": "edge-next-hop", "edge_pool": "edge-red.litwareinc.com"}),
+                "needs the field `next_hop`",
+            ),
+            (
+                json!({"kind": "edge-next-hop", "edge_pool": "edge-x.litwareinc.com", "next_hop": "pool-dub.litwareinc.com"}),
+                "field `edge_pool` = \"edge-x.litwareinc.com\"",
+            ),
+            (
+                json!({"kind": "edge-federation", "edge_pool": "edge-red.litwareinc.com", "enabled": "yes"}),
+                "field `enabled` must be true or false",
+            ),
+            (
+                json!({"kind": "dns", "name": "x.litwareinc.com", "type": "SRV", "target": "y.litwareinc.com"}),
+                "`port` is required",
+            ),
+            (
+                json!({"kind": "dns", "name": "x.litwareinc.com", "type": "MX", "target": "y.litwareinc.com"}),
+                "field `type`",
+            ),
+            (
+                json!({"kind": "firewall", "port": 70000, "open": true}),
+                "field `port` must be a number",
+            ),
+            (
+                json!({"kind": "restore-lis", "pool": "pool-red.litwareinc.com", "when": 1}),
+                "takes no field `when`",
+            ),
+        ];
+        for (effect, expected) in cases {
+            let err = lab.manual_effect(&effect).unwrap_err();
+            assert!(matches!(err, Error::Usage { .. }));
+            assert!(err.to_string().contains(expected), "{expected}: {err}");
+        }
+        assert_eq!(lab, before);
+    }
+
+    /// §3.13 with the lab's ops and effects, after the §3.12 failover.
+    #[test]
+    fn persistent_chat_failback_with_reinstall_restore_and_log_shipping() {
+        let mut lab = litware_at(44);
+        lab.apply_fault("primary-site-down").unwrap();
+        let dub1 = || "pcsql-dub1".to_string();
+        lab.perform(&Op::DeleteLogShippingSecondary {
+            instance: dub1(),
+            database: "mgc".into(),
+        });
+        lab.perform(&Op::KillSession {
+            instance: dub1(),
+            session_id: 61,
+        });
+        lab.perform(&Op::RecoverDatabase {
+            instance: dub1(),
+            database: "mgc".into(),
+        })
+        .result
+        .unwrap();
+        let fe = "fe-dub1.litwareinc.com";
+        let state = |v: &str| {
+            cmdlet(
+                fe,
+                "Set-CsPersistentChatState",
+                &[("Identity", s(POOL)), ("PoolState", s(v))],
+            )
+        };
+        lab.perform(&state("FailedOver")).result.unwrap();
+        lab.perform(&cmdlet(
+            fe,
+            "Install-CsMirrorDatabase",
+            &[
+                ("DatabaseType", s("PersistentChat")),
+                ("SqlServerFqdn", s("pcsql-dub1.litwareinc.com")),
+                ("SqlInstanceName", s("pchat")),
+                ("FileShare", s(SHARE)),
+            ],
+        ))
+        .result
+        .unwrap();
+        let dublin = PsValue::List(vec!["pchat-dub1.litwareinc.com".into()]);
+        lab.perform(&cmdlet(
+            fe,
+            "Set-CsPersistentChatActiveServer",
+            &[("Identity", s(POOL)), ("ActiveServers", dublin)],
+        ))
+        .result
+        .unwrap();
+        lab.advance(600);
+        let committed = lab.workload[POOL].committed;
+        assert_eq!(committed, 3600 + 10 * 120);
+        assert_eq!(
+            committed,
+            lab.sql["pcsql-dub1"].databases["mgc"].transactions
+        );
+
+        // Redmond rebuilt; the runbook's steps.
+        lab.apply_fault("site-up:redmond").unwrap();
+        lab.manual_effect(&json!({"kind": "reinstall-chat-databases", "pool": POOL}))
+            .unwrap();
+        assert_eq!(lab.sql["pcsql-red1"].databases["mgc"].transactions, 0);
+        assert!(!lab.sql["pcsql-red2"].databases.contains_key("mgc"));
+        lab.perform(&cmdlet(
+            fe,
+            "Set-CsPersistentChatActiveServer",
+            &[("Identity", s(POOL)), ("ActiveServers", PsValue::Null)],
+        ))
+        .result
+        .unwrap();
+        lab.perform(&Op::MirrorOff {
+            instance: dub1(),
+            database: "mgc".into(),
+        })
+        .result
+        .unwrap();
+        let bak = format!("{SHARE}\\mgc_failback.bak");
+        lab.perform(&Op::BackupDatabase {
+            instance: dub1(),
+            database: "mgc".into(),
+            file: bak.clone(),
+        })
+        .result
+        .unwrap();
+        lab.perform(&Op::RestoreDatabase {
+            instance: "pcsql-red1".into(),
+            database: "mgc".into(),
+            file: bak,
+        })
+        .result
+        .unwrap();
+        assert_eq!(
+            lab.sql["pcsql-red1"].databases["mgc"].transactions,
+            committed
+        );
+        lab.perform(&state("Normal")).result.unwrap();
+        lab.manual_effect(&json!({"kind": "logship-setup", "pool": POOL}))
+            .unwrap();
+        let backup = &lab.sql["pcsql-dub1"].databases["mgc"];
+        assert_eq!(
+            (
+                backup.state,
+                backup.mirroring.is_none(),
+                backup.transactions
+            ),
+            (DbState::Restoring, true, committed)
+        );
+        assert!(!lab.sql["pcsql-dub2"].databases.contains_key("mgc"));
+        let secondary = &lab.sql["pcsql-dub1"].msdb.log_shipping_secondary["mgc"];
+        assert_eq!(secondary.primary_instance, "pcsql-red1");
+        lab.perform(&cmdlet(
+            fe,
+            "Set-CsPersistentChatActiveServer",
+            &[
+                ("Identity", s(POOL)),
+                (
+                    "ActiveServers",
+                    PsValue::List(vec!["pchat-red1.litwareinc.com".into()]),
+                ),
+            ],
+        ))
+        .result
+        .unwrap();
+        // Users write to Redmond again, and log shipping carries it to Dublin.
+        lab.advance(30 * 60);
+        let red = lab.sql["pcsql-red1"].databases["mgc"].transactions;
+        assert_eq!(red, committed + 30 * 120);
+        let dub = lab.sql["pcsql-dub1"].databases["mgc"].transactions;
+        assert!(dub > committed && dub < red, "{dub}");
+    }
+}
