@@ -8,9 +8,14 @@ const RB: &str = "persistent-chat-failover";
 #[test]
 fn list_shows_shipped_runbooks_with_versions_from_any_directory() {
     let db = Db::new();
-    db.run(&["list"])
-        .ok()
-        .stdout_has("persistent-chat-failover  1.0.0");
+    let out = db.run(&["list"]);
+    out.ok().stdout_has("16 runbooks");
+    let line = out
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("persistent-chat-failover "))
+        .expect("listed");
+    assert!(line.contains(" 1.0.0 "), "{line}");
 }
 
 #[test]

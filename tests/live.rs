@@ -25,8 +25,8 @@ fn shipped_runbooks() -> Vec<String> {
 
 /// A runbook's default drill scenario, as `drill` picks it.
 struct Scenario {
-    lead_in_minutes: u64,
-    faults: Vec<String>,
+    runbook: String,
+    name: String,
     /// `-p k=v` and `--decision k=v`, for `run`.
     args: Vec<String>,
 }
@@ -56,27 +56,23 @@ fn default_scenario(runbook: &str) -> Scenario {
         args.push(format!("{k}={}", v.as_str().unwrap_or_default()));
     }
     Scenario {
-        lead_in_minutes: s["lead_in_minutes"].as_u64().unwrap_or(0),
-        faults: s["faults"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|f| f.as_str().map(str::to_string))
-            .collect(),
+        runbook: runbook.to_string(),
+        name: s["name"].as_str().unwrap_or("default").to_string(),
         args,
     }
 }
 
-/// Prepare the lab as the scenario does: lead-in, then faults.
+/// Prepare the lab as the scenario does (lead-in, setup runs, faults).
 fn prepare(db: &Db, s: &Scenario) {
-    db.run(&["lab", "init"]).ok();
-    db.run(&["lab", "advance", &s.lead_in_minutes.to_string()])
-        .ok();
-    if !s.faults.is_empty() {
-        let mut args = vec!["lab", "fault"];
-        args.extend(s.faults.iter().map(String::as_str));
-        db.run(&args).ok();
-    }
+    db.run(&[
+        "--yes",
+        "drill",
+        &s.runbook,
+        "--scenario",
+        &s.name,
+        "--prepare",
+    ])
+    .ok();
 }
 
 fn run_args<'a>(runbook: &'a str, s: &'a Scenario) -> Vec<&'a str> {
@@ -111,7 +107,12 @@ fn every_shipped_runbook_reaches_the_same_end_state_live_as_in_the_lab() {
             expected,
             "{runbook}: live and lab end states differ"
         );
-        let journal = db.journal(&db.last_run());
+        let run = db
+            .runs()
+            .into_iter()
+            .rfind(|r| r.contains(&format!("-{runbook}")))
+            .unwrap();
+        let journal = db.journal(&run);
         assert_eq!(journal[0]["target"], "live", "{}", journal[0]);
         twin.stop();
     }

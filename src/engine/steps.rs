@@ -690,6 +690,46 @@ pub fn register(engine: &mut Engine, ctx: &Shared) {
             manual(&c, name, instructions, Dynamic::from(effect))
         },
     );
+    let c = ctx.clone();
+    engine.register_fn(
+        "manual",
+        move |name: &str, instructions: &str, effects: Array| -> RhaiResult<Dynamic> {
+            manual(&c, name, instructions, Dynamic::from(effects))
+        },
+    );
+    let c = ctx.clone();
+    engine.register_fn("wait", move |seconds: i64| -> RhaiResult<()> {
+        wait(&c, seconds)
+    });
+    let c = ctx.clone();
+    engine.register_fn(
+        "wait_until",
+        move |nctx: NativeCallContext,
+              what: &str,
+              timeout: i64,
+              every: i64,
+              f: FnPtr|
+              -> RhaiResult<()> {
+            if every <= 0 || timeout < 0 {
+                return Err(script_error(
+                    "wait_until: the interval must be positive and the timeout not negative",
+                ));
+            }
+            let mut waited = 0;
+            loop {
+                if f.call_within_context::<bool>(&nctx, ())? {
+                    return Ok(());
+                }
+                if waited >= timeout {
+                    return Err(script_error(format!(
+                        "timed out after {waited} s waiting until {what}"
+                    )));
+                }
+                wait(&c, every)?;
+                waited += every;
+            }
+        },
+    );
     engine.register_fn("require", |cond: bool, message: &str| -> RhaiResult<()> {
         if cond {
             Ok(())
@@ -750,7 +790,9 @@ pub fn register(engine: &mut Engine, ctx: &Shared) {
 /// the lab its documented effect is applied.
 fn manual(ctx: &Shared, name: &str, instructions: &str, effect: Dynamic) -> RhaiResult<Dynamic> {
     let effect = to_value(&effect)?;
-    run_step(ctx, name, false, || {
+    // Idempotent: after a crash the operator is asked again, and the lab's
+    // documented effects set values, so applying one twice changes nothing.
+    run_step(ctx, name, true, || {
         log(ctx, &format!("MANUAL: {instructions}"))?;
         confirm(ctx, &format!("done: {name}?"))?;
         let op = Op::Manual {

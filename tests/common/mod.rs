@@ -164,9 +164,13 @@ pub fn without_clock(v: &Value) -> Value {
         Value::Object(m) => Value::Object(
             m.iter()
                 .filter(|(k, _)| {
+                    // Time stamps, and the lab's history of manual effects (a
+                    // repeated manual step is applied, and recorded, again).
                     !(k.as_str() == "clock"
                         || k.as_str() == "at"
+                        || k.as_str() == "manual_effects"
                         || k.ends_with("_at")
+                        || k.ends_with("_since")
                         || k.ends_with("_date"))
                 })
                 .map(|(k, v)| (k.clone(), without_clock(v)))
@@ -295,4 +299,34 @@ impl Db {
         e.extend_from_slice(env);
         self.run_env(&all, &e)
     }
+}
+
+/// The JSON pointers where two documents differ, with both values (for
+/// readable failures on large lab states).
+pub fn differences(a: &Value, b: &Value) -> Vec<String> {
+    fn walk(a: &Value, b: &Value, at: String, out: &mut Vec<String>) {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                for k in keys {
+                    walk(
+                        x.get(k).unwrap_or(&Value::Null),
+                        y.get(k).unwrap_or(&Value::Null),
+                        format!("{at}/{k}"),
+                        out,
+                    );
+                }
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                    walk(p, q, format!("{at}/{i}"), out);
+                }
+            }
+            _ if a != b => out.push(format!("{at}: {a} vs {b}")),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(a, b, String::new(), &mut out);
+    out
 }

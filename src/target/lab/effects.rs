@@ -5,8 +5,7 @@
 //! `docs/lab-cmdlets.md` lists them.
 
 use super::state::{
-    DbState, LabState, LogShippingPrimary, LogShippingSecondary, ManualRecord, PoolState,
-    CHAT_DATABASE,
+    DbState, LabState, LogShippingPrimary, LogShippingSecondary, ManualRecord, CHAT_DATABASE,
 };
 use crate::error::{Error, Result};
 use crate::estate::{is_dns_name, DnsRecord, DNS_TYPES};
@@ -133,7 +132,7 @@ impl LabState {
             effect: effect.clone(),
             seconds: *seconds,
         });
-        self.pass(*seconds);
+        self.pass_quietly(*seconds);
         Ok(*seconds)
     }
 
@@ -317,11 +316,9 @@ impl LabState {
                 "`logship-setup`: the lab has no log-shipping configuration for {pool}"
             )));
         };
-        if p.state != PoolState::Normal {
-            return Err(bad(format!(
-                "`logship-setup`: {pool} is failed over; log shipping is set up from the primary data center after failback"
-            )));
-        }
+        // §3.13 re-creates log shipping while the pool is still FailedOver,
+        // once mgc is restored on the primary: what matters is below, that a
+        // primary-side mgc is online.
         let t = &p.mgc;
         let candidates: Vec<&str> = std::iter::once(t.primary.as_str())
             .chain(t.mirror.as_deref())

@@ -12,9 +12,10 @@
 use super::files::split_path;
 use super::state::{link_key, FaultRecord, LabState, MirrorRole};
 use crate::error::{Error, Result};
+use crate::target::lab::CHAT_DATABASE;
 
 /// The fault and repair kinds, as `lab fault --help` would list them.
-pub const FAULT_KINDS: [&str; 19] = [
+pub const FAULT_KINDS: [&str; 21] = [
     "primary-site-down",
     "site-down:SITE",
     "instance-down:ID",
@@ -23,6 +24,8 @@ pub const FAULT_KINDS: [&str; 19] = [
     "edge-down:FQDN",
     "link-down:SITE-SITE",
     "mirroring-off:POOL",
+    "conference-content-lost:POOL",
+    "log-shipping-off:CHAT_POOL",
     "share-unreachable[:UNC]",
     "log-backup-missing[:FILE]",
     "log-backup-damaged[:FILE]",
@@ -51,53 +54,62 @@ impl LabState {
                 )
             })
         };
-        let effect =
-            match kind {
-                "primary-site-down" => match target {
-                    Some(_) => Err(
-                        "primary-site-down takes no target; use site-down:SITE for another site"
-                            .to_string(),
-                    ),
-                    None => self.primary_site_down(),
-                },
-                "site-down" => needs("SITE", self.sites.keys().cloned().collect())
-                    .and_then(|s| self.site_down(s)),
-                "instance-down" => needs("ID", self.sql.keys().cloned().collect())
-                    .and_then(|i| self.instance_down(i)),
-                "witness-down" => needs("ID", self.witnesses()).and_then(|i| self.witness_down(i)),
-                "pool-down" => needs("FQDN", self.lync.pools.keys().cloned().collect())
-                    .and_then(|p| self.pool_updown(p, false)),
-                "edge-down" => needs("FQDN", self.lync.edge_pools.keys().cloned().collect())
-                    .and_then(|p| self.edge_updown(p, false)),
-                "link-down" => needs("SITE-SITE", self.links.keys().cloned().collect())
-                    .and_then(|l| self.link_updown(l, false)),
-                "mirroring-off" => needs("POOL", self.lync.pools.keys().cloned().collect())
-                    .and_then(|p| self.mirroring_off(p)),
-                "site-up" => needs("SITE", self.sites.keys().cloned().collect())
-                    .and_then(|s| self.site_up(s)),
-                "instance-up" | "witness-up" => needs("ID", self.sql.keys().cloned().collect())
-                    .and_then(|i| self.instance_up_again(i)),
-                "pool-up" => needs("FQDN", self.lync.pools.keys().cloned().collect())
-                    .and_then(|p| self.pool_updown(p, true)),
-                "edge-up" => needs("FQDN", self.lync.edge_pools.keys().cloned().collect())
-                    .and_then(|p| self.edge_updown(p, true)),
-                "link-up" => needs("SITE-SITE", self.links.keys().cloned().collect())
-                    .and_then(|l| self.link_updown(l, true)),
-                "share-reachable" => self.share_reachable(target),
-                "advance" => needs("MINUTES", vec!["a number of minutes".to_string()])
-                    .and_then(|m| self.advance_minutes(m)),
-                "share-unreachable" => self.share_unreachable(target),
-                "log-backup-missing" => self.spoil_backup(target, Spoil::Missing),
-                "log-backup-damaged" => self.spoil_backup(target, Spoil::Damaged),
-                _ => Err(format!(
-                    "unknown fault kind `{kind}`; the kinds are {}",
-                    FAULT_KINDS.join(", ")
-                )),
+        let effect = match kind {
+            "primary-site-down" => match target {
+                Some(_) => Err(
+                    "primary-site-down takes no target; use site-down:SITE for another site"
+                        .to_string(),
+                ),
+                None => self.primary_site_down(),
+            },
+            "site-down" => {
+                needs("SITE", self.sites.keys().cloned().collect()).and_then(|s| self.site_down(s))
             }
-            .map_err(|message| Error::Fault {
-                fault: spec.to_string(),
-                message,
-            })?;
+            "instance-down" => {
+                needs("ID", self.sql.keys().cloned().collect()).and_then(|i| self.instance_down(i))
+            }
+            "witness-down" => needs("ID", self.witnesses()).and_then(|i| self.witness_down(i)),
+            "pool-down" => needs("FQDN", self.lync.pools.keys().cloned().collect())
+                .and_then(|p| self.pool_updown(p, false)),
+            "edge-down" => needs("FQDN", self.lync.edge_pools.keys().cloned().collect())
+                .and_then(|p| self.edge_updown(p, false)),
+            "link-down" => needs("SITE-SITE", self.links.keys().cloned().collect())
+                .and_then(|l| self.link_updown(l, false)),
+            "mirroring-off" => needs("POOL", self.lync.pools.keys().cloned().collect())
+                .and_then(|p| self.mirroring_off(p)),
+            "conference-content-lost" => needs("POOL", self.lync.pools.keys().cloned().collect())
+                .and_then(|p| self.conference_content_lost(p)),
+            "log-shipping-off" => needs(
+                "CHAT_POOL",
+                self.lync.persistent_chat.keys().cloned().collect(),
+            )
+            .and_then(|p| self.log_shipping_off(p)),
+            "site-up" => {
+                needs("SITE", self.sites.keys().cloned().collect()).and_then(|s| self.site_up(s))
+            }
+            "instance-up" | "witness-up" => needs("ID", self.sql.keys().cloned().collect())
+                .and_then(|i| self.instance_up_again(i)),
+            "pool-up" => needs("FQDN", self.lync.pools.keys().cloned().collect())
+                .and_then(|p| self.pool_updown(p, true)),
+            "edge-up" => needs("FQDN", self.lync.edge_pools.keys().cloned().collect())
+                .and_then(|p| self.edge_updown(p, true)),
+            "link-up" => needs("SITE-SITE", self.links.keys().cloned().collect())
+                .and_then(|l| self.link_updown(l, true)),
+            "share-reachable" => self.share_reachable(target),
+            "advance" => needs("MINUTES", vec!["a number of minutes".to_string()])
+                .and_then(|m| self.advance_minutes(m)),
+            "share-unreachable" => self.share_unreachable(target),
+            "log-backup-missing" => self.spoil_backup(target, Spoil::Missing),
+            "log-backup-damaged" => self.spoil_backup(target, Spoil::Damaged),
+            _ => Err(format!(
+                "unknown fault kind `{kind}`; the kinds are {}",
+                FAULT_KINDS.join(", ")
+            )),
+        }
+        .map_err(|message| Error::Fault {
+            fault: spec.to_string(),
+            message,
+        })?;
         self.refresh();
         self.faults.push(FaultRecord {
             fault: spec.to_string(),
@@ -105,6 +117,50 @@ impl LabState {
             effect: effect.clone(),
         });
         Ok(effect)
+    }
+
+    /// The pool's file store loses its conference content (§3.7).
+    fn conference_content_lost(&mut self, pool: &str) -> Result<String, String> {
+        let known: Vec<String> = self.lync.pools.keys().cloned().collect();
+        let p = self.lync.pools.get_mut(pool).ok_or_else(|| {
+            format!(
+                "no Front End pool `{pool}` (known: {})",
+                list_or_none(&known)
+            )
+        })?;
+        p.conference_content.in_sync = false;
+        Ok(format!("{pool} lost its conference content"))
+    }
+
+    /// Log shipping of a Persistent Chat pool's mgc was never set up (or was
+    /// removed): no log-shipping primary, no secondary, no backup copy.
+    fn log_shipping_off(&mut self, pool: &str) -> Result<String, String> {
+        let known: Vec<String> = self.lync.persistent_chat.keys().cloned().collect();
+        let p = self
+            .lync
+            .persistent_chat
+            .get(pool)
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "no Persistent Chat pool `{pool}` (known: {})",
+                    list_or_none(&known)
+                )
+            })?;
+        let t = &p.mgc;
+        for id in [Some(&t.primary), t.mirror.as_ref()].into_iter().flatten() {
+            if let Some(i) = self.sql.get_mut(id) {
+                i.msdb.log_shipping_primary.remove(CHAT_DATABASE);
+            }
+        }
+        if let Some(b) = self.sql.get_mut(&t.backup) {
+            b.msdb.log_shipping_secondary.remove(CHAT_DATABASE);
+            b.databases.remove(CHAT_DATABASE);
+        }
+        Ok(format!(
+            "{pool}: log shipping of mgc removed; {} holds no copy of mgc",
+            t.backup
+        ))
     }
 
     /// Instances that witness a session or are a witness in the topology.

@@ -836,13 +836,28 @@ impl LabState {
             .map(str::to_string)
     }
 
-    /// The site the pool's primary mgc is in now: the principal's, or the
-    /// designated primary's while no copy is principal.
+    /// The site the pool's primary mgc is in now: the principal's for the
+    /// pool state; else any copy that is principal (during failback, §3.13,
+    /// the restored primary is live before the pool returns to Normal, and
+    /// its servers are made active first); else the designated primary's.
     pub(super) fn primary_site(&self, pool: &ChatPool) -> String {
-        let id = self.principal_of(pool).unwrap_or_else(|| match pool.state {
-            PoolState::Normal => pool.mgc.primary.clone(),
-            PoolState::FailedOver => pool.mgc.backup.clone(),
-        });
+        let any_principal = || {
+            [PoolState::Normal, PoolState::FailedOver]
+                .into_iter()
+                .flat_map(|s| pool.mgc.candidates(s))
+                .find(|id| {
+                    self.database(id, CHAT_DATABASE)
+                        .is_some_and(Database::is_principal_online)
+                })
+                .map(str::to_string)
+        };
+        let id = self
+            .principal_of(pool)
+            .or_else(any_principal)
+            .unwrap_or_else(|| match pool.state {
+                PoolState::Normal => pool.mgc.primary.clone(),
+                PoolState::FailedOver => pool.mgc.backup.clone(),
+            });
         self.sql
             .get(&id)
             .map(|i| i.site.clone())
@@ -909,7 +924,12 @@ impl LabState {
             Err(OpError::Cmdlet { .. }) => op.lab_seconds(size).min(REFUSAL_SECONDS),
             _ => op.lab_seconds(size),
         };
-        self.pass(sim_seconds);
+        // Waiting is time in normal operation; any other op is procedure time.
+        if matches!(op, Op::Wait { .. }) {
+            self.pass(sim_seconds);
+        } else {
+            self.pass_quietly(sim_seconds);
+        }
         Performed {
             result,
             sim_seconds,
