@@ -330,3 +330,42 @@ pub fn differences(a: &Value, b: &Value) -> Vec<String> {
     walk(a, b, String::new(), &mut out);
     out
 }
+
+/// A runbook's default drill scenario: its name and the `-p`/`--decision`
+/// arguments a `run` of it needs.
+pub fn default_scenario(db: &Db, runbook: &str) -> (String, Vec<String>) {
+    let out = db.run(&["--json", "show", runbook]);
+    out.ok();
+    let show: Value = serde_json::from_str(out.stdout.trim()).expect("show --json is JSON");
+    let all = show["header"]["scenarios"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let s = all
+        .iter()
+        .find(|s| s["name"] == "default")
+        .or(all.first())
+        .expect("a scenario")
+        .clone();
+    let mut args = Vec::new();
+    for (k, v) in s["params"].as_object().into_iter().flatten() {
+        args.push("-p".to_string());
+        args.push(format!("{k}={}", v.as_str().unwrap_or_default()));
+    }
+    for (k, v) in s["decisions"].as_object().into_iter().flatten() {
+        args.push("--decision".to_string());
+        args.push(format!("{k}={}", v.as_str().unwrap_or_default()));
+    }
+    (s["name"].as_str().unwrap_or("default").to_string(), args)
+}
+
+impl Db {
+    /// Set the lab up as the runbook's default scenario does; returns the
+    /// arguments a `run` of it needs.
+    pub fn prepare_default(&self, runbook: &str) -> Vec<String> {
+        let (name, args) = default_scenario(self, runbook);
+        self.run(&["--yes", "drill", runbook, "--scenario", &name, "--prepare"])
+            .ok();
+        args
+    }
+}
