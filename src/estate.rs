@@ -1369,8 +1369,8 @@ mod tests {
             ),
             (dub, "os = \"Windows Server 2008 R2\"\nbackup_pool = \"pool-red", "pair-os", &["pool-dub.litwareinc.com", "pool-red.litwareinc.com"]),
             (
-                "ha = \"mirroring\"\nmirroring = \"synchronous\"\nprincipal = \"besql-dub1\"\nmirror = \"besql-dub2\"\nwitness = \"besql-dubw\"",
-                "ha = \"cluster\"\nprincipal = \"besql-dub1\"",
+                "ha = \"mirroring\"\nmirroring = \"synchronous\"\nprincipal = \"besql-dub1\"\nmirror = \"besql-dub2\"\n",
+                "ha = \"cluster\"\nprincipal = \"besql-dub1\"\n",
                 "pair-back-end-ha",
                 &["pool-dub.litwareinc.com", "pool-red.litwareinc.com"],
             ),

@@ -856,12 +856,13 @@ mod tests {
 
     #[test]
     fn a_cut_link_isolates_sessions_across_sites() {
-        // Mirror the Redmond back end across the link, witness in Dublin.
+        // Mirror the Redmond back end across the link, witness in Dublin
+        // (an otherwise idle Dublin instance).
         let mut lab = litware();
         let pool = "pool-red.litwareinc.com";
         for db in USER_DATABASES {
             lab.sql.get_mut("besql-red2").unwrap().databases.remove(db);
-            lab.establish_mirroring("besql-red1", "besql-dub2", Some("besql-dubw"), db);
+            lab.establish_mirroring("besql-red1", "besql-dub2", Some("pcsql-dub2"), db);
         }
         lab.lync.pools.get_mut(pool).unwrap().back_end.mirror = Some("besql-dub2".into());
         let effect = lab.apply_fault("link-down:dublin-redmond").unwrap();

@@ -385,6 +385,18 @@ mod tests {
     fn cms_failover_to_the_mirror_when_it_is_the_principal() {
         let mut lab = litware();
         lab.apply_fault("instance-down:besql-dub1").unwrap();
+        // Dublin has no witness: an operator brings the mirror into service.
+        run(
+            &mut lab,
+            "Invoke-CsDatabaseFailover",
+            &[
+                ("PoolFqdn", s("pool-dub.litwareinc.com")),
+                ("DatabaseType", s("CentralMgmt")),
+                ("NewPrincipal", s("mirror")),
+                ("Force", PsValue::Switch),
+            ],
+        )
+        .unwrap();
         let msg = message(run(
             &mut lab,
             "Invoke-CsManagementServerFailover",

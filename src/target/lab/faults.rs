@@ -804,7 +804,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("is not a witness (witnesses: besql-dubw, besql-redw, pcsql-redw)"),
+            e.contains("is not a witness (witnesses: besql-redw, pcsql-redw)"),
             "{e}"
         );
         lab.apply_fault("site-down:dublin").unwrap();
