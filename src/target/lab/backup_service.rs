@@ -392,7 +392,7 @@ mod tests {
     const FE: &str = "fe-dub1.litwareinc.com";
 
     fn run(lab: &mut LabState, name: &str, args: &[(&str, PsValue)]) -> Result<Value, OpError> {
-        lab.perform(&cmdlet(FE, name, args)).result
+        run_on(lab, FE, name, args)
     }
 
     fn status(lab: &mut LabState, pool: &str) -> Value {

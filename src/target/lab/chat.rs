@@ -286,14 +286,7 @@ mod tests {
     const FE: &str = "fe-red1.litwareinc.com";
 
     fn run(lab: &mut LabState, name: &str, args: &[(&str, PsValue)]) -> Result<Value, OpError> {
-        lab.perform(&cmdlet(FE, name, args)).result
-    }
-
-    fn message(result: Result<Value, OpError>) -> String {
-        match result {
-            Err(OpError::Cmdlet { message, .. }) => message,
-            other => panic!("expected a cmdlet error, got {other:?}"),
-        }
+        run_on(lab, FE, name, args)
     }
 
     fn replace(servers: &[&str]) -> PsValue {

@@ -244,14 +244,7 @@ mod tests {
     const FE_DUB: &str = "fe-dub1.litwareinc.com";
 
     fn run(lab: &mut LabState, name: &str, args: &[(&str, PsValue)]) -> Result<Value, OpError> {
-        lab.perform(&cmdlet(FE_DUB, name, args)).result
-    }
-
-    fn message(result: Result<Value, OpError>) -> String {
-        match result {
-            Err(OpError::Cmdlet { message, .. }) => message,
-            other => panic!("expected a cmdlet error, got {other:?}"),
-        }
+        run_on(lab, FE_DUB, name, args)
     }
 
     fn dr(server: &str, force: bool) -> Vec<(&'static str, PsValue)> {

@@ -500,14 +500,7 @@ mod tests {
     const RED: &str = "pool-red.litwareinc.com";
 
     fn run(lab: &mut LabState, name: &str, args: &[(&str, PsValue)]) -> Result<Value, OpError> {
-        lab.perform(&cmdlet(FE, name, args)).result
-    }
-
-    fn message(result: Result<Value, OpError>) -> String {
-        match result {
-            Err(OpError::Cmdlet { message, .. }) => message,
-            other => panic!("expected a cmdlet error, got {other:?}"),
-        }
+        run_on(lab, FE, name, args)
     }
 
     fn state(lab: &mut LabState, pool: &str, kind: &str) -> Result<Value, OpError> {

@@ -294,7 +294,7 @@ mod tests {
     const EDGE_DUB: &str = "edge-dub.litwareinc.com";
 
     fn run(lab: &mut LabState, name: &str, args: &[(&str, PsValue)]) -> Result<Value, OpError> {
-        lab.perform(&cmdlet(FE, name, args)).result
+        run_on(lab, FE, name, args)
     }
 
     #[test]

@@ -239,6 +239,24 @@ pub(crate) mod fixtures {
     pub fn s(text: &str) -> PsValue {
         PsValue::Str(text.to_string())
     }
+
+    /// Perform a cmdlet on `host`; the estate's answer.
+    pub fn run_on(
+        lab: &mut LabState,
+        host: &str,
+        name: &str,
+        args: &[(&str, PsValue)],
+    ) -> Result<serde_json::Value, crate::target::OpError> {
+        lab.perform(&cmdlet(host, name, args)).result
+    }
+
+    /// The message of a cmdlet error; any other outcome fails the test.
+    pub fn message(result: Result<serde_json::Value, crate::target::OpError>) -> String {
+        match result {
+            Err(crate::target::OpError::Cmdlet { message, .. }) => message,
+            other => panic!("expected a cmdlet error, got {other:?}"),
+        }
+    }
 }
 
 #[cfg(test)]

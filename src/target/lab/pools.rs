@@ -540,13 +540,6 @@ mod tests {
         lab.perform(&cmdlet(host, name, args)).result
     }
 
-    fn message(result: Result<Value, OpError>) -> String {
-        match result {
-            Err(OpError::Cmdlet { message, .. }) => message,
-            other => panic!("expected a cmdlet error, got {other:?}"),
-        }
-    }
-
     fn failover(
         lab: &mut LabState,
         host: &str,
