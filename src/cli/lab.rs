@@ -19,6 +19,7 @@ pub enum LabCommand {
     /// Inject faults and repairs: KIND or KIND:TARGET (primary-site-down,
     /// site-down:SITE, instance-down:ID, witness-down:ID, pool-down:FQDN,
     /// edge-down:FQDN, link-down:SITE-SITE, mirroring-off:POOL,
+    /// conference-content-lost:POOL, log-shipping-off:CHAT_POOL,
     /// share-unreachable[:UNC], log-backup-missing[:FILE],
     /// log-backup-damaged[:FILE]; repairs site-up:SITE, instance-up:ID,
     /// witness-up:ID, pool-up:FQDN, edge-up:FQDN, link-up:SITE-SITE,
