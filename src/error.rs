@@ -126,6 +126,7 @@ pub enum Error {
     WaitingForDecision {
         run_id: String,
         step: String,
+        key: String,
         question: String,
         choices: Vec<String>,
     },
@@ -297,7 +298,14 @@ impl fmt::Display for Error {
             DrillSetup { scenario, action, message } => {
                 write!(f, "drill scenario `{scenario}` could not be prepared: `{action}`: {message}")
             }
-            WaitingForDecision { run_id, step, question, choices } => write!(
+            // A plan has no run to resume: it is planned again with the answer.
+            WaitingForDecision { run_id, step, key, question, choices } if run_id.starts_with("plan-") => write!(
+                f,
+                "step `{step}` needs an operator decision: {question}\n  the plan stops here; plan past it \
+                 with `--decision {key}=<{}>`",
+                choices.join("|")
+            ),
+            WaitingForDecision { run_id, step, question, choices, .. } => write!(
                 f,
                 "step `{step}` needs an operator decision: {question}\n  choose with \
                  `drillbook resume {run_id} --decision <{}>`",

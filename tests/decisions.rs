@@ -94,3 +94,18 @@ fn drill_scenario_with_a_preanswered_decision_completes() {
         .ok()
         .stdout_has("operator decision for log-chain-gap: accept-data-loss");
 }
+
+#[test]
+fn a_plan_stops_at_the_gap_and_plans_past_it_with_a_decision() {
+    let db = Db::new();
+    db.lab_after_disaster(&["log-backup-missing"]);
+    let before = db.lab_bytes();
+    db.run(&["plan", RB])
+        .code(3)
+        .stderr_has("the plan stops here")
+        .stderr_has("--decision log-chain-gap=<abort|accept-data-loss>");
+    db.run(&["plan", RB, "--decision", "log-chain-gap=accept-data-loss"])
+        .ok()
+        .stdout_has("would change on pcsql-dub1: RESTORE DATABASE [mgc] WITH RECOVERY;");
+    assert_eq!(db.lab_bytes(), before);
+}

@@ -553,6 +553,7 @@ pub fn decide(ctx: &Shared, key: &str, question: &str, choices: &[String]) -> Rh
         Error::WaitingForDecision {
             run_id,
             step: active.name,
+            key: key.to_string(),
             question: question.to_string(),
             choices: choices.to_vec(),
         },
