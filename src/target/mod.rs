@@ -88,9 +88,4 @@ pub trait Target {
     fn scratch(&self) -> Option<Box<dyn Target>> {
         None
     }
-    /// Apply the documented effect of a manual step confirmed by the operator
-    /// (the lab does; a live estate was changed by the person).
-    fn manual_effect(&mut self, _effect: &Value) -> crate::error::Result<u64> {
-        Ok(0)
-    }
 }

@@ -190,12 +190,6 @@ impl Target for Lab {
     fn scratch(&self) -> Option<Box<dyn Target>> {
         Some(Box::new(Lab::in_memory(self.state.clone())))
     }
-
-    fn manual_effect(&mut self, effect: &serde_json::Value) -> Result<u64> {
-        let seconds = self.state.manual_effect(effect)?;
-        self.save()?;
-        Ok(seconds)
-    }
 }
 
 /// What the tests of every lab module start from.
@@ -546,9 +540,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("lab.json");
         let mut lab = Lab::create(&path, litware()).unwrap();
-        let took = lab
-            .manual_effect(&json!({"kind": "publish-topology"}))
-            .unwrap();
+        let op = Op::Manual {
+            instructions: "publish the topology".into(),
+            effect: json!({"kind": "publish-topology"}),
+        };
+        let took = lab.perform(&op).unwrap().sim_seconds;
         assert_eq!((took, lab.clock()), (120, Some(120)));
         assert_eq!(Lab::open(&path).unwrap().state.manual_effects.len(), 1);
     }
