@@ -42,6 +42,7 @@ fn plain(sig: &str) -> String {
         ("alloc::collections::btree::map::BTreeMap<smartstring::SmartString<smartstring::config::LazyCompact>,rhai::types::dynamic::Dynamic>", "map"),
         ("alloc::string::String", "string"),
         ("rhai::types::dynamic::Dynamic", "any"),
+        ("types::dynamic::Dynamic", "any"),
         ("&mut Estate", "estate"),
         ("-> ()", ""),
         ("_: ", ""),
@@ -50,6 +51,42 @@ fn plain(sig: &str) -> String {
         s = s.replace(from, to);
     }
     s.trim_end().to_string()
+}
+
+/// Every native function: its signature (namespaced) and doc line.
+fn native_functions(engine: &rhai::Engine) -> Vec<(String, String)> {
+    let json: serde_json::Value = engine
+        .gen_fn_metadata_to_json(false)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    let mut add = |prefix: &str, fns: Option<&serde_json::Value>| {
+        for f in fns.and_then(|f| f.as_array()).into_iter().flatten() {
+            let sig = f["signature"].as_str().unwrap_or_default();
+            if sig.starts_with("runbook(") {
+                continue;
+            }
+            let doc: Vec<String> = f["docComments"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.as_str())
+                .flat_map(|c| c.lines())
+                .map(|l| l.trim().trim_start_matches('/').trim().to_string())
+                .collect();
+            out.push((format!("{prefix}{}", plain(sig)), doc.join(" ")));
+        }
+    };
+    add("", json.get("functions"));
+    if let Some(mods) = json.get("modules").and_then(|m| m.as_object()) {
+        for (name, m) in mods {
+            add(&format!("{name}::"), m.get("functions"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 pub fn run(env: &Env) -> Result<i32> {
@@ -76,14 +113,7 @@ pub fn run(env: &Env) -> Result<i32> {
         last_result: serde_json::Value::Null,
     }));
     let engine = crate::engine::run_engine(&ctx, estate, None);
-    let mut natives: Vec<String> = engine
-        .gen_fn_signatures(false)
-        .iter()
-        .map(|s| plain(s))
-        .collect();
-    natives.retain(|s| !s.starts_with("runbook("));
-    natives.sort();
-    natives.dedup();
+    let natives = native_functions(&engine);
     let mut modules = Vec::new();
     for (name, text) in crate::runbook::stdlib() {
         let ast = engine
@@ -109,14 +139,18 @@ pub fn run(env: &Env) -> Result<i32> {
     }
     if env.json {
         env.print_json(&serde_json::json!({
-            "native": natives,
+            "native": natives.iter().map(|(s, d)| serde_json::json!({"signature": s, "doc": d})).collect::<Vec<_>>(),
             "stdlib": modules.iter().map(|(s, d)| serde_json::json!({"signature": s, "doc": d})).collect::<Vec<_>>(),
         }));
         return Ok(0);
     }
     println!("Native functions (primitives, sql::, logship::, chat::, lync::, estate methods):");
-    for s in &natives {
-        println!("  {s}");
+    for (s, d) in &natives {
+        if d.is_empty() {
+            println!("  {s}");
+        } else {
+            println!("  {s}\n      {d}");
+        }
     }
     println!("\nStdlib modules (import \"NAME\" as NAME;):");
     for (s, d) in &modules {

@@ -12,56 +12,83 @@ use serde_json::Value;
 pub fn module(ctx: &Shared) -> Module {
     let mut m = Module::new();
     let c = ctx.clone();
-    m.set_native_fn("service_identity", move |pc: Map| service_identity(&c, &pc));
+    reg!(
+        m,
+        "service_identity",
+        ["pc: map"],
+        "The pool's service Identity, discovered with Get-CsService -PersistentChatServer.",
+        move |pc: Map| service_identity(&c, &pc)
+    );
     let c = ctx.clone();
-    m.set_native_fn("state", move |pc: Map| -> RhaiResult<String> {
-        let v = cmdlet(
-            &c,
-            &pc,
-            "Get-CsPersistentChatState",
-            vec![identity_arg(&c, &pc)?],
-        )?;
-        first_object(&v)
-            .and_then(|o| o.get("PoolState"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or_else(|| {
-                script_error(format!(
-                    "Get-CsPersistentChatState gave no PoolState for {}",
-                    pc_name(&pc)
-                ))
-            })
-    });
-    let c = ctx.clone();
-    m.set_native_fn("set_state", move |pc: Map, state: &str| -> RhaiResult<()> {
-        if state != "Normal" && state != "FailedOver" {
-            return Err(script_error(format!(
-                "chat::set_state: PoolState must be Normal or FailedOver, not {state:?}"
-            )));
+    reg!(
+        m,
+        "state",
+        ["pc: map"],
+        "The pool's PoolState: Normal or FailedOver.",
+        move |pc: Map| -> RhaiResult<String> {
+            let v = cmdlet(
+                &c,
+                &pc,
+                "Get-CsPersistentChatState",
+                vec![identity_arg(&c, &pc)?],
+            )?;
+            first_object(&v)
+                .and_then(|o| o.get("PoolState"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    script_error(format!(
+                        "Get-CsPersistentChatState gave no PoolState for {}",
+                        pc_name(&pc)
+                    ))
+                })
         }
-        let args = vec![
-            identity_arg(&c, &pc)?,
-            CmdletArg::new("PoolState", PsValue::Str(state.to_string())),
-        ];
-        cmdlet(&c, &pc, "Set-CsPersistentChatState", args).map(|_| ())
-    });
+    );
     let c = ctx.clone();
-    m.set_native_fn("active_servers", move |pc: Map| -> RhaiResult<Array> {
-        let v = cmdlet(
-            &c,
-            &pc,
-            "Get-CsPersistentChatActiveServer",
-            vec![identity_arg(&c, &pc)?],
-        )?;
-        let servers = first_object(&v)
-            .and_then(|o| o.get("ActiveServers"))
-            .cloned()
-            .unwrap_or(Value::Array(vec![]));
-        Ok(to_dynamic(&servers).try_cast::<Array>().unwrap_or_default())
-    });
+    reg!(
+        m,
+        "set_state",
+        ["pc: map", "state: string"],
+        "Set-CsPersistentChatState -PoolState Normal|FailedOver.",
+        move |pc: Map, state: &str| -> RhaiResult<()> {
+            if state != "Normal" && state != "FailedOver" {
+                return Err(script_error(format!(
+                    "chat::set_state: PoolState must be Normal or FailedOver, not {state:?}"
+                )));
+            }
+            let args = vec![
+                identity_arg(&c, &pc)?,
+                CmdletArg::new("PoolState", PsValue::Str(state.to_string())),
+            ];
+            cmdlet(&c, &pc, "Set-CsPersistentChatState", args).map(|_| ())
+        }
+    );
     let c = ctx.clone();
-    m.set_native_fn(
+    reg!(
+        m,
+        "active_servers",
+        ["pc: map"],
+        "The pool's active servers.",
+        move |pc: Map| -> RhaiResult<Array> {
+            let v = cmdlet(
+                &c,
+                &pc,
+                "Get-CsPersistentChatActiveServer",
+                vec![identity_arg(&c, &pc)?],
+            )?;
+            let servers = first_object(&v)
+                .and_then(|o| o.get("ActiveServers"))
+                .cloned()
+                .unwrap_or(Value::Array(vec![]));
+            Ok(to_dynamic(&servers).try_cast::<Array>().unwrap_or_default())
+        }
+    );
+    let c = ctx.clone();
+    reg!(
+        m,
         "set_active_servers",
+        ["pc: map", "servers: array"],
+        "Replace the active servers (an empty list clears them).",
         move |pc: Map, servers: Array| -> RhaiResult<()> {
             let names: Vec<String> = servers.into_iter().map(|d| d.to_string()).collect();
             let value = if names.is_empty() {
@@ -77,11 +104,11 @@ pub fn module(ctx: &Shared) -> Module {
         },
     );
     let c = ctx.clone();
-    m.set_native_fn("install_mirror", move |pc: Map, db: Map| {
+    reg!(m, "install_mirror", ["pc: map", "db: map"], "Install-CsMirrorDatabase for the pool's mgc on `db` (the topology names the mirror); opts: #{drop_existing}.", move |pc: Map, db: Map| {
         install_mirror(&c, &pc, &db, false)
     });
     let c = ctx.clone();
-    m.set_native_fn("install_mirror", move |pc: Map, db: Map, opts: Map| {
+    reg!(m, "install_mirror", ["pc: map", "db: map", "opts: map"], "Install-CsMirrorDatabase for the pool's mgc on `db` (the topology names the mirror); opts: #{drop_existing}.", move |pc: Map, db: Map, opts: Map| {
         let drop_existing = opts
             .get("drop_existing")
             .map(|v| v.as_bool().unwrap_or(false))

@@ -25,24 +25,40 @@ pub const ACCEPT: &str = "accept-data-loss";
 pub fn module(ctx: &Shared) -> Module {
     let mut m = Module::new();
     let c = ctx.clone();
-    m.set_native_fn("secondary", move |db: Map| -> RhaiResult<Dynamic> {
-        let (instance, database) = db_ref(&db)?;
-        let rows = rows(call(&c, Op::LogShippingSecondary { instance, database })?);
-        Ok(rows
-            .into_iter()
-            .next()
-            .map_or(Dynamic::UNIT, |r| super::row_to_map(r).into()))
-    });
+    reg!(
+        m,
+        "secondary",
+        ["db: map"],
+        "The msdb log-shipping secondary row of a database, or ().",
+        move |db: Map| -> RhaiResult<Dynamic> {
+            let (instance, database) = db_ref(&db)?;
+            let rows = rows(call(&c, Op::LogShippingSecondary { instance, database })?);
+            Ok(rows
+                .into_iter()
+                .next()
+                .map_or(Dynamic::UNIT, |r| super::row_to_map(r).into()))
+        }
+    );
     let c = ctx.clone();
-    m.set_native_fn("remove_secondary", move |db: Map| remove_secondary(&c, &db));
+    reg!(
+        m,
+        "remove_secondary",
+        ["db: map"],
+        "Remove the log-shipping secondary if msdb still has it; true if it did.",
+        move |db: Map| remove_secondary(&c, &db)
+    );
     let c = ctx.clone();
-    m.set_native_fn("copy_pending", move |db: Map, snapshot: Map| {
+    reg!(m, "copy_pending", ["db: map", "snapshot: map"], "Copy log backups newer than the snapshot's last copied one that are missing or of another size.", move |db: Map, snapshot: Map| {
         copy_pending(&c, &db, &snapshot)
     });
     let c = ctx.clone();
-    m.set_native_fn("restore_pending", move |db: Map, snapshot: Map| {
-        restore_pending(&c, &db, &snapshot)
-    });
+    reg!(
+        m,
+        "restore_pending",
+        ["db: map", "snapshot: map"],
+        "Restore unapplied log backups WITH NORECOVERY in LSN order; a gap asks the operator.",
+        move |db: Map, snapshot: Map| { restore_pending(&c, &db, &snapshot) }
+    );
     m
 }
 

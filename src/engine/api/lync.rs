@@ -14,8 +14,7 @@ use serde_json::Value;
 pub fn module(ctx: &Shared) -> Module {
     let mut m = Module::new();
     let c = ctx.clone();
-    m.set_native_fn(
-        "cmdlet",
+    reg!(m, "cmdlet", ["host: string", "name: string", "args: any"], "Run any cmdlet on `host`: a read if its verb is Get/Test/Debug/Measure (or -WhatIf), else a change. Args: #{Name: value} or [[name, value], ...].",
         move |host: &str, name: &str, args: Dynamic| -> RhaiResult<Dynamic> {
             let args = cmdlet_args(name, args)?;
             let v = call(
@@ -30,8 +29,7 @@ pub fn module(ctx: &Shared) -> Module {
         },
     );
     let c = ctx.clone();
-    m.set_native_fn(
-        "cmdlet",
+    reg!(m, "cmdlet", ["host: string", "name: string"], "Run any cmdlet on `host`: a read if its verb is Get/Test/Debug/Measure (or -WhatIf), else a change. Args: #{Name: value} or [[name, value], ...].",
         move |host: &str, name: &str| -> RhaiResult<Dynamic> {
             let v = call(
                 &c,
@@ -45,13 +43,19 @@ pub fn module(ctx: &Shared) -> Module {
         },
     );
     let c = ctx.clone();
-    m.set_native_fn(
+    reg!(
+        m,
         "parameters",
+        ["host: string", "name: string"],
+        "The parameter names a cmdlet has on this shell (Get-Command).",
         move |host: &str, name: &str| -> RhaiResult<Array> { parameters(&c, host, name) },
     );
     let c = ctx.clone();
-    m.set_native_fn(
+    reg!(
+        m,
         "has_parameter",
+        ["host: string", "name: string", "param: string"],
+        "Does the cmdlet have this parameter? For the source conflicts of PROCEDURES.md §4.",
         move |host: &str, name: &str, param: &str| -> RhaiResult<bool> {
             Ok(parameters(&c, host, name)?
                 .iter()

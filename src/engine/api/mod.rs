@@ -2,6 +2,21 @@
 //! sends them through `steps::perform`, and turns the estate's answers into
 //! script values. None touches the world directly.
 
+/// Register a module function with its parameter names and one line of doc,
+/// which `drillbook api` prints.
+macro_rules! reg {
+    ($m:ident, $name:expr, [$($p:expr),*], $doc:expr, $f:expr $(,)?) => {{
+        // Volatile: these functions talk to the estate, so the optimizer
+        // must never fold a call, however constant its arguments.
+        rhai::FuncRegistration::new($name)
+            .in_internal_namespace()
+            .with_volatility(true)
+            .with_params_info([$($p),*])
+            .with_comments([format!("/// {}", $doc)])
+            .set_into_module(&mut $m, $f);
+    }};
+}
+
 pub mod chat;
 pub mod estate;
 pub mod logship;

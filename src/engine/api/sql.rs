@@ -11,93 +11,168 @@ use rhai::{Array, Dynamic, Map, Module};
 pub fn module(ctx: &Shared) -> Module {
     let mut m = Module::new();
     let c = ctx.clone();
-    m.set_native_fn("reachable", move |instance: &str| reachable(&c, instance));
+    reg!(
+        m,
+        "reachable",
+        ["instance: string"],
+        "Does the instance answer? (false when unreachable, an error for anything else)",
+        move |instance: &str| reachable(&c, instance)
+    );
     let c = ctx.clone();
-    m.set_native_fn("reachable", move |db: Map| {
-        let (instance, _) = db_ref(&db)?;
-        reachable(&c, &instance)
-    });
+    reg!(
+        m,
+        "reachable",
+        ["db: map"],
+        "Does the instance answer? (false when unreachable, an error for anything else)",
+        move |db: Map| {
+            let (instance, _) = db_ref(&db)?;
+            reachable(&c, &instance)
+        }
+    );
     let c = ctx.clone();
-    m.set_native_fn("database_state", move |db: Map| -> RhaiResult<Dynamic> {
-        let (instance, database) = db_ref(&db)?;
-        let rows = rows(call(&c, Op::DatabaseState { instance, database })?);
-        Ok(rows
-            .first()
-            .and_then(|r| r.get("state_desc"))
-            .and_then(|v| v.as_str())
-            .map_or(Dynamic::UNIT, |s| s.into()))
-    });
+    reg!(
+        m,
+        "database_state",
+        ["db: map"],
+        "state_desc from sys.databases, or () if there is no such database.",
+        move |db: Map| -> RhaiResult<Dynamic> {
+            let (instance, database) = db_ref(&db)?;
+            let rows = rows(call(&c, Op::DatabaseState { instance, database })?);
+            Ok(rows
+                .first()
+                .and_then(|r| r.get("state_desc"))
+                .and_then(|v| v.as_str())
+                .map_or(Dynamic::UNIT, |s| s.into()))
+        }
+    );
     let c = ctx.clone();
-    m.set_native_fn("mirroring", move |db: Map| -> RhaiResult<Dynamic> {
-        let (instance, database) = db_ref(&db)?;
-        let rows = rows(call(&c, Op::MirroringState { instance, database })?);
-        Ok(rows
-            .into_iter()
-            .next()
-            .map_or(Dynamic::UNIT, |r| row_to_map(r).into()))
-    });
+    reg!(
+        m,
+        "mirroring",
+        ["db: map"],
+        "The sys.database_mirroring row of the database, or ().",
+        move |db: Map| -> RhaiResult<Dynamic> {
+            let (instance, database) = db_ref(&db)?;
+            let rows = rows(call(&c, Op::MirroringState { instance, database })?);
+            Ok(rows
+                .into_iter()
+                .next()
+                .map_or(Dynamic::UNIT, |r| row_to_map(r).into()))
+        }
+    );
     let c = ctx.clone();
-    m.set_native_fn("sessions", move |db: Map| -> RhaiResult<Array> {
-        let (instance, database) = db_ref(&db)?;
-        Ok(rows_to_array(call(
-            &c,
-            Op::DatabaseSessions { instance, database },
-        )?))
-    });
+    reg!(
+        m,
+        "sessions",
+        ["db: map"],
+        "User sessions in the database (sys.dm_exec_sessions), ours excluded.",
+        move |db: Map| -> RhaiResult<Array> {
+            let (instance, database) = db_ref(&db)?;
+            Ok(rows_to_array(call(
+                &c,
+                Op::DatabaseSessions { instance, database },
+            )?))
+        }
+    );
     let c = ctx.clone();
-    m.set_native_fn("kill", move |db: Map, session_id: i64| -> RhaiResult<()> {
-        let (instance, _) = db_ref(&db)?;
-        call(
-            &c,
-            Op::KillSession {
-                instance,
-                session_id,
-            },
-        )
-        .map(|_| ())
-    });
+    reg!(
+        m,
+        "kill",
+        ["db: map", "session_id: int"],
+        "KILL one session.",
+        move |db: Map, session_id: i64| -> RhaiResult<()> {
+            let (instance, _) = db_ref(&db)?;
+            call(
+                &c,
+                Op::KillSession {
+                    instance,
+                    session_id,
+                },
+            )
+            .map(|_| ())
+        }
+    );
     let c = ctx.clone();
-    m.set_native_fn("kill_connections", move |db: Map| kill_connections(&c, &db));
+    reg!(
+        m,
+        "kill_connections",
+        ["db: map"],
+        "End every session in the database but ours; how many.",
+        move |db: Map| kill_connections(&c, &db)
+    );
     let c = ctx.clone();
-    m.set_native_fn("recover", move |db: Map| -> RhaiResult<()> {
-        let (instance, database) = db_ref(&db)?;
-        call(&c, Op::RecoverDatabase { instance, database }).map(|_| ())
-    });
+    reg!(
+        m,
+        "recover",
+        ["db: map"],
+        "RESTORE DATABASE ... WITH RECOVERY.",
+        move |db: Map| -> RhaiResult<()> {
+            let (instance, database) = db_ref(&db)?;
+            call(&c, Op::RecoverDatabase { instance, database }).map(|_| ())
+        }
+    );
     let c = ctx.clone();
-    m.set_native_fn("running_jobs", move |instance: &str| -> RhaiResult<Array> {
-        let rows = rows(call(
-            &c,
-            Op::RunningJobs {
-                instance: instance.to_string(),
-            },
-        )?);
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| {
-                r.get("name")
-                    .and_then(|v| v.as_str())
-                    .map(|s| Dynamic::from(s.to_string()))
-            })
-            .collect())
-    });
+    reg!(
+        m,
+        "running_jobs",
+        ["instance: string"],
+        "Names of SQL Agent jobs running now.",
+        move |instance: &str| -> RhaiResult<Array> {
+            let rows = rows(call(
+                &c,
+                Op::RunningJobs {
+                    instance: instance.to_string(),
+                },
+            )?);
+            Ok(rows
+                .into_iter()
+                .filter_map(|r| {
+                    r.get("name")
+                        .and_then(|v| v.as_str())
+                        .map(|s| Dynamic::from(s.to_string()))
+                })
+                .collect())
+        }
+    );
     let c = ctx.clone();
-    m.set_native_fn("redo_start_lsn", move |db: Map| -> RhaiResult<Dynamic> {
-        let (instance, database) = db_ref(&db)?;
-        redo_start_lsn(&c, instance, database).map(|l| l.map_or(Dynamic::UNIT, Dynamic::from))
-    });
+    reg!(
+        m,
+        "redo_start_lsn",
+        ["db: map"],
+        "sys.master_files.redo_start_lsn of a restoring database, or ().",
+        move |db: Map| -> RhaiResult<Dynamic> {
+            let (instance, database) = db_ref(&db)?;
+            redo_start_lsn(&c, instance, database).map(|l| l.map_or(Dynamic::UNIT, Dynamic::from))
+        }
+    );
     let c = ctx.clone();
-    m.set_native_fn("query", move |instance: Dynamic, text: &str| -> RhaiResult<Array> {
-        let instance = instance_of(&instance)?;
-        if let Err(why) = crate::sql_readonly::check(text) {
-            return Err(script_error(format!(
+    reg!(
+        m,
+        "query",
+        ["instance: any", "text: string"],
+        "Rows of one read-only SELECT (refused otherwise, before it is sent).",
+        move |instance: Dynamic, text: &str| -> RhaiResult<Array> {
+            let instance = instance_of(&instance)?;
+            if let Err(why) = crate::sql_readonly::check(text) {
+                return Err(script_error(format!(
                 "sql::query refuses this text because {why}; it must be one read-only SELECT (use sql::exec for anything else): {text}"
             )));
+            }
+            Ok(rows_to_array(call(
+                &c,
+                Op::Query {
+                    instance,
+                    text: text.to_string(),
+                },
+            )?))
         }
-        Ok(rows_to_array(call(&c, Op::Query { instance, text: text.to_string() })?))
-    });
+    );
     let c = ctx.clone();
-    m.set_native_fn(
+    reg!(
+        m,
         "exec",
+        ["instance: any", "text: string"],
+        "Run a statement the runbook wrote; always a change.",
         move |instance: Dynamic, text: &str| -> RhaiResult<Array> {
             let instance = instance_of(&instance)?;
             Ok(rows_to_array(call(
@@ -109,35 +184,62 @@ pub fn module(ctx: &Shared) -> Module {
             )?))
         },
     );
-    m.set_native_fn("literal", |value: &str| -> RhaiResult<String> {
-        crate::quote::sql_literal(value).map_err(|e| script_error(e.to_string()))
-    });
-    m.set_native_fn("ident", |name: &str| -> RhaiResult<String> {
-        crate::quote::sql_ident(name).map_err(|e| script_error(e.to_string()))
-    });
+    reg!(
+        m,
+        "literal",
+        ["value: string"],
+        "Quote a value as a T-SQL literal N'...'.",
+        |value: &str| -> RhaiResult<String> {
+            crate::quote::sql_literal(value).map_err(|e| script_error(e.to_string()))
+        }
+    );
+    reg!(
+        m,
+        "ident",
+        ["name: string"],
+        "Quote a name as a T-SQL identifier [...].",
+        |name: &str| -> RhaiResult<String> {
+            crate::quote::sql_ident(name).map_err(|e| script_error(e.to_string()))
+        }
+    );
     for (name, make) in MIRROR_OPS {
         let c = ctx.clone();
-        m.set_native_fn(name, move |db: Map| -> RhaiResult<()> {
-            let (instance, database) = db_ref(&db)?;
-            call(&c, make(instance, database)).map(|_| ())
-        });
+        reg!(
+            m,
+            name,
+            ["db: map"],
+            "ALTER DATABASE ... SET PARTNER FAILOVER | FORCE_SERVICE_ALLOW_DATA_LOSS | OFF.",
+            move |db: Map| -> RhaiResult<()> {
+                let (instance, database) = db_ref(&db)?;
+                call(&c, make(instance, database)).map(|_| ())
+            }
+        );
     }
     let c = ctx.clone();
-    m.set_native_fn("backup", move |db: Map, file: &str| -> RhaiResult<()> {
-        let (instance, database) = db_ref(&db)?;
-        call(
-            &c,
-            Op::BackupDatabase {
-                instance,
-                database,
-                file: file.to_string(),
-            },
-        )
-        .map(|_| ())
-    });
+    reg!(
+        m,
+        "backup",
+        ["db: map", "file: string"],
+        "BACKUP DATABASE ... TO DISK = file WITH INIT.",
+        move |db: Map, file: &str| -> RhaiResult<()> {
+            let (instance, database) = db_ref(&db)?;
+            call(
+                &c,
+                Op::BackupDatabase {
+                    instance,
+                    database,
+                    file: file.to_string(),
+                },
+            )
+            .map(|_| ())
+        }
+    );
     let c = ctx.clone();
-    m.set_native_fn(
+    reg!(
+        m,
         "restore_replace",
+        ["db: map", "file: string"],
+        "RESTORE DATABASE ... FROM DISK = file WITH REPLACE, RECOVERY.",
         move |db: Map, file: &str| -> RhaiResult<()> {
             let (instance, database) = db_ref(&db)?;
             call(
