@@ -5,14 +5,6 @@
 mod common;
 use common::Db;
 
-fn runbook(db: &Db, name: &str, body: &str) -> String {
-    let text = format!("runbook(#{{ name: \"{name}\", version: \"1.0.0\", summary: \"s\", rto_minutes: 1 }});\n{body}\n");
-    db.write(&format!("{name}.rhai"), &text)
-        .to_str()
-        .unwrap()
-        .to_string()
-}
-
 fn ops(db: &Db) -> Vec<serde_json::Value> {
     db.journal(&db.last_run())
         .into_iter()
@@ -24,9 +16,7 @@ fn ops(db: &Db) -> Vec<serde_json::Value> {
 fn a_get_cmdlet_is_a_read_and_a_set_cmdlet_a_change() {
     let db = Db::new();
     db.run(&["lab", "init"]).ok();
-    let rb = runbook(
-        &db,
-        "mine",
+    let rb = db.local_runbook("mine",
         r#"step("read and set", || {
     let c = lync::cmdlet("fe-red1.litwareinc.com", "Get-CsBackupServiceConfiguration");
     lync::cmdlet("fe-red1.litwareinc.com", "Set-CsBackupServiceConfiguration", #{ Identity: "global", SyncInterval: "00:04:00" });
@@ -51,9 +41,7 @@ fn a_get_cmdlet_is_a_read_and_a_set_cmdlet_a_change() {
 fn a_cmdlet_the_lab_does_not_simulate_says_so() {
     let db = Db::new();
     db.run(&["lab", "init"]).ok();
-    let rb = runbook(
-        &db,
-        "odd",
+    let rb = db.local_runbook("odd",
         r#"step("odd", || lync::cmdlet("fe-red1.litwareinc.com", "Get-CsUser", #{ Identity: "sip:kim@litwareinc.com" }));"#,
     );
     db.run(&["run", &rb])
@@ -65,8 +53,7 @@ fn a_cmdlet_the_lab_does_not_simulate_says_so() {
 fn sql_query_refuses_anything_but_one_read_before_sending_it() {
     let db = Db::new();
     db.run(&["lab", "init"]).ok();
-    let rb = runbook(
-        &db,
+    let rb = db.local_runbook(
         "sneaky",
         r#"step("sneaky", || sql::query("besql-red1", "SELECT 1; DROP DATABASE rtcxds"));"#,
     );
@@ -80,9 +67,7 @@ fn sql_query_refuses_anything_but_one_read_before_sending_it() {
 fn sql_query_reads_and_sql_exec_is_a_change() {
     let db = Db::new();
     db.run(&["lab", "init"]).ok();
-    let rb = runbook(
-        &db,
-        "rw",
+    let rb = db.local_runbook("rw",
         r#"step("read", || sql::query("pcsql-dub1", "SELECT name, state_desc FROM sys.databases WHERE name = " + sql::literal("mgc")));
 step("write", || sql::exec("pcsql-red1", "ALTER DATABASE " + sql::ident("mgc") + " SET PARTNER FAILOVER;"));"#,
     );

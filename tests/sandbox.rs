@@ -4,19 +4,11 @@
 mod common;
 use common::Db;
 
-fn runbook(db: &Db, name: &str, body: &str) -> String {
-    let text = format!("runbook(#{{ name: \"{name}\", version: \"1.0.0\", summary: \"s\", rto_minutes: 1 }});\n{body}\n");
-    db.write(&format!("{name}.rhai"), &text)
-        .to_str()
-        .unwrap()
-        .to_string()
-}
-
 #[test]
 fn runaway_loop_is_stopped_by_the_operation_limit() {
     let db = Db::new();
     db.run(&["lab", "init"]).ok();
-    let rb = runbook(&db, "spin", "step(\"spin\", || { loop { } });");
+    let rb = db.local_runbook("spin", "step(\"spin\", || { loop { } });");
     db.run(&["run", &rb]).code(1).stderr_has("runaway loop");
 }
 
@@ -24,18 +16,14 @@ fn runaway_loop_is_stopped_by_the_operation_limit() {
 fn runaway_recursion_is_stopped_by_the_call_depth_limit() {
     let db = Db::new();
     db.run(&["lab", "init"]).ok();
-    let rb = runbook(
-        &db,
-        "deep",
-        "fn f(n) { f(n + 1) }\nstep(\"deep\", || f(0));",
-    );
+    let rb = db.local_runbook("deep", "fn f(n) { f(n + 1) }\nstep(\"deep\", || f(0));");
     db.run(&["run", &rb]).code(1).stderr_has("deep");
 }
 
 #[test]
 fn eval_is_disabled() {
     let db = Db::new();
-    let rb = runbook(&db, "ev", "step(\"x\", || eval(\"1 + 1\"));");
+    let rb = db.local_runbook("ev", "step(\"x\", || eval(\"1 + 1\"));");
     db.run(&["check", &rb])
         .code(2)
         .stderr_has("'eval' is disabled");
@@ -46,16 +34,14 @@ fn imports_resolve_only_from_the_stdlib() {
     let db = Db::new();
     db.run(&["lab", "init"]).ok();
     db.write("secret.rhai", "fn leak() { 42 }\n");
-    let rb = runbook(
-        &db,
+    let rb = db.local_runbook(
         "imp",
         "import \"../secret\" as s;\nstep(\"x\", || s::leak());",
     );
     db.run(&["run", &rb])
         .code(1)
         .stderr_has("Module not found: ../secret");
-    let ok = runbook(
-        &db,
+    let ok = db.local_runbook(
         "imp2",
         "import \"checks\" as c;\nstep(\"x\", || c::same_set([1], [1]));",
     );

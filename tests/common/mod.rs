@@ -369,3 +369,17 @@ impl Db {
         args
     }
 }
+
+impl Db {
+    /// Write a local runbook `NAME.rhai` with a minimal header and `body`;
+    /// returns its path.
+    pub fn local_runbook(&self, name: &str, body: &str) -> String {
+        let text = format!(
+            "runbook(#{{ name: \"{name}\", version: \"1.0.0\", summary: \"s\", rto_minutes: 1 }});\n{body}\n"
+        );
+        self.write(&format!("{name}.rhai"), &text)
+            .to_str()
+            .unwrap()
+            .to_string()
+    }
+}

@@ -360,22 +360,12 @@ impl LabState {
             b.databases.insert(CHAT_DATABASE.to_string(), copy);
             b.msdb.log_shipping_secondary.insert(
                 CHAT_DATABASE.to_string(),
-                LogShippingSecondary {
-                    primary_instance: principal.clone(),
-                    primary_database: CHAT_DATABASE.to_string(),
-                    backup_source_directory: ls.share.clone(),
-                    backup_destination_directory: ls.copy_folder.clone(),
-                    copy_job: format!("LSCopy_{principal_name}_{CHAT_DATABASE}"),
-                    restore_job: format!("LSRestore_{principal_name}_{CHAT_DATABASE}"),
-                    copy_every_minutes: ls.copy_every_minutes,
-                    restore_every_minutes: ls.restore_every_minutes,
-                    last_copied_file: None,
-                    last_copied_at: None,
-                    last_restored_file: None,
-                    last_restored_at: None,
-                    restore_mode: 0,
-                    restore_delay: 0,
-                },
+                LogShippingSecondary::initialized(
+                    &principal,
+                    &principal_name,
+                    (&ls.share, &ls.copy_folder),
+                    (ls.copy_every_minutes, ls.restore_every_minutes),
+                ),
             );
         }
         if let Some(bm) = t.backup_mirror.as_ref().and_then(|id| self.sql.get_mut(id)) {

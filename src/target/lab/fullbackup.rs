@@ -115,23 +115,7 @@ impl LabState {
             .and_then(|i| key_ci(&i.databases, database))
             .unwrap_or_else(|| database.to_string());
         if let Some(db) = self.database(id, &key) {
-            if db.mirroring.is_some() {
-                return Err(OpError::sql(
-                    3104,
-                    16,
-                    format!(
-                        "RESTORE cannot operate on database '{key}' because it is configured for database mirroring. \
-                         If you intend to restore the database, use ALTER DATABASE to remove mirroring."
-                    ),
-                ));
-            }
-            if !db.sessions.is_empty() {
-                return Err(OpError::sql(
-                    3101,
-                    16,
-                    "Exclusive access could not be obtained because the database is in use.",
-                ));
-            }
+            super::sql::restore_needs_exclusive(&key, db)?;
         }
         if let Some(i) = self.sql.get_mut(id) {
             i.databases.insert(

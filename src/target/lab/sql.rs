@@ -378,23 +378,7 @@ impl LabState {
                 })
             }
         }
-        if db.mirroring.is_some() {
-            return Err(OpError::sql(
-                3104,
-                16,
-                format!(
-                    "RESTORE cannot operate on database '{key}' because it is configured for database mirroring. \
-                     If you intend to restore the database, use ALTER DATABASE to remove mirroring."
-                ),
-            ));
-        }
-        if !db.sessions.is_empty() {
-            return Err(OpError::sql(
-                3101,
-                16,
-                "Exclusive access could not be obtained because the database is in use.",
-            ));
-        }
+        restore_needs_exclusive(&key, db)?;
         let (transactions, last_transaction_at) = (db.transactions, db.last_transaction_at);
         if let Some(db) = self.database_mut(id, &key) {
             db.state = DbState::Online;
@@ -437,6 +421,31 @@ impl LabState {
             minutes_lost: tenths as f64 / 10.0,
         });
     }
+}
+
+/// A RESTORE needs the database out of mirroring and free of sessions.
+pub(super) fn restore_needs_exclusive(
+    key: &str,
+    db: &super::state::Database,
+) -> Result<(), OpError> {
+    if db.mirroring.is_some() {
+        return Err(OpError::sql(
+            3104,
+            16,
+            format!(
+                "RESTORE cannot operate on database '{key}' because it is configured for database mirroring. \
+                 If you intend to restore the database, use ALTER DATABASE to remove mirroring."
+            ),
+        ));
+    }
+    if !db.sessions.is_empty() {
+        return Err(OpError::sql(
+            3101,
+            16,
+            "Exclusive access could not be obtained because the database is in use.",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

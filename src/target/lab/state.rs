@@ -254,6 +254,35 @@ pub struct LogShippingSecondary {
     pub restore_delay: i64,
 }
 
+impl LogShippingSecondary {
+    /// A secondary just initialized from a full backup of `primary_instance`
+    /// (`primary_name` is its SQL name, for the default job names): nothing
+    /// copied or restored yet, restores WITH NORECOVERY and no delay.
+    pub fn initialized(
+        primary_instance: &str,
+        primary_name: &str,
+        (share, copy_folder): (&str, &str),
+        (copy_every_minutes, restore_every_minutes): (u64, u64),
+    ) -> Self {
+        LogShippingSecondary {
+            primary_instance: primary_instance.to_string(),
+            primary_database: CHAT_DATABASE.to_string(),
+            backup_source_directory: share.to_string(),
+            backup_destination_directory: copy_folder.to_string(),
+            copy_job: format!("LSCopy_{primary_name}_{CHAT_DATABASE}"),
+            restore_job: format!("LSRestore_{primary_name}_{CHAT_DATABASE}"),
+            copy_every_minutes,
+            restore_every_minutes,
+            last_copied_file: None,
+            last_copied_at: None,
+            last_restored_file: None,
+            last_restored_at: None,
+            restore_mode: 0,
+            restore_delay: 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RestoreHistory {
@@ -706,22 +735,12 @@ impl LabState {
             backup.databases.insert(CHAT_DATABASE.to_string(), copy);
             backup.msdb.log_shipping_secondary.insert(
                 CHAT_DATABASE.to_string(),
-                LogShippingSecondary {
-                    primary_instance: db.primary.clone(),
-                    primary_database: CHAT_DATABASE.to_string(),
-                    backup_source_directory: ls.share.clone(),
-                    backup_destination_directory: ls.copy_folder.clone(),
-                    copy_job: format!("LSCopy_{primary_name}_{CHAT_DATABASE}"),
-                    restore_job: format!("LSRestore_{primary_name}_{CHAT_DATABASE}"),
-                    copy_every_minutes: ls.copy_every_minutes,
-                    restore_every_minutes: ls.restore_every_minutes,
-                    last_copied_file: None,
-                    last_copied_at: None,
-                    last_restored_file: None,
-                    last_restored_at: None,
-                    restore_mode: 0,
-                    restore_delay: 0,
-                },
+                LogShippingSecondary::initialized(
+                    &db.primary,
+                    &primary_name,
+                    (&ls.share, &ls.copy_folder),
+                    (ls.copy_every_minutes, ls.restore_every_minutes),
+                ),
             );
         }
         for path in [&ls.share, &ls.copy_folder] {
