@@ -44,9 +44,16 @@ pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {
     }
     lab.save()?;
     if args.prepare {
+        let mut command = format!("drillbook run {}", rb.header.name);
+        for (k, v) in &scenario.params {
+            command.push_str(&format!(" -p {k}={v}"));
+        }
+        for (k, v) in &scenario.decisions {
+            command.push_str(&format!(" --decision {k}={v}"));
+        }
         env.reporter.text(&format!(
-            "lab prepared for {} · scenario {}: run it with `drillbook run {}`",
-            rb.header.name, scenario.name, rb.header.name
+            "lab prepared for {} · scenario {}: plan or run it with `{command}`",
+            rb.header.name, scenario.name
         ));
         return Ok(0);
     }
