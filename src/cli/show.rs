@@ -41,12 +41,11 @@ pub fn run(env: &Env, spec: &str) -> Result<i32> {
     }
     println!("scenarios:");
     for s in &h.scenarios {
-        println!(
-            "  {}: {} [faults: {}]",
-            s.name,
-            s.summary,
-            s.faults.join(", ")
-        );
+        println!("  {}: {}", s.name, s.summary);
+        let mut stage = vec![format!("{} min lead-in", s.lead_in_minutes)];
+        stage.extend(s.setup.iter().cloned());
+        stage.extend(s.faults.iter().map(|f| format!("fault:{f}")));
+        println!("      {}", stage.join(" → "));
     }
     println!("steps:");
     for (i, s) in steps.iter().enumerate() {
