@@ -202,3 +202,25 @@ fn a_local_runbook_and_estate_resume_from_another_directory() {
         "FailedOver"
     );
 }
+
+#[test]
+fn a_runbook_that_reaches_other_steps_stops_as_diverged() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let rb = db.write("local/pc.rhai", &common::shipped_runbook(RB));
+    let rb = rb.to_str().unwrap();
+    db.run_env(&["run", rb], &[("DRILLBOOK_ABORT_AFTER_OPS", "8")]);
+    let run_id = db.last_run();
+    std::fs::write(
+        rb,
+        common::shipped_runbook(RB).replace(
+            "step(\"check: mgc is RESTORING on the backup instance\"",
+            "step(\"check: mgc is RESTORING on the secondary\"",
+        ),
+    )
+    .unwrap();
+    db.run(&["resume", &run_id, "--allow-changed"])
+        .code(1)
+        .stderr_has("runbook diverged from journal at step 2")
+        .stderr_has("`check: mgc is RESTORING on the backup instance`");
+}
