@@ -313,7 +313,6 @@ fn execute(
             None
         },
         stop: None,
-        last_result: Value::Null,
     }));
     let engine = engine::run_engine(&ctx, estate.clone(), rb.local_stdlib.clone());
     let mut scope = rhai::Scope::new();

@@ -6,7 +6,7 @@
 //! three, so a resumed run knows it runs the text it started with.
 
 use crate::engine;
-use crate::error::{line_col, Error, Result};
+use crate::error::{Error, Result};
 use crate::estate::{is_fqdn, sha256_hex, Estate};
 use rhai::{Dynamic, Map, AST};
 use serde::Serialize;
@@ -713,9 +713,4 @@ pub fn split_assignment(s: &str) -> Result<(String, String)> {
             message: format!("-p takes name=value, not {s:?}"),
         }),
     }
-}
-
-/// Byte offset → line for messages about runbook text.
-pub fn line_of(text: &str, offset: usize) -> usize {
-    line_col(text, offset).0
 }

@@ -110,7 +110,6 @@ pub fn run(env: &Env) -> Result<i32> {
         ops_performed: 0,
         abort_after_ops: None,
         stop: None,
-        last_result: serde_json::Value::Null,
     }));
     let engine = crate::engine::run_engine(&ctx, estate, None);
     let natives = native_functions(&engine);

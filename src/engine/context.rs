@@ -187,8 +187,6 @@ pub struct Ctx {
     pub abort_after_ops: Option<u64>,
     /// Why the script was stopped: wins over whatever error the script reports.
     pub stop: Option<Error>,
-    /// The result of the last step, for the journal's final record.
-    pub last_result: Value,
 }
 
 impl Ctx {

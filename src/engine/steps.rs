@@ -294,7 +294,6 @@ pub fn run_step(
                 wall_ms,
             });
             c.outcomes.push(outcome("completed"));
-            c.last_result = json;
             Ok(v)
         }
         Err(e) => {
