@@ -281,7 +281,7 @@ pub fn run_step(
                 Record::StepCompleted {
                     index,
                     name: name.to_string(),
-                    result: json.clone(),
+                    result: json,
                     wall_ms,
                     sim_seconds,
                 },
