@@ -360,16 +360,9 @@ impl LabState {
                 continue;
             };
             let work = self.workload.entry(name).or_default();
-            // Each second adds `tpm` sixtieths of a transaction; a transaction
-            // commits in the second its sixtieths reach a whole one.
-            let carry = work.carry;
-            let total = carry.saturating_add(tpm.saturating_mul(dt));
-            let n = total / 60;
-            work.carry = total % 60;
-            if n == 0 {
+            let Some((n, seconds)) = per_minute(&mut work.carry, tpm, dt) else {
                 continue;
-            }
-            let seconds = (n * 60).saturating_sub(carry).div_ceil(tpm).clamp(1, dt);
+            };
             let at = from + seconds;
             work.committed = work.committed.saturating_add(n);
             work.last_commit_at = at;
@@ -407,6 +400,24 @@ impl LabState {
             }
         }
     }
+}
+
+/// Integer accrual at `rate` per minute over `dt` seconds: each second adds
+/// `rate` sixtieths to `carry`, and an item happens in the second its
+/// sixtieths reach a whole one. Returns how many happened and the offset
+/// (in seconds, 1..=dt) of the last one; `None` if none did.
+pub(super) fn per_minute(carry: &mut u64, rate: u64, dt: u64) -> Option<(u64, u64)> {
+    let before = *carry;
+    let total = before.saturating_add(rate.saturating_mul(dt));
+    let n = total / 60;
+    *carry = total % 60;
+    if n == 0 || rate == 0 {
+        return None;
+    }
+    Some((
+        n,
+        (n * 60).saturating_sub(before).div_ceil(rate).clamp(1, dt),
+    ))
 }
 
 #[cfg(test)]

@@ -250,15 +250,9 @@ impl LabState {
                 continue;
             };
             let d = &mut p.data;
-            // As the chat workload: each second adds `cpm` sixtieths of a change.
-            let carry = d.carry;
-            let total = carry.saturating_add(cpm.saturating_mul(dt));
-            let n = total / 60;
-            d.carry = total % 60;
-            if n == 0 {
+            let Some((n, seconds)) = super::clock::per_minute(&mut d.carry, cpm, dt) else {
                 continue;
-            }
-            let seconds = (n * 60).saturating_sub(carry).div_ceil(cpm).clamp(1, dt);
+            };
             let at = from + seconds;
             d.changes = d.changes.saturating_add(n);
             d.last_change_at = at;
