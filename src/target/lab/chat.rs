@@ -43,17 +43,19 @@ impl LabState {
         let only = identity
             .map(|i| self.pool_by_identity(call, i))
             .transpose()?;
-        Ok(self
-            .lync
-            .persistent_chat
-            .iter()
-            .filter(|(name, _)| only.as_ref().is_none_or(|o| o == *name))
-            .filter(|(name, _)| fqdn.is_none_or(|f| f.eq_ignore_ascii_case(name)))
-            .map(|(name, p)| {
-                let site = self.sql.get(&p.mgc.primary).map(|i| i.site.clone()).unwrap_or_default();
+        Ok(super::cmdlets::service_rows(
+            self.lync.persistent_chat.iter(),
+            only,
+            fqdn,
+            |name, p| {
+                let site = self
+                    .sql
+                    .get(&p.mgc.primary)
+                    .map(|i| i.site.clone())
+                    .unwrap_or_default();
                 json!({"Identity": identity_of(name), "PoolFqdn": name, "SiteId": format!("Site:{site}")})
-            })
-            .collect())
+            },
+        ))
     }
 
     pub(super) fn get_chat_state(&self, call: &Call) -> Result<Value, OpError> {

@@ -522,6 +522,22 @@ impl LabState {
     }
 }
 
+/// Get-CsService rows of one service kind: every pool of `pools`, narrowed to
+/// the one `-Identity` named (`only`, resolved by the caller) and to the one
+/// `-PoolFqdn` names.
+pub(super) fn service_rows<'a, T: 'a>(
+    pools: impl Iterator<Item = (&'a String, &'a T)>,
+    only: Option<String>,
+    fqdn: Option<&str>,
+    row: impl Fn(&str, &T) -> Value,
+) -> Vec<Value> {
+    pools
+        .filter(|(n, _)| only.as_ref().is_none_or(|o| o == *n))
+        .filter(|(n, _)| fqdn.is_none_or(|f| f.eq_ignore_ascii_case(n)))
+        .map(|(n, p)| row(n, p))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,13 +98,11 @@ impl LabState {
         let only = identity
             .map(|i| self.edge_pool_named(call, i))
             .transpose()?;
-        Ok(self
-            .lync
-            .edge_pools
-            .iter()
-            .filter(|(n, _)| only.as_ref().is_none_or(|o| o == *n))
-            .filter(|(n, _)| fqdn.is_none_or(|f| f.eq_ignore_ascii_case(n)))
-            .map(|(n, e)| {
+        Ok(super::cmdlets::service_rows(
+            self.lync.edge_pools.iter(),
+            only,
+            fqdn,
+            |n, e| {
                 json!({
                     "Identity": format!("EdgeServer:{n}"),
                     "PoolFqdn": n,
@@ -112,8 +110,8 @@ impl LabState {
                     "Registrar": format!("Registrar:{}", e.next_hop),
                     "FederationEnabled": e.federation,
                 })
-            })
-            .collect())
+            },
+        ))
     }
 
     /// Set-CsEdgeServer -Identity EdgeServer:<edge pool> -Registrar Registrar:<pool>.

@@ -316,20 +316,18 @@ impl LabState {
         fqdn: Option<&str>,
     ) -> Result<Vec<Value>, OpError> {
         let only = identity.map(|i| self.fe_pool(call, i)).transpose()?;
-        Ok(self
-            .lync
-            .pools
-            .iter()
-            .filter(|(n, _)| only.as_ref().is_none_or(|o| o == *n))
-            .filter(|(n, _)| fqdn.is_none_or(|f| f.eq_ignore_ascii_case(n)))
-            .map(|(n, p)| {
+        Ok(super::cmdlets::service_rows(
+            self.lync.pools.iter(),
+            only,
+            fqdn,
+            |n, p| {
                 json!({
                     "Identity": format!("Registrar:{n}"),
                     "PoolFqdn": n,
                     "SiteId": format!("Site:{}", p.site),
                 })
-            })
-            .collect())
+            },
+        ))
     }
 
     /// Invoke-CsPoolFailOver -PoolFqdn P1 [-DisasterMode]: P1's users are
