@@ -16,6 +16,7 @@ use super::sql::LogFit;
 use super::state::{
     DbState, LabState, MirrorRole, MirrorState, CHAT_DATABASE, LSN_PER_TRANSACTION,
 };
+use super::state::{LogShippingPrimary, LogShippingSecondary};
 use crate::op::join_path;
 use crate::time;
 
@@ -183,15 +184,42 @@ impl LabState {
         jobs
     }
 
+    fn log_shipping_primary(&self, id: &str, database: &str) -> Option<&LogShippingPrimary> {
+        self.sql.get(id)?.msdb.log_shipping_primary.get(database)
+    }
+
+    fn log_shipping_primary_mut(
+        &mut self,
+        id: &str,
+        database: &str,
+    ) -> Option<&mut LogShippingPrimary> {
+        self.sql
+            .get_mut(id)?
+            .msdb
+            .log_shipping_primary
+            .get_mut(database)
+    }
+
+    fn log_shipping_secondary(&self, id: &str, database: &str) -> Option<&LogShippingSecondary> {
+        self.sql.get(id)?.msdb.log_shipping_secondary.get(database)
+    }
+
+    fn log_shipping_secondary_mut(
+        &mut self,
+        id: &str,
+        database: &str,
+    ) -> Option<&mut LogShippingSecondary> {
+        self.sql
+            .get_mut(id)?
+            .msdb
+            .log_shipping_secondary
+            .get_mut(database)
+    }
+
     /// LSBackup: a log backup to the share, by whichever log-shipping primary
     /// holds the principal copy.
     fn backup_job(&mut self, id: &str, database: &str, t: u64) {
-        let Some(config) = self
-            .sql
-            .get(id)
-            .and_then(|i| i.msdb.log_shipping_primary.get(database))
-            .cloned()
-        else {
+        let Some(config) = self.log_shipping_primary(id, database).cloned() else {
             return;
         };
         let Some(db) = self
@@ -225,20 +253,13 @@ impl LabState {
         );
         let name = format!("{database}_{}.trn", time::compact(self.epoch_at(t)));
         self.put_file(&config.backup_directory, &name, file);
-        if let Some(p) = self
-            .sql
-            .get_mut(id)
-            .and_then(|i| i.msdb.log_shipping_primary.get_mut(database))
-        {
+        if let Some(p) = self.log_shipping_primary_mut(id, database) {
             p.last_backup_file = Some(join_path(&config.backup_directory, &name));
             p.last_backup_lsn = lsn;
         }
         // The log chain belongs to the database, and a synchronized mirror
         // holds the same log: after a failover its backups carry on from here.
-        if let Some(p) = partner
-            .and_then(|p| self.sql.get_mut(&p))
-            .and_then(|i| i.msdb.log_shipping_primary.get_mut(database))
-        {
+        if let Some(p) = partner.and_then(|p| self.log_shipping_primary_mut(&p, database)) {
             p.last_backup_lsn = lsn;
         }
     }
@@ -246,12 +267,7 @@ impl LabState {
     /// LSCopy: every backup of the database newer than the last copied one,
     /// from the share to the copy folder.
     fn copy_job(&mut self, id: &str, database: &str, t: u64) {
-        let Some(config) = self
-            .sql
-            .get(id)
-            .and_then(|i| i.msdb.log_shipping_secondary.get(database))
-            .cloned()
-        else {
+        let Some(config) = self.log_shipping_secondary(id, database).cloned() else {
             return;
         };
         let (from, to) = (
@@ -285,11 +301,7 @@ impl LabState {
         }
         let Some(name) = copied else { return };
         let stamp = self.stamp(t);
-        if let Some(s) = self
-            .sql
-            .get_mut(id)
-            .and_then(|i| i.msdb.log_shipping_secondary.get_mut(database))
-        {
+        if let Some(s) = self.log_shipping_secondary_mut(id, database) {
             s.last_copied_file = Some(join_path(to, name));
             s.last_copied_at = Some(stamp);
         }
@@ -297,12 +309,7 @@ impl LabState {
 
     /// LSRestore: apply copied backups in name order until a gap or a damaged file.
     fn restore_job(&mut self, id: &str, database: &str) {
-        let Some(config) = self
-            .sql
-            .get(id)
-            .and_then(|i| i.msdb.log_shipping_secondary.get(database))
-            .cloned()
-        else {
+        let Some(config) = self.log_shipping_secondary(id, database).cloned() else {
             return;
         };
         let folder = &config.backup_destination_directory;
