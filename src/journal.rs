@@ -216,7 +216,6 @@ pub struct Torn {
 /// A journal read back.
 #[derive(Debug, Clone)]
 pub struct Loaded {
-    pub path: PathBuf,
     pub header: RunHeader,
     pub records: Vec<Record>,
     pub torn: Option<Torn>,
@@ -270,7 +269,6 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded> {
         }
     };
     Ok(Loaded {
-        path: path.to_path_buf(),
         header: *header,
         records,
         torn,

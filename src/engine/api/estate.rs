@@ -21,13 +21,7 @@ pub fn register(engine: &mut Engine, estate: Rc<Estate>) {
         persistent_chat_pool(&e.0, fqdn)
     });
     engine.register_fn("pool", |e: &mut EstateView, fqdn: &str| pool(&e.0, fqdn));
-    engine.register_fn("pools", |e: &mut EstateView| -> Array {
-        e.0.file
-            .pools
-            .keys()
-            .map(|k| Dynamic::from(k.clone()))
-            .collect()
-    });
+    engine.register_fn("pools", |e: &mut EstateView| names(&e.0.file.pools));
     engine.register_fn("cms_pool", |e: &mut EstateView| -> Dynamic {
         e.0.file
             .pools
@@ -38,12 +32,8 @@ pub fn register(engine: &mut Engine, estate: Rc<Estate>) {
     engine.register_fn("edge_pool", |e: &mut EstateView, fqdn: &str| {
         edge_pool(&e.0, fqdn)
     });
-    engine.register_fn("edge_pools", |e: &mut EstateView| -> Array {
-        e.0.file
-            .edge_pools
-            .keys()
-            .map(|k| Dynamic::from(k.clone()))
-            .collect()
+    engine.register_fn("edge_pools", |e: &mut EstateView| {
+        names(&e.0.file.edge_pools)
     });
     engine.register_fn("findings", |e: &mut EstateView| -> Array {
         e.0.design_findings()
@@ -177,6 +167,11 @@ fn persistent_chat_pool(estate: &Estate, fqdn: &str) -> RhaiResult<Map> {
         .unwrap_or_default();
     m.insert("shell_host".into(), shell.into());
     Ok(m)
+}
+
+/// The names (keys) of an estate section, in order.
+fn names<T>(section: &std::collections::BTreeMap<String, T>) -> Array {
+    section.keys().map(|k| Dynamic::from(k.clone())).collect()
 }
 
 /// `#{instance, server, sql_instance, sql_name, site}` of a SQL instance id.

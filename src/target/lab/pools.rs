@@ -532,9 +532,11 @@ mod tests {
         lab.perform(&cmdlet(host, name, args)).result
     }
 
-    fn failover(
+    /// Invoke-CsPoolFailOver or -FailBack of `pool`, in disaster mode or not.
+    fn pool_switch(
         lab: &mut LabState,
         host: &str,
+        cmdlet: &str,
         pool: &str,
         disaster: bool,
     ) -> Result<Value, OpError> {
@@ -542,7 +544,16 @@ mod tests {
         if disaster {
             args.push(("DisasterMode", PsValue::Switch));
         }
-        run(lab, host, "Invoke-CsPoolFailOver", &args)
+        run(lab, host, cmdlet, &args)
+    }
+
+    fn failover(
+        lab: &mut LabState,
+        host: &str,
+        pool: &str,
+        disaster: bool,
+    ) -> Result<Value, OpError> {
+        pool_switch(lab, host, "Invoke-CsPoolFailOver", pool, disaster)
     }
 
     fn failback(
@@ -551,11 +562,7 @@ mod tests {
         pool: &str,
         disaster: bool,
     ) -> Result<Value, OpError> {
-        let mut args = vec![("PoolFqdn", s(pool))];
-        if disaster {
-            args.push(("DisasterMode", PsValue::Switch));
-        }
-        run(lab, host, "Invoke-CsPoolFailBack", &args)
+        pool_switch(lab, host, "Invoke-CsPoolFailBack", pool, disaster)
     }
 
     /// Who serves whom, and the next hops: what a refusal must not change.
