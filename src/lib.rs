@@ -17,3 +17,4 @@ pub mod secret;
 pub mod sql_readonly;
 pub mod target;
 pub mod time;
+pub mod tsql;

@@ -45,84 +45,19 @@ const FORBIDDEN: [&str; 34] = [
     "THROW",
 ];
 
-/// Split into upper-cased words and single-character symbols, skipping
-/// literals, quoted identifiers and comments.
+/// Upper-cased words and single-character symbols; literals and quoted
+/// identifiers become placeholders, so nothing inside them counts.
 fn tokens(text: &str) -> Result<Vec<String>, String> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        if c.is_whitespace() {
-            i += 1;
-        } else if c == '-' && next == Some('-') {
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-        } else if c == '/' && next == Some('*') {
-            // T-SQL block comments nest.
-            let mut depth = 0;
-            loop {
-                match (chars.get(i), chars.get(i + 1)) {
-                    (Some('/'), Some('*')) => {
-                        depth += 1;
-                        i += 2;
-                    }
-                    (Some('*'), Some('/')) => {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    (Some(_), _) => i += 1,
-                    (None, _) => return Err("a /* comment */ is not closed".into()),
-                }
-            }
-        } else if c == '\'' || ((c == 'N' || c == 'n') && next == Some('\'')) {
-            i += if c == '\'' { 1 } else { 2 };
-            loop {
-                match (chars.get(i), chars.get(i + 1)) {
-                    (Some('\''), Some('\'')) => i += 2,
-                    (Some('\''), _) => {
-                        i += 1;
-                        break;
-                    }
-                    (Some(_), _) => i += 1,
-                    (None, _) => return Err("a string literal is not closed".into()),
-                }
-            }
-            out.push("'literal'".into());
-        } else if c == '[' || c == '"' {
-            let close = if c == '[' { ']' } else { '"' };
-            i += 1;
-            loop {
-                match (chars.get(i), chars.get(i + 1)) {
-                    (Some(a), Some(b)) if *a == close && *b == close => i += 2,
-                    (Some(a), _) if *a == close => {
-                        i += 1;
-                        break;
-                    }
-                    (Some(_), _) => i += 1,
-                    (None, _) => return Err("a quoted identifier is not closed".into()),
-                }
-            }
-            out.push("[ident]".into());
-        } else if c.is_alphanumeric() || c == '_' || c == '@' || c == '#' || c == '$' {
-            let start = i;
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || matches!(chars[i], '_' | '@' | '#' | '$'))
-            {
-                i += 1;
-            }
-            out.push(chars[start..i].iter().collect::<String>().to_uppercase());
-        } else {
-            out.push(c.to_string());
-            i += 1;
-        }
-    }
-    Ok(out)
+    use crate::tsql::Tok;
+    Ok(crate::tsql::lex(text)?
+        .into_iter()
+        .map(|t| match t {
+            Tok::Word(w) | Tok::Var(w) | Tok::Num(w) => w.to_uppercase(),
+            Tok::Quoted(_) => "[ident]".to_string(),
+            Tok::Str(_) => "'literal'".to_string(),
+            Tok::Punct(c) => c.to_string(),
+        })
+        .collect())
 }
 
 /// `Ok(())` if `text` is one read-only statement; otherwise why not.

@@ -12,6 +12,7 @@
 
 use crate::op::Op;
 use crate::target::live::sql::{progress_query, SPID_QUERY};
+use crate::tsql::Tok;
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -26,105 +27,9 @@ pub enum Statement {
     Progress { session_id: i64 },
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Word(String),
-    /// `[name]` (or `"name"`), unescaped.
-    Quoted(String),
-    /// `N'text'` or `'text'`, unescaped.
-    Str(String),
-    /// `@name` or `@@name`.
-    Var(String),
-    Num(String),
-    Punct(char),
-}
-
-fn word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c == '#' || c == '$'
-}
-
-/// Split T-SQL into tokens; `None` for text that does not lex (an
-/// unterminated string or bracket).
+/// The statement's tokens, a final `;` or two aside; `None` if it does not lex.
 fn lex(text: &str) -> Option<Vec<Tok>> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    let mut out = Vec::new();
-    // `close` ends a delimited token; doubling it escapes it.
-    let delimited = |i: &mut usize, close: char| -> Option<String> {
-        let mut s = String::new();
-        loop {
-            let c = *chars.get(*i)?;
-            *i += 1;
-            if c == close {
-                if chars.get(*i) == Some(&close) {
-                    s.push(close);
-                    *i += 1;
-                } else {
-                    return Some(s);
-                }
-            } else {
-                s.push(c);
-            }
-        }
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        if c.is_whitespace() {
-            i += 1;
-        } else if c == '-' && next == Some('-') {
-            while i < chars.len() && chars[i] != '\n' {
-                i += 1;
-            }
-        } else if c == '/' && next == Some('*') {
-            i += 2;
-            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
-                i += 1;
-            }
-            if i >= chars.len() {
-                return None;
-            }
-            i += 2;
-        } else if c == '[' {
-            i += 1;
-            out.push(Tok::Quoted(delimited(&mut i, ']')?));
-        } else if c == '"' {
-            i += 1;
-            out.push(Tok::Quoted(delimited(&mut i, '"')?));
-        } else if c == '\'' {
-            i += 1;
-            out.push(Tok::Str(delimited(&mut i, '\'')?));
-        } else if (c == 'N' || c == 'n') && next == Some('\'') {
-            i += 2;
-            out.push(Tok::Str(delimited(&mut i, '\'')?));
-        } else if c == '@' {
-            let start = i;
-            i += 1;
-            if chars.get(i) == Some(&'@') {
-                i += 1;
-            }
-            while i < chars.len() && word_char(chars[i]) {
-                i += 1;
-            }
-            out.push(Tok::Var(chars[start..i].iter().collect()));
-        } else if c.is_ascii_digit() || (c == '-' && next.is_some_and(|n| n.is_ascii_digit())) {
-            let start = i;
-            i += 1;
-            while i < chars.len() && chars[i].is_ascii_digit() {
-                i += 1;
-            }
-            out.push(Tok::Num(chars[start..i].iter().collect()));
-        } else if word_char(c) {
-            let start = i;
-            while i < chars.len() && word_char(chars[i]) {
-                i += 1;
-            }
-            out.push(Tok::Word(chars[start..i].iter().collect()));
-        } else {
-            out.push(Tok::Punct(c));
-            i += 1;
-        }
-    }
+    let mut out = crate::tsql::lex(text).ok()?;
     // A statement may or may not end with `;`.
     while out.last() == Some(&Tok::Punct(';')) {
         out.pop();
@@ -417,7 +322,7 @@ pub fn parse(instance: &str, text: &str, params: &[(String, Value)]) -> Statemen
     let first: String = text
         .trim_start()
         .chars()
-        .take_while(|c| word_char(*c))
+        .take_while(|c| crate::tsql::word_char(*c))
         .collect();
     let reads = same_word(&first, "SELECT") || same_word(&first, "WITH");
     let (instance, text) = (instance.to_string(), text.to_string());
