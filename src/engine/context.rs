@@ -33,6 +33,30 @@ pub enum Prior {
     },
 }
 
+impl Prior {
+    /// For a step that started earlier and did not complete: whether it may
+    /// have sent a change, and the last thing it is known to have done.
+    pub fn doubt(&self) -> Option<(bool, String)> {
+        match self {
+            Prior::InDoubt {
+                last_op,
+                changes_done,
+            } => Some((
+                *changes_done,
+                last_op.clone().unwrap_or_else(|| "(none)".into()),
+            )),
+            Prior::Failed {
+                error,
+                changes_done,
+            } => Some((
+                *changes_done,
+                format!("(the step failed after sending a change: {error})"),
+            )),
+            Prior::Completed(_) | Prior::Waiting { .. } => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct PriorStep {
     pub name: String,

@@ -192,33 +192,22 @@ pub fn run_step(
                 });
                 return Ok(to_dynamic(&v));
             }
-            Prior::InDoubt {
-                last_op,
-                changes_done,
-            } => {
-                let last = last_op.unwrap_or_else(|| "(none)".into());
-                refuse_rerun(
-                    ctx,
-                    &run_id,
-                    name,
-                    changes_done && !idempotent && !rerun_flag,
-                    last,
-                )?;
+            // A step that may have sent a change runs again only if it is
+            // idempotent or the operator says so.
+            prior => {
+                if let Some((true, last_op)) = prior.doubt() {
+                    if !idempotent && !rerun_flag {
+                        return stop(
+                            ctx,
+                            Error::InDoubt {
+                                run_id,
+                                step: name.to_string(),
+                                last_op,
+                            },
+                        );
+                    }
+                }
             }
-            Prior::Failed {
-                error,
-                changes_done,
-            } => {
-                let last = format!("(the step failed after sending a change: {error})");
-                refuse_rerun(
-                    ctx,
-                    &run_id,
-                    name,
-                    changes_done && !idempotent && !rerun_flag,
-                    last,
-                )?;
-            }
-            Prior::Waiting { .. } => {}
         }
     }
     journal(
@@ -337,28 +326,6 @@ pub fn run_step(
             )
         }
     }
-}
-
-/// Stop as in doubt when a step that may have changed something cannot
-/// simply run again.
-fn refuse_rerun(
-    ctx: &Shared,
-    run_id: &str,
-    step: &str,
-    refuse: bool,
-    last_op: String,
-) -> RhaiResult<()> {
-    if refuse {
-        return stop(
-            ctx,
-            Error::InDoubt {
-                run_id: run_id.to_string(),
-                step: step.to_string(),
-                last_op,
-            },
-        );
-    }
-    Ok(())
 }
 
 /// Perform one op through the target, journaled before and after.
