@@ -20,8 +20,9 @@ use super::state::{LogShippingPrimary, LogShippingSecondary};
 use crate::op::join_path;
 use crate::time;
 
-const MIB: u64 = 1024 * 1024;
-const KIB: u64 = 1024;
+/// Backup file sizes are modeled in these units.
+pub(super) const MIB: u64 = 1024 * 1024;
+pub(super) const KIB: u64 = 1024;
 
 /// What kind of job; the order is the order of jobs due at the same second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -398,13 +398,7 @@ impl LabState {
             if let Some(i) = self.sql.get_mut(id) {
                 i.msdb.log_shipping_primary.insert(
                     CHAT_DATABASE.to_string(),
-                    LogShippingPrimary {
-                        backup_directory: ls.share.clone(),
-                        backup_job: format!("LSBackup_{CHAT_DATABASE}"),
-                        every_minutes: ls.backup_every_minutes,
-                        last_backup_file: None,
-                        last_backup_lsn: source.lsn,
-                    },
+                    LogShippingPrimary::chat(&ls.share, ls.backup_every_minutes, source.lsn),
                 );
             }
         }

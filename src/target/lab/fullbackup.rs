@@ -5,25 +5,15 @@
 
 use super::files::{split_path, BackupFile};
 use super::sql::key_ci;
+use super::sql::no_such_database;
 use super::state::{desc, Database, DbState, LabState};
 use crate::target::OpError;
 use serde_json::{json, Value};
 
-const MIB: u64 = 1024 * 1024;
-const KIB: u64 = 1024;
+use super::clock::{KIB, MIB};
 
 /// `RESTORE HEADERONLY`'s BackupType of a full database backup.
 pub const FULL_BACKUP: i64 = 1;
-
-fn no_such_database(database: &str) -> OpError {
-    OpError::sql(
-        911,
-        16,
-        format!(
-            "Database '{database}' does not exist. Make sure that the name is entered correctly."
-        ),
-    )
-}
 
 impl LabState {
     /// The size of a full backup of a database: its data, not its log.

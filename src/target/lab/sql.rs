@@ -47,7 +47,7 @@ pub fn key_ci<V>(map: &BTreeMap<String, V>, name: &str) -> Option<String> {
     map.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
 }
 
-fn no_such_database(database: &str) -> OpError {
+pub(super) fn no_such_database(database: &str) -> OpError {
     OpError::sql(
         911,
         16,

@@ -254,6 +254,20 @@ pub struct LogShippingSecondary {
     pub restore_delay: i64,
 }
 
+impl LogShippingPrimary {
+    /// mgc backing its log up to `share` every `every_minutes`, the chain
+    /// starting at `lsn` (the full backup the secondary was initialized from).
+    pub fn chat(share: &str, every_minutes: u64, lsn: i64) -> Self {
+        LogShippingPrimary {
+            backup_directory: share.to_string(),
+            backup_job: format!("LSBackup_{CHAT_DATABASE}"),
+            every_minutes,
+            last_backup_file: None,
+            last_backup_lsn: lsn,
+        }
+    }
+}
+
 impl LogShippingSecondary {
     /// A secondary just initialized from a full backup of `primary_instance`
     /// (`primary_name` is its SQL name, for the default job names): nothing
@@ -711,13 +725,7 @@ impl LabState {
             if let Some(instance) = self.sql.get_mut(id) {
                 instance.msdb.log_shipping_primary.insert(
                     CHAT_DATABASE.to_string(),
-                    LogShippingPrimary {
-                        backup_directory: ls.share.clone(),
-                        backup_job: format!("LSBackup_{CHAT_DATABASE}"),
-                        every_minutes: ls.backup_every_minutes,
-                        last_backup_file: None,
-                        last_backup_lsn: LSN_BASE,
-                    },
+                    LogShippingPrimary::chat(&ls.share, ls.backup_every_minutes, LSN_BASE),
                 );
             }
         }
