@@ -76,26 +76,14 @@ pub fn register(engine: &mut Engine, estate: Rc<Estate>) {
 
 /// `#{instance, database, site, server, sql_instance, sql_name}`.
 fn db_ref(estate: &Estate, instance: &str, database: &str) -> Dynamic {
-    let Some(inst) = estate.file.sql.get(instance) else {
-        return Dynamic::UNIT;
-    };
-    let mut m = Map::new();
-    m.insert("instance".into(), instance.into());
-    m.insert("database".into(), database.into());
-    m.insert(
-        "site".into(),
-        estate.site_of_instance(instance).unwrap_or("").into(),
-    );
-    m.insert("server".into(), inst.server.clone().into());
-    m.insert(
-        "sql_instance".into(),
-        inst.instance.clone().map_or(Dynamic::UNIT, Dynamic::from),
-    );
-    m.insert(
-        "sql_name".into(),
-        estate.instance_name(instance).unwrap_or_default().into(),
-    );
-    m.into()
+    let r = instance_ref(estate, instance);
+    match r.try_cast::<Map>() {
+        Some(mut m) => {
+            m.insert("database".into(), database.into());
+            m.into()
+        }
+        None => Dynamic::UNIT,
+    }
 }
 
 fn opt_db(estate: &Estate, instance: Option<&String>, database: &str) -> Dynamic {
