@@ -65,6 +65,21 @@ impl fmt::Display for OpError {
     }
 }
 
+/// The rows of a SQL op's result: an array of row objects keyed by column
+/// name, as every target answers SQL ops. Anything else holds no rows.
+pub fn rows(v: Value) -> Vec<serde_json::Map<String, Value>> {
+    match v {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|r| match r {
+                Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The outcome of one op: its result value and the simulated seconds it took
 /// (zero outside the lab).
 #[derive(Debug, Clone, PartialEq)]

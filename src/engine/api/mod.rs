@@ -43,19 +43,7 @@ pub(crate) fn call(ctx: &Shared, op: Op) -> RhaiResult<Value> {
     perform(ctx, op)?.map_err(|e| op_error(&e))
 }
 
-/// The rows of a SQL result.
-pub(crate) fn rows(v: Value) -> Vec<serde_json::Map<String, Value>> {
-    match v {
-        Value::Array(items) => items
-            .into_iter()
-            .filter_map(|r| match r {
-                Value::Object(m) => Some(m),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
+pub(crate) use crate::target::rows;
 
 pub(crate) fn row_to_map(row: serde_json::Map<String, Value>) -> Map {
     row.into_iter()

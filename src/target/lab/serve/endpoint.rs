@@ -149,22 +149,9 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
     }
 }
 
-fn rows_of(v: Value) -> Vec<Map<String, Value>> {
-    match v {
-        Value::Array(a) => a
-            .into_iter()
-            .filter_map(|r| match r {
-                Value::Object(m) => Some(m),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn answer(twin: &Twin, instance: &str, spid: i64, req: &Request) -> Answer {
     match parse(instance, &req.statement, &req.params) {
-        Statement::Spid => Answer::Rows(rows_of(json!([{ "spid": spid }]))),
+        Statement::Spid => Answer::Rows(crate::target::rows(json!([{ "spid": spid }]))),
         Statement::Progress { session_id } => {
             let in_flight = twin.in_flight.lock().map(|m| m.get(&session_id).copied());
             let rows = match in_flight.ok().flatten() {
@@ -178,7 +165,7 @@ fn answer(twin: &Twin, instance: &str, spid: i64, req: &Request) -> Answer {
                 }
                 None => json!([]),
             };
-            Answer::Rows(rows_of(rows))
+            Answer::Rows(crate::target::rows(rows))
         }
         Statement::Op(op) => {
             if let Some(d) = stalls(&twin.stall, &req.statement) {
@@ -192,7 +179,7 @@ fn answer(twin: &Twin, instance: &str, spid: i64, req: &Request) -> Answer {
                 m.remove(&spid);
             }
             match done.map(|p| p.result) {
-                Ok(Ok(v)) => Answer::Rows(rows_of(v)),
+                Ok(Ok(v)) => Answer::Rows(crate::target::rows(v)),
                 Ok(Err(OpError::Unreachable { .. })) => Answer::Vanish,
                 Ok(Err(OpError::Sql {
                     number,
