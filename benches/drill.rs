@@ -5,7 +5,7 @@
 //! Reproduce: `cargo bench --bench drill`.
 
 use drillbook::estate::Estate;
-use drillbook::target::lab::LabState;
+use drillbook::lab::LabState;
 use std::process::Command;
 use std::time::{Duration, Instant};
 

@@ -6,7 +6,7 @@ use crate::engine::context::{Ctx, Mode, Replay};
 use crate::error::Result;
 use crate::op::Op;
 use crate::report::Json;
-use crate::target::{OpError, Performed, Target};
+use crate::targets::{OpError, Performed, Target};
 use std::cell::RefCell;
 use std::rc::Rc;
 

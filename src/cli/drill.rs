@@ -4,9 +4,9 @@ use super::{load_estate, DrillArgs, Env};
 use crate::engine::context::Mode;
 use crate::error::{Error, Result};
 use crate::estate::Estate;
+use crate::lab::{Lab, LabState};
 use crate::report::duration;
 use crate::runbook::{resolve_params, split_assignment, Runbook, Scenario};
-use crate::target::lab::{Lab, LabState};
 
 pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {
     let rb = Runbook::find(&args.runbook, env.runbooks.as_deref())?;

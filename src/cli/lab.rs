@@ -2,8 +2,8 @@
 
 use super::{load_estate, Env};
 use crate::error::Result;
-use crate::target::lab::serve::{pwsh, serve, ServeOptions};
-use crate::target::lab::{Lab, LabState};
+use crate::lab::{Lab, LabState};
+use crate::twin::{pwsh, serve, ServeOptions};
 use clap::Subcommand;
 use std::path::PathBuf;
 
@@ -69,7 +69,7 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
     match cmd {
         LabCommand::Init { estate } => {
             let estate = load_estate(estate.as_ref())?;
-            let _lock = crate::target::lab::lock(&path)?;
+            let _lock = crate::lab::lock(&path)?;
             Lab::create(&path, LabState::from_estate(&estate))?;
             if !env.json {
                 println!("lab created from {} at {}", estate.source, path.display());

@@ -3,9 +3,9 @@
 use super::{finish, load_estate, Env, RunArgs};
 use crate::engine::context::Mode;
 use crate::error::{Error, Result};
+use crate::lab::{Lab, LabState};
 use crate::runbook::{resolve_params, split_assignment, Runbook};
-use crate::target::lab::{Lab, LabState};
-use crate::target::Target;
+use crate::targets::Target;
 
 pub fn run(env: &Env, args: RunArgs, mode: Mode) -> Result<i32> {
     let rb = Runbook::find(&args.runbook, env.runbooks.as_deref())?;
@@ -49,7 +49,7 @@ fn open(
     match name {
         "lab" => {}
         // Plans over live read for real and model the changes (run::start wraps it in DryRun).
-        "live" => return Ok(Box::new(crate::target::live::Live::open(estate)?)),
+        "live" => return Ok(Box::new(crate::live::Live::open(estate)?)),
         other => {
             return Err(super::usage(format!(
                 "target `{other}` does not exist: use --target lab or --target live"

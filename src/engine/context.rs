@@ -5,7 +5,7 @@
 use crate::error::Error;
 use crate::journal::{Journal, Record};
 use crate::report::Reporter;
-use crate::target::Target;
+use crate::targets::Target;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;

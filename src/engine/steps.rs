@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::journal::Record;
 use crate::op::Op;
 use crate::report::Event;
-use crate::target::OpError;
+use crate::targets::OpError;
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map, NativeCallContext, Position};
 use serde_json::Value;
 use std::io::IsTerminal;

@@ -13,7 +13,7 @@ use crate::engine::steps::{
 use crate::engine::Shared;
 use crate::error::Error;
 use crate::op::{join_path, Op};
-use crate::target::OpError;
+use crate::targets::OpError;
 use rhai::{Array, Dynamic, Map, Module};
 use serde_json::Value;
 

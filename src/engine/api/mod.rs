@@ -43,7 +43,7 @@ pub(crate) fn call(ctx: &Shared, op: Op) -> RhaiResult<Value> {
     perform(ctx, op)?.map_err(|e| op_error(&e))
 }
 
-pub(crate) use crate::target::rows;
+pub(crate) use crate::targets::rows;
 
 pub(crate) fn row_to_map(row: serde_json::Map<String, Value>) -> Map {
     row.into_iter()

@@ -5,7 +5,7 @@ use super::{call, db_ref, row_to_map, rows, rows_to_array};
 use crate::engine::steps::{op_error, perform, script_error, RhaiResult};
 use crate::engine::Shared;
 use crate::op::Op;
-use crate::target::OpError;
+use crate::targets::OpError;
 use rhai::{Array, Dynamic, Map, Module};
 
 pub fn module(ctx: &Shared) -> Module {

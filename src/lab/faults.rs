@@ -1,0 +1,840 @@
+//! Faults a drill injects and the repairs that undo them: sites, pools,
+//! instances, witnesses, Edge pools and the links between sites going down
+//! and coming back; shares becoming unreachable; log backups going missing
+//! or bad. Each is recorded in the state with what it did, so a report can
+//! say what the drill was up against.
+//!
+//! Every change of connectivity is where SQL Server mirroring reacts
+//! (`backend::reassess_mirroring`): a principal lost while its mirror and
+//! the witness keep quorum fails over on its own; a partner that returns
+//! rejoins as the mirror and resynchronizes.
+
+use super::files::split_path;
+use super::state::{link_key, FaultRecord, LabState, MirrorRole};
+use crate::error::{Error, Result};
+use crate::lab::CHAT_DATABASE;
+
+/// The fault and repair kinds, as `lab fault --help` would list them.
+pub const FAULT_KINDS: [&str; 21] = [
+    "primary-site-down",
+    "site-down:SITE",
+    "instance-down:ID",
+    "witness-down:ID",
+    "pool-down:FQDN",
+    "edge-down:FQDN",
+    "link-down:SITE-SITE",
+    "mirroring-off:POOL",
+    "conference-content-lost:POOL",
+    "log-shipping-off:CHAT_POOL",
+    "share-unreachable[:UNC]",
+    "log-backup-missing[:FILE]",
+    "log-backup-damaged[:FILE]",
+    "site-up:SITE",
+    "instance-up:ID",
+    "witness-up:ID",
+    "pool-up:FQDN",
+    "edge-up:FQDN",
+    "link-up:SITE-SITE",
+    "share-reachable[:UNC]",
+    "advance:MINUTES",
+];
+
+impl LabState {
+    /// Inject a fault `KIND` or `KIND:TARGET`; returns one line saying what it did.
+    pub fn apply_fault(&mut self, spec: &str) -> Result<String> {
+        let (kind, target) = match spec.split_once(':') {
+            Some((k, t)) => (k.trim(), Some(t.trim()).filter(|t| !t.is_empty())),
+            None => (spec.trim(), None),
+        };
+        let needs = |what: &str, known: Vec<String>| {
+            target.ok_or_else(|| {
+                format!(
+                    "{kind} needs a target: {kind}:{what} (known: {})",
+                    known.join(", ")
+                )
+            })
+        };
+        let effect = match kind {
+            "primary-site-down" => match target {
+                Some(_) => Err(
+                    "primary-site-down takes no target; use site-down:SITE for another site"
+                        .to_string(),
+                ),
+                None => self.primary_site_down(),
+            },
+            "site-down" => {
+                needs("SITE", self.sites.keys().cloned().collect()).and_then(|s| self.site_down(s))
+            }
+            "instance-down" => {
+                needs("ID", self.sql.keys().cloned().collect()).and_then(|i| self.instance_down(i))
+            }
+            "witness-down" => needs("ID", self.witnesses()).and_then(|i| self.witness_down(i)),
+            "pool-down" => needs("FQDN", self.lync.pools.keys().cloned().collect())
+                .and_then(|p| self.pool_updown(p, false)),
+            "edge-down" => needs("FQDN", self.lync.edge_pools.keys().cloned().collect())
+                .and_then(|p| self.edge_updown(p, false)),
+            "link-down" => needs("SITE-SITE", self.links.keys().cloned().collect())
+                .and_then(|l| self.link_updown(l, false)),
+            "mirroring-off" => needs("POOL", self.lync.pools.keys().cloned().collect())
+                .and_then(|p| self.mirroring_off(p)),
+            "conference-content-lost" => needs("POOL", self.lync.pools.keys().cloned().collect())
+                .and_then(|p| self.conference_content_lost(p)),
+            "log-shipping-off" => needs(
+                "CHAT_POOL",
+                self.lync.persistent_chat.keys().cloned().collect(),
+            )
+            .and_then(|p| self.log_shipping_off(p)),
+            "site-up" => {
+                needs("SITE", self.sites.keys().cloned().collect()).and_then(|s| self.site_up(s))
+            }
+            "instance-up" | "witness-up" => needs("ID", self.sql.keys().cloned().collect())
+                .and_then(|i| self.instance_up_again(i)),
+            "pool-up" => needs("FQDN", self.lync.pools.keys().cloned().collect())
+                .and_then(|p| self.pool_updown(p, true)),
+            "edge-up" => needs("FQDN", self.lync.edge_pools.keys().cloned().collect())
+                .and_then(|p| self.edge_updown(p, true)),
+            "link-up" => needs("SITE-SITE", self.links.keys().cloned().collect())
+                .and_then(|l| self.link_updown(l, true)),
+            "share-reachable" => self.share_reachable(target),
+            "advance" => needs("MINUTES", vec!["a number of minutes".to_string()])
+                .and_then(|m| self.advance_minutes(m)),
+            "share-unreachable" => self.share_unreachable(target),
+            "log-backup-missing" => self.spoil_backup(target, Spoil::Missing),
+            "log-backup-damaged" => self.spoil_backup(target, Spoil::Damaged),
+            _ => Err(format!(
+                "unknown fault kind `{kind}`; the kinds are {}",
+                FAULT_KINDS.join(", ")
+            )),
+        }
+        .map_err(|message| Error::Fault {
+            fault: spec.to_string(),
+            message,
+        })?;
+        self.refresh();
+        self.faults.push(FaultRecord {
+            fault: spec.to_string(),
+            at: self.elapsed(),
+            effect: effect.clone(),
+        });
+        Ok(effect)
+    }
+
+    /// The pool's file store loses its conference content (§3.7).
+    fn conference_content_lost(&mut self, pool: &str) -> Result<String, String> {
+        let known: Vec<String> = self.lync.pools.keys().cloned().collect();
+        let p = self.lync.pools.get_mut(pool).ok_or_else(|| {
+            format!(
+                "no Front End pool `{pool}` (known: {})",
+                list_or_none(&known)
+            )
+        })?;
+        p.conference_content.in_sync = false;
+        Ok(format!("{pool} lost its conference content"))
+    }
+
+    /// Log shipping of a Persistent Chat pool's mgc was never set up (or was
+    /// removed): no log-shipping primary, no secondary, no backup copy.
+    fn log_shipping_off(&mut self, pool: &str) -> Result<String, String> {
+        let known: Vec<String> = self.lync.persistent_chat.keys().cloned().collect();
+        let p = self
+            .lync
+            .persistent_chat
+            .get(pool)
+            .cloned()
+            .ok_or_else(|| {
+                format!(
+                    "no Persistent Chat pool `{pool}` (known: {})",
+                    list_or_none(&known)
+                )
+            })?;
+        let t = &p.mgc;
+        for id in [Some(&t.primary), t.mirror.as_ref()].into_iter().flatten() {
+            if let Some(i) = self.sql.get_mut(id) {
+                i.msdb.log_shipping_primary.remove(CHAT_DATABASE);
+            }
+        }
+        if let Some(b) = self.sql.get_mut(&t.backup) {
+            b.msdb.log_shipping_secondary.remove(CHAT_DATABASE);
+            b.databases.remove(CHAT_DATABASE);
+        }
+        Ok(format!(
+            "{pool}: log shipping of mgc removed; {} holds no copy of mgc",
+            t.backup
+        ))
+    }
+
+    /// Instances that witness a session or are a witness in the topology.
+    fn witnesses(&self) -> Vec<String> {
+        let mut w: Vec<String> = self
+            .sql
+            .values()
+            .flat_map(|i| i.databases.values())
+            .filter_map(|d| d.mirroring.as_ref().and_then(|m| m.witness.clone()))
+            .chain(
+                self.lync
+                    .pools
+                    .values()
+                    .filter_map(|p| p.back_end.witness.clone()),
+            )
+            .chain(self.lync.persistent_chat.values().flat_map(|p| {
+                [p.mgc.witness.clone(), p.mgc.backup_witness.clone()]
+                    .into_iter()
+                    .flatten()
+            }))
+            .collect();
+        w.sort();
+        w.dedup();
+        w
+    }
+
+    fn witness_down(&mut self, id: &str) -> Result<String, String> {
+        let known = self.witnesses();
+        if !known.iter().any(|w| w == id) {
+            return Err(format!(
+                "`{id}` is not a witness (witnesses: {})",
+                list_or_none(&known)
+            ));
+        }
+        self.instance_down(id)
+    }
+
+    /// The pool's front ends down or up.
+    fn pool_updown(&mut self, pool: &str, up: bool) -> Result<String, String> {
+        let Some(p) = self.lync.pools.get(pool) else {
+            let known: Vec<String> = self.lync.pools.keys().cloned().collect();
+            return Err(format!(
+                "no Front End pool `{pool}` (known: {})",
+                list_or_none(&known)
+            ));
+        };
+        let servers = p.front_ends.clone();
+        self.servers_updown(&servers, up)?;
+        let verb = if up { "up" } else { "down" };
+        Ok(format!(
+            "pool {pool} {verb}: front ends {}",
+            servers.join(", ")
+        ))
+    }
+
+    /// The Edge pool's servers down or up.
+    fn edge_updown(&mut self, pool: &str, up: bool) -> Result<String, String> {
+        let Some(e) = self.lync.edge_pools.get(pool) else {
+            let known: Vec<String> = self.lync.edge_pools.keys().cloned().collect();
+            return Err(format!(
+                "no Edge pool `{pool}` (known: {})",
+                list_or_none(&known)
+            ));
+        };
+        let servers = e.servers.clone();
+        self.servers_updown(&servers, up)?;
+        let verb = if up { "up" } else { "down" };
+        Ok(format!(
+            "Edge pool {pool} {verb}: servers {}",
+            servers.join(", ")
+        ))
+    }
+
+    fn servers_updown(&mut self, servers: &[String], up: bool) -> Result<(), String> {
+        if up {
+            for s in servers {
+                let site = self
+                    .servers
+                    .get(s)
+                    .map(|x| x.site.clone())
+                    .unwrap_or_default();
+                if self.sites.get(&site).is_some_and(|x| !x.up) {
+                    return Err(format!(
+                        "site {site} of {s} is down: repair it with site-up:{site}"
+                    ));
+                }
+            }
+        }
+        for s in servers {
+            if let Some(server) = self.servers.get_mut(s) {
+                server.up = up;
+            }
+        }
+        Ok(())
+    }
+
+    /// The link named `a-b` (either order), as its key.
+    fn link_named(&self, spec: &str) -> Result<String, String> {
+        let sites: Vec<&String> = self.sites.keys().collect();
+        for a in &sites {
+            for b in &sites {
+                if a != b && spec.eq_ignore_ascii_case(&format!("{a}-{b}")) {
+                    return Ok(link_key(a, b));
+                }
+            }
+        }
+        let known: Vec<String> = self.links.keys().cloned().collect();
+        Err(format!(
+            "no link `{spec}` between two sites (known: {})",
+            list_or_none(&known)
+        ))
+    }
+
+    fn link_updown(&mut self, spec: &str, up: bool) -> Result<String, String> {
+        let key = self.link_named(spec)?;
+        self.links
+            .entry(key.clone())
+            .or_insert(super::state::LinkState { up })
+            .up = up;
+        let verb = if up { "up" } else { "down" };
+        let effect = format!(
+            "link {key} {verb}: mirroring, witness, Backup Service and log-shipping traffic between the sites {}",
+            if up { "resumes" } else { "stops" }
+        );
+        Ok(self.after_losing_instances(effect))
+    }
+
+    fn site_up(&mut self, site: &str) -> Result<String, String> {
+        let Some(s) = self.sites.get_mut(site) else {
+            let known: Vec<&str> = self.sites.keys().map(String::as_str).collect();
+            return Err(format!("no site `{site}` (known: {})", known.join(", ")));
+        };
+        s.up = true;
+        let mut servers = Vec::new();
+        for (fqdn, server) in self.servers.iter_mut().filter(|(_, s)| s.site == site) {
+            server.up = true;
+            servers.push(fqdn.clone());
+        }
+        let mut instances = Vec::new();
+        for (id, inst) in self.sql.iter_mut().filter(|(_, i)| i.site == site) {
+            inst.up = true;
+            instances.push(id.clone());
+        }
+        let effect = format!(
+            "site {site} up: servers {}; SQL instances {}",
+            list_or_none(&servers),
+            list_or_none(&instances)
+        );
+        Ok(self.after_losing_instances(effect))
+    }
+
+    /// An instance (and its server) back up.
+    fn instance_up_again(&mut self, id: &str) -> Result<String, String> {
+        let Some(inst) = self.sql.get(id) else {
+            let known: Vec<&str> = self.sql.keys().map(String::as_str).collect();
+            return Err(format!(
+                "no SQL instance `{id}` (known: {})",
+                known.join(", ")
+            ));
+        };
+        let (site, server) = (inst.site.clone(), inst.server.clone());
+        if self.sites.get(&site).is_some_and(|s| !s.up) {
+            return Err(format!(
+                "site {site} of {id} is down: repair it with site-up:{site}"
+            ));
+        }
+        if let Some(s) = self.servers.get_mut(&server) {
+            s.up = true;
+        }
+        let name = match self.sql.get_mut(id) {
+            Some(inst) => {
+                inst.up = true;
+                inst.name()
+            }
+            None => id.to_string(),
+        };
+        Ok(self.after_losing_instances(format!("SQL instance {id} ({name}) up")))
+    }
+
+    /// The pool's Back End databases lose their mirror: mirroring removed,
+    /// the mirror copies dropped (a pool whose mirror was never installed).
+    fn mirroring_off(&mut self, pool: &str) -> Result<String, String> {
+        let candidates = self.back_end_candidates(pool);
+        if candidates.is_empty() {
+            let known: Vec<String> = self.lync.pools.keys().cloned().collect();
+            return Err(format!(
+                "no Front End pool `{pool}` (known: {})",
+                list_or_none(&known)
+            ));
+        }
+        let mut dropped = Vec::new();
+        for id in &candidates {
+            let dbs: Vec<String> = self
+                .sql
+                .get(id)
+                .map(|i| i.databases.keys().cloned().collect())
+                .unwrap_or_default();
+            for db in dbs {
+                let Some(m) = self.database(id, &db).and_then(|d| d.mirroring.clone()) else {
+                    continue;
+                };
+                if m.role == MirrorRole::Mirror {
+                    if let Some(i) = self.sql.get_mut(id) {
+                        i.databases.remove(&db);
+                    }
+                    dropped.push(format!("{id}/{db}"));
+                } else if let Some(d) = self.database_mut(id, &db) {
+                    d.mirroring = None;
+                }
+            }
+        }
+        if dropped.is_empty() {
+            return Err(format!("the Back End of {pool} is not mirrored"));
+        }
+        Ok(format!(
+            "mirroring removed from the Back End of {pool}; mirror copies dropped: {}",
+            dropped.join(", ")
+        ))
+    }
+
+    /// Time passes in normal operation (jobs, users' workload), as `lab
+    /// advance` does: a scenario's way to let a fault last.
+    fn advance_minutes(&mut self, minutes: &str) -> Result<String, String> {
+        let m: u64 = minutes
+            .parse()
+            .ok()
+            .filter(|m| (1..=7 * 24 * 60).contains(m))
+            .ok_or_else(|| {
+                format!(
+                    "advance:MINUTES needs a number of minutes from 1 to 10080, not `{minutes}`"
+                )
+            })?;
+        self.advance(m * 60);
+        Ok(format!(
+            "{m} minutes passed; the clock is now {}",
+            self.clock.now
+        ))
+    }
+
+    fn share_reachable(&mut self, target: Option<&str>) -> Result<String, String> {
+        let folders: Vec<String> = match target {
+            Some(path) => vec![self
+                .folder_key(path)
+                .ok_or_else(|| format!("no folder `{path}`"))?],
+            None => self
+                .folders
+                .iter()
+                .filter(|(_, f)| !f.reachable)
+                .map(|(k, _)| k.clone())
+                .collect(),
+        };
+        for key in &folders {
+            if let Some(f) = self.folders.get_mut(key) {
+                f.reachable = true;
+            }
+        }
+        Ok(format!("reachable: {}", list_or_none(&folders)))
+    }
+
+    fn primary_site_down(&mut self) -> Result<String, String> {
+        let Some(pool) = self.lync.persistent_chat.values().next() else {
+            return Err(
+                "the estate has no Persistent Chat pool, so no primary mgc site".to_string(),
+            );
+        };
+        let primary = pool.mgc.primary.clone();
+        let Some(site) = self.sql.get(&primary).map(|i| i.site.clone()) else {
+            return Err(format!(
+                "the primary mgc instance `{primary}` is not in the lab"
+            ));
+        };
+        self.site_down(&site)
+    }
+
+    fn site_down(&mut self, site: &str) -> Result<String, String> {
+        let Some(s) = self.sites.get_mut(site) else {
+            let known: Vec<&str> = self.sites.keys().map(String::as_str).collect();
+            return Err(format!("no site `{site}` (known: {})", known.join(", ")));
+        };
+        s.up = false;
+        let mut servers = Vec::new();
+        for (fqdn, server) in self.servers.iter_mut().filter(|(_, s)| s.site == site) {
+            server.up = false;
+            servers.push(fqdn.clone());
+        }
+        let mut instances = Vec::new();
+        for (id, inst) in self
+            .sql
+            .iter_mut()
+            .filter(|(_, i)| i.site == site || servers.contains(&i.server))
+        {
+            inst.up = false;
+            instances.push(id.clone());
+        }
+        let effect = format!(
+            "site {site} down: servers {}; SQL instances {}",
+            list_or_none(&servers),
+            list_or_none(&instances)
+        );
+        Ok(self.after_losing_instances(effect))
+    }
+
+    fn instance_down(&mut self, id: &str) -> Result<String, String> {
+        let Some(inst) = self.sql.get_mut(id) else {
+            let known: Vec<&str> = self.sql.keys().map(String::as_str).collect();
+            return Err(format!(
+                "no SQL instance `{id}` (known: {})",
+                known.join(", ")
+            ));
+        };
+        inst.up = false;
+        let effect = format!("SQL instance {id} ({}) down", inst.name());
+        Ok(self.after_losing_instances(effect))
+    }
+
+    /// `effect`, followed by what mirroring did about what changed.
+    fn after_losing_instances(&mut self, mut effect: String) -> String {
+        for event in self.reassess_mirroring() {
+            effect.push_str("; ");
+            effect.push_str(&event);
+        }
+        effect
+    }
+
+    fn share_unreachable(&mut self, target: Option<&str>) -> Result<String, String> {
+        let folders: Vec<String> = match target {
+            Some(path) => match self.folder_key(path) {
+                Some(key) => vec![key],
+                None => {
+                    let known: Vec<&str> = self.folders.keys().map(String::as_str).collect();
+                    return Err(format!("no folder `{path}` (known: {})", known.join(", ")));
+                }
+            },
+            None => {
+                let mut shares: Vec<String> = self
+                    .sql
+                    .values()
+                    .flat_map(|i| {
+                        let primaries = i
+                            .msdb
+                            .log_shipping_primary
+                            .values()
+                            .map(|p| p.backup_directory.clone());
+                        let secondaries = i
+                            .msdb
+                            .log_shipping_secondary
+                            .values()
+                            .map(|s| s.backup_source_directory.clone());
+                        primaries.chain(secondaries)
+                    })
+                    .filter_map(|p| self.folder_key(&p))
+                    .collect();
+                shares.sort();
+                shares.dedup();
+                if shares.is_empty() {
+                    return Err("no log-shipping share is configured".to_string());
+                }
+                shares
+            }
+        };
+        for key in &folders {
+            if let Some(f) = self.folders.get_mut(key) {
+                f.reachable = false;
+            }
+        }
+        Ok(format!("unreachable: {}", folders.join(", ")))
+    }
+
+    /// Remove or damage one log backup in every folder that holds it.
+    fn spoil_backup(&mut self, target: Option<&str>, how: Spoil) -> Result<String, String> {
+        let name = match target {
+            Some(t) => split_path(t).1.to_string(),
+            None => self
+                .oldest_unrestored()
+                .ok_or("no log backup is waiting to be restored on a secondary")?,
+        };
+        let mut hit = Vec::new();
+        for (path, folder) in self.folders.iter_mut() {
+            let Some(key) = folder
+                .files
+                .keys()
+                .find(|n| n.eq_ignore_ascii_case(&name))
+                .cloned()
+            else {
+                continue;
+            };
+            match how {
+                Spoil::Missing => {
+                    folder.files.remove(&key);
+                }
+                Spoil::Damaged => {
+                    if let Some(f) = folder.files.get_mut(&key) {
+                        f.damaged = true;
+                    }
+                }
+            }
+            hit.push(path.clone());
+        }
+        if hit.is_empty() {
+            return Err(format!("no folder holds a file named `{name}`"));
+        }
+        let verb = match how {
+            Spoil::Missing => "removed",
+            Spoil::Damaged => "damaged",
+        };
+        Ok(format!("{name} {verb} in {}", hit.join(", ")))
+    }
+
+    /// The first log backup, by name, that some secondary has yet to restore.
+    fn oldest_unrestored(&self) -> Option<String> {
+        let mut oldest: Option<String> = None;
+        for inst in self.sql.values() {
+            for s in inst.msdb.log_shipping_secondary.values() {
+                let restored = s.last_restored_file.as_deref().map(|f| split_path(f).1);
+                for dir in [&s.backup_source_directory, &s.backup_destination_directory] {
+                    let files = self.folder(dir).map(|f| &f.files).into_iter().flatten();
+                    let first = files
+                        .filter(|(n, f)| {
+                            f.database == s.primary_database
+                                && restored.is_none_or(|r| n.as_str() > r)
+                        })
+                        .map(|(n, _)| n)
+                        .next();
+                    if let Some(n) = first {
+                        if oldest.as_ref().is_none_or(|o| n < o) {
+                            oldest = Some(n.clone());
+                        }
+                    }
+                }
+            }
+        }
+        oldest
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Spoil {
+    Missing,
+    Damaged,
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::super::state::{DbState, MirrorState};
+    use super::*;
+
+    fn mirroring(lab: &LabState, id: &str) -> (DbState, MirrorRole, MirrorState) {
+        let db = &lab.sql[id].databases["mgc"];
+        let m = db.mirroring.as_ref().expect("mirrored");
+        (db.state, m.role, m.state)
+    }
+
+    #[test]
+    fn primary_site_down_takes_principal_mirror_and_witness_without_failover() {
+        let mut lab = litware_at(10);
+        let effect = lab.apply_fault("primary-site-down").unwrap();
+        for id in ["pcsql-red1", "pcsql-red2", "pcsql-redw"] {
+            assert!(!lab.sql[id].up, "{id}");
+        }
+        assert!(
+            lab.sql["pcsql-dub1"].up
+                && !lab.sites["redmond"].up
+                && !lab.servers["pchat-red1.litwareinc.com"].up
+        );
+        assert!(
+            effect.contains("no automatic failover: mirror pcsql-red2 is down too"),
+            "{effect}"
+        );
+        assert_eq!(
+            mirroring(&lab, "pcsql-red1"),
+            (
+                DbState::Online,
+                MirrorRole::Principal,
+                MirrorState::Disconnected
+            )
+        );
+        assert_eq!(
+            mirroring(&lab, "pcsql-red2"),
+            (
+                DbState::Restoring,
+                MirrorRole::Mirror,
+                MirrorState::Disconnected
+            )
+        );
+        assert_eq!(
+            lab.faults,
+            vec![FaultRecord {
+                fault: "primary-site-down".into(),
+                at: 600,
+                effect
+            }]
+        );
+
+        // Nobody can write: the users' commits stop where the site went.
+        lab.advance(600);
+        assert_eq!(lab.workload[POOL].committed, 10 * 120);
+    }
+
+    #[test]
+    fn losing_the_principal_alone_fails_over_to_the_mirror() {
+        let mut lab = litware_at(7);
+        let effect = lab.apply_fault("instance-down:pcsql-red1").unwrap();
+        assert!(
+            effect.contains("automatic failover from pcsql-red1 to pcsql-red2"),
+            "{effect}"
+        );
+        assert_eq!(
+            mirroring(&lab, "pcsql-red2"),
+            (
+                DbState::Online,
+                MirrorRole::Principal,
+                MirrorState::Disconnected
+            )
+        );
+        assert_eq!(
+            mirroring(&lab, "pcsql-red1"),
+            (
+                DbState::Restoring,
+                MirrorRole::Mirror,
+                MirrorState::Disconnected
+            )
+        );
+
+        // Users carry on against the new principal, and so does log shipping:
+        // its backups continue the chain the old principal started.
+        lab.advance(30 * 60);
+        assert_eq!(lab.workload[POOL].committed, 37 * 120);
+        assert_eq!(
+            lab.sql["pcsql-red2"].databases["mgc"].transactions,
+            37 * 120
+        );
+        let backup = &lab.sql["pcsql-dub1"].databases["mgc"];
+        assert_eq!(backup.transactions, 30 * 120);
+        let restored = lab.sql["pcsql-dub1"].msdb.restore_history.len();
+        assert_eq!(restored, 6);
+    }
+
+    #[test]
+    fn losing_the_principal_without_witness_quorum_changes_nothing() {
+        let mut lab = litware_at(1);
+        lab.apply_fault("instance-down:pcsql-redw").unwrap();
+        let effect = lab.apply_fault("instance-down:pcsql-red1").unwrap();
+        assert!(
+            effect.contains("witness pcsql-redw is down too"),
+            "{effect}"
+        );
+        assert_eq!(mirroring(&lab, "pcsql-red2").1, MirrorRole::Mirror);
+    }
+
+    #[test]
+    fn a_principal_that_loses_mirror_and_witness_stops_serving() {
+        let mut lab = litware_at(1);
+        lab.apply_fault("instance-down:pcsql-red2").unwrap();
+        lab.advance(60);
+        assert_eq!(lab.workload[POOL].committed, 240);
+        lab.apply_fault("instance-down:pcsql-redw").unwrap();
+        lab.advance(60);
+        assert_eq!(lab.workload[POOL].committed, 240);
+    }
+
+    #[test]
+    fn log_backup_missing_takes_the_oldest_unrestored_file() {
+        let mut lab = litware_at(44);
+        let effect = lab.apply_fault("log-backup-missing").unwrap();
+        assert_eq!(effect, format!("{} removed in {SHARE}", trn(35)));
+        assert!(!lab.folders[SHARE].files.contains_key(&trn(35)));
+        let named = lab
+            .apply_fault(&format!("log-backup-missing:{}", trn(30)))
+            .unwrap();
+        assert_eq!(named, format!("{} removed in {SHARE}, {COPY}", trn(30)));
+        let gone = lab
+            .apply_fault(&format!("log-backup-missing:{}", trn(30)))
+            .unwrap_err();
+        assert!(gone.to_string().contains("no folder holds"), "{gone}");
+    }
+
+    #[test]
+    fn bad_fault_specs_list_what_is_known() {
+        let mut lab = litware();
+        let cases = [
+            ("meteor", "the kinds are primary-site-down, site-down:SITE"),
+            ("site-down:mars", "known: dublin, redmond"),
+            (
+                "site-down",
+                "site-down needs a target: site-down:SITE (known: dublin, redmond)",
+            ),
+            (
+                "instance-down:pcsql-x",
+                "pcsql-dub1, pcsql-dub2, pcsql-red1, pcsql-red2, pcsql-redw",
+            ),
+            ("share-unreachable:\\\\x\\y", "no folder"),
+            ("primary-site-down:dublin", "takes no target"),
+        ];
+        for (spec, expected) in cases {
+            match lab.apply_fault(spec) {
+                Err(Error::Fault { fault, message }) => {
+                    assert_eq!(fault, spec);
+                    assert!(message.contains(expected), "{spec}: {message}");
+                }
+                other => panic!("{spec}: unexpected {other:?}"),
+            }
+        }
+        assert!(lab.faults.is_empty());
+        let mut empty = litware();
+        empty.lync.persistent_chat.clear();
+        assert!(empty.apply_fault("primary-site-down").is_err());
+    }
+
+    #[test]
+    fn new_faults_and_their_repairs() {
+        let mut lab = litware_at(1);
+        let e = lab
+            .apply_fault("pool-down:pool-dub.litwareinc.com")
+            .unwrap();
+        assert!(
+            e.contains("front ends fe-dub1.litwareinc.com, fe-dub2.litwareinc.com"),
+            "{e}"
+        );
+        assert!(!lab.lync.pools["pool-dub.litwareinc.com"].up);
+        lab.apply_fault("pool-up:pool-dub.litwareinc.com").unwrap();
+        assert!(lab.lync.pools["pool-dub.litwareinc.com"].up);
+        lab.apply_fault("edge-down:edge-red.litwareinc.com")
+            .unwrap();
+        assert!(!lab.lync.edge_pools["edge-red.litwareinc.com"].up);
+        lab.apply_fault("edge-up:edge-red.litwareinc.com").unwrap();
+        lab.apply_fault("link-down:redmond-dublin").unwrap();
+        assert!(!lab.links["dublin-redmond"].up);
+        lab.apply_fault("link-up:dublin-redmond").unwrap();
+        assert!(lab.links["dublin-redmond"].up);
+        let e = lab
+            .apply_fault("witness-down:pcsql-dub1")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("is not a witness (witnesses: besql-redw, pcsql-redw)"),
+            "{e}"
+        );
+        lab.apply_fault("site-down:dublin").unwrap();
+        let e = lab
+            .apply_fault("instance-up:besql-dub1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("repair it with site-up:dublin"), "{e}");
+        lab.apply_fault("site-up:dublin").unwrap();
+        assert!(
+            lab.sql["besql-dub1"].up
+                && lab.lync.pools["pool-dub.litwareinc.com"].back_end.available
+        );
+        let e = lab
+            .apply_fault("mirroring-off:pool-red.litwareinc.com")
+            .unwrap();
+        assert!(e.contains("besql-red2/rtcxds"), "{e}");
+        assert!(lab.sql["besql-red2"].databases.is_empty());
+        let at = lab.elapsed();
+        lab.apply_fault("advance:31").unwrap();
+        assert_eq!(lab.elapsed(), at + 31 * 60);
+        assert_eq!(lab.faults.last().unwrap().at, at + 31 * 60);
+        for (spec, expected) in [
+            ("link-down:redmond-mars", "no link `redmond-mars`"),
+            ("pool-down:pool-x.litwareinc.com", "no Front End pool"),
+            ("advance:soon", "a number of minutes"),
+            ("edge-up", "edge-up needs a target"),
+        ] {
+            let e = lab.apply_fault(spec).unwrap_err().to_string();
+            assert!(e.contains(expected), "{spec}: {e}");
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! Folders and the log backup files in them: the log-shipping share and the
+//! copy folder, and the `ListFiles` / `CopyFile` ops.
+//!
+//! Windows paths are case-insensitive and a trailing backslash does not make
+//! another folder, so every lookup here normalizes both; the state keeps the
+//! spelling the estate used.
+
+use super::state::LabState;
+use crate::op::{join_path, Op};
+use crate::targets::OpError;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Folder {
+    /// The UNC host: when it is down, so is the folder.
+    pub server: String,
+    pub reachable: bool,
+    pub files: BTreeMap<String, BackupFile>,
+}
+
+impl Folder {
+    pub fn empty(server: String) -> Folder {
+        Folder {
+            server,
+            reachable: true,
+            files: BTreeMap::new(),
+        }
+    }
+}
+
+/// A log backup, with what `RESTORE HEADERONLY` would read from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupFile {
+    pub database: String,
+    /// 2 = transaction log, as in `RESTORE HEADERONLY`.
+    pub backup_type: i64,
+    pub first_lsn: i64,
+    /// The next LSN after the backup.
+    pub last_lsn: i64,
+    pub transactions: u64,
+    pub last_transaction_at: u64,
+    pub size: u64,
+    pub damaged: bool,
+    /// Elapsed seconds when the backup finished.
+    pub finished_at: u64,
+}
+
+/// Why a file could not be opened, with the Windows error SQL Server quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileError {
+    NetworkPath,
+    NotFound,
+}
+
+impl FileError {
+    pub fn os_code(self) -> u32 {
+        match self {
+            FileError::NetworkPath => 53,
+            FileError::NotFound => 2,
+        }
+    }
+
+    pub fn text(self) -> &'static str {
+        match self {
+            FileError::NetworkPath => "The network path was not found.",
+            FileError::NotFound => "The system cannot find the file specified.",
+        }
+    }
+}
+
+/// `folder\name` split at the last backslash.
+pub fn split_path(path: &str) -> (&str, &str) {
+    path.rsplit_once('\\').unwrap_or(("", path))
+}
+
+fn same_path(a: &str, b: &str) -> bool {
+    a.trim_end_matches('\\')
+        .eq_ignore_ascii_case(b.trim_end_matches('\\'))
+}
+
+/// Does `name` match a `*` / `?` wildcard pattern, ignoring ASCII case?
+pub fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let n: Vec<char> = name.chars().map(|c| c.to_ascii_lowercase()).collect();
+    // Greedy with one backtrack point: linear-ish, no recursion on hostile patterns.
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+impl LabState {
+    /// The state's key for a folder path, if the lab knows the folder.
+    pub(super) fn folder_key(&self, path: &str) -> Option<String> {
+        self.folders.keys().find(|k| same_path(k, path)).cloned()
+    }
+
+    pub(super) fn folder(&self, path: &str) -> Option<&Folder> {
+        self.folders.get(&self.folder_key(path)?)
+    }
+
+    /// A folder can be read and written: it exists, is reachable and its server is up.
+    pub(super) fn folder_reachable(&self, path: &str) -> bool {
+        self.folder(path)
+            .is_some_and(|f| f.reachable && self.server_up(&f.server))
+    }
+
+    /// A folder an instance can use: reachable, and in a site the
+    /// instance's site can reach (a cut link stops log-shipping traffic).
+    pub(super) fn folder_reachable_from(&self, instance: &str, path: &str) -> bool {
+        let folder_site = self
+            .folder(path)
+            .and_then(|f| self.servers.get(&f.server))
+            .map(|s| s.site.clone());
+        let instance_site = self.sql.get(instance).map(|i| i.site.clone());
+        self.folder_reachable(path)
+            && match (instance_site, folder_site) {
+                (Some(a), Some(b)) => self.sites_linked(&a, &b),
+                _ => true,
+            }
+    }
+
+    /// The file `name` in `folder`, with its name as stored.
+    pub(super) fn open_file(
+        &self,
+        folder: &str,
+        name: &str,
+    ) -> Result<(String, &BackupFile), FileError> {
+        if !self.folder_reachable(folder) {
+            return Err(FileError::NetworkPath);
+        }
+        let files = &self.folder(folder).ok_or(FileError::NetworkPath)?.files;
+        files
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(n, f)| (n.clone(), f))
+            .ok_or(FileError::NotFound)
+    }
+
+    /// `open_file` for a full path `folder\name`.
+    pub(super) fn open_path(&self, path: &str) -> Result<(String, &BackupFile), FileError> {
+        let (folder, name) = split_path(path);
+        self.open_file(folder, name)
+    }
+
+    /// Size of a file if it can be read; 0 otherwise (an op that fails fast).
+    pub(super) fn file_size(&self, folder: &str, name: &str) -> u64 {
+        self.open_file(folder, name).map_or(0, |(_, f)| f.size)
+    }
+
+    pub(super) fn file_size_at(&self, path: &str) -> u64 {
+        self.open_path(path).map_or(0, |(_, f)| f.size)
+    }
+
+    /// Store a file in a known folder, replacing one of the same name.
+    pub(super) fn put_file(&mut self, folder: &str, name: &str, file: BackupFile) {
+        let Some(key) = self.folder_key(folder) else {
+            return;
+        };
+        if let Some(f) = self.folders.get_mut(&key) {
+            f.files.retain(|n, _| !n.eq_ignore_ascii_case(name));
+            f.files.insert(name.to_string(), file);
+        }
+    }
+
+    /// Copy one file; the caller has checked both folders are reachable.
+    pub(super) fn copy_file(
+        &mut self,
+        from: &str,
+        to: &str,
+        name: &str,
+    ) -> Result<(String, u64), FileError> {
+        let (stored, file) = self.open_file(from, name)?;
+        let file = file.clone();
+        let size = file.size;
+        self.put_file(to, &stored, file);
+        Ok((stored, size))
+    }
+
+    pub(super) fn file_op(&mut self, op: &Op) -> Result<Value, OpError> {
+        let unreachable = |path: &str| OpError::File {
+            path: path.to_string(),
+            message: FileError::NetworkPath.text().to_string(),
+        };
+        match op {
+            Op::ListFiles { folder, pattern } => {
+                if !self.folder_reachable(folder) {
+                    return Err(unreachable(folder));
+                }
+                let files = self.folder(folder).map(|f| &f.files);
+                let rows = files
+                    .into_iter()
+                    .flatten()
+                    .filter(|(name, _)| wildcard_match(pattern, name))
+                    .map(|(name, f)| json!({"name": name, "size": f.size}))
+                    .collect();
+                Ok(Value::Array(rows))
+            }
+            Op::CopyFile {
+                from_folder,
+                to_folder,
+                file,
+            } => {
+                for folder in [from_folder, to_folder] {
+                    if !self.folder_reachable(folder) {
+                        return Err(unreachable(folder));
+                    }
+                }
+                match self.copy_file(from_folder, to_folder, file) {
+                    Ok((name, size)) => Ok(json!([{"name": name, "size": size}])),
+                    Err(e) => Err(OpError::File {
+                        path: join_path(from_folder, file),
+                        message: e.text().to_string(),
+                    }),
+                }
+            }
+            _ => Err(OpError::NotSimulated {
+                message: "not a file op".to_string(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+
+    #[test]
+    fn wildcard_matches_stars_and_question_marks_ignoring_case() {
+        assert!(wildcard_match("mgc_*.trn", "MGC_20260314010500.TRN"));
+        assert!(wildcard_match("*", ""));
+        assert!(wildcard_match("m?c_*", "mgc_x"));
+        assert!(wildcard_match("*a*b*", "xxaxxbxx"));
+        assert!(!wildcard_match("mgc_*.trn", "mgccomp_1.bak"));
+        assert!(!wildcard_match("?", ""));
+        assert!(!wildcard_match("a*b", "acbd"));
+    }
+
+    #[test]
+    fn list_files_filters_sorts_and_ignores_trailing_backslash() {
+        let mut lab = litware_at(12);
+        let op = Op::ListFiles {
+            folder: format!("{}\\", SHARE.to_uppercase()),
+            pattern: "MGC_*.trn".into(),
+        };
+        let rows = lab.perform(&op).result.unwrap();
+        assert_eq!(
+            rows,
+            json!([
+                {"name": "mgc_20260314010500.trn", "size": 1024 * 1024 + 4096 * 600},
+                {"name": "mgc_20260314011000.trn", "size": 1024 * 1024 + 4096 * 600},
+            ])
+        );
+    }
+
+    #[test]
+    fn list_files_on_an_unreachable_share_is_a_network_path_error() {
+        let mut lab = litware_at(1);
+        lab.apply_fault("site-down:dublin").unwrap();
+        let op = Op::ListFiles {
+            folder: SHARE.into(),
+            pattern: "*".into(),
+        };
+        let err = lab.perform(&op).result.unwrap_err();
+        assert_eq!(
+            err,
+            OpError::File {
+                path: SHARE.into(),
+                message: "The network path was not found.".into()
+            }
+        );
+        let unknown = Op::ListFiles {
+            folder: "\\\\nowhere\\x".into(),
+            pattern: "*".into(),
+        };
+        assert!(matches!(
+            lab.perform(&unknown).result,
+            Err(OpError::File { .. })
+        ));
+    }
+
+    #[test]
+    fn copy_file_copies_the_entry_and_reports_missing_sources() {
+        let mut lab = litware_at(6);
+        let name = &trn(5);
+        let op = Op::CopyFile {
+            from_folder: SHARE.into(),
+            to_folder: COPY.into(),
+            file: name.into(),
+        };
+        let done = lab.perform(&op);
+        assert_eq!(
+            done.result.unwrap(),
+            json!([{"name": name, "size": 1024 * 1024 + 4096 * 600}])
+        );
+        assert_eq!(done.sim_seconds, 2);
+        assert_eq!(
+            lab.folders[COPY].files[name],
+            lab.folders[SHARE].files[name]
+        );
+
+        let missing = Op::CopyFile {
+            from_folder: SHARE.into(),
+            to_folder: COPY.into(),
+            file: "nope.trn".into(),
+        };
+        let err = lab.perform(&missing).result.unwrap_err();
+        assert_eq!(
+            err,
+            OpError::File {
+                path: format!("{SHARE}\\nope.trn"),
+                message: "The system cannot find the file specified.".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,228 @@
+//! How to reach one SQL instance: the estate's `[sql.ID]` connection
+//! settings resolved once (the password read into a `Secret`), and the
+//! tiberius connection made from them.
+//!
+//! Messages name the instance, its address and the login — never the
+//! password, which only `AuthMethod::sql_server` ever sees.
+
+use super::sql::{op_error, Conn};
+use crate::error::Error;
+use crate::estate::{Estate, SqlInstance};
+use crate::secret::Secret;
+use crate::targets::OpError;
+use std::path::Path;
+use std::time::Duration;
+use tiberius::{AuthMethod, Client, Config, EncryptionLevel, SqlBrowser};
+use tokio::net::TcpStream;
+use tokio_util::compat::TokioAsyncWriteCompatExt;
+
+const DEFAULT_CONNECT_TIMEOUT: u64 = 15;
+const DEFAULT_COMMAND_TIMEOUT: u64 = 600;
+
+#[derive(Clone)]
+pub enum Auth {
+    Sql {
+        login: String,
+        password: Secret,
+    },
+    /// Windows integrated authentication (the process's own account).
+    #[cfg(windows)]
+    Integrated,
+}
+
+#[derive(Clone)]
+pub enum Trust {
+    /// Verify the certificate against the system's roots.
+    System,
+    /// Accept any certificate (a lab).
+    Any,
+    CaFile(String),
+}
+
+/// One SQL instance as the live target reaches it.
+#[derive(Clone)]
+pub struct Endpoint {
+    pub id: String,
+    /// `server\instance`, as SQL Server names itself.
+    pub name: String,
+    pub host: String,
+    pub port: Option<u16>,
+    pub instance: Option<String>,
+    pub encryption: EncryptionLevel,
+    pub trust: Trust,
+    pub connect_timeout: Duration,
+    pub command_timeout: Duration,
+    pub auth: Auth,
+}
+
+fn setup(id: &str, message: impl Into<String>) -> Error {
+    Error::LiveSetup {
+        what: format!("sql.{id}"),
+        message: message.into(),
+    }
+}
+
+impl Endpoint {
+    /// Resolve `[sql.ID]`; a missing password is an error now, before any op.
+    pub fn from_estate(estate: &Estate, id: &str, i: &SqlInstance) -> Result<Endpoint, Error> {
+        let encryption = match i.encryption.as_deref().unwrap_or("required") {
+            "required" => EncryptionLevel::Required,
+            "off" => EncryptionLevel::Off,
+            "not_supported" => EncryptionLevel::NotSupported,
+            other => {
+                return Err(setup(
+                    id,
+                    format!("encryption = {other:?} is not required, off or not_supported"),
+                ))
+            }
+        };
+        let trust = match (&i.ca_file, i.trust_cert) {
+            (Some(ca), _) => Trust::CaFile(ca.clone()),
+            (None, Some(true)) => Trust::Any,
+            _ => Trust::System,
+        };
+        let auth = match &i.login {
+            Some(login) => {
+                let password = match (&i.password_env, &i.credentials_file) {
+                    (Some(var), _) => Secret::from_env(var),
+                    (None, Some(file)) => Secret::from_file(Path::new(file)),
+                    (None, None) => {
+                        return Err(setup(id, format!("login {login:?} has no password_env or credentials_file")))
+                    }
+                }
+                .map_err(|e| setup(id, format!("the password of login {login:?}: {e}")))?;
+                Auth::Sql {
+                    login: login.clone(),
+                    password,
+                }
+            }
+            #[cfg(windows)]
+            None => Auth::Integrated,
+            #[cfg(not(windows))]
+            None => {
+                return Err(setup(
+                    id,
+                    "no login is given, and Windows integrated authentication is only available on Windows; \
+                     set login and password_env (or credentials_file)",
+                ))
+            }
+        };
+        Ok(Endpoint {
+            id: id.to_string(),
+            name: estate.instance_name(id).unwrap_or_else(|| i.server.clone()),
+            host: i.host.clone().unwrap_or_else(|| i.server.clone()),
+            port: i.port,
+            instance: i.instance.clone(),
+            encryption,
+            trust,
+            connect_timeout: Duration::from_secs(
+                i.connect_timeout_seconds.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            ),
+            command_timeout: Duration::from_secs(
+                i.command_timeout_seconds.unwrap_or(DEFAULT_COMMAND_TIMEOUT),
+            ),
+            auth,
+        })
+    }
+
+    /// `host:port`, or `host\instance (SQL Browser)`.
+    pub fn address(&self) -> String {
+        match (self.port, &self.instance) {
+            (Some(p), _) => format!("{}:{p}", self.host),
+            (None, Some(i)) => format!("{}\\{i} (via SQL Browser)", self.host),
+            (None, None) => format!("{}:1433", self.host),
+        }
+    }
+
+    fn login(&self) -> String {
+        match &self.auth {
+            Auth::Sql { login, .. } => format!("login {login}"),
+            #[cfg(windows)]
+            Auth::Integrated => "Windows integrated authentication".to_string(),
+        }
+    }
+
+    pub fn unreachable(&self, message: String) -> OpError {
+        OpError::Unreachable {
+            host: self.name.clone(),
+            message,
+        }
+    }
+
+    fn config(&self) -> Config {
+        let mut c = Config::new();
+        c.host(&self.host);
+        match (self.port, &self.instance) {
+            (Some(p), _) => c.port(p),
+            // No port: SQL Browser finds the named instance's.
+            (None, Some(i)) => c.instance_name(i),
+            (None, None) => c.port(1433),
+        }
+        c.encryption(self.encryption);
+        match &self.trust {
+            Trust::System => {}
+            Trust::Any => c.trust_cert(),
+            Trust::CaFile(path) => c.trust_cert_ca(path),
+        }
+        c.application_name("drillbook");
+        c.handshake_timeout(Some(self.connect_timeout));
+        c.command_timeout(Some(self.command_timeout));
+        match &self.auth {
+            Auth::Sql { login, password } => {
+                c.authentication(AuthMethod::sql_server(login, password.expose()))
+            }
+            #[cfg(windows)]
+            Auth::Integrated => c.authentication(AuthMethod::Integrated),
+        }
+        c
+    }
+
+    /// Connect and log in.
+    pub async fn connect(&self) -> Result<Conn, OpError> {
+        let config = self.config();
+        let tcp = tokio::time::timeout(self.connect_timeout, TcpStream::connect_named(&config))
+            .await
+            .map_err(|_| {
+                self.unreachable(format!(
+                    "no connection to {} within {} s (connect_timeout_seconds)",
+                    self.address(),
+                    self.connect_timeout.as_secs()
+                ))
+            })?
+            .map_err(|e| {
+                self.unreachable(format!("cannot connect to {}: {}", self.address(), e))
+            })?;
+        let _ = tcp.set_nodelay(true);
+        Client::connect(config, tcp.compat_write())
+            .await
+            .map_err(|e| {
+                let (err, _) = op_error(self, e);
+                // Say where and as whom: a login failure names only the user.
+                match err {
+                    OpError::Sql {
+                        number,
+                        class,
+                        message,
+                    } => OpError::Sql {
+                        number,
+                        class,
+                        message: format!(
+                            "{message} (connecting to {} at {} with {})",
+                            self.name,
+                            self.address(),
+                            self.login()
+                        ),
+                    },
+                    OpError::Unreachable { host, message } => OpError::Unreachable {
+                        host,
+                        message: format!(
+                            "logging in at {} with {}: {message}",
+                            self.address(),
+                            self.login()
+                        ),
+                    },
+                    other => other,
+                }
+            })
+    }
+}

@@ -1,0 +1,284 @@
+//! Live file ops: shares (UNC paths) reached through the local mount points
+//! the estate names (`[live.mounts]`), or, for the lab twin, answered by the
+//! lab state file behind it (`[live] lab_files`: the twin serves TDS and a
+//! PowerShell stand-in but no SMB, so its file ops go to the same lab state
+//! machine under the same lock).
+//!
+//! A copy goes to a temporary name, is synced, checked against the source's
+//! size, and renamed into place; a size mismatch is copied again once
+//! before the op fails.
+
+use crate::lab::{wildcard_match, Lab};
+use crate::op::{join_path, Op};
+use crate::targets::OpError;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub enum Files {
+    /// UNC prefix → local directory.
+    Mounts(BTreeMap<String, PathBuf>),
+    /// The lab state file behind a twin.
+    Lab(PathBuf),
+}
+
+fn file_error(path: &str, message: impl Into<String>) -> OpError {
+    OpError::File {
+        path: path.to_string(),
+        message: message.into(),
+    }
+}
+
+/// `\\server\share\a\b` → its components, refusing `.` and `..`.
+fn components(path: &str) -> Option<Vec<&str>> {
+    let parts: Vec<&str> = path.split('\\').filter(|p| !p.is_empty()).collect();
+    parts
+        .iter()
+        .all(|p| *p != "." && *p != ".." && !p.contains('/') && !p.contains('\0'))
+        .then_some(parts)
+}
+
+impl Files {
+    /// The local path of a UNC path, through the longest matching mount.
+    pub fn local(mounts: &BTreeMap<String, PathBuf>, unc: &str) -> Result<PathBuf, OpError> {
+        let want = components(unc)
+            .ok_or_else(|| file_error(unc, "the path has a `.` or `..` component"))?;
+        let mut best: Option<(usize, &PathBuf)> = None;
+        for (prefix, dir) in mounts {
+            let Some(pre) = components(prefix) else {
+                continue;
+            };
+            let matches = pre.len() <= want.len()
+                && pre
+                    .iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.eq_ignore_ascii_case(b));
+            if matches && best.is_none_or(|(n, _)| pre.len() > n) {
+                best = Some((pre.len(), dir));
+            }
+        }
+        let Some((n, dir)) = best else {
+            return Err(file_error(
+                unc,
+                "The network path was not found. (no [live.mounts] entry covers it)",
+            ));
+        };
+        let mut local = dir.clone();
+        for part in &want[n..] {
+            local.push(part);
+        }
+        Ok(local)
+    }
+
+    pub fn perform(&self, op: &Op) -> Result<Value, OpError> {
+        match self {
+            Files::Lab(path) => match Lab::perform_at(path, op) {
+                Ok(done) => done.result,
+                Err(e) => Err(file_error(
+                    &op.host(),
+                    format!("the lab behind the twin: {e}"),
+                )),
+            },
+            Files::Mounts(mounts) => match op {
+                Op::ListFiles { folder, pattern } => list(mounts, folder, pattern),
+                Op::CopyFile {
+                    from_folder,
+                    to_folder,
+                    file,
+                } => copy(mounts, from_folder, to_folder, file),
+                _ => Err(OpError::NotSimulated {
+                    message: "not a file op".into(),
+                }),
+            },
+        }
+    }
+}
+
+fn list(mounts: &BTreeMap<String, PathBuf>, folder: &str, pattern: &str) -> Result<Value, OpError> {
+    let dir = Files::local(mounts, folder)?;
+    let entries = fs::read_dir(&dir).map_err(|e| {
+        file_error(
+            folder,
+            format!("The network path was not found. ({}: {e})", dir.display()),
+        )
+    })?;
+    let mut rows: Vec<(String, u64)> = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(meta) = entry.metadata() else { continue };
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if meta.is_file() && wildcard_match(pattern, &name) {
+            rows.push((name, meta.len()));
+        }
+    }
+    rows.sort();
+    Ok(Value::Array(
+        rows.into_iter()
+            .map(|(name, size)| json!({"name": name, "size": size}))
+            .collect(),
+    ))
+}
+
+fn bar(total: u64, name: &str) -> ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(total), target);
+    if let Ok(style) = ProgressStyle::with_template("    {bar:30} {bytes}/{total_bytes} {msg}") {
+        bar.set_style(style);
+    }
+    bar.set_message(name.to_string());
+    bar
+}
+
+/// Copy `from` to `to` through `to.partial`; the number of bytes written.
+fn copy_once(from: &Path, to: &Path, total: u64, name: &str) -> std::io::Result<u64> {
+    let mut partial = to.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let mut src = fs::File::open(from)?;
+    let mut dst = fs::File::create(&partial)?;
+    let bar = bar(total, name);
+    let mut buf = vec![0u8; 1 << 20];
+    let mut written = 0u64;
+    loop {
+        let n = src.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        dst.write_all(&buf[..n])?;
+        written += n as u64;
+        bar.set_position(written);
+    }
+    dst.sync_all()?;
+    bar.finish_and_clear();
+    fs::rename(&partial, to)?;
+    Ok(written)
+}
+
+fn copy(
+    mounts: &BTreeMap<String, PathBuf>,
+    from_folder: &str,
+    to_folder: &str,
+    file: &str,
+) -> Result<Value, OpError> {
+    let unc_from = join_path(from_folder, file);
+    let src = Files::local(mounts, &unc_from)?;
+    let dst = Files::local(mounts, &join_path(to_folder, file))?;
+    let size = fs::metadata(&src)
+        .map_err(|e| file_error(&unc_from, format!("{} ({e})", src.display())))?
+        .len();
+    let mut last = String::new();
+    for _attempt in 0..2 {
+        match copy_once(&src, &dst, size, file) {
+            Ok(_) => {
+                let got = fs::metadata(&dst).map(|m| m.len()).unwrap_or(u64::MAX);
+                if got == size {
+                    return Ok(json!([{"name": file, "size": size}]));
+                }
+                last = format!("copied {got} bytes of {size}");
+            }
+            Err(e) => {
+                return Err(file_error(
+                    &join_path(to_folder, file),
+                    format!("copy from {} to {}: {e}", src.display(), dst.display()),
+                ))
+            }
+        }
+    }
+    Err(file_error(
+        &join_path(to_folder, file),
+        format!("the copy does not match the source after two attempts: {last}"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, BTreeMap<String, PathBuf>) {
+        let dir = tempfile::tempdir().unwrap();
+        let share = dir.path().join("share");
+        let copy = dir.path().join("copy");
+        fs::create_dir_all(share.join("sub")).unwrap();
+        fs::create_dir_all(&copy).unwrap();
+        fs::write(share.join("mgc_20260314010500.trn"), vec![7u8; 3000]).unwrap();
+        fs::write(share.join("mgc_20260314011000.trn"), vec![8u8; 10]).unwrap();
+        fs::write(share.join("other.bak"), b"x").unwrap();
+        let mounts = BTreeMap::from([
+            ("\\\\fs.x\\logs".to_string(), share),
+            ("\\\\SQL.x\\LSCopy\\".to_string(), copy),
+        ]);
+        (dir, mounts)
+    }
+
+    #[test]
+    fn unc_paths_map_through_the_longest_mount_and_refuse_dot_dot() {
+        let (dir, mut mounts) = setup();
+        mounts.insert("\\\\fs.x\\logs\\sub".into(), dir.path().join("elsewhere"));
+        assert_eq!(
+            Files::local(&mounts, "\\\\FS.X\\logs\\a.trn").unwrap(),
+            dir.path().join("share").join("a.trn")
+        );
+        assert_eq!(
+            Files::local(&mounts, "\\\\fs.x\\logs\\sub\\b").unwrap(),
+            dir.path().join("elsewhere").join("b")
+        );
+        assert!(Files::local(&mounts, "\\\\fs.x\\logs\\..\\etc").is_err());
+        assert!(matches!(
+            Files::local(&mounts, "\\\\nowhere\\x"),
+            Err(OpError::File { .. })
+        ));
+    }
+
+    #[test]
+    fn list_and_copy_through_mounts() {
+        let (dir, mounts) = setup();
+        let files = Files::Mounts(mounts);
+        let listed = files
+            .perform(&Op::ListFiles {
+                folder: "\\\\fs.x\\logs".into(),
+                pattern: "MGC_*.trn".into(),
+            })
+            .unwrap();
+        assert_eq!(
+            listed,
+            json!([{"name": "mgc_20260314010500.trn", "size": 3000}, {"name": "mgc_20260314011000.trn", "size": 10}])
+        );
+        let copy = Op::CopyFile {
+            from_folder: "\\\\fs.x\\logs".into(),
+            to_folder: "\\\\sql.x\\lscopy".into(),
+            file: "mgc_20260314010500.trn".into(),
+        };
+        // A short leftover of an earlier attempt is replaced.
+        fs::write(dir.path().join("copy/mgc_20260314010500.trn"), b"short").unwrap();
+        assert_eq!(
+            files.perform(&copy).unwrap(),
+            json!([{"name": "mgc_20260314010500.trn", "size": 3000}])
+        );
+        assert_eq!(
+            fs::read(dir.path().join("copy/mgc_20260314010500.trn")).unwrap(),
+            vec![7u8; 3000]
+        );
+        let missing = Op::CopyFile {
+            from_folder: "\\\\fs.x\\logs".into(),
+            to_folder: "\\\\sql.x\\lscopy".into(),
+            file: "nope.trn".into(),
+        };
+        assert!(matches!(files.perform(&missing), Err(OpError::File { .. })));
+        fs::remove_dir_all(dir.path().join("share")).unwrap();
+        let gone = files.perform(&Op::ListFiles {
+            folder: "\\\\fs.x\\logs".into(),
+            pattern: "*".into(),
+        });
+        assert!(
+            matches!(&gone, Err(OpError::File { message, .. }) if message.starts_with("The network path was not found")),
+            "{gone:?}"
+        );
+    }
+}

@@ -1,0 +1,232 @@
+//! Live T-SQL: each op's parameterized text sent with tiberius to the SQL
+//! instance the estate describes, over one reused connection per instance.
+//!
+//! Server errors keep SQL Server's number, class and message (runbooks match
+//! on 4326, 4305, ...). A connection that cannot be made, breaks, or times
+//! out is `Unreachable`, naming the instance, and is dropped so the next op
+//! reconnects. Ops are never retried here: a change that may have reached
+//! the server is for the run's resume logic to judge, not for a driver.
+//!
+//! Long restores and backups show progress: `sys.dm_exec_requests` is polled
+//! for the session's `percent_complete` on a second connection (tiberius
+//! does not surface the INFO messages of `WITH STATS`).
+
+use super::connect::Endpoint;
+use crate::op::{Op, SqlParam};
+use crate::targets::OpError;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+use tiberius::{Client, ToSql};
+use tokio::net::TcpStream;
+use tokio::runtime::Runtime;
+use tokio_util::compat::Compat;
+
+/// The session id of a connection, for progress polls.
+pub const SPID_QUERY: &str = "SELECT @@SPID AS spid;";
+
+/// How far one session's current request is.
+pub fn progress_query(session_id: i64) -> String {
+    format!("SELECT percent_complete FROM sys.dm_exec_requests WHERE session_id = {session_id};")
+}
+
+/// How often a long op's progress is polled.
+const POLL_EVERY: Duration = Duration::from_secs(1);
+
+pub type Conn = Client<Compat<TcpStream>>;
+
+/// Open connections, by instance id.
+#[derive(Default)]
+pub struct Sql {
+    pub endpoints: BTreeMap<String, Endpoint>,
+    conns: BTreeMap<String, Conn>,
+    pollers: BTreeMap<String, Conn>,
+    spids: BTreeMap<String, i64>,
+}
+
+/// Ops worth a progress bar: they move whole backups.
+fn is_long(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::RestoreLog { .. }
+            | Op::RestoreDatabase { .. }
+            | Op::BackupDatabase { .. }
+            | Op::RecoverDatabase { .. }
+    )
+}
+
+/// A tiberius error as the op's error; `true` if the connection is no
+/// longer usable.
+pub fn op_error(ep: &Endpoint, e: tiberius::error::Error) -> (OpError, bool) {
+    use tiberius::error::Error as E;
+    match e {
+        E::Server(t) => (
+            OpError::Sql {
+                number: t.code() as i32,
+                class: t.class(),
+                message: t.message().to_string(),
+            },
+            false,
+        ),
+        E::Io {
+            kind: std::io::ErrorKind::TimedOut,
+            message,
+        } => (
+            ep.unreachable(format!(
+                "no answer within {} s (command_timeout_seconds): {message}; the connection was dropped",
+                ep.command_timeout.as_secs()
+            )),
+            true,
+        ),
+        E::Io { message, .. } => (
+            ep.unreachable(format!("the connection to {} failed: {message}", ep.address())),
+            true,
+        ),
+        other => (ep.unreachable(other.to_string()), true),
+    }
+}
+
+async fn query(conn: &mut Conn, text: &str, params: &[SqlParam]) -> tiberius::Result<Value> {
+    let values: Vec<&str> = params.iter().map(|SqlParam::Text(s)| s.as_str()).collect();
+    let refs: Vec<&dyn ToSql> = values.iter().map(|s| s as &dyn ToSql).collect();
+    let stream = conn.query(text, &refs).await?;
+    let sets = stream.into_results().await?;
+    Ok(super::rows::rows(sets.into_iter().flatten().collect()))
+}
+
+/// Poll `session_id`'s progress on a second connection into `bar`, forever;
+/// a poll that fails only stops the bar moving.
+async fn poll(ep: &Endpoint, poller: &mut Option<Conn>, session_id: i64, bar: &ProgressBar) {
+    let text = progress_query(session_id);
+    loop {
+        tokio::time::sleep(POLL_EVERY).await;
+        if poller.is_none() {
+            match ep.connect().await {
+                Ok(c) => *poller = Some(c),
+                Err(_) => break,
+            }
+        }
+        let Some(conn) = poller.as_mut() else { break };
+        match query(conn, &text, &[]).await {
+            Ok(Value::Array(rows)) => {
+                let pct = rows
+                    .first()
+                    .and_then(|r| r.get("percent_complete"))
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0);
+                let pct = pct.clamp(0.0, 100.0) as u64;
+                // Without a terminal to draw on, say it in the log instead.
+                if bar.is_hidden() && pct != bar.position() {
+                    eprintln!("    {pct:>3}% {}", bar.message());
+                }
+                bar.set_position(pct);
+            }
+            _ => {
+                *poller = None;
+                break;
+            }
+        }
+    }
+    std::future::pending::<()>().await
+}
+
+fn progress_bar(text: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(
+        Some(100),
+        if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    if let Ok(style) = ProgressStyle::with_template("    {bar:30} {pos:>3}% {msg}") {
+        bar.set_style(style);
+    }
+    bar.set_message(text.chars().take(100).collect::<String>());
+    bar
+}
+
+impl Sql {
+    /// The open connection to `id`, connecting if there is none.
+    async fn conn(
+        ep: &Endpoint,
+        conns: &mut BTreeMap<String, Conn>,
+        id: &str,
+    ) -> Result<Conn, OpError> {
+        match conns.remove(id) {
+            Some(c) => Ok(c),
+            None => ep.connect().await,
+        }
+    }
+
+    /// The session id of `id`'s main connection, asked once.
+    async fn spid(&mut self, id: &str, conn: &mut Conn) -> Option<i64> {
+        if let Some(s) = self.spids.get(id) {
+            return Some(*s);
+        }
+        let rows = query(conn, SPID_QUERY, &[]).await.ok()?;
+        let spid = rows.get(0)?.get("spid")?.as_i64()?;
+        self.spids.insert(id.to_string(), spid);
+        Some(spid)
+    }
+
+    pub fn perform(&mut self, rt: &Runtime, op: &Op) -> Result<Value, OpError> {
+        let id = op.host();
+        let Some(ep) = self.endpoints.get(&id).cloned() else {
+            return Err(OpError::Unreachable {
+                host: id.clone(),
+                message: format!(
+                    "`{id}` is not a SQL instance of the estate file (its [sql.*] tables)"
+                ),
+            });
+        };
+        // The values were checked by `render` before the op was journaled;
+        // this cannot refuse what that accepted.
+        let (text, params) = op.render_parameterized().map_err(|q| OpError::Sql {
+            number: 0,
+            class: 16,
+            message: q.to_string(),
+        })?;
+        rt.block_on(async {
+            let mut conn = Self::conn(&ep, &mut self.conns, &id).await?;
+            let result = if is_long(op) {
+                let spid = self.spid(&id, &mut conn).await;
+                let bar = progress_bar(&op.render().unwrap_or_else(|_| text.clone()));
+                let mut poller = self.pollers.remove(&id);
+                let result = match spid {
+                    Some(spid) => {
+                        tokio::select! {
+                            r = query(&mut conn, &text, &params) => r,
+                            () = poll(&ep, &mut poller, spid, &bar) => Ok(Value::Null),
+                        }
+                    }
+                    None => query(&mut conn, &text, &params).await,
+                };
+                bar.finish_and_clear();
+                if let Some(p) = poller {
+                    self.pollers.insert(id.clone(), p);
+                }
+                result
+            } else {
+                query(&mut conn, &text, &params).await
+            };
+            match result {
+                Ok(v) => {
+                    self.conns.insert(id.clone(), conn);
+                    Ok(v)
+                }
+                Err(e) => {
+                    let (err, broken) = op_error(&ep, e);
+                    if broken {
+                        self.spids.remove(&id);
+                    } else {
+                        self.conns.insert(id.clone(), conn);
+                    }
+                    Err(err)
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,338 @@
+//! PowerShell → `Op::Cmdlet`: the stand-in reads back the script the live
+//! target feeds the shell (`$ErrorActionPreference = 'Stop'`, one cmdlet
+//! line, `| ConvertTo-Json -Depth 5 -Compress`).
+//!
+//! The cmdlet line is the generic `Verb-Noun -Name value` syntax
+//! `op::render_cmdlet` writes: single-quoted strings (the typographic single
+//! quotes PowerShell also accepts are delimiters too, and a doubled quote is
+//! one quote), switches, `-Name:$true|$false`, integers, `$null`, lists
+//! `'a','b'` / `@('a')` / `@()`, and tables `@{Key=value;...}`. Anything else
+//! is a parse error, as it would be a ParserError in PowerShell.
+
+use crate::live::powershell::{EPILOGUE, PROLOGUE};
+use crate::op::{CmdletArg, Op, PsValue};
+use crate::quote;
+
+const QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
+
+struct P {
+    chars: Vec<char>,
+    i: usize,
+}
+
+impl P {
+    fn peek(&self) -> Option<char> {
+        self.chars.get(self.i).copied()
+    }
+
+    fn peek_at(&self, n: usize) -> Option<char> {
+        self.chars.get(self.i + n).copied()
+    }
+
+    fn rest_starts_with(&self, s: &str) -> bool {
+        (self.i..)
+            .zip(s.chars())
+            .all(|(j, c)| self.chars.get(j) == Some(&c))
+    }
+
+    fn eat(&mut self, s: &str) -> bool {
+        if self.rest_starts_with(s) {
+            self.i += s.chars().count();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_ci(&mut self, s: &str) -> bool {
+        let n = s.chars().count();
+        let got: String = self.chars.iter().skip(self.i).take(n).collect();
+        if got.eq_ignore_ascii_case(s) {
+            self.i += n;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Spaces and tabs: a line break outside quotes ends the statement.
+    fn blanks(&mut self) -> bool {
+        let start = self.i;
+        while matches!(self.peek(), Some(' ' | '\t')) {
+            self.i += 1;
+        }
+        self.i > start
+    }
+
+    fn err<T>(&self, what: &str) -> Result<T, String> {
+        Err(format!("ParserError: at character {}: {what}", self.i + 1))
+    }
+
+    fn name(&mut self) -> Result<String, String> {
+        let start = self.i;
+        while self
+            .peek()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            self.i += 1;
+        }
+        let name: String = self.chars[start..self.i].iter().collect();
+        match quote::ps_name(&name) {
+            Ok(_) => Ok(name),
+            Err(_) => self.err("expected a name"),
+        }
+    }
+
+    fn quoted(&mut self) -> Result<String, String> {
+        self.i += 1; // the opening quote
+        let mut s = String::new();
+        loop {
+            let Some(c) = self.peek() else {
+                return self.err("the string is missing its terminator");
+            };
+            self.i += 1;
+            if QUOTES.contains(&c) {
+                if self.peek().is_some_and(|n| QUOTES.contains(&n)) {
+                    s.push(c);
+                    self.i += 1;
+                } else {
+                    return Ok(s);
+                }
+            } else {
+                s.push(c);
+            }
+        }
+    }
+
+    fn int(&mut self) -> Result<i64, String> {
+        let start = self.i;
+        if self.peek() == Some('-') {
+            self.i += 1;
+        }
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+        let text: String = self.chars[start..self.i].iter().collect();
+        text.parse()
+            .or_else(|_| self.err(&format!("{text:?} is not an integer")))
+    }
+
+    /// Comma-separated quoted strings after the first.
+    fn more_strings(&mut self, first: String) -> Result<PsValue, String> {
+        let mut items = vec![first];
+        while self.peek() == Some(',') {
+            self.i += 1;
+            if !self.peek().is_some_and(|c| QUOTES.contains(&c)) {
+                return self.err("expected a quoted string after ','");
+            }
+            items.push(self.quoted()?);
+        }
+        Ok(if items.len() == 1 {
+            PsValue::Str(items.remove(0))
+        } else {
+            PsValue::List(items)
+        })
+    }
+
+    fn value(&mut self) -> Result<PsValue, String> {
+        match self.peek() {
+            Some(c) if QUOTES.contains(&c) => {
+                let first = self.quoted()?;
+                self.more_strings(first)
+            }
+            Some('@') if self.peek_at(1) == Some('(') => {
+                self.i += 2;
+                let mut items = Vec::new();
+                while self.peek() != Some(')') {
+                    if !items.is_empty() && !self.eat(",") {
+                        return self.err("expected ',' or ')' in @( )");
+                    }
+                    if !self.peek().is_some_and(|c| QUOTES.contains(&c)) {
+                        return self.err("expected a quoted string in @( )");
+                    }
+                    items.push(self.quoted()?);
+                }
+                self.i += 1;
+                Ok(PsValue::List(items))
+            }
+            Some('@') if self.peek_at(1) == Some('{') => {
+                self.i += 2;
+                let mut entries = Vec::new();
+                while self.peek() != Some('}') {
+                    if !entries.is_empty() && !self.eat(";") {
+                        return self.err("expected ';' or '}' in @{ }");
+                    }
+                    let key = self.name()?;
+                    if !self.eat("=") {
+                        return self.err("expected '=' after a table key");
+                    }
+                    let v = self.value()?;
+                    entries.push((key, v));
+                }
+                self.i += 1;
+                Ok(PsValue::Table(entries))
+            }
+            Some('$') => {
+                if self.eat_ci("$null") {
+                    Ok(PsValue::Null)
+                } else if self.eat_ci("$true") {
+                    Ok(PsValue::Bool(true))
+                } else if self.eat_ci("$false") {
+                    Ok(PsValue::Bool(false))
+                } else {
+                    self.err("variables other than $null, $true and $false are not simulated")
+                }
+            }
+            Some(c) if c.is_ascii_digit() || c == '-' => Ok(PsValue::Int(self.int()?)),
+            _ => self.err("expected a value"),
+        }
+    }
+
+    /// Is the next thing a parameter name (`-Letter...`)?
+    fn at_parameter(&self) -> bool {
+        self.peek() == Some('-') && self.peek_at(1).is_some_and(|c| c.is_ascii_alphabetic())
+    }
+}
+
+/// Parse one cmdlet line up to the pipe to ConvertTo-Json.
+pub fn parse_line(line: &str) -> Result<(String, Vec<CmdletArg>, usize), String> {
+    let mut p = P {
+        chars: line.chars().collect(),
+        i: 0,
+    };
+    let cmdlet = p.name()?;
+    let mut args = Vec::new();
+    loop {
+        let spaced = p.blanks();
+        if p.peek().is_none() || p.peek() == Some('|') {
+            return Ok((cmdlet, args, p.i));
+        }
+        if !spaced || !p.at_parameter() {
+            return p.err("expected a parameter like -Name");
+        }
+        p.i += 1;
+        let name = p.name()?;
+        if p.eat(":") {
+            let value = match p.value()? {
+                b @ PsValue::Bool(_) => b,
+                _ => return p.err("only $true or $false may follow '-Name:'"),
+            };
+            args.push(CmdletArg::new(&name, value));
+            continue;
+        }
+        let before = p.i;
+        p.blanks();
+        if p.peek().is_none() || p.peek() == Some('|') || p.at_parameter() {
+            p.i = before;
+            args.push(CmdletArg::new(&name, PsValue::Switch));
+            continue;
+        }
+        if p.i == before {
+            return p.err("expected a space after the parameter name");
+        }
+        let value = p.value()?;
+        args.push(CmdletArg::new(&name, value));
+    }
+}
+
+/// Read the script the live target sends for one cmdlet on `host`.
+pub fn parse_script(script: &str, host: &str) -> Result<Op, String> {
+    let text = script.trim_start_matches('\u{FEFF}').trim_start();
+    let Some(rest) = text.strip_prefix(PROLOGUE) else {
+        return Err(format!(
+            "the lab's PowerShell stand-in expects scripts that start with {PROLOGUE:?}"
+        ));
+    };
+    let rest = rest
+        .strip_prefix("\r\n")
+        .or_else(|| rest.strip_prefix('\n'))
+        .ok_or("expected a line break after the $ErrorActionPreference line")?;
+    let (cmdlet, args, end) = parse_line(rest)?;
+    let tail: String = rest.chars().skip(end).collect();
+    if tail.trim() != EPILOGUE {
+        return Err(format!(
+            "ParserError: expected `{EPILOGUE}` after the cmdlet, found {:?}",
+            tail.trim()
+        ));
+    }
+    Ok(Op::Cmdlet {
+        host: host.to_string(),
+        cmdlet,
+        args,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::live::powershell::script;
+    use crate::op::render_cmdlet;
+
+    fn round_trip(args: Vec<CmdletArg>) {
+        let line = render_cmdlet("Set-CsThing", &args).unwrap();
+        let op = parse_script(&script(&line), "fe").unwrap();
+        assert_eq!(
+            op,
+            Op::Cmdlet {
+                host: "fe".into(),
+                cmdlet: "Set-CsThing".into(),
+                args
+            },
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn every_value_form_reads_back() {
+        round_trip(vec![
+            CmdletArg::new("Identity", PsValue::Str("service:p.x".into())),
+            CmdletArg::new("Verbose", PsValue::Switch),
+            CmdletArg::new("Confirm", PsValue::Bool(false)),
+            CmdletArg::new("Count", PsValue::Int(-5)),
+            CmdletArg::new("Servers", PsValue::List(vec!["a".into(), "b".into()])),
+            CmdletArg::new("One", PsValue::List(vec!["a".into()])),
+            CmdletArg::new("None", PsValue::List(vec![])),
+            CmdletArg::new("Nothing", PsValue::Null),
+            CmdletArg::new(
+                "Table",
+                PsValue::Table(vec![
+                    (
+                        "Replace".into(),
+                        PsValue::List(vec!["x".into(), "y".into()]),
+                    ),
+                    (
+                        "Deep".into(),
+                        PsValue::Table(vec![("n".into(), PsValue::Int(1))]),
+                    ),
+                    ("Flag".into(), PsValue::Bool(true)),
+                ]),
+            ),
+            CmdletArg::new("Last", PsValue::Switch),
+        ]);
+    }
+
+    #[test]
+    fn hostile_strings_read_back_verbatim() {
+        for s in [
+            "it's",
+            "$(rm -r /)",
+            "`n`$x",
+            "a;b | c",
+            "line\nbreak",
+            "\u{2019}\u{2018}'",
+            "-Name",
+            "' | ConvertTo-Json -Depth 5 -Compress",
+        ] {
+            round_trip(vec![CmdletArg::new("X", PsValue::Str(s.into()))]);
+        }
+    }
+
+    #[test]
+    fn other_scripts_are_refused() {
+        assert!(parse_script("Get-Process | ConvertTo-Json", "h").is_err());
+        let s = script("Get-CsService; Remove-Item x");
+        assert!(parse_script(&s, "h").is_err());
+        let s = script("Get-CsService -Identity $env:X");
+        assert!(parse_script(&s, "h").is_err());
+    }
+}

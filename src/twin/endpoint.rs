@@ -1,0 +1,211 @@
+//! One TDS endpoint: the connections to one lab SQL instance, a thread each.
+//!
+//! A connection is PRELOGIN (no encryption), LOGIN7 (the twin's one login
+//! and password, else error 18456), then requests until the client leaves.
+//! Each statement is parsed back into an op and performed on the lab file
+//! under its lock. When the lab says the instance is unreachable (it is
+//! down), the op has still been performed — so the lab clock moves as it
+//! does under `--target lab` — and the twin drops the connection without an
+//! answer, as a server that vanished would: the client sees a broken
+//! connection and reports the instance unreachable.
+
+use super::parse::{parse, Statement};
+use super::tds::{self, Reply, Request};
+use super::{columns, stalls, Twin};
+use crate::lab::Lab;
+use crate::targets::OpError;
+use serde_json::{json, Map, Value};
+use std::io::{self, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// SQL Server's number for "Login failed for user".
+const LOGIN_FAILED: i32 = 18456;
+/// The number the twin gives "not simulated by the lab" (the user-error range).
+const NOT_SIMULATED: i32 = 50000;
+
+/// Accept connections for one instance until the process ends.
+pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener) {
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        let twin = twin.clone();
+        let instance = instance.clone();
+        std::thread::spawn(move || {
+            // A client that goes away or sends garbage ends its own
+            // connection only; the endpoint goes on.
+            let _ = serve_connection(&twin, &instance, stream);
+        });
+    }
+}
+
+/// How one request ended.
+enum Answer {
+    Rows(Vec<Map<String, Value>>),
+    Error {
+        number: i32,
+        class: u8,
+        message: String,
+    },
+    /// The instance is down: close without a word.
+    Vanish,
+}
+
+fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+
+    let Some((kind, _)) = tds::read_message(&mut reader)? else {
+        return Ok(());
+    };
+    if kind != tds::PKT_PRELOGIN {
+        return Ok(());
+    }
+    tds::write_message(&mut writer, tds::PKT_REPLY, &tds::prelogin_reply())?;
+
+    let Some((kind, payload)) = tds::read_message(&mut reader)? else {
+        return Ok(());
+    };
+    if kind != tds::PKT_LOGIN7 {
+        return Ok(());
+    }
+    let login = tds::parse_login7(&payload)?;
+    let mut reply = Reply::default();
+    if login.sspi || login.user != twin.login || login.password.expose() != twin.password.expose() {
+        // As SQL Server does: the login is named, the password never.
+        reply.error(
+            LOGIN_FAILED,
+            14,
+            &format!("Login failed for user '{}'.", login.user),
+            instance,
+        );
+        reply.done(false, true, None);
+        return tds::write_message(&mut writer, tds::PKT_REPLY, &reply.into_bytes());
+    }
+    drop(login);
+    reply.env_change(1, "master", "");
+    reply.login_ack();
+    reply.env_change(4, "4096", "4096");
+    reply.done(false, false, None);
+    tds::write_message(&mut writer, tds::PKT_REPLY, &reply.into_bytes())?;
+    let spid = twin.next_spid.fetch_add(1, Ordering::Relaxed);
+
+    loop {
+        let Some((kind, payload)) = tds::read_message(&mut reader)? else {
+            return Ok(());
+        };
+        let (request, rpc) = match kind {
+            tds::PKT_RPC => (tds::parse_rpc(&payload), true),
+            tds::PKT_SQL_BATCH => (tds::parse_batch(&payload), false),
+            tds::PKT_ATTENTION => {
+                let mut r = Reply::default();
+                r.done_attention();
+                tds::write_message(&mut writer, tds::PKT_REPLY, &r.into_bytes())?;
+                continue;
+            }
+            _ => return Ok(()),
+        };
+        let answer = match request {
+            Ok(req) => answer(twin, instance, spid, &req),
+            Err(e) => Answer::Error {
+                number: NOT_SIMULATED,
+                class: 16,
+                message: format!("not simulated by the lab: {e}"),
+            },
+        };
+        let mut r = Reply::default();
+        match answer {
+            Answer::Vanish => return Ok(()),
+            Answer::Rows(rows) => {
+                let n = rows.len() as u64;
+                if !rows.is_empty() {
+                    let (cols, values) = columns::shape(&rows);
+                    r.result_set(&cols, &values);
+                }
+                if rpc {
+                    r.done_in_proc(false, Some(n));
+                    r.end_proc(0, false);
+                } else {
+                    r.done(false, false, Some(n));
+                }
+            }
+            Answer::Error {
+                number,
+                class,
+                message,
+            } => {
+                r.error(number, class, &message, instance);
+                if rpc {
+                    r.done_in_proc(true, None);
+                    r.end_proc(0, true);
+                } else {
+                    r.done(false, true, None);
+                }
+            }
+        }
+        tds::write_message(&mut writer, tds::PKT_REPLY, &r.into_bytes())?;
+    }
+}
+
+fn answer(twin: &Twin, instance: &str, spid: i64, req: &Request) -> Answer {
+    match parse(instance, &req.statement, &req.params) {
+        Statement::Spid => Answer::Rows(crate::targets::rows(json!([{ "spid": spid }]))),
+        Statement::Progress { session_id } => {
+            let in_flight = twin.in_flight.lock().map(|m| m.get(&session_id).copied());
+            let rows = match in_flight.ok().flatten() {
+                Some((started, expected)) => {
+                    let pct = if expected.is_zero() {
+                        0.0
+                    } else {
+                        (started.elapsed().as_secs_f64() / expected.as_secs_f64() * 100.0).min(99.0)
+                    };
+                    json!([{ "percent_complete": pct }])
+                }
+                None => json!([]),
+            };
+            Answer::Rows(crate::targets::rows(rows))
+        }
+        Statement::Op(op) => {
+            if let Some(d) = stalls(&twin.stall, &req.statement) {
+                if let Ok(mut m) = twin.in_flight.lock() {
+                    m.insert(spid, (Instant::now(), d));
+                }
+                std::thread::sleep(d);
+            }
+            let done = Lab::perform_at(&twin.lab_path, &op);
+            if let Ok(mut m) = twin.in_flight.lock() {
+                m.remove(&spid);
+            }
+            match done.map(|p| p.result) {
+                Ok(Ok(v)) => Answer::Rows(crate::targets::rows(v)),
+                Ok(Err(OpError::Unreachable { .. })) => Answer::Vanish,
+                Ok(Err(OpError::Sql {
+                    number,
+                    class,
+                    message,
+                })) => Answer::Error {
+                    number,
+                    class,
+                    message,
+                },
+                Ok(Err(OpError::NotSimulated { message })) => Answer::Error {
+                    number: NOT_SIMULATED,
+                    class: 16,
+                    message: format!("not simulated by the lab: {message}"),
+                },
+                Ok(Err(other)) => Answer::Error {
+                    number: NOT_SIMULATED,
+                    class: 16,
+                    message: other.to_string(),
+                },
+                Err(e) => Answer::Error {
+                    number: NOT_SIMULATED,
+                    class: 16,
+                    message: format!("the lab twin could not use its lab file: {e}"),
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The lab as a protocol twin: `drillbook lab serve` answers TDS on
+//! 127.0.0.1, one endpoint per lab SQL instance, and `drillbook lab pwsh`
+//! stands in for the Lync Server Management Shell — both backed by the lab
+//! state file and `LabState::perform`, the same state machine `--target lab`
+//! uses. So `run --target live` against the twin exercises the real live
+//! code (tiberius, the shell runner) and reaches the same end state as
+//! `run --target lab`.
+//!
+//! Every op takes the lab's file lock around load → perform → save, so the
+//! serve process, stand-in processes and `lab fault` can share the file.
+//!
+//! `DRILLBOOK_LAB_STALL=PREFIX:SECONDS` (a testing aid, like
+//! `DRILLBOOK_ABORT_AFTER_OPS`) makes the twin or the stand-in sleep that
+//! long before performing a statement or cmdlet line that starts with
+//! PREFIX, so tests can check timeouts.
+
+pub mod cmdlet_parse;
+pub mod columns;
+pub mod endpoint;
+pub mod parse;
+pub mod pwsh;
+pub mod tds;
+
+use crate::error::{Error, Result};
+use crate::estate::{Estate, Live};
+use crate::secret::Secret;
+use std::collections::BTreeMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicI64;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The environment variable of the stall testing aid.
+pub const STALL_ENV: &str = "DRILLBOOK_LAB_STALL";
+
+/// `PREFIX:SECONDS` from `DRILLBOOK_LAB_STALL`, if set and well formed.
+pub fn stall() -> Option<(String, Duration)> {
+    let v = std::env::var(STALL_ENV).ok()?;
+    let (prefix, secs) = v.rsplit_once(':')?;
+    let secs: f64 = secs.trim().parse().ok()?;
+    (!prefix.is_empty() && secs >= 0.0).then(|| (prefix.to_string(), Duration::from_secs_f64(secs)))
+}
+
+/// Does `text` start with the stall prefix (ignoring case and leading space)?
+pub fn stalls(stall: &Option<(String, Duration)>, text: &str) -> Option<Duration> {
+    let (prefix, d) = stall.as_ref()?;
+    let head: String = text
+        .trim_start()
+        .chars()
+        .take(prefix.chars().count())
+        .collect();
+    head.eq_ignore_ascii_case(prefix).then_some(*d)
+}
+
+/// What `lab serve` was asked.
+pub struct ServeOptions {
+    pub lab_path: PathBuf,
+    pub home: PathBuf,
+    pub estate: Estate,
+    pub estate_out: PathBuf,
+    pub for_seconds: Option<u64>,
+    pub login: String,
+    pub password_env: String,
+    pub command_timeout_seconds: u64,
+    pub shell_timeout_seconds: u64,
+}
+
+/// What every endpoint thread shares.
+pub struct Twin {
+    pub lab_path: PathBuf,
+    pub login: String,
+    pub password: Secret,
+    pub stall: Option<(String, Duration)>,
+    pub next_spid: AtomicI64,
+    /// Requests being performed now, by session id: (started, expected duration).
+    pub in_flight: Mutex<BTreeMap<i64, (Instant, Duration)>>,
+}
+
+/// The live estate file that points at the twin: the lab's estate with each
+/// SQL instance on its 127.0.0.1 port, and `[live]` naming this binary's
+/// PowerShell stand-in and the lab file for file ops.
+fn live_estate(opts: &ServeOptions, ports: &BTreeMap<String, u16>) -> Result<String> {
+    let mut file = opts.estate.file.clone();
+    for (id, inst) in file.sql.iter_mut() {
+        inst.host = Some("127.0.0.1".into());
+        inst.port = ports.get(id).copied();
+        inst.encryption = Some("not_supported".into());
+        inst.trust_cert = None;
+        inst.ca_file = None;
+        inst.connect_timeout_seconds = Some(5);
+        inst.command_timeout_seconds = Some(opts.command_timeout_seconds);
+        inst.login = Some(opts.login.clone());
+        inst.password_env = Some(opts.password_env.clone());
+        inst.credentials_file = None;
+    }
+    let exe = std::env::current_exe().map_err(|e| Error::io("current executable", e))?;
+    let home = std::fs::canonicalize(&opts.home).map_err(|e| Error::io(&opts.home, e))?;
+    let lab = std::fs::canonicalize(&opts.lab_path).map_err(|e| Error::io(&opts.lab_path, e))?;
+    file.live = Some(Live {
+        shell: vec![
+            exe.display().to_string(),
+            "--home".into(),
+            home.display().to_string(),
+            "lab".into(),
+            "pwsh".into(),
+            "--host".into(),
+            "{host}".into(),
+        ],
+        shell_timeout_seconds: opts.shell_timeout_seconds,
+        mounts: BTreeMap::new(),
+        lab_files: Some(lab.display().to_string()),
+    });
+    let body = toml::to_string(&file).map_err(|e| Error::LiveSetup {
+        what: "lab serve".into(),
+        message: format!("cannot write the live estate: {e}"),
+    })?;
+    Ok(format!(
+        "# Written by `drillbook lab serve` for {}: a live estate whose SQL instances,\n\
+         # Management Shell and shares are the lab twin. Valid while it serves.\n\n{body}",
+        opts.estate.source
+    ))
+}
+
+/// Write a file atomically (a reader sees the old one or the whole new one).
+fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Serve until stopped: SIGTERM or ctrl-c end the process (each op was saved
+/// under the lock, so nothing is lost), and it exits by itself when the
+/// estate file it wrote is deleted or `for_seconds` have passed.
+pub fn serve(opts: ServeOptions, announce: impl Fn(&str)) -> Result<()> {
+    let lab = crate::lab::Lab::open(&opts.lab_path)?;
+    crate::cli::run::check_lab_estate(&lab, &opts.estate, &opts.lab_path)?;
+    let password = Secret::from_env(&opts.password_env).map_err(|e| Error::LiveSetup {
+        what: "lab serve".into(),
+        message: format!(
+            "the password the twin accepts for login {:?}: {e}",
+            opts.login
+        ),
+    })?;
+    let twin = Arc::new(Twin {
+        lab_path: opts.lab_path.clone(),
+        login: opts.login.clone(),
+        password,
+        stall: stall(),
+        next_spid: AtomicI64::new(51),
+        in_flight: Mutex::new(BTreeMap::new()),
+    });
+    let mut ports = BTreeMap::new();
+    let mut listeners = Vec::new();
+    for id in lab.state.sql.keys() {
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| Error::io("127.0.0.1:0", e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| Error::io("127.0.0.1", e))?
+            .port();
+        ports.insert(id.clone(), port);
+        listeners.push((id.clone(), listener));
+    }
+    for (id, listener) in listeners {
+        let twin = twin.clone();
+        std::thread::spawn(move || endpoint::accept(twin, id, listener));
+    }
+    write_atomic(&opts.estate_out, &live_estate(&opts, &ports)?)?;
+    for (id, port) in &ports {
+        announce(&format!("{id}: 127.0.0.1:{port}"));
+    }
+    announce(&format!(
+        "serving lab {} · live estate {} · stop with ctrl-c, or delete that file",
+        opts.lab_path.display(),
+        opts.estate_out.display()
+    ));
+    let started = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(100));
+        if opts
+            .for_seconds
+            .is_some_and(|s| started.elapsed() >= Duration::from_secs(s))
+        {
+            let _ = std::fs::remove_file(&opts.estate_out);
+            return Ok(());
+        }
+        if !opts.estate_out.exists() {
+            return Ok(());
+        }
+    }
+}
