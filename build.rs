@@ -6,8 +6,10 @@ use std::path::Path;
 
 fn main() {
     let root = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let mut out = String::new();
+    // One file per folder: the runbooks are included by `runbook/`, the
+    // stdlib by `engine/`, and neither module needs the other's.
     for (konst, dir) in [("RUNBOOKS", "runbooks"), ("STDLIB", "stdlib")] {
+        let mut out = String::new();
         let path = Path::new(&root).join(dir);
         println!("cargo:rerun-if-changed={}", path.display());
         let mut files: Vec<_> = std::fs::read_dir(&path)
@@ -27,8 +29,8 @@ fn main() {
             .unwrap();
         }
         writeln!(out, "];").unwrap();
+        let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
+            .join(format!("{dir}.rs"));
+        std::fs::write(dest, out).expect("write the embedded file list");
     }
-    let dest =
-        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("embedded.rs");
-    std::fs::write(dest, out).expect("write embedded.rs");
 }

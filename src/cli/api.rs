@@ -2,30 +2,8 @@
 //! the engine's own registrations and the stdlib sources, so it cannot drift.
 
 use super::Env;
-use crate::engine::context::{Ctx, Mode, Replay};
 use crate::error::Result;
-use crate::op::Op;
-use crate::report::Json;
-use crate::targets::{OpError, Performed, Target};
-use std::cell::RefCell;
 use std::rc::Rc;
-
-/// Registration needs a run context; this one is never asked to perform.
-struct Nowhere;
-
-impl Target for Nowhere {
-    fn name(&self) -> String {
-        "none".into()
-    }
-    fn perform(&mut self, _op: &Op) -> Result<Performed> {
-        Ok(Performed {
-            result: Err(OpError::NotSimulated {
-                message: "api listing".into(),
-            }),
-            sim_seconds: 0,
-        })
-    }
-}
 
 /// Rust type names as a runbook author knows them.
 fn plain(sig: &str) -> String {
@@ -91,30 +69,10 @@ fn native_functions(engine: &rhai::Engine) -> Vec<(String, String)> {
 
 pub fn run(env: &Env) -> Result<i32> {
     let estate = Rc::new(crate::estate::Estate::builtin()?);
-    let ctx = Rc::new(RefCell::new(Ctx {
-        run_id: String::new(),
-        runbook: String::new(),
-        operator: String::new(),
-        mode: Mode::Plan,
-        target: Box::new(Nowhere),
-        journal: None,
-        replay: Replay::default(),
-        fresh_decisions: Default::default(),
-        yes: false,
-        rerun_in_doubt: false,
-        reporter: Rc::new(Json),
-        next_index: 0,
-        active: None,
-        outcomes: Vec::new(),
-        plan: Vec::new(),
-        ops_performed: 0,
-        abort_after_ops: None,
-        stop: None,
-    }));
-    let engine = crate::engine::run_engine(&ctx, estate, None);
+    let engine = crate::engine::listing_engine(estate);
     let natives = native_functions(&engine);
     let mut modules = Vec::new();
-    for (name, text) in crate::runbook::stdlib() {
+    for (name, text) in crate::engine::stdlib() {
         let ast = engine
             .compile(text)
             .map_err(|e| crate::error::Error::RunbookSyntax {

@@ -1,11 +1,11 @@
 //! `drillbook drill RUNBOOK [--scenario NAME]`.
 
 use super::{load_estate, DrillArgs, Env};
-use crate::engine::context::Mode;
 use crate::error::{Error, Result};
 use crate::estate::Estate;
 use crate::lab::{Lab, LabState};
 use crate::report::duration;
+use crate::run::{Mode, RunSpec};
 use crate::runbook::{resolve_params, split_assignment, Runbook, Scenario};
 
 pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {
@@ -61,16 +61,15 @@ pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {
         "drill {} · scenario {}: {}",
         rb.header.name, scenario.name, scenario.summary
     ));
-    let outcome = crate::run::start(
-        &rb,
+    let spec = RunSpec {
+        runbook: &rb,
         estate,
         params,
-        Box::new(lab),
-        Mode::Apply,
-        Some(scenario.name.clone()),
-        &opts,
-        env.reporter.clone(),
-    )?;
+        target: Box::new(lab),
+        mode: Mode::Apply,
+        scenario: Some(scenario.name.clone()),
+    };
+    let outcome = crate::run::start(spec, &opts, &env.frontend())?;
     if outcome.error.is_some() {
         return super::finish(outcome);
     }
@@ -126,16 +125,15 @@ fn setup(
             opts.yes = true;
             env.reporter.text(&format!("setup: run {arg}"));
             let target = Box::new(Lab::open(&path)?);
-            let outcome = crate::run::start(
-                &rb,
-                estate.clone(),
+            let spec = RunSpec {
+                runbook: &rb,
+                estate: estate.clone(),
                 params,
                 target,
-                Mode::Apply,
-                None,
-                &opts,
-                env.reporter.clone(),
-            )?;
+                mode: Mode::Apply,
+                scenario: None,
+            };
+            let outcome = crate::run::start(spec, &opts, &env.frontend())?;
             if let Some(e) = outcome.error {
                 return Err(fail(e.to_string()));
             }

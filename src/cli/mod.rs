@@ -10,6 +10,7 @@ pub mod list;
 pub mod resume;
 pub mod run;
 pub mod show;
+mod terminal;
 
 use crate::error::{Error, Result};
 use crate::estate::Estate;
@@ -169,8 +170,17 @@ impl Env {
             home: self.home.clone(),
             operator: operator(),
             yes: self.yes,
-            abort_after_ops: abort_after_ops(),
             ..Default::default()
+        }
+    }
+
+    /// What a run talks to: this command's reporter, the operator at the
+    /// terminal, and (in test builds) the abort-after-ops hook.
+    pub fn frontend(&self) -> crate::run::Frontend {
+        crate::run::Frontend {
+            reporter: self.reporter.clone(),
+            operator: Rc::new(terminal::Terminal),
+            on_op_performed: abort_after_ops(),
         }
     }
 
@@ -192,12 +202,26 @@ pub fn operator() -> String {
 }
 
 /// `DRILLBOOK_ABORT_AFTER_OPS=N`: a testing aid that aborts the process right
-/// after the N-th op is performed, as a crash would.
-fn abort_after_ops() -> Option<u64> {
-    std::env::var("DRILLBOOK_ABORT_AFTER_OPS")
+/// after the N-th op of an apply run is performed (before its answer is
+/// journaled), as a crash would. Compiled in only with the `test-hooks`
+/// feature; an operator's build ignores the variable.
+#[cfg(feature = "test-hooks")]
+fn abort_after_ops() -> Option<crate::run::OpObserver> {
+    let n: u64 = std::env::var("DRILLBOOK_ABORT_AFTER_OPS")
         .ok()
         .and_then(|v| v.trim().parse().ok())
-        .filter(|n| *n > 0)
+        .filter(|n| *n > 0)?;
+    Some(Rc::new(move |performed| {
+        if performed == n {
+            eprintln!("DRILLBOOK_ABORT_AFTER_OPS: aborting after op {performed}");
+            std::process::abort();
+        }
+    }))
+}
+
+#[cfg(not(feature = "test-hooks"))]
+fn abort_after_ops() -> Option<crate::run::OpObserver> {
+    None
 }
 
 pub fn load_estate(path: Option<&PathBuf>) -> Result<Estate> {
@@ -214,8 +238,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Api => api::run(&env),
         Command::Show { runbook } => show::run(&env, &runbook),
         Command::Check { runbook } => check::run(&env, &runbook),
-        Command::Run(args) => run::run(&env, args, crate::engine::context::Mode::Apply),
-        Command::Plan(args) => run::run(&env, args, crate::engine::context::Mode::Plan),
+        Command::Run(args) => run::run(&env, args, crate::run::Mode::Apply),
+        Command::Plan(args) => run::run(&env, args, crate::run::Mode::Plan),
         Command::Resume(args) => resume::run(&env, args),
         Command::Journal { run_id } => journal::run(&env, run_id.as_deref()),
         Command::Drill(args) => drill::run(&env, args),

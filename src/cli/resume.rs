@@ -9,7 +9,7 @@ pub fn run(env: &Env, args: ResumeArgs) -> Result<i32> {
     opts.rerun_in_doubt = args.rerun_in_doubt;
     opts.allow_changed = args.allow_changed;
     opts.take_over_lock = args.take_over_lock;
-    let outcome = crate::run::resume(&args.run_id, &opts, env.reporter.clone())?;
+    let outcome = crate::run::resume(&args.run_id, &opts, &env.frontend())?;
     if outcome.scenario.is_some() && outcome.error.is_none() {
         super::drill::summarize(env, &outcome)?;
     }

@@ -1,9 +1,9 @@
 //! `drillbook run` and `drillbook plan`: apply a runbook, or dry-run it.
 
 use super::{finish, load_estate, Env, RunArgs};
-use crate::engine::context::Mode;
 use crate::error::{Error, Result};
 use crate::lab::{Lab, LabState};
+use crate::run::{Mode, RunSpec};
 use crate::runbook::{resolve_params, split_assignment, Runbook};
 use crate::targets::Target;
 
@@ -20,16 +20,15 @@ pub fn run(env: &Env, args: RunArgs, mode: Mode) -> Result<i32> {
     let mut opts = env.run_options();
     opts.decisions = args.decisions;
     opts.take_over_lock = args.take_over_lock;
-    let outcome = crate::run::start(
-        &rb,
+    let spec = RunSpec {
+        runbook: &rb,
         estate,
         params,
         target,
         mode,
-        None,
-        &opts,
-        env.reporter.clone(),
-    )?;
+        scenario: None,
+    };
+    let outcome = crate::run::start(spec, &opts, &env.frontend())?;
     if mode == Mode::Plan && !env.json {
         println!(
             "plan: {} change op(s); nothing was changed",

@@ -3,21 +3,27 @@
 //! Sandbox: bounded operations, call depth, expression depth and data sizes;
 //! no `eval`; `import` resolves only shipped stdlib modules (and a local
 //! `stdlib/` folder next to local runbooks). The API is registered as static
-//! modules (`sql::`, `logship::`, `chat::`) plus the step primitives, and the
-//! reference `drillbook api` prints is generated from these registrations.
+//! modules (`sql::`, `logship::`, `chat::`, `lync::`) plus the step
+//! primitives, and the reference `drillbook api` prints is generated from
+//! these registrations. Everything a script asks of the world goes through a
+//! [`Host`]: the run implements it, so the engine does no I/O of its own.
 
 pub mod api;
-pub mod context;
+pub mod host;
+mod stdlib;
 pub mod steps;
 
+pub use host::{Begun, Halt, Host, HostResult};
+pub use stdlib::stdlib;
+
 use crate::estate::Estate;
-use context::Ctx;
-use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared as RhaiShared};
-use std::cell::RefCell;
+use rhai::{Engine, AST};
+use serde_json::Value;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-pub type Shared = Rc<RefCell<Ctx>>;
+/// The run, as the script's functions hold it.
+pub type Shared = Rc<dyn Host>;
 
 /// Operations a run may take before it is stopped as runaway.
 pub const MAX_OPERATIONS: u64 = 20_000_000;
@@ -34,70 +40,61 @@ pub fn sandboxed_engine(local_stdlib: Option<PathBuf>) -> Engine {
     engine.set_max_map_size(10_000);
     engine.set_max_modules(32);
     engine.disable_symbol("eval");
-    engine.set_module_resolver(StdlibResolver {
+    engine.set_module_resolver(stdlib::StdlibResolver {
         local: local_stdlib,
     });
-    engine.on_print(|s| eprintln!("{s}"));
-    engine.on_debug(|s, _, _| eprintln!("{s}"));
+    // Only an engine that runs a script has someone to print to (`run_engine`).
+    engine.on_print(|_| {});
+    engine.on_debug(|_, _, _| {});
     // Registered so the header statement compiles; at run time it does nothing.
     engine.register_fn("runbook", |_header: rhai::Map| {});
     engine
 }
 
-/// An engine ready to run a runbook against `ctx`.
-pub fn run_engine(ctx: &Shared, estate: Rc<Estate>, local_stdlib: Option<PathBuf>) -> Engine {
+/// An engine ready to run a runbook for `host`.
+pub fn run_engine(host: &Shared, estate: Rc<Estate>, local_stdlib: Option<PathBuf>) -> Engine {
     let mut engine = sandboxed_engine(local_stdlib);
-    steps::register(&mut engine, ctx);
-    api::register(&mut engine, ctx, estate);
+    let h = host.clone();
+    engine.on_print(move |s| h.print(s));
+    let h = host.clone();
+    engine.on_debug(move |s, _, _| h.print(s));
+    steps::register(&mut engine, host);
+    api::register(&mut engine, host, estate);
     engine
 }
 
-/// Resolves `import "name"` to a shipped stdlib module, or to `name.rhai` in
-/// the local stdlib folder; nothing else.
-struct StdlibResolver {
-    local: Option<PathBuf>,
+/// An engine with the whole API registered and nothing to run against: for
+/// listing the API (`drillbook api`).
+pub fn listing_engine(estate: Rc<Estate>) -> Engine {
+    let host: Shared = Rc::new(host::Inert);
+    run_engine(&host, estate, None)
 }
 
-impl ModuleResolver for StdlibResolver {
-    fn resolve(
-        &self,
-        engine: &Engine,
-        _source: Option<&str>,
-        path: &str,
-        pos: Position,
-    ) -> Result<RhaiShared<Module>, Box<EvalAltResult>> {
-        let not_found = || Box::new(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos));
-        if !path
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return Err(not_found());
-        }
-        let text = match crate::runbook::stdlib()
-            .iter()
-            .find(|(name, _)| *name == path)
-        {
-            Some((_, text)) => text.to_string(),
-            None => {
-                let file = self
-                    .local
-                    .as_ref()
-                    .map(|d| d.join(format!("{path}.rhai")))
-                    .filter(|p| p.is_file())
-                    .ok_or_else(not_found)?;
-                std::fs::read_to_string(&file).map_err(|_| not_found())?
-            }
-        };
-        let mut ast = engine.compile(&text).map_err(|e| {
-            Box::new(EvalAltResult::ErrorInModule(
-                path.to_string(),
-                e.into(),
-                pos,
-            ))
-        })?;
-        ast.set_source(format!("stdlib/{path}.rhai"));
-        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine)
-            .map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.to_string(), e, pos)))?;
-        Ok(module.into())
-    }
+/// A script that ended with its own error (not stopped by the host).
+#[derive(Debug)]
+pub struct ScriptFailure {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Run a compiled runbook for `host`, with `params` and `estate` in scope.
+/// When the host stopped the script, the error returned is only the
+/// symptom: the host holds the reason.
+pub fn run(
+    host: &Shared,
+    estate: Rc<Estate>,
+    ast: &AST,
+    local_stdlib: Option<PathBuf>,
+    params: &serde_json::Map<String, Value>,
+) -> Result<(), ScriptFailure> {
+    let engine = run_engine(host, estate.clone(), local_stdlib);
+    let mut scope = rhai::Scope::new();
+    scope.push_constant("params", steps::to_dynamic(&Value::Object(params.clone())));
+    scope.push_constant("estate", api::estate::EstateView(estate));
+    engine
+        .run_ast_with_scope(&mut scope, ast)
+        .map_err(|e| ScriptFailure {
+            line: e.position().line().unwrap_or(0),
+            message: steps::describe(&e),
+        })
 }

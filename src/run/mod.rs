@@ -1,19 +1,34 @@
 //! A run: one execution of one runbook — load, validate, journal, lock, and
 //! drive the script to its end or to the point where it must stop. Resume
 //! rebuilds the same run from its journal and drives the script again.
+//!
+//! `checkpoint` decides, step by step, what resume replays, runs or stops
+//! at; `session` answers the script's requests (the engine's `Host`) with
+//! the journal, the target, the reporter and the operator; `operator` is
+//! the person the run asks, behind a trait the CLI implements.
 
-use crate::engine::context::{Ctx, Mode, PlannedOp, Replay, StepOutcome};
-use crate::engine::{self, api::estate::EstateView, steps};
+pub mod checkpoint;
+pub mod operator;
+mod session;
+
+pub use crate::journal::Mode;
+pub use checkpoint::{StepOutcome, StepStatus};
+pub use operator::{Confirmation, Frontend, OpObserver, Operator};
+
+use crate::engine;
 use crate::error::{Error, Result};
 use crate::estate::Estate;
-use crate::journal::{self, EstateId, Journal, Lock, Record, RunHeader, RunStatus, RunbookId};
+use crate::journal::{
+    self, EstateId, Journal, Lock, Record, Replay, RunHeader, RunStatus, RunbookId,
+};
 use crate::lab::Lab;
-use crate::report::{Event, Reporter};
+use crate::report::Event;
 use crate::runbook::Runbook;
 use crate::targets::dry_run::DryRun;
 use crate::targets::Target;
+use checkpoint::Policy;
 use serde_json::Value;
-use std::cell::RefCell;
+use session::{Session, Settings};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -28,9 +43,39 @@ pub struct Options {
     pub rerun_in_doubt: bool,
     /// `choice` (for the question a resumed run waits on) or `key=choice`.
     pub decisions: Vec<String>,
-    pub abort_after_ops: Option<u64>,
     pub take_over_lock: bool,
     pub allow_changed: bool,
+}
+
+/// What to run: the runbook, where and how.
+pub struct RunSpec<'a> {
+    pub runbook: &'a Runbook,
+    pub estate: Estate,
+    /// Validated against the runbook's schema (`runbook::resolve_params`).
+    pub params: serde_json::Map<String, Value>,
+    pub target: Box<dyn Target>,
+    pub mode: Mode,
+    /// The drill scenario, when the run is a drill.
+    pub scenario: Option<String>,
+}
+
+/// One attempt of a run: a start, or a resume from the journal.
+struct Attempt {
+    run_id: String,
+    journal: Option<Journal>,
+    replay: Replay,
+    /// Decisions given on this command line.
+    decisions: BTreeMap<String, String>,
+    resumed: bool,
+}
+
+/// A change op a plan would send.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlannedOp {
+    pub step: String,
+    pub host: String,
+    pub language: String,
+    pub text: String,
 }
 
 /// How a run ended.
@@ -89,17 +134,7 @@ fn parse_decisions(given: &[String]) -> (BTreeMap<String, String>, Option<String
 }
 
 /// Start a new run (apply or plan).
-#[allow(clippy::too_many_arguments)]
-pub fn start(
-    rb: &Runbook,
-    estate: Estate,
-    params: serde_json::Map<String, Value>,
-    target: Box<dyn Target>,
-    mode: Mode,
-    scenario: Option<String>,
-    opts: &Options,
-    reporter: Rc<dyn Reporter>,
-) -> Result<Outcome> {
+pub fn start(spec: RunSpec, opts: &Options, frontend: &Frontend) -> Result<Outcome> {
     let (mut decisions, bare) = parse_decisions(&opts.decisions);
     if let Some(b) = bare {
         return Err(Error::Usage {
@@ -107,34 +142,31 @@ pub fn start(
         });
     }
     decisions.retain(|_, v| !v.is_empty());
-    let target_name = target.name();
-    if mode == Mode::Plan {
-        let target: Box<dyn Target> = Box::new(DryRun::new(target));
-        let run_id = format!("plan-{}", rb.header.name);
-        return execute(
-            rb,
-            estate,
-            &params,
-            target,
-            mode,
-            None,
-            Replay::default(),
+    let rb = spec.runbook;
+    if spec.mode == Mode::Plan {
+        let spec = RunSpec {
+            target: Box::new(DryRun::new(spec.target)),
+            // A plan is never a drill.
+            ..spec
+        };
+        let attempt = Attempt {
+            run_id: format!("plan-{}", rb.header.name),
+            journal: None,
+            replay: Replay::default(),
             decisions,
-            &run_id,
-            scenario,
-            opts,
-            reporter,
-            false,
-        );
+            resumed: false,
+        };
+        return execute(spec, attempt, opts, frontend);
     }
     let run_id = new_run_id(&opts.home, &rb.header.name);
     let _lock = Lock::acquire(
         &opts.home,
-        &estate.file.estate.name,
+        &spec.estate.file.estate.name,
         &opts.operator,
         &run_id,
         opts.take_over_lock,
     )?;
+    let estate = &spec.estate;
     let header = RunHeader {
         run_id: run_id.clone(),
         runbook: RunbookId {
@@ -143,9 +175,9 @@ pub fn start(
             sha256: rb.sha256.clone(),
             origin: rb.origin.clone(),
         },
-        params: params.clone(),
-        target: target_name,
-        mode: "apply".into(),
+        params: spec.params.clone(),
+        target: spec.target.name(),
+        mode: Mode::Apply,
         operator: opts.operator.clone(),
         estate: EstateId {
             // Absolute, so a resume from another directory finds the file.
@@ -156,29 +188,21 @@ pub fn start(
             sha256: estate.sha256.clone(),
         },
         started_at: crate::time::rfc3339(crate::time::now_epoch()),
-        scenario: scenario.clone(),
-        sim_start: target.clock(),
+        scenario: spec.scenario.clone(),
+        sim_start: spec.target.clock(),
     };
-    let journal = Journal::create(&opts.home, header)?;
-    execute(
-        rb,
-        estate,
-        &params,
-        target,
-        mode,
-        Some(journal),
-        Replay::default(),
+    let attempt = Attempt {
+        run_id,
+        journal: Some(Journal::create(&opts.home, header)?),
+        replay: Replay::default(),
         decisions,
-        &run_id,
-        scenario,
-        opts,
-        reporter,
-        false,
-    )
+        resumed: false,
+    };
+    execute(spec, attempt, opts, frontend)
 }
 
 /// Resume a run from its journal.
-pub fn resume(run_id: &str, opts: &Options, reporter: Rc<dyn Reporter>) -> Result<Outcome> {
+pub fn resume(run_id: &str, opts: &Options, frontend: &Frontend) -> Result<Outcome> {
     let path = Journal::path_for(&opts.home, run_id);
     if !path.exists() {
         return Err(Error::UnknownRun {
@@ -242,7 +266,7 @@ pub fn resume(run_id: &str, opts: &Options, reporter: Rc<dyn Reporter>) -> Resul
     let target = open_target(&h.target, &opts.home, &estate)?;
     let mut journal = Journal::reopen(&path, loaded.torn.as_ref())?;
     if let Some(t) = &loaded.torn {
-        reporter.text(&format!(
+        frontend.reporter.text(&format!(
             "note: {}:{}: the last record was cut short by a crash and has been dropped",
             path.display(),
             t.line
@@ -253,99 +277,88 @@ pub fn resume(run_id: &str, opts: &Options, reporter: Rc<dyn Reporter>) -> Resul
         operator: opts.operator.clone(),
         allow_changed: opts.allow_changed,
     })?;
-    let params = h.params.clone();
-    execute(
-        &rb,
+    let spec = RunSpec {
+        runbook: &rb,
         estate,
-        &params,
+        params: h.params.clone(),
         target,
-        Mode::Apply,
-        Some(journal),
+        mode: Mode::Apply,
+        scenario: h.scenario.clone(),
+    };
+    let attempt = Attempt {
+        run_id: run_id.to_string(),
+        journal: Some(journal),
         replay,
         decisions,
-        run_id,
-        h.scenario.clone(),
-        opts,
-        reporter,
-        true,
-    )
+        resumed: true,
+    };
+    execute(spec, attempt, opts, frontend)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn execute(
-    rb: &Runbook,
-    estate: Estate,
-    params: &serde_json::Map<String, Value>,
-    target: Box<dyn Target>,
-    mode: Mode,
-    journal: Option<Journal>,
-    replay: Replay,
-    decisions: BTreeMap<String, String>,
-    run_id: &str,
-    scenario: Option<String>,
+    spec: RunSpec,
+    attempt: Attempt,
     opts: &Options,
-    reporter: Rc<dyn Reporter>,
-    resumed: bool,
+    frontend: &Frontend,
 ) -> Result<Outcome> {
-    let estate = Rc::new(estate);
+    let RunSpec {
+        runbook: rb,
+        estate,
+        params,
+        target,
+        mode,
+        scenario,
+    } = spec;
+    let run_id = attempt.run_id;
     let target_name = target.name();
     let clock0 = target.clock();
-    let ctx = Rc::new(RefCell::new(Ctx {
-        run_id: run_id.to_string(),
+    let settings = Settings {
         runbook: rb.header.name.clone(),
         operator: opts.operator.clone(),
         mode,
-        target,
-        journal,
-        replay,
-        fresh_decisions: decisions,
         yes: opts.yes,
-        rerun_in_doubt: opts.rerun_in_doubt,
-        reporter: reporter.clone(),
-        next_index: 0,
-        active: None,
-        outcomes: Vec::new(),
-        plan: Vec::new(),
-        ops_performed: 0,
-        abort_after_ops: if mode == Mode::Apply {
-            opts.abort_after_ops
-        } else {
-            None
+        policy: Policy {
+            run_id: run_id.clone(),
+            rerun_in_doubt: opts.rerun_in_doubt,
         },
-        stop: None,
-    }));
-    let engine = engine::run_engine(&ctx, estate.clone(), rb.local_stdlib.clone());
-    let mut scope = rhai::Scope::new();
-    scope.push_constant("params", steps::to_dynamic(&Value::Object(params.clone())));
-    scope.push_constant("estate", EstateView(estate.clone()));
+        replay: attempt.replay,
+        fresh_decisions: attempt.decisions,
+    };
+    let session = Rc::new(Session::new(
+        settings,
+        frontend.clone(),
+        target,
+        attempt.journal,
+    ));
+    let reporter = &frontend.reporter;
     reporter.event(&Event::RunStarted {
-        run_id: run_id.to_string(),
+        run_id: run_id.clone(),
         runbook: rb.header.name.clone(),
         version: rb.header.version.clone(),
         target: target_name,
-        mode: if mode == Mode::Plan {
-            "plan".into()
-        } else {
-            "apply".into()
-        },
+        mode: mode.as_str().into(),
         steps_total: rb.static_steps().len(),
-        resumed,
+        resumed: attempt.resumed,
     });
     let wall = Instant::now();
-    let result = engine.run_ast_with_scope(&mut scope, &rb.ast);
-    drop(engine);
-    let mut c = ctx.borrow_mut();
-    let error = match (result, c.stop.take()) {
+    let host: engine::Shared = session.clone();
+    let result = engine::run(
+        &host,
+        Rc::new(estate),
+        &rb.ast,
+        rb.local_stdlib.clone(),
+        &params,
+    );
+    drop(host);
+    let stop = session.state.borrow_mut().stop.take();
+    let error = match (result, stop) {
         (_, Some(e)) => Some(e),
         (Ok(()), None) => None,
-        (Err(e), None) => {
-            let line = e.position().line().unwrap_or(0);
-            Some(Error::Script {
-                file: rb.file.clone(),
-                line,
-                message: steps::describe(&e),
-            })
-        }
+        (Err(failure), None) => Some(Error::Script {
+            file: rb.file.clone(),
+            line: failure.line,
+            message: failure.message,
+        }),
     };
     let status = match &error {
         None => RunStatus::Succeeded,
@@ -361,34 +374,38 @@ fn execute(
         .as_ref()
         .map(|e| e.to_string().lines().next().unwrap_or("").to_string())
         .unwrap_or_default();
-    let finish = c.journal(Record::RunFinished {
-        status,
-        at: crate::time::rfc3339(crate::time::now_epoch()),
-        message: message.clone(),
-    });
-    let sim_seconds = match (clock0, c.target.clock()) {
+    let finish = match &mut session.state.borrow_mut().journal {
+        Some(j) => j.append(&Record::RunFinished {
+            status,
+            at: crate::time::rfc3339(crate::time::now_epoch()),
+            message: message.clone(),
+        }),
+        None => Ok(()),
+    };
+    let mut st = session.state.borrow_mut();
+    let sim_seconds = match (clock0, st.target.clock()) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };
-    let changes = c.outcomes.iter().map(|o| o.changes).sum();
+    let changes = st.outcomes.iter().map(|o| o.changes).sum();
     reporter.event(&Event::RunFinished {
-        run_id: run_id.to_string(),
+        run_id: run_id.clone(),
         status: status.as_str().into(),
         message,
-        steps: c.outcomes.len(),
-        ops: c.ops_performed,
+        steps: st.outcomes.len(),
+        ops: st.ops_performed,
         changes,
         sim_seconds,
         wall_ms: wall.elapsed().as_millis() as u64,
     });
     finish?;
     Ok(Outcome {
-        run_id: run_id.to_string(),
+        run_id,
         status,
         error,
-        steps: std::mem::take(&mut c.outcomes),
-        plan: std::mem::take(&mut c.plan),
-        ops: c.ops_performed,
+        steps: std::mem::take(&mut st.outcomes),
+        plan: std::mem::take(&mut st.plan),
+        ops: st.ops_performed,
         sim_seconds,
         scenario,
     })

@@ -8,10 +8,9 @@
 use super::{call, db_ref, field, opt_str, rows};
 use crate::engine::api::sql::redo_start_lsn;
 use crate::engine::steps::{
-    decide, log, op_error, perform, progress, script_error, stop, RhaiResult,
+    decide, halt, log, op_error, perform, progress, script_error, RhaiResult,
 };
 use crate::engine::Shared;
-use crate::error::Error;
 use crate::op::{join_path, Op};
 use crate::targets::OpError;
 use rhai::{Array, Dynamic, Map, Module};
@@ -424,24 +423,9 @@ fn choose(ctx: &Shared, question: &str) -> RhaiResult<bool> {
         &[ABORT.to_string(), ACCEPT.to_string()],
     )?;
     if choice == ABORT {
-        let (run_id, step) = {
-            let c = ctx.borrow();
-            (
-                c.run_id.clone(),
-                c.active
-                    .as_ref()
-                    .map(|a| a.name.clone())
-                    .unwrap_or_default(),
-            )
-        };
-        return stop(
-            ctx,
-            Error::Aborted {
-                run_id,
-                step,
-                reason: format!("the operator chose to abort at the log chain gap: {question}"),
-            },
-        );
+        return Err(halt(ctx.abort(&format!(
+            "the operator chose to abort at the log chain gap: {question}"
+        ))));
     }
     log(
         ctx,

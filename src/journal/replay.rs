@@ -1,20 +1,11 @@
-//! The state one run shares between the Rust host and the Rhai script: the
-//! target, the journal, what the journal says happened before (for resume),
-//! and why the script was stopped, if it was.
+//! What the journal says about each step of a run, for resume: completed
+//! (with its result), failed, in doubt (started and not finished, with the
+//! last op it sent and whether any op it sent was a change), or waiting for
+//! a decision; and the decisions and confirmations already given.
 
-use crate::error::Error;
-use crate::journal::{Journal, Record};
-use crate::report::Reporter;
-use crate::targets::Target;
+use super::Record;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::rc::Rc;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Apply,
-    Plan,
-}
 
 /// What the journal says of one step, from earlier attempts of this run.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,78 +144,5 @@ impl Replay {
             }
         }
         r
-    }
-}
-
-/// The step being run now.
-#[derive(Debug, Clone)]
-pub struct ActiveStep {
-    pub index: usize,
-    pub name: String,
-    pub idempotent: bool,
-    pub changes: usize,
-    pub ops: usize,
-    pub sim_seconds: u64,
-}
-
-/// One step as it ended, for summaries and drill reports.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct StepOutcome {
-    pub index: usize,
-    pub name: String,
-    /// `completed`, `replayed`, `failed`, `waiting`.
-    pub status: String,
-    pub sim_seconds: u64,
-    pub wall_ms: u64,
-    pub ops: usize,
-    pub changes: usize,
-}
-
-/// A change op a plan would send.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct PlannedOp {
-    pub step: String,
-    pub host: String,
-    pub language: String,
-    pub text: String,
-}
-
-pub struct Ctx {
-    pub run_id: String,
-    /// The runbook's name, for parameter errors.
-    pub runbook: String,
-    pub operator: String,
-    pub mode: Mode,
-    pub target: Box<dyn Target>,
-    pub journal: Option<Journal>,
-    pub replay: Replay,
-    /// Decisions given on this command line, not yet journaled.
-    pub fresh_decisions: BTreeMap<String, String>,
-    pub yes: bool,
-    pub rerun_in_doubt: bool,
-    pub reporter: Rc<dyn Reporter>,
-    pub next_index: usize,
-    pub active: Option<ActiveStep>,
-    pub outcomes: Vec<StepOutcome>,
-    pub plan: Vec<PlannedOp>,
-    pub ops_performed: u64,
-    pub abort_after_ops: Option<u64>,
-    /// Why the script was stopped: wins over whatever error the script reports.
-    pub stop: Option<Error>,
-}
-
-impl Ctx {
-    pub fn journal(&mut self, record: Record) -> Result<(), Error> {
-        match &mut self.journal {
-            Some(j) => j.append(&record),
-            None => Ok(()),
-        }
-    }
-
-    pub fn decision(&self, key: &str) -> Option<String> {
-        self.fresh_decisions
-            .get(key)
-            .or_else(|| self.replay.decisions.get(key))
-            .cloned()
     }
 }

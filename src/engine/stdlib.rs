@@ -1,0 +1,62 @@
+//! Where `import "name"` finds modules: the shipped stdlib (embedded at
+//! build) or `name.rhai` in a local runbook folder's `stdlib/`; nothing
+//! else, so a runbook cannot read arbitrary files through imports.
+
+use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
+use std::path::PathBuf;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/stdlib.rs"));
+}
+
+/// Shipped stdlib modules as (name, text).
+pub fn stdlib() -> &'static [(&'static str, &'static str)] {
+    embedded::STDLIB
+}
+
+/// Resolves `import "name"` to a shipped stdlib module, or to `name.rhai` in
+/// the local stdlib folder; nothing else.
+pub(super) struct StdlibResolver {
+    pub(super) local: Option<PathBuf>,
+}
+
+impl ModuleResolver for StdlibResolver {
+    fn resolve(
+        &self,
+        engine: &Engine,
+        _source: Option<&str>,
+        path: &str,
+        pos: Position,
+    ) -> Result<Shared<Module>, Box<EvalAltResult>> {
+        let not_found = || Box::new(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos));
+        if !path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(not_found());
+        }
+        let text = match stdlib().iter().find(|(name, _)| *name == path) {
+            Some((_, text)) => text.to_string(),
+            None => {
+                let file = self
+                    .local
+                    .as_ref()
+                    .map(|d| d.join(format!("{path}.rhai")))
+                    .filter(|p| p.is_file())
+                    .ok_or_else(not_found)?;
+                std::fs::read_to_string(&file).map_err(|_| not_found())?
+            }
+        };
+        let mut ast = engine.compile(&text).map_err(|e| {
+            Box::new(EvalAltResult::ErrorInModule(
+                path.to_string(),
+                e.into(),
+                pos,
+            ))
+        })?;
+        ast.set_source(format!("stdlib/{path}.rhai"));
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine)
+            .map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.to_string(), e, pos)))?;
+        Ok(module.into())
+    }
+}
