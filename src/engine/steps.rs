@@ -164,8 +164,8 @@ pub fn confirm(host: &Shared, message: &str) -> RhaiResult<bool> {
     host.confirm(message).map_err(halt)
 }
 
-pub fn register(engine: &mut Engine, ctx: &Shared) {
-    let c = ctx.clone();
+pub fn register(engine: &mut Engine, host: &Shared) {
+    let c = host.clone();
     engine.register_fn(
         "step",
         move |nctx: NativeCallContext, name: &str, f: FnPtr| -> RhaiResult<Dynamic> {
@@ -174,7 +174,7 @@ pub fn register(engine: &mut Engine, ctx: &Shared) {
             })
         },
     );
-    let c = ctx.clone();
+    let c = host.clone();
     engine.register_fn(
         "step",
         move |nctx: NativeCallContext, name: &str, opts: Map, f: FnPtr| -> RhaiResult<Dynamic> {
@@ -194,36 +194,36 @@ pub fn register(engine: &mut Engine, ctx: &Shared) {
             })
         },
     );
-    let c = ctx.clone();
+    let c = host.clone();
     engine.register_fn("confirm", move |message: &str| -> RhaiResult<bool> {
         confirm(&c, message)
     });
-    let c = ctx.clone();
+    let c = host.clone();
     engine.register_fn(
         "manual",
         move |name: &str, instructions: &str| -> RhaiResult<Dynamic> {
             manual(&c, name, instructions, Dynamic::UNIT)
         },
     );
-    let c = ctx.clone();
+    let c = host.clone();
     engine.register_fn(
         "manual",
         move |name: &str, instructions: &str, effect: Map| -> RhaiResult<Dynamic> {
             manual(&c, name, instructions, Dynamic::from(effect))
         },
     );
-    let c = ctx.clone();
+    let c = host.clone();
     engine.register_fn(
         "manual",
         move |name: &str, instructions: &str, effects: Array| -> RhaiResult<Dynamic> {
             manual(&c, name, instructions, Dynamic::from(effects))
         },
     );
-    let c = ctx.clone();
+    let c = host.clone();
     engine.register_fn("wait", move |seconds: i64| -> RhaiResult<()> {
         wait(&c, seconds)
     });
-    let c = ctx.clone();
+    let c = host.clone();
     engine.register_fn(
         "wait_until",
         move |nctx: NativeCallContext,
@@ -259,16 +259,16 @@ pub fn register(engine: &mut Engine, ctx: &Shared) {
             Err(script_error(format!("precondition failed: {message}")))
         }
     });
-    let c = ctx.clone();
+    let c = host.clone();
     engine.register_fn(
         "reject",
         move |param: &str, message: &str| -> RhaiResult<()> { Err(halt(c.reject(param, message))) },
     );
-    let c = ctx.clone();
+    let c = host.clone();
     engine.register_fn("log", move |message: &str| -> RhaiResult<()> {
         log(&c, message)
     });
-    let c = ctx.clone();
+    let c = host.clone();
     engine.register_fn(
         "decide",
         move |key: &str, question: &str, choices: Array| -> RhaiResult<String> {
@@ -276,7 +276,7 @@ pub fn register(engine: &mut Engine, ctx: &Shared) {
             decide(&c, key, question, &choices)
         },
     );
-    let c = ctx.clone();
+    let c = host.clone();
     engine.register_fn("abort", move |reason: &str| -> RhaiResult<()> {
         Err(halt(c.abort(reason)))
     });
@@ -284,18 +284,18 @@ pub fn register(engine: &mut Engine, ctx: &Shared) {
 
 /// A person's step: shown, confirmed (journaled with who and when), and in
 /// the lab its documented effect is applied.
-fn manual(ctx: &Shared, name: &str, instructions: &str, effect: Dynamic) -> RhaiResult<Dynamic> {
+fn manual(host: &Shared, name: &str, instructions: &str, effect: Dynamic) -> RhaiResult<Dynamic> {
     let effect = to_value(&effect)?;
     // Idempotent: after a crash the operator is asked again, and the lab's
     // documented effects set values, so applying one twice changes nothing.
-    run_step(ctx, name, true, || {
-        log(ctx, &format!("MANUAL: {instructions}"))?;
-        confirm(ctx, &format!("done: {name}?"))?;
+    run_step(host, name, true, || {
+        log(host, &format!("MANUAL: {instructions}"))?;
+        confirm(host, &format!("done: {name}?"))?;
         let op = Op::Manual {
             instructions: instructions.to_string(),
             effect: effect.clone(),
         };
-        perform(ctx, op)?.map_err(|e| op_error(&e))?;
+        perform(host, op)?.map_err(|e| op_error(&e))?;
         Ok(Dynamic::UNIT)
     })
 }
