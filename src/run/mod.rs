@@ -146,7 +146,6 @@ pub fn start(spec: RunSpec, opts: &Options, frontend: &Frontend) -> Result<Outco
     if spec.mode == Mode::Plan {
         let spec = RunSpec {
             target: Box::new(DryRun::new(spec.target)),
-            // A plan is never a drill.
             ..spec
         };
         let attempt = Attempt {
