@@ -1,5 +1,6 @@
 //! UTC timestamps without a date-time dependency: RFC 3339 in journals and
-//! lab state, `yyyymmddhhmmss` in log-backup file names.
+//! lab state, `yyyymmddhhmmss` in log-backup file names; and `hh:mm:ss`
+//! time spans, the form of the Backup Service's sync interval.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -45,6 +46,31 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     let epoch = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
     // Reject dates like 02-31 that normalise to another day.
     (civil(epoch).2 == d as u32).then_some(epoch)
+}
+
+/// `hh:mm:ss` in seconds; `None` unless it is exactly that form.
+pub fn parse_hms(text: &str) -> Option<u64> {
+    let parts: Vec<&str> = text.trim().split(':').collect();
+    let [h, m, s] = parts.as_slice() else {
+        return None;
+    };
+    let num = |p: &str| {
+        (!p.is_empty() && p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit()))
+            .then(|| p.parse::<u64>().ok())
+            .flatten()
+    };
+    let (h, m, s) = (num(h)?, num(m)?, num(s)?);
+    (m < 60 && s < 60).then_some(h * 3600 + m * 60 + s)
+}
+
+/// Seconds as `hh:mm:ss`.
+pub fn format_hms(seconds: u64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
 }
 
 fn civil(epoch: i64) -> (i64, u32, u32, u32, u32, u32) {
@@ -97,5 +123,16 @@ mod tests {
         assert!(parse_rfc3339("2026-02-31T00:00:00Z").is_none());
         assert!(parse_rfc3339("2026-03-14 01:02:03").is_none());
         assert!(parse_rfc3339("2026-13-01T00:00:00Z").is_none());
+    }
+
+    #[test]
+    fn hms_parses_and_formats() {
+        assert_eq!(parse_hms("00:02:00"), Some(120));
+        assert_eq!(parse_hms("03:00:00"), Some(10800));
+        assert_eq!(parse_hms("0:0:5"), Some(5));
+        for bad in ["", "120", "00:60:00", "00:02", "a:b:c", "00:02:00:00"] {
+            assert_eq!(parse_hms(bad), None, "{bad}");
+        }
+        assert_eq!(format_hms(125), "00:02:05");
     }
 }

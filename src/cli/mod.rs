@@ -224,11 +224,15 @@ fn abort_after_ops() -> Option<crate::run::OpObserver> {
     None
 }
 
+/// The estate a command names (or the built-in one), its live settings
+/// checked too, so a bad one stops every command before it starts.
 pub fn load_estate(path: Option<&PathBuf>) -> Result<Estate> {
-    match path {
-        Some(p) => Estate::load(p),
-        None => Estate::builtin(),
-    }
+    let estate = match path {
+        Some(p) => Estate::load(p)?,
+        None => Estate::builtin()?,
+    };
+    crate::live::config::LiveConfig::from_estate(&estate)?;
+    Ok(estate)
 }
 
 pub fn dispatch(cli: Cli) -> Result<i32> {

@@ -68,27 +68,6 @@ fn open(
         }
         Err(e) => return Err(e),
     };
-    check_lab_estate(&lab, estate, &path)?;
+    estate.check_lab(&lab.state.estate.sha256, &path)?;
     Ok(Box::new(lab))
-}
-
-/// The lab must have been built from the estate this run reads.
-pub fn check_lab_estate(
-    lab: &Lab,
-    estate: &crate::estate::Estate,
-    path: &std::path::Path,
-) -> Result<()> {
-    let lab_sha = &lab.state.estate.sha256;
-    if !lab_sha.is_empty() && lab_sha != &estate.sha256 {
-        return Err(Error::LabState {
-            path: path.to_path_buf(),
-            message: format!(
-                "it was built from another estate (sha256 {}…) than {} (sha256 {}…); pass the same --estate, or",
-                &lab_sha[..lab_sha.len().min(12)],
-                estate.source,
-                &estate.sha256[..12]
-            ),
-        });
-    }
-    Ok(())
 }

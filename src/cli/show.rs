@@ -43,7 +43,7 @@ pub fn run(env: &Env, spec: &str) -> Result<i32> {
     for s in &h.scenarios {
         println!("  {}: {}", s.name, s.summary);
         let mut stage = vec![format!("{} min lead-in", s.lead_in_minutes)];
-        stage.extend(s.setup.iter().cloned());
+        stage.extend(s.setup.iter().map(ToString::to_string));
         stage.extend(s.faults.iter().map(|f| format!("fault:{f}")));
         println!("      {}", stage.join(" → "));
     }

@@ -1,158 +1,63 @@
-//! Drills: a fresh lab from the estate, a scenario's lead-in and faults, the
-//! runbook run on it, and a measured summary — simulated RTO against the
-//! runbook's target, RPO (transactions and minutes lost), and whether the end
-//! state is what the scenario expects.
+//! Drills: a fresh lab from the estate, a scenario's lead-in, setup and
+//! faults (`stage.rs`), the runbook run on it, and a measured summary
+//! (`measure.rs`) — simulated RTO against the runbook's target, RPO
+//! (transactions and changes lost), and whether the end state is what the
+//! scenario expects — told through the reporter as one `drill_summary` event.
+//! Scenarios are read with the runbook's header (`scenario.rs`).
+
+pub mod measure;
+pub mod scenario;
+pub mod stage;
+
+pub use measure::{measure, DataLoss, Expectation, Scorecard};
+pub use scenario::{pick, Scenario, Setup, SetupAction, DEFAULT_SCENARIO};
 
 use crate::error::{Error, Result};
-use crate::runbook::{Runbook, Scenario};
-use serde::Serialize;
-use serde_json::Value;
+use crate::journal::{self, Journal};
+use crate::lab::Lab;
+use crate::report::Event;
+use crate::run::{Frontend, Options, Outcome};
+use crate::runbook::Runbook;
+use std::path::{Path, PathBuf};
 
-/// The scenario `drill RUNBOOK` runs when none is named.
-pub const DEFAULT_SCENARIO: &str = "default";
+/// Where a drill stages and runs, and who hears about it.
+pub struct Drill<'a> {
+    /// The run options; `home` holds the lab file and the journals.
+    pub opts: &'a Options,
+    /// A folder of local runbooks, for setup runs and the summary.
+    pub runbooks: Option<&'a Path>,
+    /// Who hears about the drill (and answers for its setup runs).
+    pub frontend: &'a Frontend,
+}
 
-pub fn pick<'a>(rb: &'a Runbook, name: Option<&str>) -> Result<&'a Scenario> {
-    let scenarios = &rb.header.scenarios;
-    let known = || {
-        scenarios
-            .iter()
-            .map(|s| s.name.clone())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    match name {
-        Some(n) => scenarios
-            .iter()
-            .find(|s| s.name == n)
-            .ok_or_else(|| Error::Usage {
-                message: format!(
-                    "runbook `{}` has no scenario `{n}` (it has: {})",
-                    rb.header.name,
-                    known()
-                ),
-            }),
-        None => scenarios
-            .iter()
-            .find(|s| s.name == DEFAULT_SCENARIO)
-            .or_else(|| scenarios.first())
-            .ok_or_else(|| Error::Usage {
-                message: format!("runbook `{}` ships no drill scenario", rb.header.name),
-            }),
+impl Drill<'_> {
+    fn lab_path(&self) -> PathBuf {
+        crate::run::lab_path(&self.opts.home)
     }
-}
 
-/// Data lost at one recovery: a database brought online from its backups,
-/// or a pool failed over before the Backup Service caught up.
-#[derive(Debug, Clone, Serialize)]
-pub struct Recovery {
-    /// `mgc on pcsql-dub1`, `pool-red.litwareinc.com -> pool-dub.litwareinc.com`.
-    pub what: String,
-    pub lost: u64,
-    /// `transactions` or `changes`.
-    pub unit: String,
-    pub minutes_lost: f64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Measurements {
-    /// Simulated seconds from the start of the run (the fault, in a drill) to its end.
-    pub rto_seconds: u64,
-    pub rto_target_seconds: u64,
-    pub rto_met: bool,
-    pub recoveries: Vec<Recovery>,
-    pub expectations: Vec<Expectation>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Expectation {
-    pub pointer: String,
-    pub expected: Value,
-    pub actual: Value,
-    pub holds: bool,
-}
-
-/// Measure a finished drill from the lab state (`lab show --json`).
-/// `sim_start` is the lab clock when the run started.
-pub fn measure(
-    lab: &Value,
-    rb: &Runbook,
-    scenario: &Scenario,
-    sim_start: Option<u64>,
-) -> Measurements {
-    let now = lab
-        .pointer("/clock/elapsed_seconds")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let last_fault = lab
-        .pointer("/faults")
-        .and_then(Value::as_array)
-        .and_then(|f| {
-            f.iter()
-                .filter_map(|x| x.get("at").and_then(Value::as_u64))
-                .max()
-        })
-        .unwrap_or(0);
-    let start = sim_start.unwrap_or(last_fault);
-    let since = |r: &&Value| r.get("at").and_then(Value::as_u64).unwrap_or(0) >= start;
-    let num = |r: &Value, k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);
-    let minutes = |r: &Value| r.get("minutes_lost").and_then(Value::as_f64).unwrap_or(0.0);
-    let text = |r: &Value, k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let list = |p: &str| {
-        lab.pointer(p)
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let mut recoveries: Vec<Recovery> = list("/measurements/recoveries")
-        .iter()
-        .filter(since)
-        .map(|r| Recovery {
-            what: format!("{} on {}", text(r, "database"), text(r, "instance")),
-            lost: num(r, "transactions_lost"),
-            unit: "transactions".into(),
-            minutes_lost: minutes(r),
-        })
-        .collect();
-    recoveries.extend(
-        list("/measurements/pool_failovers")
-            .iter()
-            .filter(since)
-            .map(|r| Recovery {
-                what: format!("{} -> {}", text(r, "pool"), text(r, "to")),
-                lost: num(r, "changes_lost"),
-                unit: "changes".into(),
-                minutes_lost: minutes(r),
-            }),
-    );
-    let expectations = scenario
-        .expect
-        .iter()
-        .map(|(pointer, expected)| {
-            let actual = lab.pointer(pointer).cloned().unwrap_or(Value::Null);
-            Expectation {
-                pointer: pointer.clone(),
-                holds: &actual == expected,
-                expected: expected.clone(),
-                actual,
-            }
-        })
-        .collect();
-    let rto_seconds = now.saturating_sub(start);
-    let rto_target_seconds = rb.header.rto_minutes as u64 * 60;
-    Measurements {
-        rto_seconds,
-        rto_target_seconds,
-        rto_met: rto_seconds <= rto_target_seconds,
-        recoveries,
-        expectations,
+    /// Measure a finished drill run and report its summary; an error if the
+    /// end state is not the one the scenario expects.
+    pub fn summarize(&self, outcome: &Outcome) -> Result<()> {
+        let name = outcome.scenario.clone().unwrap_or_default();
+        let header = journal::read(&Journal::path_for(&self.opts.home, &outcome.run_id))?.header;
+        let rb = Runbook::find(&header.runbook.name, self.runbooks)?;
+        let scenario = pick(&rb, Some(&name))?;
+        let lab = Lab::open(&self.lab_path())?;
+        let measurements = measure(&lab.state, &rb, scenario, header.sim_start);
+        let failures = measurements.failures();
+        self.frontend.reporter.event(&Event::DrillSummary {
+            run_id: outcome.run_id.clone(),
+            runbook: rb.header.name.clone(),
+            scenario: name.clone(),
+            steps: outcome.steps.clone(),
+            measurements,
+        });
+        if !failures.is_empty() {
+            return Err(Error::DrillExpectation {
+                scenario: name,
+                failures,
+            });
+        }
+        Ok(())
     }
-}
-
-/// The failures among the expectations, as lines for an error.
-pub fn failures(m: &Measurements) -> Vec<String> {
-    m.expectations
-        .iter()
-        .filter(|e| !e.holds)
-        .map(|e| format!("{}: expected {}, found {}", e.pointer, e.expected, e.actual))
-        .collect()
 }

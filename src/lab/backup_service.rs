@@ -6,8 +6,9 @@
 
 use super::cmdlets::Call;
 use super::state::{ExportStatus, ImportStatus, LabState, ModuleStatus, PoolState};
-use crate::estate::{format_hms, parse_hms, SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN};
+use crate::estate::{SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN};
 use crate::targets::OpError;
+use crate::time::{format_hms, parse_hms};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 

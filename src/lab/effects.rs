@@ -8,7 +8,7 @@ use super::state::{
     DbState, LabState, LogShippingPrimary, LogShippingSecondary, ManualRecord, CHAT_DATABASE,
 };
 use crate::error::{Error, Result};
-use crate::estate::{is_dns_name, DnsRecord, DNS_TYPES};
+use crate::estate::{is_dns_name, DnsRecord, DnsType};
 use crate::op::unc_server;
 use serde_json::{Map, Value};
 
@@ -164,33 +164,36 @@ impl LabState {
             }
             "dns" => {
                 f.only(&["name", "type", "target", "port", "priority"])?;
-                let record = DnsRecord {
-                    name: f.text("name")?,
-                    kind: f.text("type")?.to_ascii_uppercase(),
-                    target: f.text("target")?,
-                    port: f.number("port")?,
-                    priority: f.number("priority")?,
-                };
-                for (field, value) in [("name", &record.name), ("target", &record.target)] {
+                let name = f.text("name")?;
+                let kind = f.text("type")?.to_ascii_uppercase();
+                let target = f.text("target")?;
+                let (port, priority) = (f.number("port")?, f.number("priority")?);
+                for (field, value) in [("name", &name), ("target", &target)] {
                     if !is_dns_name(value) {
                         return Err(bad(format!(
                             "`dns` field `{field}` = {value:?} is not a DNS name"
                         )));
                     }
                 }
-                if !DNS_TYPES.contains(&record.kind.as_str()) {
-                    return Err(bad(format!(
-                        "`dns` field `type` = {:?} is not one of {}",
-                        record.kind,
-                        DNS_TYPES.join(", ")
-                    )));
-                }
-                if record.kind == "SRV" && record.port.is_none() {
+                let record = DnsRecord {
+                    name,
+                    kind: DnsType::from_name(&kind).ok_or_else(|| {
+                        bad(format!(
+                            "`dns` field `type` = {kind:?} is not one of {}",
+                            DnsType::names()
+                        ))
+                    })?,
+                    target,
+                    port,
+                    priority,
+                };
+                if record.kind == DnsType::Srv && record.port.is_none() {
                     return Err(bad(
                         "`dns` field `port` is required for an SRV record".to_string()
                     ));
                 }
-                if record.kind == "A" && (record.port.is_some() || record.priority.is_some()) {
+                if record.kind == DnsType::A && (record.port.is_some() || record.priority.is_some())
+                {
                     return Err(bad(
                         "`dns` fields `port` and `priority` are for SRV records only".to_string(),
                     ));

@@ -14,7 +14,7 @@ use super::state::{
     BackEndState, Cms, ConferenceContent, Database, DbState, FePool, LabState, PoolData,
     PoolFailover, PoolState, PoolUsers, Safety, LSN_BASE,
 };
-use crate::estate::{EstateFile, FrontEndPool};
+use crate::estate::{EstateFile, FrontEndPool, MirroringMode};
 use crate::targets::OpError;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -70,7 +70,7 @@ impl LabState {
             }
         }
         if let (Some(mirror), "mirroring") = (&be.mirror, be.ha.as_str()) {
-            let safety = if be.mirroring_mode() == "asynchronous" {
+            let safety = if be.mirroring_mode() == MirroringMode::Asynchronous {
                 Safety::Off
             } else {
                 Safety::Full
@@ -95,7 +95,7 @@ impl LabState {
                 hosts_cms: pool.hosts_cms,
                 read_only: false,
                 back_end: BackEndState {
-                    ha: be.ha.clone(),
+                    ha: be.ha.to_string(),
                     principal: be.principal.clone(),
                     mirror: be.mirror.clone(),
                     witness: be.witness.clone(),
@@ -117,7 +117,7 @@ impl LabState {
                     ..PoolData::default()
                 },
                 front_ends: pool.front_ends.clone(),
-                edition: pool.edition.clone(),
+                edition: pool.edition.to_string(),
             },
         );
     }

@@ -656,7 +656,7 @@ impl LabState {
                         fqdn.clone(),
                         ServerState {
                             site: s.site.clone(),
-                            role: s.role.clone(),
+                            role: s.role.to_string(),
                             up: true,
                         },
                     )

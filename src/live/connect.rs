@@ -1,10 +1,11 @@
 //! How to reach one SQL instance: the estate's `[sql.ID]` connection
-//! settings resolved once (the password read into a `Secret`), and the
+//! settings (checked by `config`) resolved once (the password read into a `Secret`), and the
 //! tiberius connection made from them.
 //!
 //! Messages name the instance, its address and the login — never the
 //! password, which only `AuthMethod::sql_server` ever sees.
 
+use super::config::{Encryption, SqlConnection};
 use super::sql::{op_error, Conn};
 use crate::error::Error;
 use crate::estate::{Estate, SqlInstance};
@@ -63,27 +64,27 @@ fn setup(id: &str, message: impl Into<String>) -> Error {
 }
 
 impl Endpoint {
-    /// Resolve `[sql.ID]`; a missing password is an error now, before any op.
-    pub fn from_estate(estate: &Estate, id: &str, i: &SqlInstance) -> Result<Endpoint, Error> {
-        let encryption = match i.encryption.as_deref().unwrap_or("required") {
-            "required" => EncryptionLevel::Required,
-            "off" => EncryptionLevel::Off,
-            "not_supported" => EncryptionLevel::NotSupported,
-            other => {
-                return Err(setup(
-                    id,
-                    format!("encryption = {other:?} is not required, off or not_supported"),
-                ))
-            }
+    /// Resolve `[sql.ID]` (the instance, and its checked connection
+    /// settings `c`); a missing password is an error now, before any op.
+    pub fn from_estate(
+        estate: &Estate,
+        id: &str,
+        inst: &SqlInstance,
+        c: &SqlConnection,
+    ) -> Result<Endpoint, Error> {
+        let encryption = match c.encryption.unwrap_or_default() {
+            Encryption::Required => EncryptionLevel::Required,
+            Encryption::Off => EncryptionLevel::Off,
+            Encryption::NotSupported => EncryptionLevel::NotSupported,
         };
-        let trust = match (&i.ca_file, i.trust_cert) {
+        let trust = match (&c.ca_file, c.trust_cert) {
             (Some(ca), _) => Trust::CaFile(ca.clone()),
             (None, Some(true)) => Trust::Any,
             _ => Trust::System,
         };
-        let auth = match &i.login {
+        let auth = match &c.login {
             Some(login) => {
-                let password = match (&i.password_env, &i.credentials_file) {
+                let password = match (&c.password_env, &c.credentials_file) {
                     (Some(var), _) => Secret::from_env(var),
                     (None, Some(file)) => Secret::from_file(Path::new(file)),
                     (None, None) => {
@@ -109,17 +110,19 @@ impl Endpoint {
         };
         Ok(Endpoint {
             id: id.to_string(),
-            name: estate.instance_name(id).unwrap_or_else(|| i.server.clone()),
-            host: i.host.clone().unwrap_or_else(|| i.server.clone()),
-            port: i.port,
-            instance: i.instance.clone(),
+            name: estate
+                .instance_name(id)
+                .unwrap_or_else(|| inst.server.clone()),
+            host: c.host.clone().unwrap_or_else(|| inst.server.clone()),
+            port: c.port,
+            instance: inst.instance.clone(),
             encryption,
             trust,
             connect_timeout: Duration::from_secs(
-                i.connect_timeout_seconds.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+                c.connect_timeout_seconds.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             ),
             command_timeout: Duration::from_secs(
-                i.command_timeout_seconds.unwrap_or(DEFAULT_COMMAND_TIMEOUT),
+                c.command_timeout_seconds.unwrap_or(DEFAULT_COMMAND_TIMEOUT),
             ),
             auth,
         })

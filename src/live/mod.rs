@@ -6,8 +6,10 @@
 //! completion with `block_on`: runs are sequential, so nothing is gained by
 //! letting async leak into the engine. Everything it needs to know about the
 //! estate — addresses, encryption, logins, where the passwords are, the
-//! shell command, mounts — comes from the estate file (`[sql.*]`, `[live]`).
+//! shell command, mounts — comes from the estate file (`[sql.*]`, `[live]`),
+//! read by `config`.
 
+pub mod config;
 pub mod connect;
 pub mod files;
 pub mod powershell;
@@ -32,12 +34,13 @@ impl Live {
     /// Resolve every instance's connection settings and password now, so a
     /// missing secret stops the run before its first op. Nothing connects yet.
     pub fn open(estate: &Estate) -> Result<Live> {
+        let config = config::LiveConfig::from_estate(estate)?;
         let mut sql = sql::Sql::default();
         for (id, inst) in &estate.file.sql {
-            let ep = connect::Endpoint::from_estate(estate, id, inst)?;
+            let ep = connect::Endpoint::from_estate(estate, id, inst, &config.sql[id])?;
             sql.endpoints.insert(id.clone(), ep);
         }
-        let live = estate.file.live.clone().unwrap_or_default();
+        let live = config.live;
         let shell = powershell::Shell {
             command: live.shell.clone(),
             timeout: Duration::from_secs(live.shell_timeout_seconds.max(1)),

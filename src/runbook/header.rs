@@ -4,11 +4,10 @@
 //! runbook ships are parsed here too (the drill room owns their meaning).
 
 use super::params::{parse_param, ParamSpec};
+use crate::drill::scenario::{self, Scenario};
 use crate::error::{Error, Result};
-use rhai::{Dynamic, Map, AST};
+use rhai::{Map, AST};
 use serde::Serialize;
-use serde_json::Value;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Header {
@@ -19,24 +18,6 @@ pub struct Header {
     pub source: String,
     pub params: Vec<ParamSpec>,
     pub scenarios: Vec<Scenario>,
-}
-
-/// A named drill: faults after a lead-in of normal operation, pre-answered
-/// operator decisions, and the end state expected (JSON pointer → value in
-/// `lab show --json`).
-#[derive(Debug, Clone, Serialize)]
-pub struct Scenario {
-    pub name: String,
-    pub summary: String,
-    pub lead_in_minutes: i64,
-    pub faults: Vec<String>,
-    /// Actions before the faults: `advance:MINUTES`, `fault:SPEC`,
-    /// `run:RUNBOOK [name=value ...]` (a runbook run first, e.g. a failover
-    /// before its failback).
-    pub setup: Vec<String>,
-    pub params: BTreeMap<String, String>,
-    pub decisions: BTreeMap<String, String>,
-    pub expect: BTreeMap<String, Value>,
 }
 
 /// Evaluate only the first statement, which must be `runbook(#{...})`.
@@ -148,7 +129,7 @@ fn parse_header(map: &Map) -> std::result::Result<Header, String> {
             .try_cast::<Map>()
             .ok_or("`scenarios` must be a map of name: #{...}")?;
         for (sname, spec) in s {
-            scenarios.push(parse_scenario(sname.as_str(), spec)?);
+            scenarios.push(scenario::parse(sname.as_str(), spec)?);
         }
     }
     Ok(Header {
@@ -171,75 +152,4 @@ fn is_semver(v: &str) -> bool {
                 && p.chars().all(|c| c.is_ascii_digit())
                 && (p.len() == 1 || !p.starts_with('0'))
         })
-}
-
-fn parse_scenario(name: &str, spec: Dynamic) -> std::result::Result<Scenario, String> {
-    let at = format!("scenarios.{name}: ");
-    let spec = spec.try_cast::<Map>().ok_or(format!("{at}must be a map"))?;
-    const FIELDS: [&str; 7] = [
-        "summary",
-        "lead_in_minutes",
-        "faults",
-        "setup",
-        "params",
-        "decisions",
-        "expect",
-    ];
-    if let Some(k) = spec.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return Err(format!(
-            "{at}unknown field `{k}` (fields: {})",
-            FIELDS.join(", ")
-        ));
-    }
-    let summary = get_str(&spec, "summary")?.unwrap_or_default();
-    let lead_in_minutes = match spec.get("lead_in_minutes") {
-        None => 0,
-        Some(v) => v.as_int().ok().filter(|m| *m >= 0).ok_or(format!(
-            "{at}`lead_in_minutes` must be a non-negative integer"
-        ))?,
-    };
-    let strings = |key: &str| -> std::result::Result<Vec<String>, String> {
-        match spec.get(key) {
-            None => Ok(Vec::new()),
-            Some(v) => rhai::serde::from_dynamic::<Vec<String>>(v)
-                .map_err(|_| format!("{at}`{key}` must be an array of strings")),
-        }
-    };
-    let string_map = |key: &str| -> std::result::Result<BTreeMap<String, String>, String> {
-        match spec.get(key) {
-            None => Ok(BTreeMap::new()),
-            Some(v) => rhai::serde::from_dynamic(v)
-                .map_err(|_| format!("{at}`{key}` must be a map of strings")),
-        }
-    };
-    let expect: BTreeMap<String, Value> = match spec.get("expect") {
-        None => BTreeMap::new(),
-        Some(v) => rhai::serde::from_dynamic(v)
-            .map_err(|_| format!("{at}`expect` must be a map of JSON pointer: value"))?,
-    };
-    for k in expect.keys() {
-        if !k.starts_with('/') {
-            return Err(format!(
-                "{at}expect key `{k}` must be a JSON pointer starting with '/'"
-            ));
-        }
-    }
-    let setup = strings("setup")?;
-    if let Some(bad) = setup.iter().find(|a| {
-        !["advance:", "fault:", "run:"]
-            .iter()
-            .any(|p| a.starts_with(p))
-    }) {
-        return Err(format!("{at}setup action `{bad}` must be advance:MINUTES, fault:SPEC or run:RUNBOOK [name=value ...]"));
-    }
-    Ok(Scenario {
-        name: name.to_string(),
-        summary,
-        lead_in_minutes,
-        faults: strings("faults")?,
-        setup,
-        params: string_map("params")?,
-        decisions: string_map("decisions")?,
-        expect,
-    })
 }

@@ -16,7 +16,7 @@ mod lint;
 mod params;
 
 pub use discovery::{all, shipped};
-pub use header::{Header, Scenario};
+pub use header::Header;
 pub use lint::StaticStep;
 pub use params::{resolve_params, split_assignment, ParamKind, ParamSpec};
 

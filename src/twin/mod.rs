@@ -22,7 +22,8 @@ pub mod pwsh;
 pub mod tds;
 
 use crate::error::{Error, Result};
-use crate::estate::{Estate, Live};
+use crate::estate::Estate;
+use crate::live::config::{Encryption, LiveSettings, SqlConnection};
 use crate::secret::Secret;
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -83,34 +84,38 @@ pub struct Twin {
 fn live_estate(opts: &ServeOptions, ports: &BTreeMap<String, u16>) -> Result<String> {
     let mut file = opts.estate.file.clone();
     for (id, inst) in file.sql.iter_mut() {
-        inst.host = Some("127.0.0.1".into());
-        inst.port = ports.get(id).copied();
-        inst.encryption = Some("not_supported".into());
-        inst.trust_cert = None;
-        inst.ca_file = None;
-        inst.connect_timeout_seconds = Some(5);
-        inst.command_timeout_seconds = Some(opts.command_timeout_seconds);
-        inst.login = Some(opts.login.clone());
-        inst.password_env = Some(opts.password_env.clone());
-        inst.credentials_file = None;
+        inst.connection = SqlConnection {
+            host: Some("127.0.0.1".into()),
+            port: ports.get(id).copied(),
+            encryption: Some(Encryption::NotSupported),
+            connect_timeout_seconds: Some(5),
+            command_timeout_seconds: Some(opts.command_timeout_seconds),
+            login: Some(opts.login.clone()),
+            password_env: Some(opts.password_env.clone()),
+            ..SqlConnection::default()
+        }
+        .to_settings();
     }
     let exe = std::env::current_exe().map_err(|e| Error::io("current executable", e))?;
     let home = std::fs::canonicalize(&opts.home).map_err(|e| Error::io(&opts.home, e))?;
     let lab = std::fs::canonicalize(&opts.lab_path).map_err(|e| Error::io(&opts.lab_path, e))?;
-    file.live = Some(Live {
-        shell: vec![
-            exe.display().to_string(),
-            "--home".into(),
-            home.display().to_string(),
-            "lab".into(),
-            "pwsh".into(),
-            "--host".into(),
-            "{host}".into(),
-        ],
-        shell_timeout_seconds: opts.shell_timeout_seconds,
-        mounts: BTreeMap::new(),
-        lab_files: Some(lab.display().to_string()),
-    });
+    file.live = Some(
+        LiveSettings {
+            shell: vec![
+                exe.display().to_string(),
+                "--home".into(),
+                home.display().to_string(),
+                "lab".into(),
+                "pwsh".into(),
+                "--host".into(),
+                "{host}".into(),
+            ],
+            shell_timeout_seconds: opts.shell_timeout_seconds,
+            mounts: BTreeMap::new(),
+            lab_files: Some(lab.display().to_string()),
+        }
+        .to_settings(),
+    );
     let body = toml::to_string(&file).map_err(|e| Error::LiveSetup {
         what: "lab serve".into(),
         message: format!("cannot write the live estate: {e}"),
@@ -139,7 +144,8 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
 /// estate file it wrote is deleted or `for_seconds` have passed.
 pub fn serve(opts: ServeOptions, announce: impl Fn(&str)) -> Result<()> {
     let lab = crate::lab::Lab::open(&opts.lab_path)?;
-    crate::cli::run::check_lab_estate(&lab, &opts.estate, &opts.lab_path)?;
+    opts.estate
+        .check_lab(&lab.state.estate.sha256, &opts.lab_path)?;
     let password = Secret::from_env(&opts.password_env).map_err(|e| Error::LiveSetup {
         what: "lab serve".into(),
         message: format!(

@@ -203,7 +203,7 @@ fn pool(estate: &Estate, fqdn: &str) -> RhaiResult<Map> {
         ))
     })?;
     let mut be = Map::new();
-    be.insert("ha".into(), p.back_end.ha.clone().into());
+    be.insert("ha".into(), p.back_end.ha.to_string().into());
     be.insert(
         "mirroring".into(),
         p.back_end.mirroring_mode().to_string().into(),
@@ -223,7 +223,7 @@ fn pool(estate: &Estate, fqdn: &str) -> RhaiResult<Map> {
     let mut m = Map::new();
     m.insert("fqdn".into(), fqdn.into());
     m.insert("site".into(), p.site.clone().into());
-    m.insert("edition".into(), p.edition.clone().into());
+    m.insert("edition".into(), p.edition.to_string().into());
     m.insert("backup_pool".into(), opt_str(p.backup_pool.as_ref()));
     m.insert("hosts_cms".into(), p.hosts_cms.into());
     m.insert("edge_pool".into(), opt_str(p.edge_pool.as_ref()));
