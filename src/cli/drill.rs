@@ -2,9 +2,10 @@
 //! options to a drill (`crate::drill`), stage it, run it, summarize it.
 
 use super::{load_estate, DrillArgs, Env};
-use crate::drill::{pick, Drill};
+use crate::drill::Drill;
 use crate::error::Result;
 use crate::run::{Mode, RunSpec};
+use crate::runbook::pick;
 use crate::runbook::{resolve_params, split_assignment, Runbook};
 
 pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {

@@ -5,35 +5,11 @@
 //! error, never a silent zero), and whether each expected value of the end
 //! state holds (JSON pointers into `lab show --json`, as runbooks write them).
 
-use super::scenario::Scenario;
 use crate::lab::{LabState, PoolFailover, Recovery};
+use crate::report::{DataLoss, Expectation, Scorecard};
 use crate::runbook::Runbook;
-use serde::Serialize;
+use crate::runbook::Scenario;
 use serde_json::Value;
-
-/// The drill's verdict: RTO, data lost, end state.
-#[derive(Debug, Clone, Serialize)]
-pub struct Scorecard {
-    /// Simulated seconds from the start of the run (the fault, in a drill) to its end.
-    pub rto_seconds: u64,
-    pub rto_target_seconds: u64,
-    pub rto_met: bool,
-    /// Data lost at each recovery and pool failover, in the order the lab recorded them.
-    pub recoveries: Vec<DataLoss>,
-    pub expectations: Vec<Expectation>,
-}
-
-/// Data lost at one recovery: a database brought online from its backups,
-/// or a pool failed over before the Backup Service caught up.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DataLoss {
-    /// `mgc on pcsql-dub1`, `pool-red.litwareinc.com -> pool-dub.litwareinc.com`.
-    pub what: String,
-    pub lost: u64,
-    /// `transactions` or `changes`.
-    pub unit: &'static str,
-    pub minutes_lost: f64,
-}
 
 impl From<&Recovery> for DataLoss {
     fn from(r: &Recovery) -> DataLoss {
@@ -55,15 +31,6 @@ impl From<&PoolFailover> for DataLoss {
             minutes_lost: f.minutes_lost,
         }
     }
-}
-
-/// One `expect` entry of the scenario against the end state.
-#[derive(Debug, Clone, Serialize)]
-pub struct Expectation {
-    pub pointer: String,
-    pub expected: Value,
-    pub actual: Value,
-    pub holds: bool,
 }
 
 /// Measure a finished drill from the lab state. `sim_start` is the lab
@@ -111,16 +78,5 @@ pub fn measure(
         rto_met: rto_seconds <= rto_target_seconds,
         recoveries,
         expectations,
-    }
-}
-
-impl Scorecard {
-    /// The failures among the expectations, as lines for an error.
-    pub fn failures(&self) -> Vec<String> {
-        self.expectations
-            .iter()
-            .filter(|e| !e.holds)
-            .map(|e| format!("{}: expected {}, found {}", e.pointer, e.expected, e.actual))
-            .collect()
     }
 }

@@ -3,21 +3,19 @@
 //! (`measure.rs`) — simulated RTO against the runbook's target, RPO
 //! (transactions and changes lost), and whether the end state is what the
 //! scenario expects — told through the reporter as one `drill_summary` event.
-//! Scenarios are read with the runbook's header (`scenario.rs`).
+//! Scenarios are read with the runbook's header (`runbook/scenario.rs`).
 
 pub mod measure;
-pub mod scenario;
 pub mod stage;
 
-pub use measure::{measure, DataLoss, Expectation, Scorecard};
-pub use scenario::{pick, Scenario, Setup, SetupAction, DEFAULT_SCENARIO};
+pub use measure::measure;
 
 use crate::error::{Error, Result};
 use crate::journal::{self, Journal};
 use crate::lab::Lab;
 use crate::report::Event;
 use crate::run::{Frontend, Options, Outcome};
-use crate::runbook::Runbook;
+use crate::runbook::{pick, Runbook};
 use std::path::{Path, PathBuf};
 
 /// Where a drill stages and runs, and who hears about it.

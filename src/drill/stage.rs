@@ -4,13 +4,13 @@
 //! faults. What the stage did is told through the reporter, line by line.
 //! `drill --prepare` stops here, leaving the lab for `plan` and `run`.
 
-use super::scenario::{Scenario, Setup, SetupAction};
 use super::Drill;
 use crate::error::{Error, Result};
 use crate::estate::Estate;
 use crate::lab::{Lab, LabState};
 use crate::run::{Mode, RunSpec};
 use crate::runbook::{resolve_params, Runbook};
+use crate::runbook::{Scenario, Setup, SetupAction};
 
 impl Drill<'_> {
     /// Build the scenario's lab at the drill's lab path; it is saved, and

@@ -2,8 +2,7 @@
 //! the one road from the engine, the run and the drill to the person at the
 //! terminal (`terminal.rs`) or a program reading `--json` (`json.rs`).
 
-use crate::drill::Scorecard;
-use crate::run::StepOutcome;
+use super::summary::{Scorecard, StepOutcome};
 use serde::Serialize;
 
 /// One thing that happened, for a person or a program.

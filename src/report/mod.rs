@@ -6,8 +6,10 @@
 
 pub mod event;
 pub mod json;
+pub mod summary;
 pub mod terminal;
 
 pub use event::{Event, Reporter};
 pub use json::Json;
+pub use summary::{DataLoss, Expectation, Scorecard, StepOutcome, StepStatus};
 pub use terminal::{duration, Human};

@@ -2,9 +2,8 @@
 //! indicatif progress bar on a terminal, a drill's measurements as a table,
 //! and one summary line at the end of a run.
 
+use super::summary::{Scorecard, StepOutcome};
 use super::{Event, Reporter};
-use crate::drill::Scorecard;
-use crate::run::StepOutcome;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::cell::{Cell, RefCell};
 use std::io::IsTerminal;

@@ -17,51 +17,8 @@
 
 use crate::error::Error;
 use crate::journal::{Prior, Record, Replay};
-use serde::Serialize;
+pub use crate::report::{StepOutcome, StepStatus};
 use serde_json::Value;
-
-/// How a step ended, as summaries, `--json` and drill reports show it.
-/// Serialized as the strings earlier versions wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepStatus {
-    /// Ran to its end in this attempt.
-    Completed,
-    /// Completed in an earlier attempt: its journaled result was returned.
-    Replayed,
-    /// The step's body erred; the run failed there.
-    Failed,
-    /// Stopped for an operator's decision or confirmation.
-    Waiting,
-    /// Stopped for another reason (a journal or target failure, an abort, ...).
-    Stopped,
-}
-
-/// One step as it ended, for summaries and drill reports.
-#[derive(Debug, Clone, Serialize)]
-pub struct StepOutcome {
-    pub index: usize,
-    pub name: String,
-    pub status: StepStatus,
-    pub sim_seconds: u64,
-    pub wall_ms: u64,
-    pub ops: usize,
-    pub changes: usize,
-}
-
-impl StepOutcome {
-    pub fn replayed(index: usize, name: &str) -> StepOutcome {
-        StepOutcome {
-            index,
-            name: name.to_string(),
-            status: StepStatus::Replayed,
-            sim_seconds: 0,
-            wall_ms: 0,
-            ops: 0,
-            changes: 0,
-        }
-    }
-}
 
 /// What the run decides with: its id (named in the errors) and whether the
 /// operator asked to run steps in doubt again.

@@ -4,7 +4,7 @@
 //! runbook ships are parsed here too (the drill room owns their meaning).
 
 use super::params::{parse_param, ParamSpec};
-use crate::drill::scenario::{self, Scenario};
+use super::scenario::{self, Scenario};
 use crate::error::{Error, Result};
 use rhai::{Map, AST};
 use serde::Serialize;

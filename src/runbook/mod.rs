@@ -14,11 +14,13 @@ mod discovery;
 mod header;
 mod lint;
 mod params;
+pub mod scenario;
 
 pub use discovery::{all, shipped};
 pub use header::Header;
 pub use lint::StaticStep;
 pub use params::{resolve_params, split_assignment, ParamKind, ParamSpec};
+pub use scenario::{pick, Scenario, Setup, SetupAction, DEFAULT_SCENARIO};
 
 use crate::engine;
 use crate::error::{Error, Result};

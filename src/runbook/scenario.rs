@@ -6,9 +6,9 @@
 //! file and the bad value (`drillbook check` reports it), never a surprise
 //! half-way through staging a drill.
 
+use super::{split_assignment, Runbook};
 use crate::error::{Error, Result};
 use crate::lab::FAULT_KINDS;
-use crate::runbook::{split_assignment, Runbook};
 use rhai::{Dynamic, Map};
 use serde::{Serialize, Serializer};
 use serde_json::Value;
