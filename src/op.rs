@@ -495,6 +495,32 @@ pub fn unc_server(path: &str) -> Option<&str> {
         .filter(|s| !s.is_empty())
 }
 
+/// Does `name` match a `ListFiles` pattern (`*` and `?` wildcards), ignoring
+/// ASCII case? Every target lists files by this one rule.
+pub fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let n: Vec<char> = name.chars().map(|c| c.to_ascii_lowercase()).collect();
+    // Greedy with one backtrack point: linear-ish, no recursion on hostile patterns.
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
 /// `folder\file`, without doubling a trailing backslash.
 pub fn join_path(folder: &str, file: &str) -> String {
     format!("{}\\{}", folder.trim_end_matches('\\'), file)

@@ -49,7 +49,7 @@ fn open(
     match name {
         "lab" => {}
         // Plans over live read for real and model the changes (run::start wraps it in DryRun).
-        "live" => return Ok(Box::new(crate::live::Live::open(estate)?)),
+        "live" => return crate::run::open_target(name, &env.home, estate),
         other => {
             return Err(super::usage(format!(
                 "target `{other}` does not exist: use --target lab or --target live"

@@ -7,6 +7,7 @@
 //! <the rendered cmdlet line> | ConvertTo-Json -Depth 5 -Compress
 //! ```
 //!
+//! That framing is `crate::wire`'s, which the twin's stand-in reads back.
 //! Every argument went through `quote::ps_literal` when the line was
 //! rendered. Output is JSON (nothing at all for `$null`); a non-zero exit is
 //! the cmdlet's error; a shell that outlives `shell_timeout_seconds` is
@@ -14,22 +15,12 @@
 
 use crate::op::Op;
 use crate::targets::OpError;
+use crate::wire::{script, REMOTING_FAILED};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
-
-pub const PROLOGUE: &str = "$ErrorActionPreference = 'Stop'";
-pub const EPILOGUE: &str = "| ConvertTo-Json -Depth 5 -Compress";
-
-/// The script for one rendered cmdlet line.
-pub fn script(line: &str) -> String {
-    format!("{PROLOGUE}\n{line} {EPILOGUE}\n")
-}
-
-/// PowerShell remoting's words for a host it cannot reach.
-const REMOTING_FAILED: &str = "Connecting to remote server";
 
 /// Longest error text kept from the shell's stderr.
 const MAX_MESSAGE: usize = 4000;

@@ -54,7 +54,12 @@ pub fn lab_path(home: &Path) -> PathBuf {
 pub fn open_target(name: &str, home: &Path, estate: &Estate) -> Result<Box<dyn Target>> {
     match name {
         "lab" => Ok(Box::new(Lab::open(&lab_path(home))?)),
-        "live" => Ok(Box::new(crate::live::Live::open(estate)?)),
+        "live" => {
+            // Behind the lab twin, file ops, waits and manual steps go to its lab file.
+            let ports = crate::twin::LabFile::ports(estate)
+                .unwrap_or_else(|| crate::live::Live::ports(estate));
+            Ok(Box::new(crate::live::Live::open(estate, ports)?))
+        }
         other => Err(Error::Usage {
             message: format!("target `{other}` does not exist: use --target lab or --target live"),
         }),

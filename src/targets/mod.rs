@@ -3,6 +3,7 @@
 //! modeled, never performed.
 
 pub mod dry_run;
+pub mod ports;
 
 use crate::op::Op;
 use serde::{Deserialize, Serialize};

@@ -17,9 +17,12 @@
 pub mod cmdlet_parse;
 pub mod columns;
 pub mod endpoint;
+pub mod lab_file;
 pub mod parse;
 pub mod pwsh;
 pub mod tds;
+
+pub use lab_file::LabFile;
 
 use crate::error::{Error, Result};
 use crate::estate::{Estate, Live};
