@@ -12,7 +12,8 @@
 //! `DRILLBOOK_LAB_STALL=PREFIX:SECONDS` (a testing aid, like
 //! `DRILLBOOK_ABORT_AFTER_OPS`) makes the twin or the stand-in sleep that
 //! long before performing a statement or cmdlet line that starts with
-//! PREFIX, so tests can check timeouts.
+//! PREFIX, so tests can check timeouts. It is compiled only with the
+//! `test-hooks` feature: an operator's release binary ignores the variable.
 
 pub mod cmdlet_parse;
 pub mod columns;
@@ -38,11 +39,18 @@ use std::time::{Duration, Instant};
 pub const STALL_ENV: &str = "DRILLBOOK_LAB_STALL";
 
 /// `PREFIX:SECONDS` from `DRILLBOOK_LAB_STALL`, if set and well formed.
+#[cfg(feature = "test-hooks")]
 pub fn stall() -> Option<(String, Duration)> {
     let v = std::env::var(STALL_ENV).ok()?;
     let (prefix, secs) = v.rsplit_once(':')?;
     let secs: f64 = secs.trim().parse().ok()?;
     (!prefix.is_empty() && secs >= 0.0).then(|| (prefix.to_string(), Duration::from_secs_f64(secs)))
+}
+
+/// Without the `test-hooks` feature there is no stall.
+#[cfg(not(feature = "test-hooks"))]
+pub fn stall() -> Option<(String, Duration)> {
+    None
 }
 
 /// Does `text` start with the stall prefix (ignoring case and leading space)?
