@@ -54,8 +54,9 @@ fn check_not_stopped(ctx: &Shared) -> RhaiResult<()> {
     }
 }
 
-/// An op error as a script value: `#{kind, number, message, text}`, so a
-/// runbook can `catch (e)` and look at `e.number`.
+/// An op error as a script value: `#{kind, number, message, text, reason}`,
+/// so a runbook can `catch (e)` and look at `e.number` or `e.reason` (a
+/// refusal's code, `()` for other errors).
 pub fn op_error(e: &OpError) -> Box<EvalAltResult> {
     let mut m = Map::new();
     let v = serde_json::to_value(e).unwrap_or(Value::Null);
@@ -68,6 +69,7 @@ pub fn op_error(e: &OpError) -> Box<EvalAltResult> {
         }
     }
     m.insert("text".into(), e.to_string().into());
+    m.entry("reason".into()).or_insert(Dynamic::UNIT);
     Box::new(EvalAltResult::ErrorRuntime(m.into(), Position::NONE))
 }
 

@@ -65,10 +65,7 @@ impl Shell {
                 message: "not a cmdlet".into(),
             });
         };
-        let failed = |message: String| OpError::Cmdlet {
-            cmdlet: cmdlet.clone(),
-            message,
-        };
+        let failed = |message: String| OpError::cmdlet(cmdlet, message);
         let line = op.render().map_err(|q| failed(q.to_string()))?;
         let Some((program, args)) = self.command.split_first() else {
             return Err(failed("live.shell is empty".into()));
@@ -196,7 +193,8 @@ mod tests {
             failing.perform(&op()).unwrap_err(),
             OpError::Cmdlet {
                 cmdlet: "Get-CsThing".into(),
-                message: "Get-CsThing: no such pool".into()
+                message: "Get-CsThing: no such pool".into(),
+                reason: None,
             }
         );
         let started = Instant::now();

@@ -56,7 +56,9 @@ pub fn run(lab_path: &Path, host: &str) -> i32 {
             }
             0
         }
-        Err(OpError::Cmdlet { cmdlet, message }) => {
+        Err(OpError::Cmdlet {
+            cmdlet, message, ..
+        }) => {
             eprintln!("{cmdlet}: {message}");
             1
         }
