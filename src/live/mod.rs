@@ -10,8 +10,8 @@
 //!
 //! Where file ops go and where waits and manual steps happen are ports
 //! (`targets::ports`) the opener passes: `Live::ports` gives the real
-//! estate's (mounts, wall clock, the person's own hands); the CLI passes the
-//! lab file's instead when the estate is the lab twin's. So this module
+//! estate's (mounts, wall clock, the person's own hands); `run::open_target`
+//! passes the lab file's instead when the estate is the lab twin's. So this module
 //! knows nothing of the lab or the twin, and a reader of the code that
 //! talks to production servers need not understand the simulator.
 

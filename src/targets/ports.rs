@@ -6,8 +6,8 @@
 //! through local mounts; the wall clock; the person already did it). Behind
 //! the lab twin they are the lab file's, so a live run ends where a lab run
 //! does. They are named here, beside `Target`, so that the live target and
-//! the twin can both speak of them without either importing the other; the
-//! CLI wires one to the other.
+//! the twin can both speak of them without either importing the other;
+//! `run::open_target`, where a run's target is opened, wires one to the other.
 
 use super::{OpError, Performed};
 use crate::error::Result;

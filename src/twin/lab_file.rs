@@ -5,8 +5,8 @@
 //! names the lab file (`[live] lab_files`), and a live run against it sends
 //! its file ops, waits and confirmed manual steps here — to the same state
 //! machine under the same lock as every other op — so it ends where a lab
-//! run ends, byte for byte. The CLI wires this in; the live target only
-//! sees the ports.
+//! run ends, byte for byte. `run::open_target` wires this in; the live
+//! target only sees the ports.
 
 use crate::error::Result;
 use crate::estate::Estate;
