@@ -21,3 +21,4 @@ pub mod targets;
 pub mod time;
 pub mod tsql;
 pub mod twin;
+pub mod wire;

@@ -229,138 +229,65 @@ impl Op {
         }
     }
 
-    /// The exact text a live target sends (T-SQL is run in `master`).
+    /// The exact text a live target sends (T-SQL is run in `master`), with
+    /// values inline: what plans and journals show. A T-SQL op's text is its
+    /// `render_parameterized` statement with each parameter substituted as a
+    /// literal (`quote::sql_literal`), so the two cannot disagree.
     ///
     /// Fails only when a value cannot be quoted safely; callers render every
     /// op before performing it, so such a value stops the run before the op.
     pub fn render(&self) -> Result<String, QuoteError> {
-        use quote::{sql_ident as id, sql_literal as lit};
         use Op::*;
         Ok(match self {
-            SqlPing { .. } => "SELECT @@SERVERNAME AS server_name;".to_string(),
-            DatabaseState { database, .. } => format!(
-                "SELECT name, state_desc FROM sys.databases WHERE name = {};",
-                lit(database)?
-            ),
-            MirroringState { database, .. } => format!(
-                "SELECT d.name, m.mirroring_role_desc, m.mirroring_state_desc, \
-                 m.mirroring_safety_level_desc, m.mirroring_partner_instance, \
-                 m.mirroring_witness_name, m.mirroring_witness_state_desc \
-                 FROM sys.database_mirroring AS m JOIN sys.databases AS d ON d.database_id = m.database_id \
-                 WHERE d.name = {};",
-                lit(database)?
-            ),
-            LogShippingSecondary { database, .. } => format!(
-                "SELECT s.primary_server, s.primary_database, s.backup_source_directory, \
-                 s.backup_destination_directory, s.last_copied_file, s.last_copied_date, \
-                 d.last_restored_file, d.last_restored_date, d.restore_mode, d.restore_delay, \
-                 cj.name AS copy_job, rj.name AS restore_job \
-                 FROM msdb.dbo.log_shipping_secondary_databases AS d \
-                 JOIN msdb.dbo.log_shipping_secondary AS s ON s.secondary_id = d.secondary_id \
-                 LEFT JOIN msdb.dbo.sysjobs AS cj ON cj.job_id = s.copy_job_id \
-                 LEFT JOIN msdb.dbo.sysjobs AS rj ON rj.job_id = s.restore_job_id \
-                 WHERE d.secondary_database = {};",
-                lit(database)?
-            ),
-            RunningJobs { .. } => "SELECT j.name FROM msdb.dbo.sysjobactivity AS a \
-                 JOIN msdb.dbo.sysjobs AS j ON j.job_id = a.job_id \
-                 WHERE a.start_execution_date IS NOT NULL AND a.stop_execution_date IS NULL;"
-                .to_string(),
-            RestoreHeaderOnly { file, .. } => {
-                format!("RESTORE HEADERONLY FROM DISK = {};", lit(file)?)
-            }
-            RedoStartLsn { database, .. } => format!(
-                "SELECT redo_start_lsn FROM sys.master_files WHERE database_id = DB_ID({}) AND file_id = 1;",
-                lit(database)?
-            ),
-            DatabaseSessions { database, .. } => format!(
-                "SELECT session_id, login_name, host_name, program_name FROM sys.dm_exec_sessions \
-                 WHERE database_id = DB_ID({}) AND session_id <> @@SPID;",
-                lit(database)?
-            ),
-            // The procedure's return code (0 success, 1 failure) comes back as a row.
-            DeleteLogShippingSecondary { database, .. } => format!(
-                "DECLARE @rc int; EXEC @rc = master.dbo.sp_delete_log_shipping_secondary_database \
-                 @secondary_database = {}; SELECT @rc AS return_value;",
-                lit(database)?
-            ),
-            RestoreLog { database, file, .. } => format!(
-                "RESTORE LOG {} FROM DISK = {} WITH NORECOVERY;",
-                id(database)?,
-                lit(file)?
-            ),
-            KillSession { session_id, .. } => format!("KILL {session_id};"),
-            RecoverDatabase { database, .. } => {
-                format!("RESTORE DATABASE {} WITH RECOVERY;", id(database)?)
-            }
-            MirrorFailover { database, .. } => {
-                format!("ALTER DATABASE {} SET PARTNER FAILOVER;", id(database)?)
-            }
-            MirrorForceService { database, .. } => format!(
-                "ALTER DATABASE {} SET PARTNER FORCE_SERVICE_ALLOW_DATA_LOSS;",
-                id(database)?
-            ),
-            MirrorOff { database, .. } => {
-                format!("ALTER DATABASE {} SET PARTNER OFF;", id(database)?)
-            }
-            BackupDatabase { database, file, .. } => format!(
-                "BACKUP DATABASE {} TO DISK = {} WITH INIT;",
-                id(database)?,
-                lit(file)?
-            ),
-            RestoreDatabase { database, file, .. } => format!(
-                "RESTORE DATABASE {} FROM DISK = {} WITH REPLACE, RECOVERY;",
-                id(database)?,
-                lit(file)?
-            ),
-            // Runbook-written text is sent as written; values inside it are the
-            // runbook's to quote, with sql::literal() / sql::ident().
-            Query { text, .. } | Exec { text, .. } => {
-                if text.contains('\0') {
-                    return Err(QuoteError {
-                        language: "T-SQL",
-                        kind: "statement",
-                        value: text.clone(),
-                        reason: "it contains a NUL character",
-                    });
-                }
-                text.clone()
-            }
             ListFiles { folder, pattern } => {
                 check_path(folder)?;
                 check_path(pattern)?;
                 format!("list {}", join_path(folder, pattern))
             }
-            CopyFile { from_folder, to_folder, file } => {
+            CopyFile {
+                from_folder,
+                to_folder,
+                file,
+            } => {
                 check_path(from_folder)?;
                 check_path(to_folder)?;
                 check_path(file)?;
-                format!("copy {} -> {}", join_path(from_folder, file), join_path(to_folder, file))
+                format!(
+                    "copy {} -> {}",
+                    join_path(from_folder, file),
+                    join_path(to_folder, file)
+                )
             }
             Cmdlet { cmdlet, args, .. } => render_cmdlet(cmdlet, args)?,
             Wait { seconds } => format!("wait {seconds}s"),
             Manual { instructions, .. } => format!("manual: {instructions}"),
+            _ => {
+                let (text, params) = self.render_parameterized()?;
+                inline(&text, &params)?
+            }
         })
     }
 
-    /// The text a live target sends over TDS, with values as RPC parameters
-    /// (`@P1`, ...) wherever T-SQL accepts a variable; identifiers are quoted
-    /// inline (T-SQL takes no variable for most of them) and `KILL` takes
-    /// only a literal integer. Same statement as `render`, value for value.
-    /// Only for T-SQL ops; others give their `render` text and no parameters.
+    /// The T-SQL a live target sends over TDS, written once for each op:
+    /// values as RPC parameters (`@P1`, ...) wherever T-SQL accepts a
+    /// variable; identifiers quoted inline (T-SQL takes no variable for most
+    /// of them); `KILL` takes only a literal integer. For ops that are not
+    /// T-SQL, their `render` text and no parameters.
     pub fn render_parameterized(&self) -> Result<(String, Vec<SqlParam>), QuoteError> {
         use quote::sql_ident as id;
         use Op::*;
-        // A value is still checked by the quoting function, so a value
-        // `render` refuses is refused here too, before anything is sent.
-        let p = |v: &str| -> Result<SqlParam, QuoteError> {
+        // A value is checked by the quoting function here, so a value that
+        // cannot be shown inline is refused before anything is sent.
+        let p = |v: &str| -> Result<Vec<SqlParam>, QuoteError> {
             quote::sql_literal(v)?;
-            Ok(SqlParam::Text(v.to_string()))
+            Ok(vec![SqlParam::Text(v.to_string())])
         };
+        let fixed = |text: &str| (text.to_string(), Vec::new());
         Ok(match self {
+            SqlPing { .. } => fixed("SELECT @@SERVERNAME AS server_name;"),
             DatabaseState { database, .. } => (
                 "SELECT name, state_desc FROM sys.databases WHERE name = @P1;".to_string(),
-                vec![p(database)?],
+                p(database)?,
             ),
             MirroringState { database, .. } => (
                 "SELECT d.name, m.mirroring_role_desc, m.mirroring_state_desc, \
@@ -369,7 +296,7 @@ impl Op {
                  FROM sys.database_mirroring AS m JOIN sys.databases AS d ON d.database_id = m.database_id \
                  WHERE d.name = @P1;"
                     .to_string(),
-                vec![p(database)?],
+                p(database)?,
             ),
             LogShippingSecondary { database, .. } => (
                 "SELECT s.primary_server, s.primary_database, s.backup_source_directory, \
@@ -382,46 +309,86 @@ impl Op {
                  LEFT JOIN msdb.dbo.sysjobs AS rj ON rj.job_id = s.restore_job_id \
                  WHERE d.secondary_database = @P1;"
                     .to_string(),
-                vec![p(database)?],
+                p(database)?,
+            ),
+            RunningJobs { .. } => fixed(
+                "SELECT j.name FROM msdb.dbo.sysjobactivity AS a \
+                 JOIN msdb.dbo.sysjobs AS j ON j.job_id = a.job_id \
+                 WHERE a.start_execution_date IS NOT NULL AND a.stop_execution_date IS NULL;",
             ),
             RestoreHeaderOnly { file, .. } => (
                 "RESTORE HEADERONLY FROM DISK = @P1;".to_string(),
-                vec![p(file)?],
+                p(file)?,
             ),
             RedoStartLsn { database, .. } => (
                 "SELECT redo_start_lsn FROM sys.master_files WHERE database_id = DB_ID(@P1) AND file_id = 1;"
                     .to_string(),
-                vec![p(database)?],
+                p(database)?,
             ),
             DatabaseSessions { database, .. } => (
                 "SELECT session_id, login_name, host_name, program_name FROM sys.dm_exec_sessions \
                  WHERE database_id = DB_ID(@P1) AND session_id <> @@SPID;"
                     .to_string(),
-                vec![p(database)?],
+                p(database)?,
             ),
+            // The procedure's return code (0 success, 1 failure) comes back as a row.
             DeleteLogShippingSecondary { database, .. } => (
                 "DECLARE @rc int; EXEC @rc = master.dbo.sp_delete_log_shipping_secondary_database \
                  @secondary_database = @P1; SELECT @rc AS return_value;"
                     .to_string(),
-                vec![p(database)?],
+                p(database)?,
             ),
             RestoreLog { database, file, .. } => (
                 format!("RESTORE LOG {} FROM DISK = @P1 WITH NORECOVERY;", id(database)?),
-                vec![p(file)?],
+                p(file)?,
+            ),
+            KillSession { session_id, .. } => (format!("KILL {session_id};"), Vec::new()),
+            RecoverDatabase { database, .. } => (
+                format!("RESTORE DATABASE {} WITH RECOVERY;", id(database)?),
+                Vec::new(),
+            ),
+            MirrorFailover { database, .. } => (
+                format!("ALTER DATABASE {} SET PARTNER FAILOVER;", id(database)?),
+                Vec::new(),
+            ),
+            MirrorForceService { database, .. } => (
+                format!(
+                    "ALTER DATABASE {} SET PARTNER FORCE_SERVICE_ALLOW_DATA_LOSS;",
+                    id(database)?
+                ),
+                Vec::new(),
+            ),
+            MirrorOff { database, .. } => (
+                format!("ALTER DATABASE {} SET PARTNER OFF;", id(database)?),
+                Vec::new(),
             ),
             BackupDatabase { database, file, .. } => (
                 format!("BACKUP DATABASE {} TO DISK = @P1 WITH INIT;", id(database)?),
-                vec![p(file)?],
+                p(file)?,
             ),
             RestoreDatabase { database, file, .. } => (
                 format!(
                     "RESTORE DATABASE {} FROM DISK = @P1 WITH REPLACE, RECOVERY;",
                     id(database)?
                 ),
-                vec![p(file)?],
+                p(file)?,
             ),
-            // No value in them, or (KILL, identifiers, runbook text) no variable allowed.
-            _ => (self.render()?, Vec::new()),
+            // Runbook-written text is sent as written; values inside it are the
+            // runbook's to quote, with sql::literal() / sql::ident().
+            Query { text, .. } | Exec { text, .. } => {
+                if text.contains('\0') {
+                    return Err(QuoteError {
+                        language: "T-SQL",
+                        kind: "statement",
+                        value: text.clone(),
+                        reason: "it contains a NUL character",
+                    });
+                }
+                (text.clone(), Vec::new())
+            }
+            ListFiles { .. } | CopyFile { .. } | Cmdlet { .. } | Wait { .. } | Manual { .. } => {
+                (self.render()?, Vec::new())
+            }
         })
     }
 
@@ -487,12 +454,87 @@ fn cmdlet_seconds(cmdlet: &str) -> u64 {
     }
 }
 
+/// `text` with each `@Pn` placeholder replaced by its parameter as a T-SQL
+/// literal. Placeholders are found only outside quoted identifiers and
+/// string literals, so a database named `@P1` stays a name.
+fn inline(text: &str, params: &[SqlParam]) -> Result<String, QuoteError> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let quoted_until = match c {
+            '[' => Some(']'),
+            '\'' => Some('\''),
+            _ => None,
+        };
+        if let Some(close) = quoted_until {
+            // Up to the closing delimiter that is not doubled (an escape).
+            let body = &rest[1..];
+            let mut end = body.len();
+            let mut i = 0;
+            while let Some(at) = body[i..].find(close) {
+                let at = i + at;
+                if body[at + 1..].starts_with(close) {
+                    i = at + 2;
+                } else {
+                    end = at + 1;
+                    break;
+                }
+            }
+            out.push_str(&rest[..1 + end]);
+            rest = &rest[1 + end..];
+            continue;
+        }
+        if let Some(after) = rest.strip_prefix("@P") {
+            let number = &after
+                [..after.len() - after.trim_start_matches(|d: char| d.is_ascii_digit()).len()];
+            let param = number
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| params.get(n.checked_sub(1)?));
+            if let Some(SqlParam::Text(v)) = param {
+                out.push_str(&quote::sql_literal(v)?);
+                rest = &after[number.len()..];
+                continue;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    Ok(out)
+}
+
 /// The server part of a UNC path `\\server\share\...`.
 pub fn unc_server(path: &str) -> Option<&str> {
     path.strip_prefix("\\\\")?
         .split('\\')
         .next()
         .filter(|s| !s.is_empty())
+}
+
+/// Does `name` match a `ListFiles` pattern (`*` and `?` wildcards), ignoring
+/// ASCII case? Every target lists files by this one rule.
+pub fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let n: Vec<char> = name.chars().map(|c| c.to_ascii_lowercase()).collect();
+    // Greedy with one backtrack point: linear-ish, no recursion on hostile patterns.
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// `folder\file`, without doubling a trailing backslash.
@@ -570,6 +612,28 @@ mod tests {
             "RESTORE LOG [mg]]c] FROM DISK = N'\\\\fs\\x\\it''s.trn' WITH NORECOVERY;"
         );
         assert!(op.is_change());
+    }
+
+    #[test]
+    fn inline_text_is_the_parameterized_text_with_literals() {
+        let op = Op::RestoreLog {
+            instance: "sql2".into(),
+            database: "@P1 ]'".into(),
+            file: "@P1 it's".into(),
+        };
+        let (text, params) = op.render_parameterized().unwrap();
+        assert_eq!(
+            text,
+            "RESTORE LOG [@P1 ]]'] FROM DISK = @P1 WITH NORECOVERY;"
+        );
+        assert_eq!(params, vec![SqlParam::Text("@P1 it's".into())]);
+        assert_eq!(
+            op.render().unwrap(),
+            "RESTORE LOG [@P1 ]]'] FROM DISK = N'@P1 it''s' WITH NORECOVERY;"
+        );
+        // Runbook text has no parameters: it is shown as written.
+        let text = "SELECT '@P1', [@P2] FROM t WHERE x = @P1 AND y = 'it''s";
+        assert_eq!(inline(text, &[]).unwrap(), text);
     }
 
     #[test]

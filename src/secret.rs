@@ -2,7 +2,8 @@
 //!
 //! A `Secret` cannot be printed (its `Debug` and `Display` say `<redacted>`),
 //! has no `Serialize`, so it cannot reach a journal, a report or a JSON
-//! event, and is overwritten when dropped. Code that needs the text asks for
+//! event, and is overwritten when dropped (`zeroize`: volatile writes the
+//! compiler may not drop as dead stores, over the whole allocation). Code that needs the text asks for
 //! it with `expose()`, which is easy to audit: only the SQL connector does.
 //!
 //! Passwords come from an environment variable or a credentials file; a
@@ -10,28 +11,30 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
-pub struct Secret(String);
+#[derive(Clone)]
+pub struct Secret(Zeroizing<String>);
 
 impl Secret {
     pub fn new(text: String) -> Secret {
-        Secret(text)
+        Secret(Zeroizing::new(text))
     }
 
     /// The secret text, for the one place that must send it.
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 
     /// Does `text` contain this secret? For checks that a message is clean.
     pub fn appears_in(&self, text: &str) -> bool {
-        !self.0.is_empty() && text.contains(&self.0)
+        !self.0.is_empty() && text.contains(self.0.as_str())
     }
 
     /// The value of an environment variable.
     pub fn from_env(var: &str) -> Result<Secret, SecretError> {
         match std::env::var(var) {
-            Ok(v) if !v.is_empty() => Ok(Secret(v)),
+            Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
             Ok(_) => Err(SecretError::EnvEmpty {
                 var: var.to_string(),
             }),
@@ -47,26 +50,22 @@ impl Secret {
     /// The first line of a credentials file that only its owner can read.
     pub fn from_file(path: &Path) -> Result<Secret, SecretError> {
         check_private(path)?;
-        let text = std::fs::read_to_string(path).map_err(|e| SecretError::File {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        let first = text.lines().next().unwrap_or("").to_string();
-        // The file's full text is dropped here; only the first line lives on.
-        drop(Secret(text));
-        if first.is_empty() {
+        // The file's full text is zeroed when dropped; only the first line lives on.
+        let text =
+            Zeroizing::new(
+                std::fs::read_to_string(path).map_err(|e| SecretError::File {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                })?,
+            );
+        let first = Secret::new(text.lines().next().unwrap_or("").to_string());
+        if first.0.is_empty() {
             return Err(SecretError::File {
                 path: path.to_path_buf(),
                 message: "the first line is empty; it must hold the password".into(),
             });
         }
-        Ok(Secret(first))
-    }
-}
-
-impl Clone for Secret {
-    fn clone(&self) -> Secret {
-        Secret(self.0.clone())
+        Ok(first)
     }
 }
 
@@ -79,18 +78,6 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
-    }
-}
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        // Overwrite the bytes before the allocator gets them back. A volatile
-        // write keeps the compiler from dropping the stores as dead.
-        // SAFETY: zero bytes keep the string valid UTF-8, and it is dropped next.
-        let bytes = unsafe { self.0.as_bytes_mut() };
-        for b in bytes.iter_mut() {
-            unsafe { std::ptr::write_volatile(b, 0) };
-        }
     }
 }
 

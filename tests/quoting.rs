@@ -6,10 +6,10 @@
 //! cannot be quoted is refused by both renderings, so it never reaches a
 //! target. A seeded xorshift generator keeps failures reproducible.
 
-use drillbook::live::powershell::script;
 use drillbook::op::{CmdletArg, Op, PsValue, SqlParam};
 use drillbook::twin::cmdlet_parse::parse_script;
 use drillbook::twin::parse::{parse, Statement};
+use drillbook::wire::script;
 use serde_json::Value;
 
 const PIECES: &[&str] = &[

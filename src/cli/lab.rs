@@ -1,10 +1,12 @@
 //! `drillbook lab init|show|fault|advance`.
 
 use super::{load_estate, Env};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::lab::{Lab, LabState};
+use crate::live::config::{Encryption, LiveSettings, SqlConnection};
 use crate::twin::{pwsh, serve, ServeOptions};
 use clap::Subcommand;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 #[derive(Subcommand, Debug)]
@@ -130,7 +132,7 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
                 command_timeout_seconds: command_timeout_seconds.max(1),
                 shell_timeout_seconds: shell_timeout_seconds.max(1),
             };
-            serve(opts, |line| {
+            serve(opts, twin_estate, |line| {
                 use std::io::Write;
                 println!("{line}");
                 let _ = std::io::stdout().flush();
@@ -206,4 +208,53 @@ fn print_summary(s: &LabState) {
     for f in &s.faults {
         println!("fault {} at +{}", f.fault, crate::report::duration(f.at));
     }
+}
+
+/// The live estate file that points at the twin: the lab's estate with each
+/// SQL instance on its 127.0.0.1 port, and `[live]` naming this binary's
+/// PowerShell stand-in and the lab file for file ops.
+fn twin_estate(opts: &ServeOptions, ports: &BTreeMap<String, u16>) -> Result<String> {
+    let mut file = opts.estate.file.clone();
+    for (id, inst) in file.sql.iter_mut() {
+        inst.connection = SqlConnection {
+            host: Some("127.0.0.1".into()),
+            port: ports.get(id).copied(),
+            encryption: Some(Encryption::NotSupported),
+            connect_timeout_seconds: Some(5),
+            command_timeout_seconds: Some(opts.command_timeout_seconds),
+            login: Some(opts.login.clone()),
+            password_env: Some(opts.password_env.clone()),
+            ..SqlConnection::default()
+        }
+        .to_settings();
+    }
+    let exe = std::env::current_exe().map_err(|e| Error::io("current executable", e))?;
+    let home = std::fs::canonicalize(&opts.home).map_err(|e| Error::io(&opts.home, e))?;
+    let lab = std::fs::canonicalize(&opts.lab_path).map_err(|e| Error::io(&opts.lab_path, e))?;
+    file.live = Some(
+        LiveSettings {
+            shell: vec![
+                exe.display().to_string(),
+                "--home".into(),
+                home.display().to_string(),
+                "lab".into(),
+                "pwsh".into(),
+                "--host".into(),
+                "{host}".into(),
+            ],
+            shell_timeout_seconds: opts.shell_timeout_seconds,
+            mounts: BTreeMap::new(),
+            lab_files: Some(lab.display().to_string()),
+        }
+        .to_settings(),
+    );
+    let body = toml::to_string(&file).map_err(|e| Error::LiveSetup {
+        what: "lab serve".into(),
+        message: format!("cannot write the live estate: {e}"),
+    })?;
+    Ok(format!(
+        "# Written by `drillbook lab serve` for {}: a live estate whose SQL instances,\n\
+         # Management Shell and shares are the lab twin. Valid while it serves.\n\n{body}",
+        opts.estate.source
+    ))
 }

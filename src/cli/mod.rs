@@ -10,6 +10,7 @@ pub mod list;
 pub mod resume;
 pub mod run;
 pub mod show;
+pub mod target;
 mod terminal;
 
 use crate::error::{Error, Result};

@@ -9,7 +9,9 @@ pub fn run(env: &Env, args: ResumeArgs) -> Result<i32> {
     opts.rerun_in_doubt = args.rerun_in_doubt;
     opts.allow_changed = args.allow_changed;
     opts.take_over_lock = args.take_over_lock;
-    let outcome = crate::run::resume(&args.run_id, &opts, &env.frontend())?;
+    let outcome = crate::run::resume(&args.run_id, &opts, &env.frontend(), &|name, estate| {
+        super::target::open(&env.home, name, estate)
+    })?;
     if outcome.scenario.is_some() && outcome.error.is_none() {
         super::drill::summarize(env, &outcome)?;
     }

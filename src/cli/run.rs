@@ -48,7 +48,7 @@ fn open(
     match name {
         "lab" => {}
         // Plans over live read for real and model the changes (run::start wraps it in DryRun).
-        "live" => return Ok(Box::new(crate::live::Live::open(estate)?)),
+        "live" => return super::target::live(estate),
         other => {
             return Err(super::usage(format!(
                 "target `{other}` does not exist: use --target lab or --target live"

@@ -40,8 +40,9 @@ pub fn halt(h: Halt) -> Box<EvalAltResult> {
     }
 }
 
-/// An op error as a script value: `#{kind, number, message, text}`, so a
-/// runbook can `catch (e)` and look at `e.number`.
+/// An op error as a script value: `#{kind, number, message, text, reason}`,
+/// so a runbook can `catch (e)` and look at `e.number` or `e.reason` (a
+/// refusal's code, `()` for other errors).
 pub fn op_error(e: &OpError) -> Box<EvalAltResult> {
     let mut m = Map::new();
     let v = serde_json::to_value(e).unwrap_or(Value::Null);
@@ -54,6 +55,7 @@ pub fn op_error(e: &OpError) -> Box<EvalAltResult> {
         }
     }
     m.insert("text".into(), e.to_string().into());
+    m.entry("reason".into()).or_insert(Dynamic::UNIT);
     Box::new(EvalAltResult::ErrorRuntime(m.into(), Position::NONE))
 }
 

@@ -269,10 +269,7 @@ pub(super) struct Call<'a> {
 
 impl Call<'_> {
     pub fn error(&self, message: impl Into<String>) -> OpError {
-        OpError::Cmdlet {
-            cmdlet: self.spec.name.to_string(),
-            message: message.into(),
-        }
+        OpError::cmdlet(self.spec.name, message)
     }
 
     fn check_parameters(&self) -> Result<(), OpError> {

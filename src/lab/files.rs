@@ -82,30 +82,8 @@ fn same_path(a: &str, b: &str) -> bool {
         .eq_ignore_ascii_case(b.trim_end_matches('\\'))
 }
 
-/// Does `name` match a `*` / `?` wildcard pattern, ignoring ASCII case?
-pub fn wildcard_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let n: Vec<char> = name.chars().map(|c| c.to_ascii_lowercase()).collect();
-    // Greedy with one backtrack point: linear-ish, no recursion on hostile patterns.
-    let (mut pi, mut ni) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ni));
-            pi += 1;
-        } else if let Some((sp, sn)) = star {
-            pi = sp + 1;
-            ni = sn + 1;
-            star = Some((sp, sn + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
-}
+// The pattern rule of `Op::ListFiles`, which every target shares.
+pub use crate::op::wildcard_match;
 
 impl LabState {
     /// The state's key for a folder path, if the lab knows the folder.

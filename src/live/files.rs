@@ -1,15 +1,14 @@
 //! Live file ops: shares (UNC paths) reached through the local mount points
-//! the estate names (`[live.mounts]`), or, for the lab twin, answered by the
-//! lab state file behind it (`[live] lab_files`: the twin serves TDS and a
-//! PowerShell stand-in but no SMB, so its file ops go to the same lab state
-//! machine under the same lock).
+//! the estate names (`[live.mounts]`). This is the live target's own
+//! `FileStore`; whoever opens it may pass another (the lab twin serves no
+//! SMB, so behind it file ops go to the lab file, through the twin's `LabFile`).
 //!
 //! A copy goes to a temporary name, is synced, checked against the source's
 //! size, and renamed into place; a size mismatch is copied again once
 //! before the op fails.
 
-use crate::lab::{wildcard_match, Lab};
-use crate::op::{join_path, Op};
+use crate::op::{join_path, wildcard_match, Op};
+use crate::targets::ports::FileStore;
 use crate::targets::OpError;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
@@ -18,13 +17,9 @@ use std::fs;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone)]
-pub enum Files {
-    /// UNC prefix → local directory.
-    Mounts(BTreeMap<String, PathBuf>),
-    /// The lab state file behind a twin.
-    Lab(PathBuf),
-}
+/// UNC prefix → local directory.
+#[derive(Debug, Clone, Default)]
+pub struct Mounts(pub BTreeMap<String, PathBuf>);
 
 fn file_error(path: &str, message: impl Into<String>) -> OpError {
     OpError::File {
@@ -42,13 +37,13 @@ fn components(path: &str) -> Option<Vec<&str>> {
         .then_some(parts)
 }
 
-impl Files {
+impl Mounts {
     /// The local path of a UNC path, through the longest matching mount.
-    pub fn local(mounts: &BTreeMap<String, PathBuf>, unc: &str) -> Result<PathBuf, OpError> {
+    pub fn local(&self, unc: &str) -> Result<PathBuf, OpError> {
         let want = components(unc)
             .ok_or_else(|| file_error(unc, "the path has a `.` or `..` component"))?;
         let mut best: Option<(usize, &PathBuf)> = None;
-        for (prefix, dir) in mounts {
+        for (prefix, dir) in &self.0 {
             let Some(pre) = components(prefix) else {
                 continue;
             };
@@ -73,33 +68,26 @@ impl Files {
         }
         Ok(local)
     }
+}
 
-    pub fn perform(&self, op: &Op) -> Result<Value, OpError> {
-        match self {
-            Files::Lab(path) => match Lab::perform_at(path, op) {
-                Ok(done) => done.result,
-                Err(e) => Err(file_error(
-                    &op.host(),
-                    format!("the lab behind the twin: {e}"),
-                )),
-            },
-            Files::Mounts(mounts) => match op {
-                Op::ListFiles { folder, pattern } => list(mounts, folder, pattern),
-                Op::CopyFile {
-                    from_folder,
-                    to_folder,
-                    file,
-                } => copy(mounts, from_folder, to_folder, file),
-                _ => Err(OpError::NotSimulated {
-                    message: "not a file op".into(),
-                }),
-            },
+impl FileStore for Mounts {
+    fn perform(&mut self, op: &Op) -> Result<Value, OpError> {
+        match op {
+            Op::ListFiles { folder, pattern } => list(self, folder, pattern),
+            Op::CopyFile {
+                from_folder,
+                to_folder,
+                file,
+            } => copy(self, from_folder, to_folder, file),
+            _ => Err(OpError::NotSimulated {
+                message: "not a file op".into(),
+            }),
         }
     }
 }
 
-fn list(mounts: &BTreeMap<String, PathBuf>, folder: &str, pattern: &str) -> Result<Value, OpError> {
-    let dir = Files::local(mounts, folder)?;
+fn list(mounts: &Mounts, folder: &str, pattern: &str) -> Result<Value, OpError> {
+    let dir = mounts.local(folder)?;
     let entries = fs::read_dir(&dir).map_err(|e| {
         file_error(
             folder,
@@ -161,15 +149,10 @@ fn copy_once(from: &Path, to: &Path, total: u64, name: &str) -> std::io::Result<
     Ok(written)
 }
 
-fn copy(
-    mounts: &BTreeMap<String, PathBuf>,
-    from_folder: &str,
-    to_folder: &str,
-    file: &str,
-) -> Result<Value, OpError> {
+fn copy(mounts: &Mounts, from_folder: &str, to_folder: &str, file: &str) -> Result<Value, OpError> {
     let unc_from = join_path(from_folder, file);
-    let src = Files::local(mounts, &unc_from)?;
-    let dst = Files::local(mounts, &join_path(to_folder, file))?;
+    let src = mounts.local(&unc_from)?;
+    let dst = mounts.local(&join_path(to_folder, file))?;
     let size = fs::metadata(&src)
         .map_err(|e| file_error(&unc_from, format!("{} ({e})", src.display())))?
         .len();
@@ -201,7 +184,7 @@ fn copy(
 mod tests {
     use super::*;
 
-    fn setup() -> (tempfile::TempDir, BTreeMap<String, PathBuf>) {
+    fn setup() -> (tempfile::TempDir, Mounts) {
         let dir = tempfile::tempdir().unwrap();
         let share = dir.path().join("share");
         let copy = dir.path().join("copy");
@@ -214,32 +197,33 @@ mod tests {
             ("\\\\fs.x\\logs".to_string(), share),
             ("\\\\SQL.x\\LSCopy\\".to_string(), copy),
         ]);
-        (dir, mounts)
+        (dir, Mounts(mounts))
     }
 
     #[test]
     fn unc_paths_map_through_the_longest_mount_and_refuse_dot_dot() {
         let (dir, mut mounts) = setup();
-        mounts.insert("\\\\fs.x\\logs\\sub".into(), dir.path().join("elsewhere"));
+        mounts
+            .0
+            .insert("\\\\fs.x\\logs\\sub".into(), dir.path().join("elsewhere"));
         assert_eq!(
-            Files::local(&mounts, "\\\\FS.X\\logs\\a.trn").unwrap(),
+            mounts.local("\\\\FS.X\\logs\\a.trn").unwrap(),
             dir.path().join("share").join("a.trn")
         );
         assert_eq!(
-            Files::local(&mounts, "\\\\fs.x\\logs\\sub\\b").unwrap(),
+            mounts.local("\\\\fs.x\\logs\\sub\\b").unwrap(),
             dir.path().join("elsewhere").join("b")
         );
-        assert!(Files::local(&mounts, "\\\\fs.x\\logs\\..\\etc").is_err());
+        assert!(mounts.local("\\\\fs.x\\logs\\..\\etc").is_err());
         assert!(matches!(
-            Files::local(&mounts, "\\\\nowhere\\x"),
+            mounts.local("\\\\nowhere\\x"),
             Err(OpError::File { .. })
         ));
     }
 
     #[test]
     fn list_and_copy_through_mounts() {
-        let (dir, mounts) = setup();
-        let files = Files::Mounts(mounts);
+        let (dir, mut files) = setup();
         let listed = files
             .perform(&Op::ListFiles {
                 folder: "\\\\fs.x\\logs".into(),

@@ -8,6 +8,13 @@
 //! estate — addresses, encryption, logins, where the passwords are, the
 //! shell command, mounts — comes from the estate file (`[sql.*]`, `[live]`),
 //! read by `config`.
+//!
+//! Where file ops go and where waits and manual steps happen are ports
+//! (`targets::ports`) the opener passes: `Live::ports` gives the real
+//! estate's (mounts, wall clock, the person's own hands); `cli::target`
+//! passes the lab file's instead when the estate is the lab twin's. So this module
+//! knows nothing of the lab or the twin, and a reader of the code that
+//! talks to production servers need not understand the simulator.
 
 pub mod config;
 pub mod connect;
@@ -19,6 +26,7 @@ pub mod sql;
 use crate::error::{Error, Result};
 use crate::estate::Estate;
 use crate::op::Op;
+use crate::targets::ports::{Clock, Ports};
 use crate::targets::{Performed, Target};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,14 +35,42 @@ pub struct Live {
     rt: tokio::runtime::Runtime,
     sql: sql::Sql,
     shell: powershell::Shell,
-    files: files::Files,
+    ports: Ports,
+}
+
+/// The real estate's clock: a wait sleeps, and a manual step was done by
+/// the person who confirmed it, so it performs nothing.
+pub struct WallClock;
+
+impl Clock for WallClock {
+    fn perform(&mut self, op: &Op) -> Result<Performed> {
+        if let Op::Wait { seconds } = op {
+            std::thread::sleep(Duration::from_secs(*seconds));
+        }
+        Ok(Performed {
+            result: Ok(serde_json::Value::Null),
+            sim_seconds: 0,
+        })
+    }
 }
 
 impl Live {
+    /// The real estate's ports: shares through `[live.mounts]`, the wall clock.
+    pub fn ports(settings: &config::LiveSettings) -> Ports {
+        let mounts = settings
+            .mounts
+            .iter()
+            .map(|(unc, dir)| (unc.clone(), PathBuf::from(dir)))
+            .collect();
+        Ports {
+            files: Box::new(files::Mounts(mounts)),
+            clock: Box::new(WallClock),
+        }
+    }
+
     /// Resolve every instance's connection settings and password now, so a
     /// missing secret stops the run before its first op. Nothing connects yet.
-    pub fn open(estate: &Estate) -> Result<Live> {
-        let config = config::LiveConfig::from_estate(estate)?;
+    pub fn open(estate: &Estate, config: config::LiveConfig, ports: Ports) -> Result<Live> {
         let mut sql = sql::Sql::default();
         for (id, inst) in &estate.file.sql {
             let ep = connect::Endpoint::from_estate(estate, id, inst, &config.sql[id])?;
@@ -44,15 +80,6 @@ impl Live {
         let shell = powershell::Shell {
             command: live.shell.clone(),
             timeout: Duration::from_secs(live.shell_timeout_seconds.max(1)),
-        };
-        let files = match &live.lab_files {
-            Some(path) => files::Files::Lab(PathBuf::from(path)),
-            None => files::Files::Mounts(
-                live.mounts
-                    .iter()
-                    .map(|(unc, dir)| (unc.clone(), PathBuf::from(dir)))
-                    .collect(),
-            ),
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_io()
@@ -66,7 +93,7 @@ impl Live {
             rt,
             sql,
             shell,
-            files,
+            ports,
         })
     }
 }
@@ -77,24 +104,10 @@ impl Target for Live {
     }
 
     fn perform(&mut self, op: &Op) -> Result<Performed> {
-        // Behind a lab twin, waiting and a person's work happen to the lab
-        // (its clock, its documented effect), so live and lab agree.
-        if let (Op::Wait { .. } | Op::Manual { .. }, files::Files::Lab(path)) = (op, &self.files) {
-            let performed = crate::lab::Lab::perform_at(path, op)?;
-            return Ok(Performed {
-                sim_seconds: 0,
-                ..performed
-            });
-        }
         let result = match op {
-            Op::ListFiles { .. } | Op::CopyFile { .. } => self.files.perform(op),
+            Op::Wait { .. } | Op::Manual { .. } => self.ports.clock.perform(op)?.result,
+            Op::ListFiles { .. } | Op::CopyFile { .. } => self.ports.files.perform(op),
             Op::Cmdlet { .. } => self.shell.perform(op),
-            Op::Wait { seconds } => {
-                std::thread::sleep(std::time::Duration::from_secs(*seconds));
-                Ok(serde_json::Value::Null)
-            }
-            // The operator made this change by hand and confirmed it.
-            Op::Manual { .. } => Ok(serde_json::Value::Null),
             _ => self.sql.perform(&self.rt, op),
         };
         Ok(Performed {

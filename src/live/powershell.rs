@@ -7,6 +7,7 @@
 //! <the rendered cmdlet line> | ConvertTo-Json -Depth 5 -Compress
 //! ```
 //!
+//! That framing is `crate::wire`'s, which the twin's stand-in reads back.
 //! Every argument went through `quote::ps_literal` when the line was
 //! rendered. Output is JSON (nothing at all for `$null`); a non-zero exit is
 //! the cmdlet's error; a shell that outlives `shell_timeout_seconds` is
@@ -14,22 +15,12 @@
 
 use crate::op::Op;
 use crate::targets::OpError;
+use crate::wire::{script, REMOTING_FAILED};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
-
-pub const PROLOGUE: &str = "$ErrorActionPreference = 'Stop'";
-pub const EPILOGUE: &str = "| ConvertTo-Json -Depth 5 -Compress";
-
-/// The script for one rendered cmdlet line.
-pub fn script(line: &str) -> String {
-    format!("{PROLOGUE}\n{line} {EPILOGUE}\n")
-}
-
-/// PowerShell remoting's words for a host it cannot reach.
-const REMOTING_FAILED: &str = "Connecting to remote server";
 
 /// Longest error text kept from the shell's stderr.
 const MAX_MESSAGE: usize = 4000;
@@ -74,10 +65,7 @@ impl Shell {
                 message: "not a cmdlet".into(),
             });
         };
-        let failed = |message: String| OpError::Cmdlet {
-            cmdlet: cmdlet.clone(),
-            message,
-        };
+        let failed = |message: String| OpError::cmdlet(cmdlet, message);
         let line = op.render().map_err(|q| failed(q.to_string()))?;
         let Some((program, args)) = self.command.split_first() else {
             return Err(failed("live.shell is empty".into()));
@@ -205,7 +193,8 @@ mod tests {
             failing.perform(&op()).unwrap_err(),
             OpError::Cmdlet {
                 cmdlet: "Get-CsThing".into(),
-                message: "Get-CsThing: no such pool".into()
+                message: "Get-CsThing: no such pool".into(),
+                reason: None,
             }
         );
         let started = Instant::now();

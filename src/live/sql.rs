@@ -14,6 +14,7 @@
 use super::connect::Endpoint;
 use crate::op::{Op, SqlParam};
 use crate::targets::OpError;
+use crate::wire::{progress_query, SPID_QUERY};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -23,14 +24,6 @@ use tiberius::{Client, ToSql};
 use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
 use tokio_util::compat::Compat;
-
-/// The session id of a connection, for progress polls.
-pub const SPID_QUERY: &str = "SELECT @@SPID AS spid;";
-
-/// How far one session's current request is.
-pub fn progress_query(session_id: i64) -> String {
-    format!("SELECT percent_complete FROM sys.dm_exec_requests WHERE session_id = {session_id};")
-}
 
 /// How often a long op's progress is polled.
 const POLL_EVERY: Duration = Duration::from_secs(1);

@@ -21,7 +21,6 @@ use crate::estate::Estate;
 use crate::journal::{
     self, EstateId, Journal, Lock, Record, Replay, RunHeader, RunStatus, RunbookId,
 };
-use crate::lab::Lab;
 use crate::report::Event;
 use crate::runbook::Runbook;
 use crate::targets::dry_run::DryRun;
@@ -93,17 +92,6 @@ pub struct Outcome {
 
 pub fn lab_path(home: &Path) -> PathBuf {
     home.join("lab").join("state.json")
-}
-
-/// The target a run names, opened from `home` (the lab) or the estate (live).
-pub fn open_target(name: &str, home: &Path, estate: &Estate) -> Result<Box<dyn Target>> {
-    match name {
-        "lab" => Ok(Box::new(Lab::open(&lab_path(home))?)),
-        "live" => Ok(Box::new(crate::live::Live::open(estate)?)),
-        other => Err(Error::Usage {
-            message: format!("target `{other}` does not exist: use --target lab or --target live"),
-        }),
-    }
 }
 
 fn new_run_id(home: &Path, runbook: &str) -> String {
@@ -200,8 +188,17 @@ pub fn start(spec: RunSpec, opts: &Options, frontend: &Frontend) -> Result<Outco
     execute(spec, attempt, opts, frontend)
 }
 
-/// Resume a run from its journal.
-pub fn resume(run_id: &str, opts: &Options, frontend: &Frontend) -> Result<Outcome> {
+/// Opens the target a journal names (`lab`, `live`) for an estate.
+pub type OpenTarget<'a> = dyn Fn(&str, &Estate) -> Result<Box<dyn Target>> + 'a;
+
+/// Resume a run from its journal. `open_target` opens the target the
+/// journal names (`lab` or `live`) for the estate: the caller wires targets.
+pub fn resume(
+    run_id: &str,
+    opts: &Options,
+    frontend: &Frontend,
+    open_target: &OpenTarget<'_>,
+) -> Result<Outcome> {
     let path = Journal::path_for(&opts.home, run_id);
     if !path.exists() {
         return Err(Error::UnknownRun {
@@ -262,7 +259,7 @@ pub fn resume(run_id: &str, opts: &Options, frontend: &Frontend) -> Result<Outco
         run_id,
         opts.take_over_lock,
     )?;
-    let target = open_target(&h.target, &opts.home, &estate)?;
+    let target = open_target(&h.target, &estate)?;
     let mut journal = Journal::reopen(&path, loaded.torn.as_ref())?;
     if let Some(t) = &loaded.torn {
         frontend.reporter.text(&format!(

@@ -3,6 +3,7 @@
 //! modeled, never performed.
 
 pub mod dry_run;
+pub mod ports;
 
 use crate::op::Op;
 use serde::{Deserialize, Serialize};
@@ -21,15 +22,76 @@ pub enum OpError {
     },
     /// The host could not be reached (down, or the network to it is).
     Unreachable { host: String, message: String },
-    /// A cmdlet wrote an error.
-    Cmdlet { cmdlet: String, message: String },
+    /// A cmdlet wrote an error; `reason` says which refusal it is, if it
+    /// is one a runbook acts on (`OpError::cmdlet` classifies the message).
+    Cmdlet {
+        cmdlet: String,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<Reason>,
+    },
     /// A file operation failed.
     File { path: String, message: String },
     /// The lab does not model this op.
     NotSimulated { message: String },
 }
 
+/// A refusal a runbook branches on, as a stable code (`e.reason` in Rhai,
+/// kebab-case), so that runbooks never match the wording of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    /// Invoke-CsPoolFailOver: the pool is already failed over.
+    AlreadyFailedOver,
+    /// Invoke-CsPoolFailBack: the pool is not failed over.
+    NotFailedOver,
+    /// Invoke-CsPoolFailOver: the pool serves the users of another pool that
+    /// failed over to it (fail that one back first).
+    PoolIntegrity,
+    /// Invoke-CsPoolFailOver: an Edge pool uses the pool as its next hop.
+    EdgeNextHop,
+    /// Invoke-CsPoolFailOver: the pool hosts the Central Management Store,
+    /// which cannot be reached (fail the CMS over first).
+    CmsUnavailable,
+}
+
+impl Reason {
+    /// The code of a cmdlet's error text, if it is a refusal runbooks act
+    /// on. The one classifier for the lab's cmdlet errors and the Lync
+    /// Management Shell's (through the live target), so a real server's
+    /// message gets the same code as the lab's.
+    pub fn of_cmdlet_error(message: &str) -> Option<Reason> {
+        let m = message.to_ascii_lowercase();
+        let has = |s: &str| m.contains(s);
+        if has("integrity") || has("serves the users") || has("serving the users") {
+            Some(Reason::PoolIntegrity)
+        } else if has("already failed over") {
+            Some(Reason::AlreadyFailedOver)
+        } else if has("not failed over") {
+            Some(Reason::NotFailedOver)
+        } else if has("next hop") {
+            Some(Reason::EdgeNextHop)
+        } else if has("central management")
+            && (has("cannot be reached") || has("unavailable") || has("not available"))
+        {
+            Some(Reason::CmsUnavailable)
+        } else {
+            None
+        }
+    }
+}
+
 impl OpError {
+    /// A cmdlet's error, its refusal reason classified from the message.
+    pub fn cmdlet(cmdlet: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = message.into();
+        OpError::Cmdlet {
+            cmdlet: cmdlet.into(),
+            reason: Reason::of_cmdlet_error(&message),
+            message,
+        }
+    }
+
     pub fn sql(number: i32, class: u8, message: impl Into<String>) -> Self {
         OpError::Sql {
             number,
@@ -56,7 +118,9 @@ impl fmt::Display for OpError {
                 message,
             } => write!(f, "SQL Server error {number} (severity {class}): {message}"),
             OpError::Unreachable { host, message } => write!(f, "{host} is unreachable: {message}"),
-            OpError::Cmdlet { cmdlet, message } => write!(f, "{cmdlet} failed: {message}"),
+            OpError::Cmdlet {
+                cmdlet, message, ..
+            } => write!(f, "{cmdlet} failed: {message}"),
             OpError::File { path, message } => write!(f, "{path}: {message}"),
             OpError::NotSimulated { message } => write!(f, "not simulated by the lab: {message}"),
         }
@@ -100,5 +164,52 @@ pub trait Target {
     /// that predicts the end state. `None` if the target cannot provide one.
     fn scratch(&self) -> Option<Box<dyn Target>> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_get_their_reason_code_from_the_lab_or_a_shell() {
+        let cases = [
+            ("Pool \"p\" is already failed over to \"q\". Fail it back with Invoke-CsPoolFailBack -PoolFqdn p.", Some(Reason::AlreadyFailedOver)),
+            ("Pool \"p\" is not failed over: its users are served by it. There is nothing to fail back.", Some(Reason::NotFailedOver)),
+            ("Pool integrity check failed: pool \"p\" is serving the users of pool \"q\", which is failed over to it.", Some(Reason::PoolIntegrity)),
+            ("This Front-end pool \"p\" is specified in topology as the next hop for the Edge server.", Some(Reason::EdgeNextHop)),
+            ("Pool \"p\" hosts the active Central Management Store, which cannot be reached.", Some(Reason::CmsUnavailable)),
+            ("The topology has no Central Management Store.", None),
+            ("timed out after 3 s (live.shell_timeout_seconds)", None),
+        ];
+        for (message, reason) in cases {
+            assert_eq!(Reason::of_cmdlet_error(message), reason, "{message}");
+            // What the live target reads from the shell's stderr.
+            let shell = format!("Invoke-CsPoolFailOver : {message}");
+            assert_eq!(
+                OpError::cmdlet("Invoke-CsPoolFailOver", shell.as_str()),
+                OpError::Cmdlet {
+                    cmdlet: "Invoke-CsPoolFailOver".into(),
+                    message: shell.clone(),
+                    reason,
+                }
+            );
+        }
+        let json =
+            serde_json::to_value(OpError::cmdlet("X", "Pool \"p\" is not failed over")).unwrap();
+        assert_eq!(json["reason"], "not-failed-over");
+        // Journals written before reason codes still read.
+        let old: OpError = serde_json::from_value(
+            serde_json::json!({"kind": "cmdlet", "cmdlet": "X", "message": "m"}),
+        )
+        .unwrap();
+        assert_eq!(
+            old,
+            OpError::Cmdlet {
+                cmdlet: "X".into(),
+                message: "m".into(),
+                reason: None
+            }
+        );
     }
 }

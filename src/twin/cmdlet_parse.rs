@@ -9,9 +9,9 @@
 //! `'a','b'` / `@('a')` / `@()`, and tables `@{Key=value;...}`. Anything else
 //! is a parse error, as it would be a ParserError in PowerShell.
 
-use crate::live::powershell::{EPILOGUE, PROLOGUE};
 use crate::op::{CmdletArg, Op, PsValue};
 use crate::quote;
+use crate::wire::{EPILOGUE, PROLOGUE};
 
 const QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
 
@@ -265,8 +265,8 @@ pub fn parse_script(script: &str, host: &str) -> Result<Op, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::powershell::script;
     use crate::op::render_cmdlet;
+    use crate::wire::script;
 
     fn round_trip(args: Vec<CmdletArg>) {
         let line = render_cmdlet("Set-CsThing", &args).unwrap();

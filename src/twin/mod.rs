@@ -12,18 +12,21 @@
 //! `DRILLBOOK_LAB_STALL=PREFIX:SECONDS` (a testing aid, like
 //! `DRILLBOOK_ABORT_AFTER_OPS`) makes the twin or the stand-in sleep that
 //! long before performing a statement or cmdlet line that starts with
-//! PREFIX, so tests can check timeouts.
+//! PREFIX, so tests can check timeouts. It is compiled only with the
+//! `test-hooks` feature: an operator's release binary ignores the variable.
 
 pub mod cmdlet_parse;
 pub mod columns;
 pub mod endpoint;
+pub mod lab_file;
 pub mod parse;
 pub mod pwsh;
 pub mod tds;
 
+pub use lab_file::LabFile;
+
 use crate::error::{Error, Result};
 use crate::estate::Estate;
-use crate::live::config::{Encryption, LiveSettings, SqlConnection};
 use crate::secret::Secret;
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -36,11 +39,18 @@ use std::time::{Duration, Instant};
 pub const STALL_ENV: &str = "DRILLBOOK_LAB_STALL";
 
 /// `PREFIX:SECONDS` from `DRILLBOOK_LAB_STALL`, if set and well formed.
+#[cfg(feature = "test-hooks")]
 pub fn stall() -> Option<(String, Duration)> {
     let v = std::env::var(STALL_ENV).ok()?;
     let (prefix, secs) = v.rsplit_once(':')?;
     let secs: f64 = secs.trim().parse().ok()?;
     (!prefix.is_empty() && secs >= 0.0).then(|| (prefix.to_string(), Duration::from_secs_f64(secs)))
+}
+
+/// Without the `test-hooks` feature there is no stall.
+#[cfg(not(feature = "test-hooks"))]
+pub fn stall() -> Option<(String, Duration)> {
+    None
 }
 
 /// Does `text` start with the stall prefix (ignoring case and leading space)?
@@ -78,55 +88,6 @@ pub struct Twin {
     pub in_flight: Mutex<BTreeMap<i64, (Instant, Duration)>>,
 }
 
-/// The live estate file that points at the twin: the lab's estate with each
-/// SQL instance on its 127.0.0.1 port, and `[live]` naming this binary's
-/// PowerShell stand-in and the lab file for file ops.
-fn live_estate(opts: &ServeOptions, ports: &BTreeMap<String, u16>) -> Result<String> {
-    let mut file = opts.estate.file.clone();
-    for (id, inst) in file.sql.iter_mut() {
-        inst.connection = SqlConnection {
-            host: Some("127.0.0.1".into()),
-            port: ports.get(id).copied(),
-            encryption: Some(Encryption::NotSupported),
-            connect_timeout_seconds: Some(5),
-            command_timeout_seconds: Some(opts.command_timeout_seconds),
-            login: Some(opts.login.clone()),
-            password_env: Some(opts.password_env.clone()),
-            ..SqlConnection::default()
-        }
-        .to_settings();
-    }
-    let exe = std::env::current_exe().map_err(|e| Error::io("current executable", e))?;
-    let home = std::fs::canonicalize(&opts.home).map_err(|e| Error::io(&opts.home, e))?;
-    let lab = std::fs::canonicalize(&opts.lab_path).map_err(|e| Error::io(&opts.lab_path, e))?;
-    file.live = Some(
-        LiveSettings {
-            shell: vec![
-                exe.display().to_string(),
-                "--home".into(),
-                home.display().to_string(),
-                "lab".into(),
-                "pwsh".into(),
-                "--host".into(),
-                "{host}".into(),
-            ],
-            shell_timeout_seconds: opts.shell_timeout_seconds,
-            mounts: BTreeMap::new(),
-            lab_files: Some(lab.display().to_string()),
-        }
-        .to_settings(),
-    );
-    let body = toml::to_string(&file).map_err(|e| Error::LiveSetup {
-        what: "lab serve".into(),
-        message: format!("cannot write the live estate: {e}"),
-    })?;
-    Ok(format!(
-        "# Written by `drillbook lab serve` for {}: a live estate whose SQL instances,\n\
-         # Management Shell and shares are the lab twin. Valid while it serves.\n\n{body}",
-        opts.estate.source
-    ))
-}
-
 /// Write a file atomically (a reader sees the old one or the whole new one).
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -142,7 +103,15 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
 /// Serve until stopped: SIGTERM or ctrl-c end the process (each op was saved
 /// under the lock, so nothing is lost), and it exits by itself when the
 /// estate file it wrote is deleted or `for_seconds` have passed.
-pub fn serve(opts: ServeOptions, announce: impl Fn(&str)) -> Result<()> {
+///
+/// `live_estate` writes the text of the live estate that points at the
+/// twin, given each instance's port: the caller knows the live settings'
+/// format, the twin does not.
+pub fn serve(
+    opts: ServeOptions,
+    live_estate: impl FnOnce(&ServeOptions, &BTreeMap<String, u16>) -> Result<String>,
+    announce: impl Fn(&str),
+) -> Result<()> {
     let lab = crate::lab::Lab::open(&opts.lab_path)?;
     opts.estate
         .check_lab(&lab.state.estate.sha256, &opts.lab_path)?;

@@ -10,9 +10,9 @@
 //! statement that matches no op is a runbook's own `Query` or `Exec`, which
 //! the lab answers "not simulated".
 
-use crate::live::sql::{progress_query, SPID_QUERY};
 use crate::op::Op;
 use crate::tsql::Tok;
+use crate::wire::{progress_query, SPID_QUERY};
 use serde_json::Value;
 use std::sync::OnceLock;
 

@@ -9,6 +9,7 @@ use super::cmdlet_parse::parse_script;
 use super::{stall, stalls};
 use crate::lab::Lab;
 use crate::targets::OpError;
+use crate::wire::REMOTING_FAILED;
 use serde_json::Value;
 use std::io::Read;
 use std::path::Path;
@@ -55,12 +56,16 @@ pub fn run(lab_path: &Path, host: &str) -> i32 {
             }
             0
         }
-        Err(OpError::Cmdlet { cmdlet, message }) => {
+        Err(OpError::Cmdlet {
+            cmdlet, message, ..
+        }) => {
             eprintln!("{cmdlet}: {message}");
             1
         }
         Err(OpError::Unreachable { host, message }) => {
-            eprintln!("Connecting to remote server {host} failed with the following error message : {message}");
+            eprintln!(
+                "{REMOTING_FAILED} {host} failed with the following error message : {message}"
+            );
             1
         }
         Err(OpError::NotSimulated { message }) => {

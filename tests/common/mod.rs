@@ -87,7 +87,25 @@ impl Db {
     }
 
     pub fn run_in(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Out {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_drillbook"));
+        self.run_bin(
+            Path::new(env!("CARGO_BIN_EXE_drillbook")),
+            cwd,
+            args,
+            env,
+            "",
+        )
+    }
+
+    /// Run another build of drillbook (`bin`) the same way, `stdin` on its input.
+    pub fn run_bin(
+        &self,
+        bin: &Path,
+        cwd: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: &str,
+    ) -> Out {
+        let mut cmd = Command::new(bin);
         cmd.args(args)
             .env("DRILLBOOK_HOME", self.home())
             .env("DRILLBOOK_OPERATOR", "test-operator")
@@ -95,11 +113,23 @@ impl Db {
             .env_remove("DRILLBOOK_LAB_STALL")
             .env_remove("DRILLBOOK_LAB_SQL_PASSWORD")
             .current_dir(cwd)
-            .stdin(Stdio::null());
+            .stdin(if stdin.is_empty() {
+                Stdio::null()
+            } else {
+                Stdio::piped()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let out = cmd.output().expect("run drillbook");
+        let mut child = cmd.spawn().expect("run drillbook");
+        if let Some(mut input) = child.stdin.take() {
+            use std::io::Write;
+            // Dropping it closes the input, as a pipe from a file would.
+            let _ = input.write_all(stdin.as_bytes());
+        }
+        let out = child.wait_with_output().expect("run drillbook");
         Out {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
