@@ -11,18 +11,18 @@
 //! The state is refreshed (`pools::refresh`) at every such second and at
 //! every resiliency deadline.
 
-use super::files::{split_path, BackupFile};
-use super::sql::LogFit;
-use super::state::{
+use crate::lab::files::{split_path, BackupFile};
+use crate::lab::sql::answers::LogFit;
+use crate::lab::state::{
     DbState, LabState, MirrorRole, MirrorState, CHAT_DATABASE, LSN_PER_TRANSACTION,
 };
-use super::state::{LogShippingPrimary, LogShippingSecondary};
+use crate::lab::state::{LogShippingPrimary, LogShippingSecondary};
 use crate::op::join_path;
 use crate::time;
 
 /// Backup file sizes are modeled in these units.
-pub(super) const MIB: u64 = 1024 * 1024;
-pub(super) const KIB: u64 = 1024;
+pub(in crate::lab) const MIB: u64 = 1024 * 1024;
+pub(in crate::lab) const KIB: u64 = 1024;
 
 /// What kind of job; the order is the order of jobs due at the same second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -87,7 +87,7 @@ impl LabState {
     }
 
     /// Time an op takes: jobs run, but nobody commits meanwhile.
-    pub(super) fn pass(&mut self, seconds: u64) {
+    pub(in crate::lab) fn pass(&mut self, seconds: u64) {
         self.run_for(seconds, false);
     }
 
@@ -97,7 +97,7 @@ impl LabState {
     /// drill's end state does not depend on how long its steps took — a
     /// crash and resume, which repeats in-doubt steps, ends where an
     /// uninterrupted run ends.
-    pub(super) fn pass_quietly(&mut self, seconds: u64) {
+    pub(in crate::lab) fn pass_quietly(&mut self, seconds: u64) {
         let end = self.elapsed().saturating_add(seconds);
         self.set_elapsed(end);
         self.refresh();
@@ -414,7 +414,7 @@ impl LabState {
 /// `rate` sixtieths to `carry`, and an item happens in the second its
 /// sixtieths reach a whole one. Returns how many happened and the offset
 /// (in seconds, 1..=dt) of the last one; `None` if none did.
-pub(super) fn per_minute(carry: &mut u64, rate: u64, dt: u64) -> Option<(u64, u64)> {
+pub(in crate::lab) fn per_minute(carry: &mut u64, rate: u64, dt: u64) -> Option<(u64, u64)> {
     let before = *carry;
     let total = before.saturating_add(rate.saturating_mul(dt));
     let n = total / 60;
@@ -430,9 +430,9 @@ pub(super) fn per_minute(carry: &mut u64, rate: u64, dt: u64) -> Option<(u64, u6
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
-    use super::super::state::LSN_BASE;
     use super::*;
+    use crate::lab::fixtures::*;
+    use crate::lab::state::LSN_BASE;
     use crate::op::Op;
 
     fn names(lab: &LabState, folder: &str) -> Vec<String> {

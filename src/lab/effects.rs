@@ -4,11 +4,11 @@
 //! the person took, which pass on the clock (jobs run, no user workload).
 //! `docs/lab-cmdlets.md` lists them.
 
-use super::state::{
-    DbState, LabState, LogShippingPrimary, LogShippingSecondary, ManualRecord, CHAT_DATABASE,
-};
 use crate::error::{Error, Result};
 use crate::estate::{is_dns_name, DnsRecord, DNS_TYPES};
+use crate::lab::state::{
+    DbState, LabState, LogShippingPrimary, LogShippingSecondary, ManualRecord, CHAT_DATABASE,
+};
 use crate::op::unc_server;
 use serde_json::{Map, Value};
 
@@ -354,7 +354,7 @@ impl LabState {
         for (path, server) in [(&ls.share, share_server), (&ls.copy_folder, copy_server)] {
             self.folders
                 .entry(path.clone())
-                .or_insert_with(|| super::files::Folder::empty(server));
+                .or_insert_with(|| crate::lab::files::Folder::empty(server));
         }
         if let Some(b) = self.sql.get_mut(&t.backup) {
             b.databases.insert(CHAT_DATABASE.to_string(), copy);
@@ -425,10 +425,10 @@ impl LabState {
         if let Some(i) = self.sql.get_mut(&t.primary) {
             i.databases.insert(
                 CHAT_DATABASE.to_string(),
-                super::state::Database {
+                crate::lab::state::Database {
                     state: DbState::Online,
                     mirroring: None,
-                    lsn: super::state::LSN_BASE,
+                    lsn: crate::lab::state::LSN_BASE,
                     transactions: 0,
                     last_transaction_at: 0,
                     sessions: Vec::new(),
@@ -449,8 +449,8 @@ fn kinds() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
     use crate::op::{Op, PsValue};
     use serde_json::json;
 

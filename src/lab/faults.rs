@@ -9,9 +9,9 @@
 //! the witness keep quorum fails over on its own; a partner that returns
 //! rejoins as the mirror and resynchronizes.
 
-use super::files::split_path;
-use super::state::{link_key, FaultRecord, LabState, MirrorRole};
 use crate::error::{Error, Result};
+use crate::lab::files::split_path;
+use crate::lab::state::{link_key, FaultRecord, LabState, MirrorRole};
 use crate::lab::CHAT_DATABASE;
 
 /// The fault and repair kinds, as `lab fault --help` would list them.
@@ -278,7 +278,7 @@ impl LabState {
         let key = self.link_named(spec)?;
         self.links
             .entry(key.clone())
-            .or_insert(super::state::LinkState { up })
+            .or_insert(crate::lab::state::LinkState { up })
             .up = up;
         let verb = if up { "up" } else { "down" };
         let effect = format!(
@@ -612,9 +612,9 @@ fn list_or_none(items: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
-    use super::super::state::{DbState, MirrorState};
     use super::*;
+    use crate::lab::fixtures::*;
+    use crate::lab::state::{DbState, MirrorState};
 
     fn mirroring(lab: &LabState, id: &str) -> (DbState, MirrorRole, MirrorState) {
         let db = &lab.sql[id].databases["mgc"];

@@ -5,7 +5,7 @@
 //! another folder, so every lookup here normalizes both; the state keeps the
 //! spelling the estate used.
 
-use super::state::LabState;
+use crate::lab::state::LabState;
 use crate::op::{join_path, Op};
 use crate::targets::OpError;
 use serde::{Deserialize, Serialize};
@@ -109,23 +109,23 @@ pub fn wildcard_match(pattern: &str, name: &str) -> bool {
 
 impl LabState {
     /// The state's key for a folder path, if the lab knows the folder.
-    pub(super) fn folder_key(&self, path: &str) -> Option<String> {
+    pub(in crate::lab) fn folder_key(&self, path: &str) -> Option<String> {
         self.folders.keys().find(|k| same_path(k, path)).cloned()
     }
 
-    pub(super) fn folder(&self, path: &str) -> Option<&Folder> {
+    pub(in crate::lab) fn folder(&self, path: &str) -> Option<&Folder> {
         self.folders.get(&self.folder_key(path)?)
     }
 
     /// A folder can be read and written: it exists, is reachable and its server is up.
-    pub(super) fn folder_reachable(&self, path: &str) -> bool {
+    pub(in crate::lab) fn folder_reachable(&self, path: &str) -> bool {
         self.folder(path)
             .is_some_and(|f| f.reachable && self.server_up(&f.server))
     }
 
     /// A folder an instance can use: reachable, and in a site the
     /// instance's site can reach (a cut link stops log-shipping traffic).
-    pub(super) fn folder_reachable_from(&self, instance: &str, path: &str) -> bool {
+    pub(in crate::lab) fn folder_reachable_from(&self, instance: &str, path: &str) -> bool {
         let folder_site = self
             .folder(path)
             .and_then(|f| self.servers.get(&f.server))
@@ -139,7 +139,7 @@ impl LabState {
     }
 
     /// The file `name` in `folder`, with its name as stored.
-    pub(super) fn open_file(
+    pub(in crate::lab) fn open_file(
         &self,
         folder: &str,
         name: &str,
@@ -156,22 +156,22 @@ impl LabState {
     }
 
     /// `open_file` for a full path `folder\name`.
-    pub(super) fn open_path(&self, path: &str) -> Result<(String, &BackupFile), FileError> {
+    pub(in crate::lab) fn open_path(&self, path: &str) -> Result<(String, &BackupFile), FileError> {
         let (folder, name) = split_path(path);
         self.open_file(folder, name)
     }
 
     /// Size of a file if it can be read; 0 otherwise (an op that fails fast).
-    pub(super) fn file_size(&self, folder: &str, name: &str) -> u64 {
+    pub(in crate::lab) fn file_size(&self, folder: &str, name: &str) -> u64 {
         self.open_file(folder, name).map_or(0, |(_, f)| f.size)
     }
 
-    pub(super) fn file_size_at(&self, path: &str) -> u64 {
+    pub(in crate::lab) fn file_size_at(&self, path: &str) -> u64 {
         self.open_path(path).map_or(0, |(_, f)| f.size)
     }
 
     /// Store a file in a known folder, replacing one of the same name.
-    pub(super) fn put_file(&mut self, folder: &str, name: &str, file: BackupFile) {
+    pub(in crate::lab) fn put_file(&mut self, folder: &str, name: &str, file: BackupFile) {
         let Some(key) = self.folder_key(folder) else {
             return;
         };
@@ -182,7 +182,7 @@ impl LabState {
     }
 
     /// Copy one file; the caller has checked both folders are reachable.
-    pub(super) fn copy_file(
+    pub(in crate::lab) fn copy_file(
         &mut self,
         from: &str,
         to: &str,
@@ -195,7 +195,7 @@ impl LabState {
         Ok((stored, size))
     }
 
-    pub(super) fn file_op(&mut self, op: &Op) -> Result<Value, OpError> {
+    pub(in crate::lab) fn file_op(&mut self, op: &Op) -> Result<Value, OpError> {
         let unreachable = |path: &str| OpError::File {
             path: path.to_string(),
             message: FileError::NetworkPath.text().to_string(),
@@ -241,8 +241,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
 
     #[test]
     fn wildcard_matches_stars_and_question_marks_ignoring_case() {

@@ -12,22 +12,14 @@
 //! `backup_service` and `edge`; `faults` breaks and repairs things on
 //! purpose; `effects` applies confirmed manual steps.
 
-mod backend;
-mod backup_service;
-mod chat;
 mod clock;
 mod cmdlets;
-mod cms;
-mod dbmirror;
-mod edge;
 mod effects;
 mod faults;
 mod files;
-mod fullbackup;
-mod pools;
+mod lync;
 mod sql;
 mod state;
-mod statements;
 
 pub use effects::EFFECT_KINDS;
 pub use faults::FAULT_KINDS;

@@ -6,8 +6,8 @@
 //! file may be edited by hand: nothing here assumes that a name it holds
 //! resolves, and unknown names surface as op errors, never as panics.
 
-use super::files::Folder;
 use crate::estate::Estate;
+use crate::lab::files::Folder;
 use crate::op::{unc_server, Op};
 use crate::targets::{OpError, Performed};
 use crate::time;
@@ -808,51 +808,55 @@ impl LabState {
         self.clock.elapsed_seconds
     }
 
-    pub(super) fn set_elapsed(&mut self, seconds: u64) {
+    pub(in crate::lab) fn set_elapsed(&mut self, seconds: u64) {
         self.clock.elapsed_seconds = seconds;
         self.clock.now = self.stamp(seconds);
     }
 
     /// The simulated epoch second at `elapsed` seconds into the lab.
-    pub(super) fn epoch_at(&self, elapsed: u64) -> i64 {
+    pub(in crate::lab) fn epoch_at(&self, elapsed: u64) -> i64 {
         let start = time::parse_rfc3339(&self.clock.start).unwrap_or(0);
         start.saturating_add(i64::try_from(elapsed).unwrap_or(i64::MAX))
     }
 
     /// RFC 3339 of the simulated clock at `elapsed`: how msdb shows times.
-    pub(super) fn stamp(&self, elapsed: u64) -> String {
+    pub(in crate::lab) fn stamp(&self, elapsed: u64) -> String {
         time::rfc3339(self.epoch_at(elapsed))
     }
 
-    pub(super) fn server_up(&self, fqdn: &str) -> bool {
+    pub(in crate::lab) fn server_up(&self, fqdn: &str) -> bool {
         self.servers.get(fqdn).is_some_and(|s| s.up)
     }
 
     /// Up, on a server that is up: something a client can connect to.
-    pub(super) fn instance_up(&self, id: &str) -> bool {
+    pub(in crate::lab) fn instance_up(&self, id: &str) -> bool {
         self.sql
             .get(id)
             .is_some_and(|i| i.up && self.server_up(&i.server))
     }
 
     /// `server\instance` of an instance id; the id itself if it is unknown.
-    pub(super) fn instance_name(&self, id: &str) -> String {
+    pub(in crate::lab) fn instance_name(&self, id: &str) -> String {
         self.sql
             .get(id)
             .map_or_else(|| id.to_string(), SqlInstance::name)
     }
 
-    pub(super) fn database(&self, instance: &str, database: &str) -> Option<&Database> {
+    pub(in crate::lab) fn database(&self, instance: &str, database: &str) -> Option<&Database> {
         self.sql.get(instance)?.databases.get(database)
     }
 
-    pub(super) fn database_mut(&mut self, instance: &str, database: &str) -> Option<&mut Database> {
+    pub(in crate::lab) fn database_mut(
+        &mut self,
+        instance: &str,
+        database: &str,
+    ) -> Option<&mut Database> {
         self.sql.get_mut(instance)?.databases.get_mut(database)
     }
 
     /// The instance whose mgc is the pool's current principal by role and
     /// state, whether or not it is reachable.
-    pub(super) fn principal_of(&self, pool: &ChatPool) -> Option<String> {
+    pub(in crate::lab) fn principal_of(&self, pool: &ChatPool) -> Option<String> {
         pool.mgc
             .candidates(pool.state)
             .into_iter()
@@ -867,7 +871,7 @@ impl LabState {
     /// pool state; else any copy that is principal (during failback, §3.13,
     /// the restored primary is live before the pool returns to Normal, and
     /// its servers are made active first); else the designated primary's.
-    pub(super) fn primary_site(&self, pool: &ChatPool) -> String {
+    pub(in crate::lab) fn primary_site(&self, pool: &ChatPool) -> String {
         let any_principal = || {
             [PoolState::Normal, PoolState::FailedOver]
                 .into_iter()
@@ -893,7 +897,7 @@ impl LabState {
 
     /// The instance users' writes go to, if they can write at all: the
     /// principal is reachable, keeps quorum, and an active server is up.
-    pub(super) fn writer_of(&self, pool: &ChatPool) -> Option<String> {
+    pub(in crate::lab) fn writer_of(&self, pool: &ChatPool) -> Option<String> {
         let id = self.principal_of(pool)?;
         if !self.instance_up(&id) || !pool.active_servers.iter().any(|s| self.server_up(s)) {
             return None;
@@ -980,7 +984,7 @@ impl LabState {
     }
 
     /// The error for a name the lab does not know.
-    pub(super) fn not_simulated(
+    pub(in crate::lab) fn not_simulated(
         what: &str,
         name: &str,
         known: impl Iterator<Item = String>,
@@ -997,8 +1001,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
 
     #[test]
     fn from_estate_lays_out_mgc_as_the_stretched_pool_documents() {

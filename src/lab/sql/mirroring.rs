@@ -11,7 +11,7 @@
 //! The T-SQL mirroring statements (SET PARTNER FAILOVER / FORCE_SERVICE_ALLOW
 //! _DATA_LOSS / OFF) are answered here too, with SQL Server's error numbers.
 
-use super::state::{
+use crate::lab::state::{
     link_key, DbState, LabState, MirrorRole, MirrorState, Mirroring, Safety, CHAT_DATABASE,
 };
 use crate::targets::OpError;
@@ -78,16 +78,16 @@ fn sql_err(number: i32, message: String) -> OpError {
 
 impl LabState {
     /// Sites can talk: the same site, or the link between them is up.
-    pub(super) fn sites_linked(&self, a: &str, b: &str) -> bool {
+    pub(in crate::lab) fn sites_linked(&self, a: &str, b: &str) -> bool {
         a == b || self.links.get(&link_key(a, b)).is_none_or(|l| l.up)
     }
 
-    pub(super) fn site_of_instance(&self, id: &str) -> Option<&str> {
+    pub(in crate::lab) fn site_of_instance(&self, id: &str) -> Option<&str> {
         self.sql.get(id).map(|i| i.site.as_str())
     }
 
     /// Two instances can exchange mirroring traffic: both up, sites linked.
-    pub(super) fn connected(&self, a: &str, b: &str) -> bool {
+    pub(in crate::lab) fn connected(&self, a: &str, b: &str) -> bool {
         match (self.site_of_instance(a), self.site_of_instance(b)) {
             (Some(sa), Some(sb)) => {
                 self.instance_up(a) && self.instance_up(b) && self.sites_linked(sa, sb)
@@ -98,7 +98,7 @@ impl LabState {
 
     /// A principal copy keeps quorum: no witness is configured, or it sees
     /// its partner or the witness.
-    pub(super) fn has_quorum(&self, id: &str, database: &str) -> bool {
+    pub(in crate::lab) fn has_quorum(&self, id: &str, database: &str) -> bool {
         let Some(m) = self
             .database(id, database)
             .and_then(|d| d.mirroring.as_ref())
@@ -112,7 +112,7 @@ impl LabState {
     }
 
     /// Clients can use this copy: principal and online, up, with quorum.
-    pub(super) fn serving(&self, id: &str, database: &str) -> bool {
+    pub(in crate::lab) fn serving(&self, id: &str, database: &str) -> bool {
         self.instance_up(id)
             && self
                 .database(id, database)
@@ -121,7 +121,11 @@ impl LabState {
     }
 
     /// The first candidate that serves `database`.
-    pub(super) fn serving_copy(&self, candidates: &[&str], database: &str) -> Option<String> {
+    pub(in crate::lab) fn serving_copy(
+        &self,
+        candidates: &[&str],
+        database: &str,
+    ) -> Option<String> {
         candidates
             .iter()
             .find(|id| self.serving(id, database))
@@ -130,7 +134,11 @@ impl LabState {
 
     /// The first candidate whose copy is principal and online by its own
     /// record, reachable or not.
-    pub(super) fn principal_by_role(&self, candidates: &[&str], database: &str) -> Option<String> {
+    pub(in crate::lab) fn principal_by_role(
+        &self,
+        candidates: &[&str],
+        database: &str,
+    ) -> Option<String> {
         candidates
             .iter()
             .find(|id| {
@@ -142,7 +150,7 @@ impl LabState {
 
     /// Seed `mirror` from `principal` and join them in a session, as
     /// Install-CsMirrorDatabase does. Missing instances are left alone.
-    pub(super) fn establish_mirroring(
+    pub(in crate::lab) fn establish_mirroring(
         &mut self,
         principal: &str,
         mirror: &str,
@@ -152,7 +160,7 @@ impl LabState {
         self.establish_mirroring_with(principal, mirror, witness, database, Safety::Full);
     }
 
-    pub(super) fn establish_mirroring_with(
+    pub(in crate::lab) fn establish_mirroring_with(
         &mut self,
         principal: &str,
         mirror: &str,
@@ -186,7 +194,7 @@ impl LabState {
     /// Apply SQL Server's rules to every session after something changed:
     /// sessions that lost their partner, then partners that came back.
     /// Returns what happened, one line per session.
-    pub(super) fn reassess_mirroring(&mut self) -> Vec<String> {
+    pub(in crate::lab) fn reassess_mirroring(&mut self) -> Vec<String> {
         let mut events = self.lose_sessions();
         events.extend(self.rejoin_sessions());
         events
@@ -292,7 +300,7 @@ impl LabState {
             } else if m.safety != Safety::Full {
                 "safety is OFF (asynchronous mirroring)".to_string()
             } else {
-                format!("the session was {}", super::state::desc(&m.state))
+                format!("the session was {}", crate::lab::state::desc(&m.state))
             };
             return format!("{db}: principal {p} lost, no automatic failover: {why}");
         }
@@ -384,7 +392,7 @@ impl LabState {
 
     /// Mark one side of a session disconnected; `demote` turns a lost
     /// principal into the mirror it will be when it returns.
-    pub(super) fn disconnect(&mut self, id: &str, db: &str, demote: bool) {
+    pub(in crate::lab) fn disconnect(&mut self, id: &str, db: &str, demote: bool) {
         let Some(d) = self.database_mut(id, db) else {
             return;
         };
@@ -430,7 +438,7 @@ impl LabState {
 
     /// A planned role switch, both partners connected and synchronized: the
     /// mirror becomes principal, the principal its mirror.
-    pub(super) fn switch_roles(&mut self, p: &str, mi: &str, db: &str) {
+    pub(in crate::lab) fn switch_roles(&mut self, p: &str, mi: &str, db: &str) {
         if let Some(d) = self.database_mut(p, db) {
             d.state = DbState::Restoring;
             d.sessions.clear();
@@ -444,7 +452,7 @@ impl LabState {
     /// Forced service on `mi`: it becomes the principal now, its lost
     /// partner's record is demoted so that it rejoins as the mirror, and a
     /// witness it cannot see is removed from the session (SET WITNESS OFF).
-    pub(super) fn force_service(&mut self, mi: &str, db: &str) {
+    pub(in crate::lab) fn force_service(&mut self, mi: &str, db: &str) {
         let Some(m) = self.database(mi, db).and_then(|d| d.mirroring.clone()) else {
             return;
         };
@@ -473,7 +481,7 @@ impl LabState {
     /// Remove the session as `SET PARTNER OFF` on `id` does: both records
     /// if the partner is reachable (else the partner drops its own when it
     /// returns). Copies keep their state: a mirror stays RESTORING.
-    pub(super) fn remove_mirroring(&mut self, id: &str, db: &str) {
+    pub(in crate::lab) fn remove_mirroring(&mut self, id: &str, db: &str) {
         let Some(m) = self.database(id, db).and_then(|d| d.mirroring.clone()) else {
             return;
         };
@@ -488,7 +496,11 @@ impl LabState {
     }
 
     /// `ALTER DATABASE db SET PARTNER FAILOVER`, on the principal.
-    pub(super) fn mirror_failover(&mut self, id: &str, database: &str) -> Result<Value, OpError> {
+    pub(in crate::lab) fn mirror_failover(
+        &mut self,
+        id: &str,
+        database: &str,
+    ) -> Result<Value, OpError> {
         let (key, m) = self.mirrored(id, database)?;
         if m.role != MirrorRole::Principal {
             return Err(sql_err(
@@ -520,7 +532,7 @@ impl LabState {
 
     /// `ALTER DATABASE db SET PARTNER FORCE_SERVICE_ALLOW_DATA_LOSS`, on the
     /// mirror, when the principal is gone and the witness is off or sees it.
-    pub(super) fn mirror_force_service(
+    pub(in crate::lab) fn mirror_force_service(
         &mut self,
         id: &str,
         database: &str,
@@ -543,7 +555,11 @@ impl LabState {
     }
 
     /// `ALTER DATABASE db SET PARTNER OFF`, on either partner.
-    pub(super) fn mirror_off(&mut self, id: &str, database: &str) -> Result<Value, OpError> {
+    pub(in crate::lab) fn mirror_off(
+        &mut self,
+        id: &str,
+        database: &str,
+    ) -> Result<Value, OpError> {
         let (key, _) = self.mirrored(id, database)?;
         self.remove_mirroring(id, &key);
         Ok(json!([]))
@@ -554,7 +570,7 @@ impl LabState {
         let key = self
             .sql
             .get(id)
-            .and_then(|i| super::sql::key_ci(&i.databases, database))
+            .and_then(|i| crate::lab::sql::answers::key_ci(&i.databases, database))
             .ok_or_else(|| {
                 sql_err(
                     911,
@@ -576,8 +592,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
     use crate::op::Op;
 
     fn role(

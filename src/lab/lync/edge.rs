@@ -4,16 +4,16 @@
 //! -EdgeServer, Set-CsEdgeServer, Get-CsSite, Set-CsSite, Stop-/Start-
 //! CsWindowsService.
 
-use super::cmdlets::{strip_prefix_ci, Call};
-use super::state::{EdgePoolState, LabState, XmppRoute};
 use crate::estate::EstateFile;
+use crate::lab::cmdlets::{strip_prefix_ci, Call};
+use crate::lab::state::{EdgePoolState, LabState, XmppRoute};
 use crate::op::PsValue;
 use crate::targets::OpError;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 impl LabState {
-    pub(super) fn add_edge_topology(&mut self, f: &EstateFile) {
+    pub(in crate::lab) fn add_edge_topology(&mut self, f: &EstateFile) {
         for (name, e) in &f.edge_pools {
             self.lync.edge_pools.insert(
                 name.clone(),
@@ -43,11 +43,11 @@ impl LabState {
     }
 
     /// Some server of the pool is up with its services running.
-    pub(super) fn edge_running(&self, e: &EdgePoolState) -> bool {
+    pub(in crate::lab) fn edge_running(&self, e: &EdgePoolState) -> bool {
         e.servers.iter().any(|s| self.server_running(e, s))
     }
 
-    pub(super) fn refresh_edges(&mut self) {
+    pub(in crate::lab) fn refresh_edges(&mut self) {
         let names: Vec<String> = self.lync.edge_pools.keys().cloned().collect();
         for name in names {
             let Some(e) = self.lync.edge_pools.get(&name) else {
@@ -65,7 +65,11 @@ impl LabState {
 
     /// The Edge pool an Identity names: `EdgeServer:<pool>`, the pool FQDN,
     /// or one of its servers.
-    pub(super) fn edge_pool_named(&self, call: &Call, identity: &str) -> Result<String, OpError> {
+    pub(in crate::lab) fn edge_pool_named(
+        &self,
+        call: &Call,
+        identity: &str,
+    ) -> Result<String, OpError> {
         let bare = strip_prefix_ci(identity.trim(), "EdgeServer:").unwrap_or(identity.trim());
         let by_pool = self
             .lync
@@ -89,7 +93,7 @@ impl LabState {
     }
 
     /// Get-CsService -EdgeServer rows.
-    pub(super) fn edge_service_rows(
+    pub(in crate::lab) fn edge_service_rows(
         &self,
         call: &Call,
         identity: Option<&str>,
@@ -98,7 +102,7 @@ impl LabState {
         let only = identity
             .map(|i| self.edge_pool_named(call, i))
             .transpose()?;
-        Ok(super::cmdlets::service_rows(
+        Ok(crate::lab::cmdlets::service_rows(
             self.lync.edge_pools.iter(),
             only,
             fqdn,
@@ -115,7 +119,7 @@ impl LabState {
     }
 
     /// Set-CsEdgeServer -Identity EdgeServer:<edge pool> -Registrar Registrar:<pool>.
-    pub(super) fn set_edge_server(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn set_edge_server(&mut self, call: &Call) -> Result<Value, OpError> {
         for other in [
             "AccessEdgeExternalSipPort",
             "DependentServiceList",
@@ -154,7 +158,7 @@ impl LabState {
             })
     }
 
-    pub(super) fn get_site(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_site(&self, call: &Call) -> Result<Value, OpError> {
         let only = call
             .text("Identity")?
             .map(|i| self.site_named(call, &i))
@@ -182,7 +186,7 @@ impl LabState {
 
     /// Set-CsSite -Identity <site> -XmppFederationRoute EdgeServer:<edge pool>
     /// ([R]); the route moves to this site ($null clears it).
-    pub(super) fn set_site(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn set_site(&mut self, call: &Call) -> Result<Value, OpError> {
         for other in ["FederationRoute", "Description", "DisplayName", "Instance"] {
             if call.has(other) {
                 return Err(OpError::NotSimulated {
@@ -216,7 +220,11 @@ impl LabState {
 
     /// Stop-CsWindowsService / Start-CsWindowsService [-Name n] [-ComputerName c]
     /// on an Edge server.
-    pub(super) fn windows_service(&mut self, call: &Call, start: bool) -> Result<Value, OpError> {
+    pub(in crate::lab) fn windows_service(
+        &mut self,
+        call: &Call,
+        start: bool,
+    ) -> Result<Value, OpError> {
         let computer = call
             .text("ComputerName")?
             .unwrap_or_else(|| call.host.to_string());
@@ -284,8 +292,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
 
     const FE: &str = "fe-red1.litwareinc.com";
     const EDGE_RED: &str = "edge-red.litwareinc.com";

@@ -8,9 +8,9 @@
 //! primary store and its mirror, or the backup store and its mirror while the
 //! pool is failed over.
 
-use super::backend::{DbType, UNMODELED_DB_TYPES};
-use super::cmdlets::Call;
-use super::state::{desc, LabState, MirrorRole, PoolState, Safety};
+use crate::lab::cmdlets::Call;
+use crate::lab::sql::mirroring::{DbType, UNMODELED_DB_TYPES};
+use crate::lab::state::{desc, LabState, MirrorRole, PoolState, Safety};
 use crate::op::unc_server;
 use crate::targets::OpError;
 use serde_json::{json, Value};
@@ -122,7 +122,7 @@ impl LabState {
         }
     }
 
-    pub(super) fn get_mirror_state(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_mirror_state(&self, call: &Call) -> Result<Value, OpError> {
         let kind = self.db_type(call)?;
         let store = self.store_for(call, &call.required("PoolFqdn")?, kind)?;
         let rows = store.databases.iter().map(|db| {
@@ -142,7 +142,10 @@ impl LabState {
     /// Invoke-CsDatabaseFailover: make the named server principal for every
     /// database of the type (minus -ExcludeDatabaseList). All checks run
     /// before anything changes.
-    pub(super) fn invoke_database_failover(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn invoke_database_failover(
+        &mut self,
+        call: &Call,
+    ) -> Result<Value, OpError> {
         let kind = self.db_type(call)?;
         let store = self.store_for(call, &call.required("PoolFqdn")?, kind)?;
         let new = call
@@ -206,7 +209,7 @@ impl LabState {
                 let m = self.database(&other, db).and_then(|d| d.mirroring.clone());
                 let synchronized = m.as_ref().is_some_and(|m| {
                     m.role == MirrorRole::Principal
-                        && m.state == super::state::MirrorState::Synchronized
+                        && m.state == crate::lab::state::MirrorState::Synchronized
                         && m.safety == Safety::Full
                 });
                 if !synchronized {
@@ -283,7 +286,7 @@ impl LabState {
         }
     }
 
-    pub(super) fn install_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn install_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
         if call.switch("ConfiguredDatabases") {
             return self.install_configured(call);
         }
@@ -393,7 +396,7 @@ impl LabState {
     /// Uninstall-CsMirrorDatabase -SqlServerFqdn F [-SqlInstanceName I]
     /// -DatabaseType T [-DropExistingDatabasesOnMirror]: the session is
     /// removed; the mirror copy stays RESTORING, or is dropped.
-    pub(super) fn uninstall_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn uninstall_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
         let kind = self.db_type(call)?;
         let fqdn = call.required("SqlServerFqdn")?;
         let instance = call.text("SqlInstanceName")?;
@@ -491,8 +494,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
     use crate::lab::DbState;
     use crate::op::PsValue;
 

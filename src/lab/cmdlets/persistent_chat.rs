@@ -2,20 +2,24 @@
 //! Install-CsMirrorDatabase for the Persistent Chat store. The cmdlet
 //! machinery (parameter binding, Get-Command) is in `cmdlets`.
 
-use super::cmdlets::{as_list, strip_prefix_ci, Call};
-use super::state::{desc, ChatPool, DbState, LabState, PoolState, CHAT_DATABASE};
 use crate::estate::PC_MAX_ACTIVE;
+use crate::lab::cmdlets::{as_list, strip_prefix_ci, Call};
+use crate::lab::state::{desc, ChatPool, DbState, LabState, PoolState, CHAT_DATABASE};
 use crate::op::{unc_server, PsValue};
 use crate::targets::OpError;
 use serde_json::{json, Value};
 
-pub(super) fn identity_of(pool: &str) -> String {
+pub(in crate::lab) fn identity_of(pool: &str) -> String {
     format!("PersistentChatServer:{pool}")
 }
 
 impl LabState {
     /// Accepts `service:<pool>`, `PersistentChatServer:<pool>`, both, or the bare FQDN.
-    pub(super) fn pool_by_identity(&self, call: &Call, identity: &str) -> Result<String, OpError> {
+    pub(in crate::lab) fn pool_by_identity(
+        &self,
+        call: &Call,
+        identity: &str,
+    ) -> Result<String, OpError> {
         let mut rest = identity.trim();
         rest = strip_prefix_ci(rest, "service:").unwrap_or(rest);
         rest = strip_prefix_ci(rest, "PersistentChatServer:").unwrap_or(rest);
@@ -34,7 +38,7 @@ impl LabState {
     }
 
     /// Get-CsService rows of the Persistent Chat pools.
-    pub(super) fn chat_service_rows(
+    pub(in crate::lab) fn chat_service_rows(
         &self,
         call: &Call,
         identity: Option<&str>,
@@ -43,7 +47,7 @@ impl LabState {
         let only = identity
             .map(|i| self.pool_by_identity(call, i))
             .transpose()?;
-        Ok(super::cmdlets::service_rows(
+        Ok(crate::lab::cmdlets::service_rows(
             self.lync.persistent_chat.iter(),
             only,
             fqdn,
@@ -58,13 +62,13 @@ impl LabState {
         ))
     }
 
-    pub(super) fn get_chat_state(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_chat_state(&self, call: &Call) -> Result<Value, OpError> {
         let pool = self.pool_by_identity(call, &call.required("Identity")?)?;
         let state = self.lync.persistent_chat.get(&pool).map(|p| desc(&p.state));
         Ok(json!({"Identity": identity_of(&pool), "PoolState": state}))
     }
 
-    pub(super) fn set_state(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn set_state(&mut self, call: &Call) -> Result<Value, OpError> {
         let pool = self.pool_by_identity(call, &call.required("Identity")?)?;
         let wanted = call.required("PoolState")?;
         let state = [PoolState::Normal, PoolState::FailedOver]
@@ -96,7 +100,7 @@ impl LabState {
         }
     }
 
-    pub(super) fn get_active_servers(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_active_servers(&self, call: &Call) -> Result<Value, OpError> {
         let row = |name: &String, p: &ChatPool| json!({"Identity": identity_of(name), "ActiveServers": p.active_servers});
         match call.text("Identity")? {
             Some(identity) => {
@@ -114,7 +118,7 @@ impl LabState {
         }
     }
 
-    pub(super) fn set_active_servers(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn set_active_servers(&mut self, call: &Call) -> Result<Value, OpError> {
         let identity = match call.text("Identity")? {
             Some(i) => i,
             None if self.lync.persistent_chat.len() == 1 => "global".to_string(),
@@ -201,7 +205,7 @@ impl LabState {
     }
 
     /// Install-CsMirrorDatabase -DatabaseType PersistentChat.
-    pub(super) fn install_chat_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn install_chat_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
         let fqdn = call.required("SqlServerFqdn")?;
         let instance = call.text("SqlInstanceName")?;
         let share = call.required("FileShare")?;
@@ -281,8 +285,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
     use crate::op::Op;
 
     const FE: &str = "fe-red1.litwareinc.com";

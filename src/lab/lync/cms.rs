@@ -2,15 +2,15 @@
 //! backup pool, replicas on every front end and Edge server; its status and
 //! replication cmdlets and Invoke-CsManagementServerFailover (§3.3).
 
-use super::backend::CMS_DATABASES;
-use super::cmdlets::Call;
-use super::state::{LabState, Replica};
+use crate::lab::cmdlets::Call;
+use crate::lab::sql::mirroring::CMS_DATABASES;
+use crate::lab::state::{LabState, Replica};
 use crate::targets::OpError;
 use serde_json::{json, Value};
 
 impl LabState {
     /// The active master can be used: its pool is up and serves xds and lis.
-    pub(super) fn cms_available(&self) -> bool {
+    pub(in crate::lab) fn cms_available(&self) -> bool {
         self.lync.cms.as_ref().is_some_and(|c| {
             self.lync.pools.get(&c.active_pool).is_some_and(|p| p.up)
                 && self.pool_serves(&c.active_pool, &CMS_DATABASES)
@@ -19,7 +19,7 @@ impl LabState {
 
     /// Replicas are up to date while their server is up, the master is
     /// available and their site reaches the master's.
-    pub(super) fn refresh_cms(&mut self) {
+    pub(in crate::lab) fn refresh_cms(&mut self) {
         let Some(cms) = self.lync.cms.clone() else {
             return;
         };
@@ -67,7 +67,7 @@ impl LabState {
         }
     }
 
-    fn cms_or_error(&self, call: &Call) -> Result<super::state::Cms, OpError> {
+    fn cms_or_error(&self, call: &Call) -> Result<crate::lab::state::Cms, OpError> {
         self.lync
             .cms
             .clone()
@@ -85,7 +85,7 @@ impl LabState {
     /// Invoke-CsManagementServerFailover -WhatIf: where the CMS is, its
     /// backup pool and that pool's Back End servers (topology primary and
     /// mirror). Changes nothing.
-    pub(super) fn cms_failover_whatif(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn cms_failover_whatif(&self, call: &Call) -> Result<Value, OpError> {
         let cms = self.cms_or_error(call)?;
         let backup = cms
             .standby_pool
@@ -103,7 +103,7 @@ impl LabState {
         }))
     }
 
-    pub(super) fn get_cms_replication(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_cms_replication(&self, call: &Call) -> Result<Value, OpError> {
         let cms = self.cms_or_error(call)?;
         if call.switch("CentralManagementStoreStatus") {
             let available = self.cms_available();
@@ -132,7 +132,7 @@ impl LabState {
     /// Invoke-CsManagementServerFailover: the DR parameter set ([R]) names
     /// the backup pool's current Back End principal and needs -Force; the
     /// parameterless set moves the CMS only while both pools run.
-    pub(super) fn invoke_cms_failover(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn invoke_cms_failover(&mut self, call: &Call) -> Result<Value, OpError> {
         let cms = self.cms_or_error(call)?;
         let primary_set = call.has("BackupSqlServerFqdn") || call.has("BackupSqlInstanceName");
         let mirror_set =
@@ -237,8 +237,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
     use crate::op::PsValue;
 
     const FE_DUB: &str = "fe-dub1.litwareinc.com";

@@ -3,8 +3,8 @@
 //! and errors with SQL Server's numbers, classes and message texts, because
 //! runbooks match on them (4326 = already applied, 4305 = gap, ...).
 
-use super::files::BackupFile;
-use super::state::{desc, DbState, LabState, RestoreHistory, CHAT_DATABASE};
+use crate::lab::files::BackupFile;
+use crate::lab::state::{desc, DbState, LabState, RestoreHistory, CHAT_DATABASE};
 use crate::op::Op;
 use crate::targets::OpError;
 use serde_json::{json, Value};
@@ -47,7 +47,7 @@ pub fn key_ci<V>(map: &BTreeMap<String, V>, name: &str) -> Option<String> {
     map.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
 }
 
-pub(super) fn no_such_database(database: &str) -> OpError {
+pub(in crate::lab) fn no_such_database(database: &str) -> OpError {
     OpError::sql(
         911,
         16,
@@ -81,7 +81,7 @@ impl LabState {
         key_ci(&self.sql.get(id)?.databases, database)
     }
 
-    pub(super) fn sql_op(&mut self, op: &Op) -> Result<Value, OpError> {
+    pub(in crate::lab) fn sql_op(&mut self, op: &Op) -> Result<Value, OpError> {
         let id = op.host();
         self.connect(&id)?;
         match op {
@@ -157,7 +157,7 @@ impl LabState {
         &self,
         id: &str,
         database: &str,
-        row: impl Fn(&str, &super::state::Database) -> Value,
+        row: impl Fn(&str, &crate::lab::state::Database) -> Value,
     ) -> Value {
         let found = self
             .db_key(id, database)
@@ -223,7 +223,7 @@ impl LabState {
     }
 
     /// A log backup as `RESTORE` reads it: the device opens and the media is sound.
-    pub(super) fn read_backup(&self, path: &str) -> Result<BackupFile, OpError> {
+    pub(in crate::lab) fn read_backup(&self, path: &str) -> Result<BackupFile, OpError> {
         let (_, file) = self.open_path(path).map_err(|e| {
             OpError::sql(
                 3201,
@@ -312,7 +312,13 @@ impl LabState {
     }
 
     /// Roll `database` forward through `file`, as RESTORE LOG and the restore job do.
-    pub(super) fn apply_log(&mut self, id: &str, database: &str, path: &str, file: &BackupFile) {
+    pub(in crate::lab) fn apply_log(
+        &mut self,
+        id: &str,
+        database: &str,
+        path: &str,
+        file: &BackupFile,
+    ) {
         let at = self.stamp(self.elapsed());
         let Some(instance) = self.sql.get_mut(id) else {
             return;
@@ -412,21 +418,23 @@ impl LabState {
         let tenths = seconds_lost.saturating_mul(10).saturating_add(30) / 60;
         work.committed = transactions;
         work.last_commit_at = last_transaction_at;
-        self.measurements.recoveries.push(super::state::Recovery {
-            at,
-            pool,
-            instance: id.to_string(),
-            database: database.to_string(),
-            transactions_lost,
-            minutes_lost: tenths as f64 / 10.0,
-        });
+        self.measurements
+            .recoveries
+            .push(crate::lab::state::Recovery {
+                at,
+                pool,
+                instance: id.to_string(),
+                database: database.to_string(),
+                transactions_lost,
+                minutes_lost: tenths as f64 / 10.0,
+            });
     }
 }
 
 /// A RESTORE needs the database out of mirroring and free of sessions.
-pub(super) fn restore_needs_exclusive(
+pub(in crate::lab) fn restore_needs_exclusive(
     key: &str,
-    db: &super::state::Database,
+    db: &crate::lab::state::Database,
 ) -> Result<(), OpError> {
     if db.mirroring.is_some() {
         return Err(OpError::sql(
@@ -450,9 +458,9 @@ pub(super) fn restore_needs_exclusive(
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
-    use super::super::state::LSN_BASE;
     use super::*;
+    use crate::lab::fixtures::*;
+    use crate::lab::state::LSN_BASE;
 
     const BACKUP: &str = "pcsql-dub1";
 

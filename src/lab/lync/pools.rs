@@ -8,13 +8,13 @@
 //! the clock calls it at every scheduled second, so resiliency mode begins
 //! exactly 30 simulated minutes after a Back End became unavailable.
 
-use super::backend::{APPLICATION_DATABASES, CMS_DATABASES, USER_DATABASES};
-use super::cmdlets::{strip_prefix_ci, Call};
-use super::state::{
+use crate::estate::{EstateFile, FrontEndPool};
+use crate::lab::cmdlets::{strip_prefix_ci, Call};
+use crate::lab::sql::mirroring::{APPLICATION_DATABASES, CMS_DATABASES, USER_DATABASES};
+use crate::lab::state::{
     BackEndState, Cms, ConferenceContent, Database, DbState, FePool, LabState, PoolData,
     PoolFailover, PoolState, PoolUsers, Safety, LSN_BASE,
 };
-use crate::estate::{EstateFile, FrontEndPool};
 use crate::targets::OpError;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 pub const RESILIENCY_AFTER: u64 = 30 * 60;
 
 /// Minutes, to a tenth, of `seconds`.
-pub(super) fn minutes_tenths(seconds: u64) -> f64 {
+pub(in crate::lab) fn minutes_tenths(seconds: u64) -> f64 {
     let tenths = seconds.saturating_mul(10).saturating_add(30) / 60;
     tenths as f64 / 10.0
 }
@@ -31,7 +31,7 @@ pub(super) fn minutes_tenths(seconds: u64) -> f64 {
 impl LabState {
     /// The Front End pools, their Back End databases and the CMS, from the
     /// estate; then the Edge pools, the XMPP route and DNS.
-    pub(super) fn add_lync_topology(&mut self, f: &EstateFile) {
+    pub(in crate::lab) fn add_lync_topology(&mut self, f: &EstateFile) {
         let cms_pool = f.pools.iter().find(|(_, p)| p.hosts_cms);
         for (name, pool) in &f.pools {
             let holds_cms = cms_pool
@@ -123,7 +123,7 @@ impl LabState {
     }
 
     /// The instances that may hold a pool's databases: primary, then mirror.
-    pub(super) fn back_end_candidates(&self, pool: &str) -> Vec<String> {
+    pub(in crate::lab) fn back_end_candidates(&self, pool: &str) -> Vec<String> {
         self.lync
             .pools
             .get(pool)
@@ -136,7 +136,7 @@ impl LabState {
     }
 
     /// Every database of `databases` is served by the pool's Back End.
-    pub(super) fn pool_serves(&self, pool: &str, databases: &[&str]) -> bool {
+    pub(in crate::lab) fn pool_serves(&self, pool: &str, databases: &[&str]) -> bool {
         let candidates = self.back_end_candidates(pool);
         let c: Vec<&str> = candidates.iter().map(String::as_str).collect();
         !c.is_empty()
@@ -146,7 +146,7 @@ impl LabState {
     }
 
     /// The pool is up and its User databases are available.
-    pub(super) fn pool_working(&self, pool: &str) -> bool {
+    pub(in crate::lab) fn pool_working(&self, pool: &str) -> bool {
         self.lync
             .pools
             .get(pool)
@@ -155,7 +155,7 @@ impl LabState {
 
     /// Recompute every derived field from the state of servers, instances,
     /// links and time.
-    pub(super) fn refresh(&mut self) {
+    pub(in crate::lab) fn refresh(&mut self) {
         let now = self.elapsed();
         let names: Vec<String> = self.lync.pools.keys().cloned().collect();
         for name in &names {
@@ -216,7 +216,7 @@ impl LabState {
 
     /// The seconds after `now` at which some pool's users enter resiliency
     /// mode if nothing changes: the clock stops there to refresh.
-    pub(super) fn resiliency_deadlines(&self) -> Vec<u64> {
+    pub(in crate::lab) fn resiliency_deadlines(&self) -> Vec<u64> {
         let now = self.elapsed();
         self.lync
             .pools
@@ -230,7 +230,7 @@ impl LabState {
 
     /// Users make changes on every pool that serves them with a working
     /// Back End and outside resiliency mode, from `from` to `to`.
-    pub(super) fn accrue_pool_changes(&mut self, from: u64, to: u64) {
+    pub(in crate::lab) fn accrue_pool_changes(&mut self, from: u64, to: u64) {
         let dt = to.saturating_sub(from);
         if dt == 0 {
             return;
@@ -250,7 +250,7 @@ impl LabState {
                 continue;
             };
             let d = &mut p.data;
-            let Some((n, seconds)) = super::clock::per_minute(&mut d.carry, cpm, dt) else {
+            let Some((n, seconds)) = crate::lab::clock::per_minute(&mut d.carry, cpm, dt) else {
                 continue;
             };
             let at = from + seconds;
@@ -267,7 +267,7 @@ impl LabState {
     }
 
     /// The pool a `-PoolFqdn` names, spelled as the topology spells it.
-    pub(super) fn fe_pool(&self, call: &Call, fqdn: &str) -> Result<String, OpError> {
+    pub(in crate::lab) fn fe_pool(&self, call: &Call, fqdn: &str) -> Result<String, OpError> {
         let bare = strip_prefix_ci(fqdn.trim(), "Registrar:").unwrap_or(fqdn.trim());
         self.lync
             .pools
@@ -284,7 +284,7 @@ impl LabState {
     }
 
     /// The pool's backup pool, or the cmdlet error a pool without one gets.
-    pub(super) fn backup_of(&self, call: &Call, pool: &str) -> Result<String, OpError> {
+    pub(in crate::lab) fn backup_of(&self, call: &Call, pool: &str) -> Result<String, OpError> {
         self.lync
             .pools
             .get(pool)
@@ -296,27 +296,27 @@ impl LabState {
             })
     }
 
-    pub(super) fn get_backup_relationship(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_backup_relationship(&self, call: &Call) -> Result<Value, OpError> {
         let pool = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let backup = self.backup_of(call, &pool)?;
         Ok(json!({"PoolFqdn": pool, "BackupPoolFqdn": backup}))
     }
 
-    pub(super) fn get_fabric_state(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_fabric_state(&self, call: &Call) -> Result<Value, OpError> {
         let pool = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let healthy = self.lync.pools.get(&pool).is_some_and(|p| p.up);
         Ok(json!({"PoolFqdn": pool, "Healthy": healthy}))
     }
 
     /// Get-CsService -Registrar rows: the Front End pools.
-    pub(super) fn registrar_rows(
+    pub(in crate::lab) fn registrar_rows(
         &self,
         call: &Call,
         identity: Option<&str>,
         fqdn: Option<&str>,
     ) -> Result<Vec<Value>, OpError> {
         let only = identity.map(|i| self.fe_pool(call, i)).transpose()?;
-        Ok(super::cmdlets::service_rows(
+        Ok(crate::lab::cmdlets::service_rows(
             self.lync.pools.iter(),
             only,
             fqdn,
@@ -332,7 +332,7 @@ impl LabState {
 
     /// Invoke-CsPoolFailOver -PoolFqdn P1 [-DisasterMode]: P1's users are
     /// served by its backup pool. Every refusal changes nothing.
-    pub(super) fn invoke_pool_failover(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn invoke_pool_failover(&mut self, call: &Call) -> Result<Value, OpError> {
         let p1 = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let disaster = call.switch("DisasterMode");
         let p2 = self.backup_of(call, &p1)?;
@@ -450,7 +450,7 @@ impl LabState {
 
     /// Invoke-CsPoolFailBack -PoolFqdn P1 [-DisasterMode]: P1 serves its
     /// users again; without -DisasterMode the backup pool's changes sync back.
-    pub(super) fn invoke_pool_failback(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn invoke_pool_failback(&mut self, call: &Call) -> Result<Value, OpError> {
         let p1 = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let disaster = call.switch("DisasterMode");
         let Some(pool) = self.lync.pools.get(&p1).cloned() else {
@@ -514,8 +514,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
     use crate::op::PsValue;
 
     const RED: &str = "pool-red.litwareinc.com";

@@ -8,7 +8,10 @@
 //! fails in the lab the way it would on a real server. `docs/lab-cmdlets.md`
 //! documents every cmdlet here.
 
-use super::state::LabState;
+use crate::lab::state::LabState;
+
+pub(in crate::lab) mod mirror_database;
+pub(in crate::lab) mod persistent_chat;
 use crate::op::{CmdletArg, PsValue};
 use crate::targets::OpError;
 use serde_json::{json, Value};
@@ -17,7 +20,7 @@ use serde_json::{json, Value};
 const WINRM_FAILED: &str = "Connecting to remote server failed: WinRM cannot complete the operation. \
      Verify that the specified computer name is valid, that the computer is accessible over the network";
 
-pub(super) struct CmdletSpec {
+pub(in crate::lab) struct CmdletSpec {
     pub name: &'static str,
     params: &'static [&'static str],
     /// Supports -WhatIf / -Confirm.
@@ -260,7 +263,7 @@ impl CmdletSpec {
 }
 
 /// One cmdlet invocation: its spec and the arguments as given.
-pub(super) struct Call<'a> {
+pub(in crate::lab) struct Call<'a> {
     pub spec: &'static CmdletSpec,
     pub args: &'a [CmdletArg],
     /// The server the cmdlet runs on.
@@ -366,14 +369,14 @@ impl Call<'_> {
 }
 
 /// `s` without `prefix`, ignoring ASCII case.
-pub(super) fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+pub(in crate::lab) fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
         .then(|| &s[prefix.len()..])
 }
 
 /// A PowerShell value as a list of strings: `'a','b'`, `'a'` or `$null`.
-pub(super) fn as_list(value: &PsValue) -> Option<Vec<String>> {
+pub(in crate::lab) fn as_list(value: &PsValue) -> Option<Vec<String>> {
     match value {
         PsValue::Null => Some(Vec::new()),
         PsValue::Str(s) => Some(vec![s.clone()]),
@@ -383,7 +386,7 @@ pub(super) fn as_list(value: &PsValue) -> Option<Vec<String>> {
 }
 
 impl LabState {
-    pub(super) fn cmdlet(
+    pub(in crate::lab) fn cmdlet(
         &mut self,
         host: &str,
         cmdlet: &str,
@@ -525,7 +528,7 @@ impl LabState {
 /// Get-CsService rows of one service kind: every pool of `pools`, narrowed to
 /// the one `-Identity` named (`only`, resolved by the caller) and to the one
 /// `-PoolFqdn` names.
-pub(super) fn service_rows<'a, T: 'a>(
+pub(in crate::lab) fn service_rows<'a, T: 'a>(
     pools: impl Iterator<Item = (&'a String, &'a T)>,
     only: Option<String>,
     fqdn: Option<&str>,
@@ -545,7 +548,7 @@ mod tests {
     /// docs/lab-cmdlets.md documents every simulated cmdlet.
     #[test]
     fn every_cmdlet_is_documented() {
-        let doc = include_str!("../../docs/lab-cmdlets.md");
+        let doc = include_str!("../../../docs/lab-cmdlets.md");
         for c in CMDLETS {
             assert!(
                 doc.contains(&format!("### {}", c.name)),
@@ -553,13 +556,13 @@ mod tests {
                 c.name
             );
         }
-        for (kind, _, _) in super::super::EFFECT_KINDS {
+        for (kind, _, _) in crate::lab::EFFECT_KINDS {
             assert!(
                 doc.contains(&format!("`{kind}`")),
                 "effect {kind} is not documented"
             );
         }
-        for kind in super::super::FAULT_KINDS {
+        for kind in crate::lab::FAULT_KINDS {
             assert!(
                 doc.contains(&format!("`{kind}`")),
                 "fault {kind} is not documented"

@@ -3,21 +3,21 @@
 //! model carrying the database's LSN and transactions; `RESTORE DATABASE
 //! ... FROM DISK ... WITH REPLACE, RECOVERY` brings a database online from it.
 
-use super::files::{split_path, BackupFile};
-use super::sql::key_ci;
-use super::sql::no_such_database;
-use super::state::{desc, Database, DbState, LabState};
+use crate::lab::files::{split_path, BackupFile};
+use crate::lab::sql::answers::key_ci;
+use crate::lab::sql::answers::no_such_database;
+use crate::lab::state::{desc, Database, DbState, LabState};
 use crate::targets::OpError;
 use serde_json::{json, Value};
 
-use super::clock::{KIB, MIB};
+use crate::lab::clock::{KIB, MIB};
 
 /// `RESTORE HEADERONLY`'s BackupType of a full database backup.
 pub const FULL_BACKUP: i64 = 1;
 
 impl LabState {
     /// The size of a full backup of a database: its data, not its log.
-    pub(super) fn full_backup_size(&self, instance: &str, database: &str) -> u64 {
+    pub(in crate::lab) fn full_backup_size(&self, instance: &str, database: &str) -> u64 {
         let tx = self
             .sql
             .get(instance)
@@ -26,7 +26,7 @@ impl LabState {
         (64 * MIB).saturating_add(tx.saturating_mul(4 * KIB))
     }
 
-    pub(super) fn backup_database(
+    pub(in crate::lab) fn backup_database(
         &mut self,
         id: &str,
         database: &str,
@@ -85,7 +85,7 @@ impl LabState {
         Ok(json!([]))
     }
 
-    pub(super) fn restore_database(
+    pub(in crate::lab) fn restore_database(
         &mut self,
         id: &str,
         database: &str,
@@ -105,7 +105,7 @@ impl LabState {
             .and_then(|i| key_ci(&i.databases, database))
             .unwrap_or_else(|| database.to_string());
         if let Some(db) = self.database(id, &key) {
-            super::sql::restore_needs_exclusive(&key, db)?;
+            crate::lab::sql::answers::restore_needs_exclusive(&key, db)?;
         }
         if let Some(i) = self.sql.get_mut(id) {
             i.databases.insert(
@@ -126,8 +126,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
     use crate::op::Op;
 
     fn bak() -> String {

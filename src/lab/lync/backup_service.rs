@@ -4,9 +4,9 @@
 //! they are failed over to P), if both pools run with their Back Ends and
 //! the link between their sites is up. Status is per direction and module.
 
-use super::cmdlets::Call;
-use super::state::{ExportStatus, ImportStatus, LabState, ModuleStatus, PoolState};
 use crate::estate::{format_hms, parse_hms, SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN};
+use crate::lab::cmdlets::Call;
+use crate::lab::state::{ExportStatus, ImportStatus, LabState, ModuleStatus, PoolState};
 use crate::targets::OpError;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -37,14 +37,14 @@ fn module_named(name: &str) -> Option<&'static str> {
 }
 
 impl LabState {
-    pub(super) fn sync_interval_seconds(&self) -> u64 {
+    pub(in crate::lab) fn sync_interval_seconds(&self) -> u64 {
         parse_hms(&self.lync.backup_service.sync_interval)
             .unwrap_or(120)
             .max(1)
     }
 
     /// Every (pool, its backup) pair, each direction once.
-    pub(super) fn backup_directions(&self) -> Vec<(String, String)> {
+    pub(in crate::lab) fn backup_directions(&self) -> Vec<(String, String)> {
         self.lync
             .pools
             .iter()
@@ -59,7 +59,7 @@ impl LabState {
     }
 
     /// The Backup Service can replicate from `from` to `to` now.
-    pub(super) fn direction_reachable(&self, from: &str, to: &str) -> bool {
+    pub(in crate::lab) fn direction_reachable(&self, from: &str, to: &str) -> bool {
         match (self.lync.pools.get(from), self.lync.pools.get(to)) {
             (Some(a), Some(b)) => {
                 self.pool_working(from)
@@ -91,7 +91,7 @@ impl LabState {
     }
 
     /// Changes `from` holds that `to` does not yet.
-    pub(super) fn pending(&self, from: &str, to: &str) -> u64 {
+    pub(in crate::lab) fn pending(&self, from: &str, to: &str) -> u64 {
         self.exported_data(from, to)
             .iter()
             .filter_map(|(pool, home)| {
@@ -135,7 +135,7 @@ impl LabState {
     }
 
     /// `from`'s user modules (and CMSMaster, if it is the master) exported at `at`.
-    pub(super) fn mark_exported(&mut self, from: &str, to: &str, at: u64) {
+    pub(in crate::lab) fn mark_exported(&mut self, from: &str, to: &str, at: u64) {
         let master = self
             .lync
             .cms
@@ -149,7 +149,7 @@ impl LabState {
     }
 
     /// The scheduled sync: every reachable direction replicates.
-    pub(super) fn backup_sync_job(&mut self, at: u64) {
+    pub(in crate::lab) fn backup_sync_job(&mut self, at: u64) {
         for (from, to) in self.backup_directions() {
             if self.direction_reachable(&from, &to) {
                 self.replicate(&from, &to);
@@ -159,7 +159,7 @@ impl LabState {
     }
 
     /// Recompute every direction's module statuses.
-    pub(super) fn refresh_backup_service(&mut self) {
+    pub(in crate::lab) fn refresh_backup_service(&mut self) {
         let now = self.elapsed();
         let interval = self.sync_interval_seconds();
         let master = self.lync.cms.as_ref().map(|c| c.active_pool.clone());
@@ -214,7 +214,7 @@ impl LabState {
         self.lync.backup_service.directions = directions;
     }
 
-    pub(super) fn get_backup_config(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_backup_config(&self, call: &Call) -> Result<Value, OpError> {
         if let Some(id) = call.text("Identity")? {
             if !id.eq_ignore_ascii_case("global") {
                 return Err(call.error(format!(
@@ -232,7 +232,7 @@ impl LabState {
         }))
     }
 
-    pub(super) fn set_backup_config(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn set_backup_config(&mut self, call: &Call) -> Result<Value, OpError> {
         if let Some(id) = call.text("Identity")? {
             if !id.eq_ignore_ascii_case("global") {
                 return Err(call.error(format!(
@@ -272,7 +272,7 @@ impl LabState {
     }
 
     /// The direction `pool` → its backup, as Get-CsBackupServiceStatus shows it.
-    pub(super) fn get_backup_status(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_backup_status(&self, call: &Call) -> Result<Value, OpError> {
         let pool = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let backup = self.backup_of(call, &pool)?;
         let wanted: Vec<&str> = match call.choice("Category", &["CMS", "UserData"])?.as_deref() {
@@ -327,7 +327,7 @@ impl LabState {
     /// Invoke-CsBackupServiceSync -PoolFqdn P [-BackupModule M]: replicate
     /// P → its backup now. DataConf restores the backup pool's conference
     /// content from P (§3.7).
-    pub(super) fn invoke_backup_sync(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn invoke_backup_sync(&mut self, call: &Call) -> Result<Value, OpError> {
         let pool = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let backup = self.backup_of(call, &pool)?;
         let modules: Vec<&str> = match call.text("BackupModule")? {
@@ -368,7 +368,7 @@ impl LabState {
         Ok(Value::Null)
     }
 
-    pub(super) fn debug_replication(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn debug_replication(&self, call: &Call) -> Result<Value, OpError> {
         let pool = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let backup = self.backup_of(call, &pool)?;
         let pending = self.pending(&pool, &backup);
@@ -383,8 +383,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
     use crate::op::PsValue;
 
     const RED: &str = "pool-red.litwareinc.com";
