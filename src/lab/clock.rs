@@ -13,12 +13,43 @@
 
 use crate::lab::files::{split_path, BackupFile};
 use crate::lab::sql::answers::LogFit;
-use crate::lab::state::{
-    DbState, LabState, MirrorRole, MirrorState, CHAT_DATABASE, LSN_PER_TRANSACTION,
-};
-use crate::lab::state::{LogShippingPrimary, LogShippingSecondary};
+use crate::lab::{DbState, LabState, MirrorRole, MirrorState, CHAT_DATABASE, LSN_PER_TRANSACTION};
+use crate::lab::{LogShippingPrimary, LogShippingSecondary};
 use crate::op::join_path;
 use crate::time;
+use serde::{Deserialize, Serialize};
+
+/// `now` is derived from `start + elapsed_seconds`; it is stored so that a
+/// person reading the file sees the simulated time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clock {
+    pub start: String,
+    pub elapsed_seconds: u64,
+    pub now: String,
+}
+
+impl LabState {
+    pub fn elapsed(&self) -> u64 {
+        self.clock.elapsed_seconds
+    }
+
+    pub(in crate::lab) fn set_elapsed(&mut self, seconds: u64) {
+        self.clock.elapsed_seconds = seconds;
+        self.clock.now = self.stamp(seconds);
+    }
+
+    /// The simulated epoch second at `elapsed` seconds into the lab.
+    pub(in crate::lab) fn epoch_at(&self, elapsed: u64) -> i64 {
+        let start = time::parse_rfc3339(&self.clock.start).unwrap_or(0);
+        start.saturating_add(i64::try_from(elapsed).unwrap_or(i64::MAX))
+    }
+
+    /// RFC 3339 of the simulated clock at `elapsed`: how msdb shows times.
+    pub(in crate::lab) fn stamp(&self, elapsed: u64) -> String {
+        time::rfc3339(self.epoch_at(elapsed))
+    }
+}
 
 /// Backup file sizes are modeled in these units.
 pub(in crate::lab) const MIB: u64 = 1024 * 1024;
@@ -432,7 +463,7 @@ pub(in crate::lab) fn per_minute(carry: &mut u64, rate: u64, dt: u64) -> Option<
 mod tests {
     use super::*;
     use crate::lab::fixtures::*;
-    use crate::lab::state::LSN_BASE;
+    use crate::lab::LSN_BASE;
     use crate::op::Op;
 
     fn names(lab: &LabState, folder: &str) -> Vec<String> {

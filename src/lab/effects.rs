@@ -6,11 +6,19 @@
 
 use crate::error::{Error, Result};
 use crate::estate::{is_dns_name, DnsRecord, DNS_TYPES};
-use crate::lab::state::{
-    DbState, LabState, LogShippingPrimary, LogShippingSecondary, ManualRecord, CHAT_DATABASE,
-};
+use crate::lab::{DbState, LabState, LogShippingPrimary, LogShippingSecondary, CHAT_DATABASE};
 use crate::op::unc_server;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+/// A manual step's effect as the lab applied it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualRecord {
+    pub at: u64,
+    pub effect: Value,
+    pub seconds: u64,
+}
 
 /// Every effect kind with the fields it takes (`?` = optional) and its duration.
 pub const EFFECT_KINDS: [(&str, &str, u64); 10] = [
@@ -425,10 +433,10 @@ impl LabState {
         if let Some(i) = self.sql.get_mut(&t.primary) {
             i.databases.insert(
                 CHAT_DATABASE.to_string(),
-                crate::lab::state::Database {
+                crate::lab::Database {
                     state: DbState::Online,
                     mirroring: None,
-                    lsn: crate::lab::state::LSN_BASE,
+                    lsn: crate::lab::LSN_BASE,
                     transactions: 0,
                     last_transaction_at: 0,
                     sessions: Vec::new(),

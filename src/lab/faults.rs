@@ -11,8 +11,17 @@
 
 use crate::error::{Error, Result};
 use crate::lab::files::split_path;
-use crate::lab::state::{link_key, FaultRecord, LabState, MirrorRole};
 use crate::lab::CHAT_DATABASE;
+use crate::lab::{link_key, LabState, MirrorRole};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRecord {
+    pub fault: String,
+    pub at: u64,
+    pub effect: String,
+}
 
 /// The fault and repair kinds, as `lab fault --help` would list them.
 pub const FAULT_KINDS: [&str; 21] = [
@@ -278,7 +287,7 @@ impl LabState {
         let key = self.link_named(spec)?;
         self.links
             .entry(key.clone())
-            .or_insert(crate::lab::state::LinkState { up })
+            .or_insert(crate::lab::LinkState { up })
             .up = up;
         let verb = if up { "up" } else { "down" };
         let effect = format!(
@@ -614,7 +623,7 @@ fn list_or_none(items: &[String]) -> String {
 mod tests {
     use super::*;
     use crate::lab::fixtures::*;
-    use crate::lab::state::{DbState, MirrorState};
+    use crate::lab::{DbState, MirrorState};
 
     fn mirroring(lab: &LabState, id: &str) -> (DbState, MirrorRole, MirrorState) {
         let db = &lab.sql[id].databases["mgc"];

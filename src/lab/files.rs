@@ -5,7 +5,7 @@
 //! another folder, so every lookup here normalizes both; the state keeps the
 //! spelling the estate used.
 
-use crate::lab::state::LabState;
+use crate::lab::LabState;
 use crate::op::{join_path, Op};
 use crate::targets::OpError;
 use serde::{Deserialize, Serialize};

@@ -12,19 +12,36 @@
 //! `backup_service` and `edge`; `faults` breaks and repairs things on
 //! purpose; `effects` applies confirmed manual steps.
 
+mod build;
 mod clock;
 mod cmdlets;
 mod effects;
 mod faults;
 mod files;
 mod lync;
+mod network;
 mod sql;
 mod state;
+mod workload;
 
-pub use effects::EFFECT_KINDS;
-pub use faults::FAULT_KINDS;
+pub use clock::Clock;
+pub use effects::{ManualRecord, EFFECT_KINDS};
+pub use faults::{FaultRecord, FAULT_KINDS};
 pub use files::{wildcard_match, BackupFile, Folder};
+pub use lync::backup_service::{BackupServiceState, ExportStatus, ImportStatus, ModuleStatus};
+pub use lync::cms::{Cms, Replica};
+pub use lync::edge::{EdgePoolState, XmppRoute};
+pub use lync::persistent_chat::{ChatPool, ChatTopology, CHAT_DATABASE};
+pub use lync::pools::{BackEndState, ConferenceContent, DataCopy, FePool, PoolData, PoolUsers};
+pub use lync::{Lync, PoolState};
+pub use network::{link_key, LinkState, ServerState, SiteState};
+pub use sql::log_shipping::{LogShippingPrimary, LogShippingSecondary, Msdb, RestoreHistory};
+pub use sql::{
+    Database, DbState, MirrorRole, MirrorState, Mirroring, Safety, Session, SqlInstance, LSN_BASE,
+    LSN_PER_TRANSACTION,
+};
 pub use state::*;
+pub use workload::Workload;
 
 use crate::error::{Error, Result};
 use crate::op::Op;

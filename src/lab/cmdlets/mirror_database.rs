@@ -10,7 +10,7 @@
 
 use crate::lab::cmdlets::Call;
 use crate::lab::sql::mirroring::{DbType, UNMODELED_DB_TYPES};
-use crate::lab::state::{desc, LabState, MirrorRole, PoolState, Safety};
+use crate::lab::{desc, LabState, MirrorRole, PoolState, Safety};
 use crate::op::unc_server;
 use crate::targets::OpError;
 use serde_json::{json, Value};
@@ -209,7 +209,7 @@ impl LabState {
                 let m = self.database(&other, db).and_then(|d| d.mirroring.clone());
                 let synchronized = m.as_ref().is_some_and(|m| {
                     m.role == MirrorRole::Principal
-                        && m.state == crate::lab::state::MirrorState::Synchronized
+                        && m.state == crate::lab::MirrorState::Synchronized
                         && m.safety == Safety::Full
                 });
                 if !synchronized {

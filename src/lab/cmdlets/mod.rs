@@ -8,7 +8,7 @@
 //! fails in the lab the way it would on a real server. `docs/lab-cmdlets.md`
 //! documents every cmdlet here.
 
-use crate::lab::state::LabState;
+use crate::lab::LabState;
 
 pub(in crate::lab) mod mirror_database;
 pub(in crate::lab) mod persistent_chat;

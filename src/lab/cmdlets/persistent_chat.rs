@@ -4,7 +4,7 @@
 
 use crate::estate::PC_MAX_ACTIVE;
 use crate::lab::cmdlets::{as_list, strip_prefix_ci, Call};
-use crate::lab::state::{desc, ChatPool, DbState, LabState, PoolState, CHAT_DATABASE};
+use crate::lab::{desc, ChatPool, DbState, LabState, PoolState, CHAT_DATABASE};
 use crate::op::{unc_server, PsValue};
 use crate::targets::OpError;
 use serde_json::{json, Value};

@@ -6,10 +6,53 @@
 
 use crate::estate::{format_hms, parse_hms, SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN};
 use crate::lab::cmdlets::Call;
-use crate::lab::state::{ExportStatus, ImportStatus, LabState, ModuleStatus, PoolState};
+use crate::lab::{LabState, PoolState};
 use crate::targets::OpError;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupServiceState {
+    /// `hh:mm:ss`.
+    pub sync_interval: String,
+    /// `P1->P2` → module identity → status of that direction.
+    pub directions: BTreeMap<String, BTreeMap<String, ModuleStatus>>,
+}
+
+impl Default for BackupServiceState {
+    fn default() -> Self {
+        BackupServiceState {
+            sync_interval: "00:02:00".to_string(),
+            directions: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleStatus {
+    pub export: ExportStatus,
+    pub import: ImportStatus,
+    /// When this module last exported successfully in this direction.
+    pub last_export_at: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ExportStatus {
+    FinalState,
+    SteadyState,
+    NotInitialized,
+    NonSteadyState,
+    ErrorState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ImportStatus {
+    NormalState,
+    ErrorState,
+}
 
 pub const PRESENCE_FOCUS: &str = "UserServices.PresenceFocus";
 pub const DATA_CONF: &str = "ConfServices.DataConf";

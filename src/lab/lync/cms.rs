@@ -4,9 +4,30 @@
 
 use crate::lab::cmdlets::Call;
 use crate::lab::sql::mirroring::CMS_DATABASES;
-use crate::lab::state::{LabState, Replica};
+use crate::lab::LabState;
 use crate::targets::OpError;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cms {
+    /// The pool where the active master runs.
+    pub active_pool: String,
+    /// Its backup pool, where the standby copy lives.
+    pub standby_pool: Option<String>,
+    /// One replica per front end and Edge server.
+    pub replicas: BTreeMap<String, Replica>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replica {
+    pub up_to_date: bool,
+    /// When it stopped being up to date; none while it is.
+    pub stale_since: Option<u64>,
+}
 
 impl LabState {
     /// The active master can be used: its pool is up and serves xds and lis.
@@ -67,7 +88,7 @@ impl LabState {
         }
     }
 
-    fn cms_or_error(&self, call: &Call) -> Result<crate::lab::state::Cms, OpError> {
+    fn cms_or_error(&self, call: &Call) -> Result<crate::lab::Cms, OpError> {
         self.lync
             .cms
             .clone()

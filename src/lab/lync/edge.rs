@@ -6,11 +6,38 @@
 
 use crate::estate::EstateFile;
 use crate::lab::cmdlets::{strip_prefix_ci, Call};
-use crate::lab::state::{EdgePoolState, LabState, XmppRoute};
+use crate::lab::LabState;
 use crate::op::PsValue;
 use crate::targets::OpError;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgePoolState {
+    pub site: String,
+    /// Some server is up.
+    pub up: bool,
+    /// "Enable federation (5061)" as published in the topology.
+    pub federation: bool,
+    pub next_hop: String,
+    /// Every server is up with all its services running.
+    pub services_running: bool,
+    pub servers: Vec<String>,
+    /// The federation flag as the Edge servers apply it: set from the
+    /// topology when setup runs again on them (`edge-setup`).
+    pub federation_applied: bool,
+    /// Services stopped per server (`*` = all of them).
+    pub services_stopped: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XmppRoute {
+    pub site: String,
+    pub edge_pool: String,
+}
 
 impl LabState {
     pub(in crate::lab) fn add_edge_topology(&mut self, f: &EstateFile) {

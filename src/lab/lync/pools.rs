@@ -11,13 +11,94 @@
 use crate::estate::{EstateFile, FrontEndPool};
 use crate::lab::cmdlets::{strip_prefix_ci, Call};
 use crate::lab::sql::mirroring::{APPLICATION_DATABASES, CMS_DATABASES, USER_DATABASES};
-use crate::lab::state::{
-    BackEndState, Cms, ConferenceContent, Database, DbState, FePool, LabState, PoolData,
-    PoolFailover, PoolState, PoolUsers, Safety, LSN_BASE,
-};
+use crate::lab::{Cms, Database, DbState, LabState, PoolFailover, PoolState, Safety, LSN_BASE};
 use crate::targets::OpError;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+
+/// A Front End pool: topology, health, where its users are served, and
+/// the state of their data between it and its backup pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FePool {
+    pub site: String,
+    pub backup_pool: Option<String>,
+    /// Normal, or FailedOver: its users are served by the backup pool.
+    pub state: PoolState,
+    /// Some front end is up.
+    pub up: bool,
+    /// The active Central Management Store master is in this pool.
+    pub hosts_cms: bool,
+    /// A planned failover made the pool read-only until it fails back.
+    pub read_only: bool,
+    pub back_end: BackEndState,
+    pub users: PoolUsers,
+    /// "Associate Edge Pool (for media components)".
+    pub edge_pool: Option<String>,
+    /// The latest LIS backup was restored into this pool (§3.4 step 3).
+    pub lis_restored: bool,
+    pub conference_content: ConferenceContent,
+    pub data: PoolData,
+    pub front_ends: Vec<String>,
+    pub edition: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackEndState {
+    /// `mirroring`, `cluster` or `none`.
+    pub ha: String,
+    /// The topology's primary, mirror and witness (SQL instance ids).
+    pub principal: String,
+    pub mirror: Option<String>,
+    pub witness: Option<String>,
+    /// The instance whose User databases hold the principal role now.
+    pub current_principal: Option<String>,
+    /// Every User database is served: principal online, up, with quorum.
+    pub available: bool,
+    pub unavailable_since: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolUsers {
+    pub homed: u64,
+    /// The pool their sessions and data are served by now.
+    pub served_by: String,
+    pub resiliency_mode: bool,
+    pub resiliency_since: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConferenceContent {
+    pub in_sync: bool,
+}
+
+/// The pool's users' data (contacts, presence, conferences): what the users
+/// made, and what each copy holds — the home pool's Back End and the backup
+/// pool's — that the Backup Service replicates between.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolData {
+    /// Changes users made, as they see them.
+    pub changes: u64,
+    pub last_change_at: u64,
+    pub changes_per_minute: u64,
+    pub home_copy: DataCopy,
+    pub backup_copy: DataCopy,
+    /// Changes-per-minute accrue per second; the remainder in sixtieths.
+    pub carry: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataCopy {
+    pub changes: u64,
+    /// When the last change this copy holds was made.
+    pub last_change_at: u64,
+}
 
 /// Users enter resiliency mode this long after their Back End became unavailable [S0].
 pub const RESILIENCY_AFTER: u64 = 30 * 60;

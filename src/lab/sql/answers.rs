@@ -4,7 +4,7 @@
 //! runbooks match on them (4326 = already applied, 4305 = gap, ...).
 
 use crate::lab::files::BackupFile;
-use crate::lab::state::{desc, DbState, LabState, RestoreHistory, CHAT_DATABASE};
+use crate::lab::{desc, DbState, LabState, RestoreHistory, CHAT_DATABASE};
 use crate::op::Op;
 use crate::targets::OpError;
 use serde_json::{json, Value};
@@ -157,7 +157,7 @@ impl LabState {
         &self,
         id: &str,
         database: &str,
-        row: impl Fn(&str, &crate::lab::state::Database) -> Value,
+        row: impl Fn(&str, &crate::lab::Database) -> Value,
     ) -> Value {
         let found = self
             .db_key(id, database)
@@ -418,23 +418,21 @@ impl LabState {
         let tenths = seconds_lost.saturating_mul(10).saturating_add(30) / 60;
         work.committed = transactions;
         work.last_commit_at = last_transaction_at;
-        self.measurements
-            .recoveries
-            .push(crate::lab::state::Recovery {
-                at,
-                pool,
-                instance: id.to_string(),
-                database: database.to_string(),
-                transactions_lost,
-                minutes_lost: tenths as f64 / 10.0,
-            });
+        self.measurements.recoveries.push(crate::lab::Recovery {
+            at,
+            pool,
+            instance: id.to_string(),
+            database: database.to_string(),
+            transactions_lost,
+            minutes_lost: tenths as f64 / 10.0,
+        });
     }
 }
 
 /// A RESTORE needs the database out of mirroring and free of sessions.
 pub(in crate::lab) fn restore_needs_exclusive(
     key: &str,
-    db: &crate::lab::state::Database,
+    db: &crate::lab::Database,
 ) -> Result<(), OpError> {
     if db.mirroring.is_some() {
         return Err(OpError::sql(
@@ -460,7 +458,7 @@ pub(in crate::lab) fn restore_needs_exclusive(
 mod tests {
     use super::*;
     use crate::lab::fixtures::*;
-    use crate::lab::state::LSN_BASE;
+    use crate::lab::LSN_BASE;
 
     const BACKUP: &str = "pcsql-dub1";
 

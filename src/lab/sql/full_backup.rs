@@ -6,7 +6,7 @@
 use crate::lab::files::{split_path, BackupFile};
 use crate::lab::sql::answers::key_ci;
 use crate::lab::sql::answers::no_such_database;
-use crate::lab::state::{desc, Database, DbState, LabState};
+use crate::lab::{desc, Database, DbState, LabState};
 use crate::targets::OpError;
 use serde_json::{json, Value};
 

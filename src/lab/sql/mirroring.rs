@@ -11,7 +11,7 @@
 //! The T-SQL mirroring statements (SET PARTNER FAILOVER / FORCE_SERVICE_ALLOW
 //! _DATA_LOSS / OFF) are answered here too, with SQL Server's error numbers.
 
-use crate::lab::state::{
+use crate::lab::{
     link_key, DbState, LabState, MirrorRole, MirrorState, Mirroring, Safety, CHAT_DATABASE,
 };
 use crate::targets::OpError;
@@ -300,7 +300,7 @@ impl LabState {
             } else if m.safety != Safety::Full {
                 "safety is OFF (asynchronous mirroring)".to_string()
             } else {
-                format!("the session was {}", crate::lab::state::desc(&m.state))
+                format!("the session was {}", crate::lab::desc(&m.state))
             };
             return format!("{db}: principal {p} lost, no automatic failover: {why}");
         }

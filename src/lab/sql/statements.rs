@@ -5,7 +5,7 @@
 //! `sys.databases`, or `SELECT @@SERVERNAME`. Anything else is "not
 //! simulated by the lab", with the first 60 characters of the statement.
 
-use crate::lab::state::{desc, LabState};
+use crate::lab::{desc, LabState};
 use crate::op::Op;
 use crate::targets::OpError;
 use serde_json::{json, Map, Value};
