@@ -1,6 +1,8 @@
 //! Building a lab from an estate.
 
 use crate::estate::Estate;
+use crate::estate::{EstateFile, FrontEndPool};
+use crate::lab::sql::mirroring::{APPLICATION_DATABASES, CMS_DATABASES, USER_DATABASES};
 use crate::lab::*;
 use crate::op::unc_server;
 use std::collections::BTreeMap;
@@ -158,6 +160,128 @@ impl LabState {
             },
         );
         self.workload.insert(pool.to_string(), Workload::default());
+    }
+}
+
+impl LabState {
+    /// The Front End pools, their Back End databases and the CMS, from the
+    /// estate; then the Edge pools, the XMPP route and DNS.
+    pub(in crate::lab) fn add_lync_topology(&mut self, f: &EstateFile) {
+        let cms_pool = f.pools.iter().find(|(_, p)| p.hosts_cms);
+        for (name, pool) in &f.pools {
+            let holds_cms = cms_pool
+                .is_some_and(|(c, p)| c == name || p.backup_pool.as_deref() == Some(name.as_str()));
+            self.add_front_end_pool(name, pool, holds_cms);
+        }
+        self.lync.cms = cms_pool.map(|(name, p)| Cms {
+            active_pool: name.clone(),
+            standby_pool: p.backup_pool.clone(),
+            replicas: BTreeMap::new(),
+        });
+        self.lync.backup_service.sync_interval = f.backup_service.sync_interval.clone();
+        self.add_edge_topology(f);
+    }
+
+    fn add_front_end_pool(&mut self, name: &str, pool: &FrontEndPool, holds_cms: bool) {
+        let be = &pool.back_end;
+        let mut databases: Vec<&str> = USER_DATABASES.to_vec();
+        databases.extend(APPLICATION_DATABASES);
+        if holds_cms {
+            databases.extend(CMS_DATABASES);
+        }
+        if let Some(principal) = self.sql.get_mut(&be.principal) {
+            for db in &databases {
+                principal.databases.insert(
+                    db.to_string(),
+                    Database {
+                        state: DbState::Online,
+                        mirroring: None,
+                        lsn: LSN_BASE,
+                        transactions: 0,
+                        last_transaction_at: 0,
+                        sessions: Vec::new(),
+                    },
+                );
+            }
+        }
+        if let (Some(mirror), "mirroring") = (&be.mirror, be.ha.as_str()) {
+            let safety = if be.mirroring_mode() == "asynchronous" {
+                Safety::Off
+            } else {
+                Safety::Full
+            };
+            for db in &databases {
+                self.establish_mirroring_with(
+                    &be.principal,
+                    mirror,
+                    be.witness.as_deref(),
+                    db,
+                    safety,
+                );
+            }
+        }
+        self.lync.pools.insert(
+            name.to_string(),
+            FePool {
+                site: pool.site.clone(),
+                backup_pool: pool.backup_pool.clone(),
+                state: PoolState::Normal,
+                up: true,
+                hosts_cms: pool.hosts_cms,
+                read_only: false,
+                back_end: BackEndState {
+                    ha: be.ha.clone(),
+                    principal: be.principal.clone(),
+                    mirror: be.mirror.clone(),
+                    witness: be.witness.clone(),
+                    current_principal: Some(be.principal.clone()),
+                    available: true,
+                    unavailable_since: None,
+                },
+                users: PoolUsers {
+                    homed: pool.users,
+                    served_by: name.to_string(),
+                    resiliency_mode: false,
+                    resiliency_since: None,
+                },
+                edge_pool: pool.edge_pool.clone(),
+                lis_restored: false,
+                conference_content: ConferenceContent { in_sync: true },
+                data: PoolData {
+                    changes_per_minute: pool.changes_per_minute,
+                    ..PoolData::default()
+                },
+                front_ends: pool.front_ends.clone(),
+                edition: pool.edition.clone(),
+            },
+        );
+    }
+}
+
+impl LabState {
+    pub(in crate::lab) fn add_edge_topology(&mut self, f: &EstateFile) {
+        for (name, e) in &f.edge_pools {
+            self.lync.edge_pools.insert(
+                name.clone(),
+                EdgePoolState {
+                    site: e.site.clone(),
+                    up: true,
+                    federation: e.federation,
+                    next_hop: e.next_hop.clone(),
+                    services_running: true,
+                    servers: e.servers.clone(),
+                    federation_applied: e.federation,
+                    services_stopped: BTreeMap::new(),
+                },
+            );
+        }
+        self.lync.xmpp_route = f.sites.iter().find_map(|(site, s)| {
+            s.xmpp_federation_route.as_ref().map(|edge| XmppRoute {
+                site: site.clone(),
+                edge_pool: edge.clone(),
+            })
+        });
+        self.lync.dns = f.dns.clone();
     }
 }
 

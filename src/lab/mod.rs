@@ -15,6 +15,7 @@
 mod build;
 mod clock;
 mod cmdlets;
+mod derive;
 mod effects;
 mod faults;
 mod files;

@@ -10,8 +10,12 @@
 
 use crate::lab::LabState;
 
+pub(in crate::lab) mod backup_service;
+pub(in crate::lab) mod cms;
+pub(in crate::lab) mod edge;
 pub(in crate::lab) mod mirror_database;
 pub(in crate::lab) mod persistent_chat;
+pub(in crate::lab) mod pools;
 use crate::op::{CmdletArg, PsValue};
 use crate::targets::OpError;
 use serde_json::{json, Value};
