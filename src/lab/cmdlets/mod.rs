@@ -24,23 +24,65 @@ use serde_json::{json, Value};
 const WINRM_FAILED: &str = "Connecting to remote server failed: WinRM cannot complete the operation. \
      Verify that the specified computer name is valid, that the computer is accessible over the network";
 
+/// A cmdlet that reads the lab.
+type Read = fn(&LabState, &Call) -> Result<Value, OpError>;
+/// A cmdlet that changes the lab.
+type Change = fn(&mut LabState, &Call) -> Result<Value, OpError>;
+
+/// What a cmdlet does to the lab. Only changing cmdlets take -WhatIf and
+/// -Confirm, as PowerShell's ShouldProcess does.
+enum Handler {
+    Reads(Read),
+    Changes {
+        run: Change,
+        /// A -WhatIf that answers something other than "changes nothing".
+        what_if: Option<Read>,
+    },
+}
+
 pub(in crate::lab) struct CmdletSpec {
     pub name: &'static str,
     params: &'static [&'static str],
-    /// Supports -WhatIf / -Confirm.
-    changes: bool,
+    handler: Handler,
 }
 
-const fn spec(name: &'static str, params: &'static [&'static str], changes: bool) -> CmdletSpec {
+const fn read(name: &'static str, params: &'static [&'static str], run: Read) -> CmdletSpec {
     CmdletSpec {
         name,
         params,
-        changes,
+        handler: Handler::Reads(run),
     }
 }
 
-const CMDLETS: &[CmdletSpec] = &[
-    spec(
+const fn change(name: &'static str, params: &'static [&'static str], run: Change) -> CmdletSpec {
+    CmdletSpec {
+        name,
+        params,
+        handler: Handler::Changes { run, what_if: None },
+    }
+}
+
+const fn change_with_what_if(
+    name: &'static str,
+    params: &'static [&'static str],
+    run: Change,
+    what_if: Read,
+) -> CmdletSpec {
+    CmdletSpec {
+        name,
+        params,
+        handler: Handler::Changes {
+            run,
+            what_if: Some(what_if),
+        },
+    }
+}
+
+/// Every cmdlet the lab simulates, with the handler that answers it: the
+/// one list that both Get-Command and dispatch read, so a cmdlet cannot be
+/// listed without being simulated.
+static CMDLETS: &[CmdletSpec] = &[
+    read(
         "Get-CsService",
         &[
             "Identity",
@@ -54,25 +96,29 @@ const CMDLETS: &[CmdletSpec] = &[
             "EdgeServer",
             "CentralManagement",
         ],
-        false,
+        LabState::get_service,
     ),
-    spec("Get-CsPersistentChatState", &["Identity"], false),
-    spec(
+    read(
+        "Get-CsPersistentChatState",
+        &["Identity"],
+        LabState::get_chat_state,
+    ),
+    change(
         "Set-CsPersistentChatState",
         &["Identity", "PoolState", "Force"],
-        true,
+        LabState::set_chat_state,
     ),
-    spec(
+    read(
         "Get-CsPersistentChatActiveServer",
         &["Identity", "Filter", "LocalStore"],
-        false,
+        LabState::get_active_servers,
     ),
-    spec(
+    change(
         "Set-CsPersistentChatActiveServer",
         &["Identity", "ActiveServers", "Force", "Instance"],
-        true,
+        LabState::set_active_servers,
     ),
-    spec(
+    change(
         "Install-CsMirrorDatabase",
         &[
             "ConfiguredDatabases",
@@ -89,9 +135,9 @@ const CMDLETS: &[CmdletSpec] = &[
             "Update",
             "UseDefaultSqlPaths",
         ],
-        true,
+        LabState::install_mirror,
     ),
-    spec(
+    change(
         "Uninstall-CsMirrorDatabase",
         &[
             "SqlServerFqdn",
@@ -100,14 +146,14 @@ const CMDLETS: &[CmdletSpec] = &[
             "DropExistingDatabasesOnMirror",
             "Report",
         ],
-        true,
+        LabState::uninstall_mirror,
     ),
-    spec(
+    read(
         "Get-CsDatabaseMirrorState",
         &["PoolFqdn", "DatabaseType"],
-        false,
+        LabState::get_mirror_state,
     ),
-    spec(
+    change(
         "Invoke-CsDatabaseFailover",
         &[
             "PoolFqdn",
@@ -118,15 +164,19 @@ const CMDLETS: &[CmdletSpec] = &[
             "LocalStore",
             "Report",
         ],
-        true,
+        LabState::invoke_database_failover,
     ),
-    spec("Get-CsPoolBackupRelationship", &["PoolFqdn"], false),
-    spec(
+    read(
+        "Get-CsPoolBackupRelationship",
+        &["PoolFqdn"],
+        LabState::get_backup_relationship,
+    ),
+    read(
         "Get-CsManagementStoreReplicationStatus",
         &["CentralManagementStoreStatus", "ReplicaFqdn"],
-        false,
+        LabState::get_cms_replication,
     ),
-    spec(
+    change_with_what_if(
         "Invoke-CsManagementServerFailover",
         &[
             "BackupSqlServerFqdn",
@@ -135,9 +185,11 @@ const CMDLETS: &[CmdletSpec] = &[
             "BackupMirrorSqlInstanceName",
             "Force",
         ],
-        true,
+        LabState::invoke_cms_failover,
+        // Its -WhatIf is how the documentation finds the CMS pool.
+        LabState::cms_failover_whatif,
     ),
-    spec(
+    change(
         "Invoke-CsPoolFailOver",
         &[
             "PoolFqdn",
@@ -146,19 +198,19 @@ const CMDLETS: &[CmdletSpec] = &[
             "WaitTime",
             "FlushStorageService",
         ],
-        true,
+        LabState::invoke_pool_failover,
     ),
-    spec(
+    change(
         "Invoke-CsPoolFailBack",
         &["PoolFqdn", "DisasterMode", "Force", "WaitTime"],
-        true,
+        LabState::invoke_pool_failback,
     ),
-    spec(
+    read(
         "Get-CsBackupServiceConfiguration",
         &["Identity", "Filter", "LocalStore"],
-        false,
+        LabState::get_backup_config,
     ),
-    spec(
+    change(
         "Set-CsBackupServiceConfiguration",
         &[
             "Identity",
@@ -171,21 +223,29 @@ const CMDLETS: &[CmdletSpec] = &[
             "Instance",
             "Force",
         ],
-        true,
+        LabState::set_backup_config,
     ),
-    spec(
+    read(
         "Get-CsBackupServiceStatus",
         &["PoolFqdn", "Category"],
-        false,
+        LabState::get_backup_status,
     ),
-    spec(
+    change(
         "Invoke-CsBackupServiceSync",
         &["PoolFqdn", "BackupModule"],
-        true,
+        LabState::invoke_backup_sync,
     ),
-    spec("Debug-CsInterPoolReplication", &["PoolFqdn"], false),
-    spec("Get-CsPoolFabricState", &["PoolFqdn", "Type"], false),
-    spec(
+    read(
+        "Debug-CsInterPoolReplication",
+        &["PoolFqdn"],
+        LabState::debug_replication,
+    ),
+    read(
+        "Get-CsPoolFabricState",
+        &["PoolFqdn", "Type"],
+        LabState::get_fabric_state,
+    ),
+    change(
         "Set-CsEdgeServer",
         &[
             "Identity",
@@ -195,10 +255,14 @@ const CMDLETS: &[CmdletSpec] = &[
             "AccessEdgeExternalSipPort",
             "DependentServiceList",
         ],
-        true,
+        LabState::set_edge_server,
     ),
-    spec("Get-CsSite", &["Identity", "Filter", "LocalStore"], false),
-    spec(
+    read(
+        "Get-CsSite",
+        &["Identity", "Filter", "LocalStore"],
+        LabState::get_site,
+    ),
+    change(
         "Set-CsSite",
         &[
             "Identity",
@@ -209,9 +273,9 @@ const CMDLETS: &[CmdletSpec] = &[
             "Instance",
             "Force",
         ],
-        true,
+        LabState::set_site,
     ),
-    spec(
+    change(
         "Stop-CsWindowsService",
         &[
             "Name",
@@ -221,17 +285,17 @@ const CMDLETS: &[CmdletSpec] = &[
             "Graceful",
             "Report",
         ],
-        true,
+        |lab, call| lab.windows_service(call, false),
     ),
-    spec(
+    change(
         "Start-CsWindowsService",
         &["Name", "ComputerName", "Force", "NoWait", "Report"],
-        true,
+        |lab, call| lab.windows_service(call, true),
     ),
-    spec(
+    read(
         "Get-Command",
         &["Name", "Module", "Noun", "Verb", "CommandType", "Syntax"],
-        false,
+        |_, call| get_command(call),
     ),
 ];
 
@@ -256,7 +320,10 @@ const OTHER_SERVICES: &[&str] = &["UserServer", "WebServer", "CentralManagement"
 
 impl CmdletSpec {
     pub fn parameters(&self) -> Vec<&'static str> {
-        let extra = if self.changes { SHOULD_PROCESS } else { &[] };
+        let extra = match self.handler {
+            Handler::Changes { .. } => SHOULD_PROCESS,
+            Handler::Reads(_) => &[],
+        };
         self.params
             .iter()
             .chain(extra)
@@ -416,48 +483,17 @@ impl LabState {
         };
         let call = Call { spec, args, host };
         call.check_parameters()?;
-        if spec.changes && call.switch("WhatIf") {
-            if spec.name == "Invoke-CsManagementServerFailover" {
-                // Its -WhatIf is how the documentation finds the CMS pool.
-                return self.cms_failover_whatif(&call);
-            }
+        match spec.handler {
+            Handler::Reads(read) => read(self, &call),
+            Handler::Changes {
+                what_if: Some(what_if),
+                ..
+            } if call.switch("WhatIf") => what_if(self, &call),
             // -WhatIf checks everything and changes nothing.
-            return self.clone().run(&call).map(|_| Value::Null);
-        }
-        self.run(&call)
-    }
-
-    fn run(&mut self, call: &Call) -> Result<Value, OpError> {
-        match call.spec.name {
-            "Get-CsService" => self.get_service(call),
-            "Get-CsPersistentChatState" => self.get_chat_state(call),
-            "Set-CsPersistentChatState" => self.set_state(call),
-            "Get-CsPersistentChatActiveServer" => self.get_active_servers(call),
-            "Set-CsPersistentChatActiveServer" => self.set_active_servers(call),
-            "Install-CsMirrorDatabase" => self.install_mirror(call),
-            "Uninstall-CsMirrorDatabase" => self.uninstall_mirror(call),
-            "Get-CsDatabaseMirrorState" => self.get_mirror_state(call),
-            "Invoke-CsDatabaseFailover" => self.invoke_database_failover(call),
-            "Get-CsPoolBackupRelationship" => self.get_backup_relationship(call),
-            "Get-CsManagementStoreReplicationStatus" => self.get_cms_replication(call),
-            "Invoke-CsManagementServerFailover" => self.invoke_cms_failover(call),
-            "Invoke-CsPoolFailOver" => self.invoke_pool_failover(call),
-            "Invoke-CsPoolFailBack" => self.invoke_pool_failback(call),
-            "Get-CsBackupServiceConfiguration" => self.get_backup_config(call),
-            "Set-CsBackupServiceConfiguration" => self.set_backup_config(call),
-            "Get-CsBackupServiceStatus" => self.get_backup_status(call),
-            "Invoke-CsBackupServiceSync" => self.invoke_backup_sync(call),
-            "Debug-CsInterPoolReplication" => self.debug_replication(call),
-            "Get-CsPoolFabricState" => self.get_fabric_state(call),
-            "Set-CsEdgeServer" => self.set_edge_server(call),
-            "Get-CsSite" => self.get_site(call),
-            "Set-CsSite" => self.set_site(call),
-            "Stop-CsWindowsService" => self.windows_service(call, false),
-            "Start-CsWindowsService" => self.windows_service(call, true),
-            "Get-Command" => Self::get_command(call),
-            other => Err(OpError::NotSimulated {
-                message: format!("the lab does not simulate {other}"),
-            }),
+            Handler::Changes { run, .. } if call.switch("WhatIf") => {
+                run(&mut self.clone(), &call).map(|_| Value::Null)
+            }
+            Handler::Changes { run, .. } => run(self, &call),
         }
     }
 
@@ -514,19 +550,20 @@ impl LabState {
         }
         Ok(Value::Array(rows))
     }
+}
 
-    fn get_command(call: &Call) -> Result<Value, OpError> {
-        let describe = |c: &CmdletSpec| json!({"Name": c.name, "Parameters": c.parameters()});
-        let Some(name) = call.text("Name")? else {
-            return Ok(Value::Array(CMDLETS.iter().map(describe).collect()));
-        };
-        match CMDLETS.iter().find(|c| c.name.eq_ignore_ascii_case(&name)) {
+/// Get-Command: the cmdlets and their parameters, from the spec table.
+fn get_command(call: &Call) -> Result<Value, OpError> {
+    let describe = |c: &CmdletSpec| json!({"Name": c.name, "Parameters": c.parameters()});
+    let Some(name) = call.text("Name")? else {
+        return Ok(Value::Array(CMDLETS.iter().map(describe).collect()));
+    };
+    match CMDLETS.iter().find(|c| c.name.eq_ignore_ascii_case(&name)) {
             Some(c) => Ok(describe(c)),
             None => Err(call.error(format!(
                 "The term '{name}' is not recognized as the name of a cmdlet, function, script file, or operable program."
             ))),
         }
-    }
 }
 
 /// Get-CsService rows of one service kind: every pool of `pools`, narrowed to

@@ -68,7 +68,7 @@ impl LabState {
         Ok(json!({"Identity": identity_of(&pool), "PoolState": state}))
     }
 
-    pub(in crate::lab) fn set_state(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn set_chat_state(&mut self, call: &Call) -> Result<Value, OpError> {
         let pool = self.pool_by_identity(call, &call.required("Identity")?)?;
         let wanted = call.required("PoolState")?;
         let state = [PoolState::Normal, PoolState::FailedOver]
