@@ -61,7 +61,7 @@ impl LabState {
                     (id.clone(), instance)
                 })
                 .collect(),
-            links: BTreeMap::new(),
+            links: Links::default(),
             folders: BTreeMap::new(),
             lync: Lync::default(),
             workload: BTreeMap::new(),

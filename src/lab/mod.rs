@@ -19,6 +19,7 @@ mod derive;
 mod effects;
 mod faults;
 mod files;
+mod keyed;
 mod lync;
 mod network;
 mod sql;
@@ -35,7 +36,7 @@ pub use lync::edge::{EdgePoolState, XmppRoute};
 pub use lync::persistent_chat::{ChatPool, ChatTopology, CHAT_DATABASE};
 pub use lync::pools::{BackEndState, ConferenceContent, DataCopy, FePool, PoolData, PoolUsers};
 pub use lync::{Lync, PoolState};
-pub use network::{link_key, LinkState, ServerState, SiteState};
+pub use network::{link_key, LinkState, Links, ServerState, Servers, SiteState};
 pub use sql::log_shipping::{LogShippingPrimary, LogShippingSecondary, Msdb, RestoreHistory};
 pub use sql::{
     Database, DbState, MirrorRole, MirrorState, Mirroring, Safety, Session, SqlInstance, LSN_BASE,

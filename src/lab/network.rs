@@ -1,8 +1,14 @@
 //! The network: sites, the links between them, and the servers in them.
+//!
 //! Who can reach whom is decided here and nowhere else: a server is
-//! reachable when it is up (its site's state is applied to its servers by
-//! the faults that take a site down), and two sites talk while their link is up.
+//! reachable while it is up (the faults that take a site down take its
+//! servers down with it), and two sites talk while the link between them is
+//! up; a pair of sites with no link on record is taken to be linked, so a lab
+//! file from before links were modeled still loads and behaves as it did.
+//! Other parts ask through [`Network`], a borrowed view they take as an
+//! argument, never by reading the maps themselves.
 
+use crate::lab::keyed::keyed_part;
 use crate::lab::LabState;
 use serde::{Deserialize, Serialize};
 
@@ -35,8 +41,51 @@ pub struct ServerState {
     pub up: bool,
 }
 
-impl LabState {
+keyed_part!(
+    /// Servers by FQDN.
+    Servers,
+    ServerState
+);
+
+keyed_part!(
+    /// The network between two sites, keyed `a-b` with the names in order.
+    Links,
+    LinkState
+);
+
+/// Who can reach whom: what every other part needs to know of the network.
+#[derive(Clone, Copy)]
+pub(in crate::lab) struct Network<'a> {
+    servers: &'a Servers,
+    links: &'a Links,
+}
+
+impl<'a> Network<'a> {
+    pub(in crate::lab) fn new(servers: &'a Servers, links: &'a Links) -> Self {
+        Network { servers, links }
+    }
+
     pub(in crate::lab) fn server_up(&self, fqdn: &str) -> bool {
         self.servers.get(fqdn).is_some_and(|s| s.up)
+    }
+
+    /// Sites can talk: the same site, or the link between them is up.
+    pub(in crate::lab) fn sites_linked(&self, a: &str, b: &str) -> bool {
+        a == b || self.links.get(&link_key(a, b)).is_none_or(|l| l.up)
+    }
+}
+
+impl LabState {
+    /// The network as the other parts see it.
+    pub(in crate::lab) fn network(&self) -> Network<'_> {
+        Network::new(&self.servers, &self.links)
+    }
+
+    pub(in crate::lab) fn server_up(&self, fqdn: &str) -> bool {
+        self.network().server_up(fqdn)
+    }
+
+    pub(in crate::lab) fn sites_linked(&self, a: &str, b: &str) -> bool {
+        self.network().sites_linked(a, b)
     }
 }

@@ -7,8 +7,8 @@
 //! resolves, and unknown names surface as op errors, never as panics.
 
 use crate::lab::{
-    Clock, DbState, FaultRecord, Folder, LinkState, Lync, ManualRecord, MirrorRole, MirrorState,
-    PoolState, Safety, ServerState, SiteState, SqlInstance, Workload,
+    Clock, DbState, FaultRecord, Folder, Links, Lync, ManualRecord, MirrorRole, MirrorState,
+    PoolState, Safety, Servers, SiteState, SqlInstance, Workload,
 };
 use crate::op::Op;
 use crate::targets::{OpError, Performed};
@@ -26,10 +26,9 @@ pub struct LabState {
     pub estate: EstateRef,
     pub clock: Clock,
     pub sites: BTreeMap<String, SiteState>,
-    /// The network between two sites, keyed `a-b` with the names in order.
     #[serde(default)]
-    pub links: BTreeMap<String, LinkState>,
-    pub servers: BTreeMap<String, ServerState>,
+    pub links: Links,
+    pub servers: Servers,
     pub sql: BTreeMap<String, SqlInstance>,
     pub folders: BTreeMap<String, Folder>,
     pub lync: Lync,

@@ -11,9 +11,7 @@
 //! The T-SQL mirroring statements (SET PARTNER FAILOVER / FORCE_SERVICE_ALLOW
 //! _DATA_LOSS / OFF) are answered here too, with SQL Server's error numbers.
 
-use crate::lab::{
-    link_key, DbState, LabState, MirrorRole, MirrorState, Mirroring, Safety, CHAT_DATABASE,
-};
+use crate::lab::{DbState, LabState, MirrorRole, MirrorState, Mirroring, Safety, CHAT_DATABASE};
 use crate::targets::OpError;
 use serde_json::{json, Value};
 
@@ -77,11 +75,6 @@ fn sql_err(number: i32, message: String) -> OpError {
 }
 
 impl LabState {
-    /// Sites can talk: the same site, or the link between them is up.
-    pub(in crate::lab) fn sites_linked(&self, a: &str, b: &str) -> bool {
-        a == b || self.links.get(&link_key(a, b)).is_none_or(|l| l.up)
-    }
-
     pub(in crate::lab) fn site_of_instance(&self, id: &str) -> Option<&str> {
         self.sql.get(id).map(|i| i.site.as_str())
     }
