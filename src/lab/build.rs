@@ -101,7 +101,8 @@ impl LabState {
                 .insert(CHAT_DATABASE.to_string(), fresh(DbState::Online));
         }
         if let Some(mirror) = &db.mirror {
-            self.establish_mirroring(&db.primary, mirror, db.witness.as_deref(), CHAT_DATABASE);
+            self.sql
+                .establish_mirroring(&db.primary, mirror, db.witness.as_deref(), CHAT_DATABASE);
         }
         // The doc configures the primary's mirror as a log-shipping primary
         // too, so shipping survives a mirror failover.
@@ -113,7 +114,7 @@ impl LabState {
                 );
             }
         }
-        let primary_name = self.instance_name(&db.primary);
+        let primary_name = self.sql.name(&db.primary);
         if let Some(backup) = self.sql.get_mut(&db.backup) {
             // Initialized from a full backup at t=0, and an admin's SSMS
             // window left open on it: the procedure must end that session.
@@ -211,7 +212,7 @@ impl LabState {
                 Safety::Full
             };
             for db in &databases {
-                self.establish_mirroring_with(
+                self.sql.establish_mirroring_with(
                     &be.principal,
                     mirror,
                     be.witness.as_deref(),

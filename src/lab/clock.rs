@@ -255,6 +255,7 @@ impl LabState {
             return;
         };
         let Some(db) = self
+            .sql
             .database(id, database)
             .filter(|d| d.is_principal_online())
         else {
@@ -346,6 +347,7 @@ impl LabState {
         };
         let folder = &config.backup_destination_directory;
         let restoring = self
+            .sql
             .database(id, database)
             .is_some_and(|d| d.state == DbState::Restoring);
         if !restoring || !self.instance_up(id) || !self.folder_reachable_from(id, folder) {
@@ -368,7 +370,7 @@ impl LabState {
             .map(|(name, f)| (name.clone(), f.clone()))
             .collect();
         for (name, file) in candidates {
-            let Some(lsn) = self.database(id, database).map(|d| d.lsn) else {
+            let Some(lsn) = self.sql.database(id, database).map(|d| d.lsn) else {
                 return;
             };
             if file.damaged {
@@ -414,7 +416,7 @@ impl LabState {
         let lsn_step = i64::try_from(n)
             .unwrap_or(i64::MAX)
             .saturating_mul(LSN_PER_TRANSACTION);
-        let Some(db) = self.database_mut(writer, CHAT_DATABASE) else {
+        let Some(db) = self.sql.database_mut(writer, CHAT_DATABASE) else {
             return;
         };
         db.lsn = db.lsn.saturating_add(lsn_step);
@@ -424,10 +426,12 @@ impl LabState {
         let Some(m) = db.mirroring.clone() else {
             return;
         };
-        if m.state != MirrorState::Synchronized || !self.connected(writer, &m.partner) {
+        if m.state != MirrorState::Synchronized
+            || !self.sql.connected(writer, &m.partner, &self.network())
+        {
             return;
         }
-        if let Some(mirror) = self.database_mut(&m.partner, CHAT_DATABASE) {
+        if let Some(mirror) = self.sql.database_mut(&m.partner, CHAT_DATABASE) {
             let joined = mirror
                 .mirroring
                 .as_ref()

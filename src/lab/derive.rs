@@ -20,7 +20,7 @@ impl LabState {
             let available = self.pool_serves(name, &USER_DATABASES);
             let candidates = self.back_end_candidates(name);
             let c: Vec<&str> = candidates.iter().map(String::as_str).collect();
-            let current = self.principal_by_role(&c, USER_DATABASES[0]);
+            let current = self.sql.principal_by_role(&c, USER_DATABASES[0]);
             let hosts_cms = self
                 .lync
                 .cms

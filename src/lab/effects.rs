@@ -331,7 +331,7 @@ impl LabState {
         let candidates: Vec<&str> = std::iter::once(t.primary.as_str())
             .chain(t.mirror.as_deref())
             .collect();
-        let Some(principal) = self.principal_by_role(&candidates, CHAT_DATABASE) else {
+        let Some(principal) = self.sql.principal_by_role(&candidates, CHAT_DATABASE) else {
             return Err(bad(format!(
                 "`logship-setup`: no primary mgc of {pool} is online on {}",
                 candidates.join(" or ")
@@ -343,7 +343,7 @@ impl LabState {
                 t.backup
             )));
         }
-        let Some(source) = self.database(&principal, CHAT_DATABASE).cloned() else {
+        let Some(source) = self.sql.database(&principal, CHAT_DATABASE).cloned() else {
             return Ok(());
         };
         // The backup side: its mirroring gone, a fresh copy restoring.
@@ -356,7 +356,7 @@ impl LabState {
         copy.state = DbState::Restoring;
         copy.mirroring = None;
         copy.sessions = Vec::new();
-        let principal_name = self.instance_name(&principal);
+        let principal_name = self.sql.name(&principal);
         let share_server = unc_server(&ls.share).unwrap_or_default().to_string();
         let copy_server = unc_server(&ls.copy_folder).unwrap_or_default().to_string();
         for (path, server) in [(&ls.share, share_server), (&ls.copy_folder, copy_server)] {

@@ -11,6 +11,7 @@
 
 use crate::error::{Error, Result};
 use crate::lab::files::split_path;
+use crate::lab::network::Network;
 use crate::lab::CHAT_DATABASE;
 use crate::lab::{link_key, LabState, MirrorRole};
 use serde::{Deserialize, Serialize};
@@ -368,7 +369,7 @@ impl LabState {
                 .map(|i| i.databases.keys().cloned().collect())
                 .unwrap_or_default();
             for db in dbs {
-                let Some(m) = self.database(id, &db).and_then(|d| d.mirroring.clone()) else {
+                let Some(m) = self.sql.database(id, &db).and_then(|d| d.mirroring.clone()) else {
                     continue;
                 };
                 if m.role == MirrorRole::Mirror {
@@ -376,7 +377,7 @@ impl LabState {
                         i.databases.remove(&db);
                     }
                     dropped.push(format!("{id}/{db}"));
-                } else if let Some(d) = self.database_mut(id, &db) {
+                } else if let Some(d) = self.sql.database_mut(id, &db) {
                     d.mirroring = None;
                 }
             }
@@ -487,7 +488,10 @@ impl LabState {
 
     /// `effect`, followed by what mirroring did about what changed.
     fn after_losing_instances(&mut self, mut effect: String) -> String {
-        for event in self.reassess_mirroring() {
+        for event in self
+            .sql
+            .reassess_mirroring(&Network::new(&self.servers, &self.links))
+        {
             effect.push_str("; ");
             effect.push_str(&event);
         }

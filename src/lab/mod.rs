@@ -39,8 +39,8 @@ pub use lync::{Lync, PoolState};
 pub use network::{link_key, LinkState, Links, ServerState, Servers, SiteState};
 pub use sql::log_shipping::{LogShippingPrimary, LogShippingSecondary, Msdb, RestoreHistory};
 pub use sql::{
-    Database, DbState, MirrorRole, MirrorState, Mirroring, Safety, Session, SqlInstance, LSN_BASE,
-    LSN_PER_TRANSACTION,
+    Database, DbState, MirrorRole, MirrorState, Mirroring, Safety, Session, Sql, SqlInstance,
+    LSN_BASE, LSN_PER_TRANSACTION,
 };
 pub use state::*;
 pub use workload::Workload;

@@ -8,7 +8,7 @@
 
 use crate::lab::{
     Clock, DbState, FaultRecord, Folder, Links, Lync, ManualRecord, MirrorRole, MirrorState,
-    PoolState, Safety, Servers, SiteState, SqlInstance, Workload,
+    PoolState, Safety, Servers, SiteState, Sql, Workload,
 };
 use crate::op::Op;
 use crate::targets::{OpError, Performed};
@@ -29,7 +29,7 @@ pub struct LabState {
     #[serde(default)]
     pub links: Links,
     pub servers: Servers,
-    pub sql: BTreeMap<String, SqlInstance>,
+    pub sql: Sql,
     pub folders: BTreeMap<String, Folder>,
     pub lync: Lync,
     pub workload: BTreeMap<String, Workload>,

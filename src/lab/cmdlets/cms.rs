@@ -136,7 +136,10 @@ impl LabState {
                     "{given} is not the {role} Back End server of the backup pool \"{standby}\"."
                 )));
             };
-            if !CMS_DATABASES.iter().all(|db| self.serving(&id, db)) {
+            if !CMS_DATABASES
+                .iter()
+                .all(|db| self.sql.serving(&id, db, &self.network()))
+            {
                 return Err(call.error(format!(
                     "{given} is not the principal of the Central Management Store databases of pool \"{standby}\": \
                      check Get-CsDatabaseMirrorState -PoolFqdn {standby} -DatabaseType CentralMgmt and name the server that is."

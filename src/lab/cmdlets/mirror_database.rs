@@ -9,6 +9,7 @@
 //! pool is failed over.
 
 use crate::lab::cmdlets::Call;
+use crate::lab::network::Network;
 use crate::lab::sql::mirroring::{DbType, UNMODELED_DB_TYPES};
 use crate::lab::{desc, LabState, MirrorRole, PoolState, Safety};
 use crate::op::unc_server;
@@ -110,7 +111,7 @@ impl LabState {
         let Some(id) = id.filter(|i| self.instance_up(i)) else {
             return inaccessible;
         };
-        match self.database(id, db).and_then(|d| d.mirroring.as_ref()) {
+        match self.sql.database(id, db).and_then(|d| d.mirroring.as_ref()) {
             None => inaccessible,
             Some(m) => {
                 let role = match m.role {
@@ -170,7 +171,7 @@ impl LabState {
             .copied()
             .filter(|db| !excluded.iter().any(|e| e.eq_ignore_ascii_case(db)))
             .collect();
-        let (target_name, other_name) = (self.instance_name(&target), self.instance_name(&other));
+        let (target_name, other_name) = (self.sql.name(&target), self.sql.name(&other));
         if !self.instance_up(&target) {
             return Err(call.error(format!(
                 "Cannot connect to the {new} server {target_name}: it must be running to become the principal."
@@ -181,6 +182,7 @@ impl LabState {
             .copied()
             .filter(|db| {
                 !self
+                    .sql
                     .database(&target, db)
                     .is_some_and(|d| d.is_principal_online())
             })
@@ -194,6 +196,7 @@ impl LabState {
         }
         for db in &todo {
             let joined = self
+                .sql
                 .database(&target, db)
                 .and_then(|d| d.mirroring.as_ref())
                 .is_some_and(|m| m.partner == other);
@@ -203,10 +206,13 @@ impl LabState {
                 )));
             }
         }
-        let reachable = self.connected(&target, &other);
+        let reachable = self.sql.connected(&target, &other, &self.network());
         if reachable {
             for db in &todo {
-                let m = self.database(&other, db).and_then(|d| d.mirroring.clone());
+                let m = self
+                    .sql
+                    .database(&other, db)
+                    .and_then(|d| d.mirroring.clone());
                 let synchronized = m.as_ref().is_some_and(|m| {
                     m.role == MirrorRole::Principal
                         && m.state == crate::lab::MirrorState::Synchronized
@@ -229,7 +235,7 @@ impl LabState {
                 }
             }
             for db in &todo {
-                self.switch_roles(&other, &target, db);
+                self.sql.switch_roles(&other, &target, db);
             }
         } else {
             if !call.switch("Force") {
@@ -240,7 +246,8 @@ impl LabState {
                 )));
             }
             for db in &todo {
-                self.force_service(&target, db);
+                self.sql
+                    .force_service(&target, db, &Network::new(&self.servers, &self.links));
             }
         }
         Ok(Value::Null)
@@ -350,7 +357,7 @@ impl LabState {
                 if !self.instance_up(id) {
                     return Err(call.error(format!(
                         "Cannot connect to SQL Server {}.",
-                        self.instance_name(id)
+                        self.sql.name(id)
                     )));
                 }
             }
@@ -359,20 +366,21 @@ impl LabState {
                     continue;
                 }
                 let online = self
+                    .sql
                     .database(&store.primary, db)
                     .is_some_and(|d| d.is_principal_online());
                 if !online {
                     return Err(call.error(format!(
                         "Database {db} on {} is not the online principal: it cannot be backed up to seed the mirror.",
-                        self.instance_name(&store.primary)
+                        self.sql.name(&store.primary)
                     )));
                 }
-                if self.database(&mirror, db).is_some()
+                if self.sql.database(&mirror, db).is_some()
                     && !call.switch("DropExistingDatabasesOnMirror")
                 {
                     return Err(call.error(format!(
                         "Database {db} already exists on the mirror {}: use -DropExistingDatabasesOnMirror to replace it.",
-                        self.instance_name(&mirror)
+                        self.sql.name(&mirror)
                     )));
                 }
                 work.push((
@@ -388,7 +396,8 @@ impl LabState {
             return Err(call.error(format!("The file share {share} is not accessible.")));
         }
         for (principal, mirror, witness, db) in work {
-            self.establish_mirroring(&principal, &mirror, witness.as_deref(), db);
+            self.sql
+                .establish_mirroring(&principal, &mirror, witness.as_deref(), db);
         }
         Ok(Value::Null)
     }
@@ -448,8 +457,11 @@ impl LabState {
             .iter()
             .copied()
             .filter(|db| {
-                c.iter()
-                    .any(|id| self.database(id, db).is_some_and(|d| d.mirroring.is_some()))
+                c.iter().any(|id| {
+                    self.sql
+                        .database(id, db)
+                        .is_some_and(|d| d.mirroring.is_some())
+                })
             })
             .collect();
         if mirrored.is_empty() {
@@ -459,7 +471,7 @@ impl LabState {
             )));
         }
         for db in &mirrored {
-            let principal = self.principal_by_role(&c, db);
+            let principal = self.sql.principal_by_role(&c, db);
             match &principal {
                 Some(p) if self.instance_up(p) => {}
                 _ => {
@@ -470,13 +482,14 @@ impl LabState {
             }
         }
         for db in mirrored {
-            let Some(principal) = self.principal_by_role(&c, db) else {
+            let Some(principal) = self.sql.principal_by_role(&c, db) else {
                 continue;
             };
             let other = copies.iter().find(|id| **id != principal).cloned();
-            self.remove_mirroring(&principal, db);
+            self.sql
+                .remove_mirroring(&principal, db, &Network::new(&self.servers, &self.links));
             if let Some(other) = other {
-                if let Some(d) = self.database_mut(&other, db) {
+                if let Some(d) = self.sql.database_mut(&other, db) {
                     if d.mirroring.as_ref().is_some_and(|m| m.partner == principal) {
                         d.mirroring = None;
                     }

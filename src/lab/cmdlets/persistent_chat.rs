@@ -253,32 +253,34 @@ impl LabState {
             if !self.instance_up(id) {
                 return Err(call.error(format!(
                     "Cannot connect to SQL Server {}.",
-                    self.instance_name(id)
+                    self.sql.name(id)
                 )));
             }
         }
         let online = self
+            .sql
             .database(&principal, CHAT_DATABASE)
             .is_some_and(|d| d.state == DbState::Online);
         if !online {
             return Err(call.error(format!(
                 "Database {CHAT_DATABASE} on {} is not online: it cannot be backed up to seed the mirror.",
-                self.instance_name(&principal)
+                self.sql.name(&principal)
             )));
         }
         let share_server = unc_server(&share).unwrap_or_default();
         if !self.server_up(share_server) {
             return Err(call.error(format!("The file share {share} is not accessible.")));
         }
-        if self.database(&mirror, CHAT_DATABASE).is_some()
+        if self.sql.database(&mirror, CHAT_DATABASE).is_some()
             && !call.switch("DropExistingDatabasesOnMirror")
         {
             return Err(call.error(format!(
                 "Database {CHAT_DATABASE} already exists on the mirror {}: use -DropExistingDatabasesOnMirror to replace it.",
-                self.instance_name(&mirror)
+                self.sql.name(&mirror)
             )));
         }
-        self.establish_mirroring(&principal, &mirror, witness.as_deref(), CHAT_DATABASE);
+        self.sql
+            .establish_mirroring(&principal, &mirror, witness.as_deref(), CHAT_DATABASE);
         Ok(Value::Null)
     }
 }

@@ -66,7 +66,8 @@ impl LabState {
             .candidates(pool.state)
             .into_iter()
             .find(|id| {
-                self.database(id, CHAT_DATABASE)
+                self.sql
+                    .database(id, CHAT_DATABASE)
                     .is_some_and(Database::is_principal_online)
             })
             .map(str::to_string)
@@ -82,7 +83,8 @@ impl LabState {
                 .into_iter()
                 .flat_map(|s| pool.mgc.candidates(s))
                 .find(|id| {
-                    self.database(id, CHAT_DATABASE)
+                    self.sql
+                        .database(id, CHAT_DATABASE)
                         .is_some_and(Database::is_principal_online)
                 })
                 .map(str::to_string)
@@ -109,7 +111,7 @@ impl LabState {
         }
         // With a witness configured, a principal that sees neither its
         // partner nor the witness has lost quorum and stops serving.
-        if !self.has_quorum(&id, CHAT_DATABASE) {
+        if !self.sql.has_quorum(&id, CHAT_DATABASE, &self.network()) {
             return None;
         }
         Some(id)

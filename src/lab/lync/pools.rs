@@ -124,7 +124,7 @@ impl LabState {
         !c.is_empty()
             && databases
                 .iter()
-                .all(|db| self.serving_copy(&c, db).is_some())
+                .all(|db| self.sql.serving_copy(&c, db, &self.network()).is_some())
     }
 
     /// The pool is up and its User databases are available.

@@ -4,6 +4,7 @@
 //! runbooks match on them (4326 = already applied, 4305 = gap, ...).
 
 use crate::lab::files::BackupFile;
+use crate::lab::network::Network;
 use crate::lab::{desc, DbState, LabState, RestoreHistory, CHAT_DATABASE};
 use crate::op::Op;
 use crate::targets::OpError;
@@ -69,7 +70,7 @@ impl LabState {
         }
         if !self.instance_up(id) {
             return Err(OpError::Unreachable {
-                host: self.instance_name(id),
+                host: self.sql.name(id),
                 message: CONNECT_TIMEOUT.to_string(),
             });
         }
@@ -85,7 +86,7 @@ impl LabState {
         let id = op.host();
         self.connect(&id)?;
         match op {
-            Op::SqlPing { .. } => Ok(json!([{"server_name": self.instance_name(&id)}])),
+            Op::SqlPing { .. } => Ok(json!([{"server_name": self.sql.name(&id)}])),
             Op::DatabaseState { database, .. } => Ok(self.rows_of(
                 &id,
                 database,
@@ -121,7 +122,7 @@ impl LabState {
             Op::DatabaseSessions { database, .. } => {
                 let sessions = self
                     .db_key(&id, database)
-                    .and_then(|k| self.database(&id, &k))
+                    .and_then(|k| self.sql.database(&id, &k))
                     .map(|d| d.sessions.clone());
                 let rows = sessions.unwrap_or_default().into_iter().map(|s| {
                     json!({
@@ -137,9 +138,19 @@ impl LabState {
             Op::RestoreLog { database, file, .. } => self.restore_log(&id, database, file),
             Op::KillSession { session_id, .. } => self.kill(&id, *session_id),
             Op::RecoverDatabase { database, .. } => self.recover(&id, database),
-            Op::MirrorFailover { database, .. } => self.mirror_failover(&id, database),
-            Op::MirrorForceService { database, .. } => self.mirror_force_service(&id, database),
-            Op::MirrorOff { database, .. } => self.mirror_off(&id, database),
+            Op::MirrorFailover { database, .. } => {
+                self.sql
+                    .mirror_failover(&id, database, &Network::new(&self.servers, &self.links))
+            }
+            Op::MirrorForceService { database, .. } => self.sql.mirror_force_service(
+                &id,
+                database,
+                &Network::new(&self.servers, &self.links),
+            ),
+            Op::MirrorOff { database, .. } => {
+                self.sql
+                    .mirror_off(&id, database, &Network::new(&self.servers, &self.links))
+            }
             Op::BackupDatabase { database, file, .. } => self.backup_database(&id, database, file),
             Op::RestoreDatabase { database, file, .. } => {
                 self.restore_database(&id, database, file)
@@ -161,12 +172,16 @@ impl LabState {
     ) -> Value {
         let found = self
             .db_key(id, database)
-            .and_then(|k| self.database(id, &k).map(|db| row(&k, db)));
+            .and_then(|k| self.sql.database(id, &k).map(|db| row(&k, db)));
         Value::Array(found.into_iter().collect())
     }
 
     fn mirroring_row(&self, id: &str, name: &str) -> Value {
-        let Some(m) = self.database(id, name).and_then(|d| d.mirroring.as_ref()) else {
+        let Some(m) = self
+            .sql
+            .database(id, name)
+            .and_then(|d| d.mirroring.as_ref())
+        else {
             // sys.database_mirroring has a row for every database, NULLs when unmirrored.
             return json!({
                 "name": name,
@@ -195,7 +210,7 @@ impl LabState {
             "mirroring_role_desc": desc(&m.role),
             "mirroring_state_desc": desc(&m.state),
             "mirroring_safety_level_desc": desc(&m.safety),
-            "mirroring_partner_instance": self.instance_name(&m.partner),
+            "mirroring_partner_instance": self.sql.name(&m.partner),
             "mirroring_witness_name": witness_name,
             "mirroring_witness_state_desc": witness_state,
         })
@@ -207,7 +222,7 @@ impl LabState {
             return json!([]);
         };
         json!([{
-            "primary_server": self.instance_name(&s.primary_instance),
+            "primary_server": self.sql.name(&s.primary_instance),
             "primary_database": s.primary_database,
             "backup_source_directory": s.backup_source_directory,
             "backup_destination_directory": s.backup_destination_directory,
@@ -267,7 +282,7 @@ impl LabState {
         let key = self
             .db_key(id, database)
             .ok_or_else(|| no_such_database(database))?;
-        let lsn = match self.database(id, &key) {
+        let lsn = match self.sql.database(id, &key) {
             Some(db) if db.state == DbState::Restoring => db.lsn,
             _ => {
                 return Err(OpError::sql(
@@ -363,7 +378,7 @@ impl LabState {
         let key = self
             .db_key(id, database)
             .ok_or_else(|| no_such_database(database))?;
-        let Some(db) = self.database(id, &key) else {
+        let Some(db) = self.sql.database(id, &key) else {
             return Err(no_such_database(database));
         };
         match db.state {
@@ -386,7 +401,7 @@ impl LabState {
         }
         restore_needs_exclusive(&key, db)?;
         let (transactions, last_transaction_at) = (db.transactions, db.last_transaction_at);
-        if let Some(db) = self.database_mut(id, &key) {
+        if let Some(db) = self.sql.database_mut(id, &key) {
             db.state = DbState::Online;
         }
         if key.eq_ignore_ascii_case(CHAT_DATABASE) {

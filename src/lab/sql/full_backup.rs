@@ -37,7 +37,7 @@ impl LabState {
             .get(id)
             .and_then(|i| key_ci(&i.databases, database))
             .ok_or_else(|| no_such_database(database))?;
-        let Some(db) = self.database(id, &key).cloned() else {
+        let Some(db) = self.sql.database(id, &key).cloned() else {
             return Err(no_such_database(database));
         };
         match db.state {
@@ -104,7 +104,7 @@ impl LabState {
             .get(id)
             .and_then(|i| key_ci(&i.databases, database))
             .unwrap_or_else(|| database.to_string());
-        if let Some(db) = self.database(id, &key) {
+        if let Some(db) = self.sql.database(id, &key) {
             crate::lab::sql::answers::restore_needs_exclusive(&key, db)?;
         }
         if let Some(i) = self.sql.get_mut(id) {

@@ -11,7 +11,8 @@
 //! The T-SQL mirroring statements (SET PARTNER FAILOVER / FORCE_SERVICE_ALLOW
 //! _DATA_LOSS / OFF) are answered here too, with SQL Server's error numbers.
 
-use crate::lab::{DbState, LabState, MirrorRole, MirrorState, Mirroring, Safety, CHAT_DATABASE};
+use crate::lab::network::Network;
+use crate::lab::{DbState, MirrorRole, MirrorState, Mirroring, Safety, Sql, CHAT_DATABASE};
 use crate::targets::OpError;
 use serde_json::{json, Value};
 
@@ -74,16 +75,16 @@ fn sql_err(number: i32, message: String) -> OpError {
     OpError::sql(number, 16, message)
 }
 
-impl LabState {
-    pub(in crate::lab) fn site_of_instance(&self, id: &str) -> Option<&str> {
-        self.sql.get(id).map(|i| i.site.as_str())
+impl Sql {
+    fn site_of_instance(&self, id: &str) -> Option<&str> {
+        self.get(id).map(|i| i.site.as_str())
     }
 
     /// Two instances can exchange mirroring traffic: both up, sites linked.
-    pub(in crate::lab) fn connected(&self, a: &str, b: &str) -> bool {
+    pub(in crate::lab) fn connected(&self, a: &str, b: &str, net: &Network) -> bool {
         match (self.site_of_instance(a), self.site_of_instance(b)) {
             (Some(sa), Some(sb)) => {
-                self.instance_up(a) && self.instance_up(b) && self.sites_linked(sa, sb)
+                self.instance_up(a, net) && self.instance_up(b, net) && net.sites_linked(sa, sb)
             }
             _ => false,
         }
@@ -91,7 +92,7 @@ impl LabState {
 
     /// A principal copy keeps quorum: no witness is configured, or it sees
     /// its partner or the witness.
-    pub(in crate::lab) fn has_quorum(&self, id: &str, database: &str) -> bool {
+    pub(in crate::lab) fn has_quorum(&self, id: &str, database: &str, net: &Network) -> bool {
         let Some(m) = self
             .database(id, database)
             .and_then(|d| d.mirroring.as_ref())
@@ -100,17 +101,17 @@ impl LabState {
         };
         match &m.witness {
             None => true,
-            Some(w) => self.connected(id, &m.partner) || self.connected(id, w),
+            Some(w) => self.connected(id, &m.partner, net) || self.connected(id, w, net),
         }
     }
 
     /// Clients can use this copy: principal and online, up, with quorum.
-    pub(in crate::lab) fn serving(&self, id: &str, database: &str) -> bool {
-        self.instance_up(id)
+    pub(in crate::lab) fn serving(&self, id: &str, database: &str, net: &Network) -> bool {
+        self.instance_up(id, net)
             && self
                 .database(id, database)
                 .is_some_and(|d| d.is_principal_online())
-            && self.has_quorum(id, database)
+            && self.has_quorum(id, database, net)
     }
 
     /// The first candidate that serves `database`.
@@ -118,10 +119,11 @@ impl LabState {
         &self,
         candidates: &[&str],
         database: &str,
+        net: &Network,
     ) -> Option<String> {
         candidates
             .iter()
-            .find(|id| self.serving(id, database))
+            .find(|id| self.serving(id, database, net))
             .map(|id| id.to_string())
     }
 
@@ -175,7 +177,7 @@ impl LabState {
         seeded.state = DbState::Restoring;
         seeded.sessions = Vec::new();
         seeded.mirroring = Some(record(MirrorRole::Mirror, principal));
-        let Some(target) = self.sql.get_mut(mirror) else {
+        let Some(target) = self.get_mut(mirror) else {
             return;
         };
         target.databases.insert(database.to_string(), seeded);
@@ -187,16 +189,16 @@ impl LabState {
     /// Apply SQL Server's rules to every session after something changed:
     /// sessions that lost their partner, then partners that came back.
     /// Returns what happened, one line per session.
-    pub(in crate::lab) fn reassess_mirroring(&mut self) -> Vec<String> {
-        let mut events = self.lose_sessions();
-        events.extend(self.rejoin_sessions());
+    pub(in crate::lab) fn reassess_mirroring(&mut self, net: &Network) -> Vec<String> {
+        let mut events = self.lose_sessions(net);
+        events.extend(self.rejoin_sessions(net));
         events
     }
 
     /// Every (instance, database) whose mirroring record matches `pred`.
     fn records(&self, pred: impl Fn(&str, &Mirroring) -> bool) -> Vec<(String, String)> {
         let mut out = Vec::new();
-        for (id, inst) in &self.sql {
+        for (id, inst) in self.iter() {
             for (db, d) in &inst.databases {
                 if d.mirroring.as_ref().is_some_and(|m| pred(id, m)) {
                     out.push((id.clone(), db.clone()));
@@ -216,10 +218,10 @@ impl LabState {
     /// Sessions whose partners can no longer see each other, all judged at
     /// once (so a site losing principal and mirror together does not fail
     /// over between them).
-    fn lose_sessions(&mut self) -> Vec<String> {
+    fn lose_sessions(&mut self, net: &Network) -> Vec<String> {
         let mut events = Vec::new();
         let lost = self.records(|id, m| {
-            m.state != MirrorState::Disconnected && !self.connected(id, &m.partner)
+            m.state != MirrorState::Disconnected && !self.connected(id, &m.partner, net)
         });
         for (id, db) in lost {
             let Some(m) = self.database(&id, &db).and_then(|d| d.mirroring.clone()) else {
@@ -234,10 +236,10 @@ impl LabState {
                 .and_then(|d| d.mirroring.as_ref())
                 .is_some_and(|pm| pm.partner == id && pm.role == MirrorRole::Principal);
             match m.role {
-                MirrorRole::Principal => events.push(self.lose_session(&id, &db)),
+                MirrorRole::Principal => events.push(self.lose_session(&id, &db, net)),
                 MirrorRole::Mirror if partner_principal => {
                     let partner = m.partner.clone();
-                    events.push(self.lose_session(&partner, &db));
+                    events.push(self.lose_session(&partner, &db, net));
                 }
                 MirrorRole::Mirror => {
                     self.disconnect(&id, &db, false);
@@ -252,16 +254,20 @@ impl LabState {
     }
 
     /// One session whose principal `p` no longer sees its mirror.
-    fn lose_session(&mut self, p: &str, db: &str) -> String {
+    fn lose_session(&mut self, p: &str, db: &str, net: &Network) -> String {
         let Some(m) = self.database(p, db).and_then(|d| d.mirroring.clone()) else {
             return String::new();
         };
         let mi = m.partner.clone();
         let partner_joined = self.joined(&mi, db, p);
-        let (p_up, m_up) = (self.instance_up(p), self.instance_up(&mi));
+        let (p_up, m_up) = (self.instance_up(p, net), self.instance_up(&mi, net));
         let witness = m.witness.clone();
-        let w_m = witness.as_deref().is_some_and(|w| self.connected(&mi, w));
-        let w_p = witness.as_deref().is_some_and(|w| self.connected(p, w));
+        let w_m = witness
+            .as_deref()
+            .is_some_and(|w| self.connected(&mi, w, net));
+        let w_p = witness
+            .as_deref()
+            .is_some_and(|w| self.connected(p, w, net));
         let automatic = partner_joined
             && m_up
             && w_m
@@ -285,7 +291,7 @@ impl LabState {
             } else if !m_up {
                 format!("mirror {mi} is down too")
             } else if !w_m {
-                if self.instance_up(w) {
+                if self.instance_up(w, net) {
                     format!("witness {w} is cut off from mirror {mi}")
                 } else {
                     format!("witness {w} is down too")
@@ -316,10 +322,10 @@ impl LabState {
 
     /// Partners that see each other again resume their session; a mirror
     /// that finds its witness again without its principal fails over.
-    fn rejoin_sessions(&mut self) -> Vec<String> {
+    fn rejoin_sessions(&mut self, net: &Network) -> Vec<String> {
         let mut events = Vec::new();
         let waiting =
-            self.records(|id, m| m.state == MirrorState::Disconnected && self.instance_up(id));
+            self.records(|id, m| m.state == MirrorState::Disconnected && self.instance_up(id, net));
         for (id, db) in waiting {
             let Some(m) = self.database(&id, &db).and_then(|d| d.mirroring.clone()) else {
                 continue;
@@ -327,7 +333,7 @@ impl LabState {
             if m.state != MirrorState::Disconnected {
                 continue;
             }
-            if self.connected(&id, &m.partner) {
+            if self.connected(&id, &m.partner, net) {
                 if !self.joined(&m.partner, &db, &id) {
                     if let Some(d) = self.database_mut(&id, &db) {
                         d.mirroring = None;
@@ -367,8 +373,8 @@ impl LabState {
                 .is_some_and(|pm| pm.partner == id && pm.role == MirrorRole::Principal);
             if m.role == MirrorRole::Mirror
                 && m.safety == Safety::Full
-                && self.connected(&id, &w)
-                && !self.connected(&m.partner, &w)
+                && self.connected(&id, &w, net)
+                && !self.connected(&m.partner, &w, net)
                 && caught_up
                 && partner_principal
             {
@@ -445,11 +451,14 @@ impl LabState {
     /// Forced service on `mi`: it becomes the principal now, its lost
     /// partner's record is demoted so that it rejoins as the mirror, and a
     /// witness it cannot see is removed from the session (SET WITNESS OFF).
-    pub(in crate::lab) fn force_service(&mut self, mi: &str, db: &str) {
+    pub(in crate::lab) fn force_service(&mut self, mi: &str, db: &str, net: &Network) {
         let Some(m) = self.database(mi, db).and_then(|d| d.mirroring.clone()) else {
             return;
         };
-        let drop_witness = m.witness.as_deref().is_some_and(|w| !self.connected(mi, w));
+        let drop_witness = m
+            .witness
+            .as_deref()
+            .is_some_and(|w| !self.connected(mi, w, net));
         let partner = m.partner.clone();
         if self.joined(&partner, db, mi) {
             self.disconnect(&partner, db, true);
@@ -474,11 +483,11 @@ impl LabState {
     /// Remove the session as `SET PARTNER OFF` on `id` does: both records
     /// if the partner is reachable (else the partner drops its own when it
     /// returns). Copies keep their state: a mirror stays RESTORING.
-    pub(in crate::lab) fn remove_mirroring(&mut self, id: &str, db: &str) {
+    pub(in crate::lab) fn remove_mirroring(&mut self, id: &str, db: &str, net: &Network) {
         let Some(m) = self.database(id, db).and_then(|d| d.mirroring.clone()) else {
             return;
         };
-        if self.connected(id, &m.partner) && self.joined(&m.partner, db, id) {
+        if self.connected(id, &m.partner, net) && self.joined(&m.partner, db, id) {
             if let Some(d) = self.database_mut(&m.partner, db) {
                 d.mirroring = None;
             }
@@ -493,6 +502,7 @@ impl LabState {
         &mut self,
         id: &str,
         database: &str,
+        net: &Network,
     ) -> Result<Value, OpError> {
         let (key, m) = self.mirrored(id, database)?;
         if m.role != MirrorRole::Principal {
@@ -507,7 +517,7 @@ impl LabState {
                 format!("The database mirroring safety level must be FULL to manually failover database \"{key}\". Set safety level to FULL and retry."),
             ));
         }
-        if !self.connected(id, &m.partner) || m.state == MirrorState::Disconnected {
+        if !self.connected(id, &m.partner, net) || m.state == MirrorState::Disconnected {
             return Err(sql_err(
                 1404,
                 "The command failed because the database mirror is busy. Reissue the command later.".to_string(),
@@ -529,6 +539,7 @@ impl LabState {
         &mut self,
         id: &str,
         database: &str,
+        net: &Network,
     ) -> Result<Value, OpError> {
         let (key, m) = self.mirrored(id, database)?;
         let cannot = || {
@@ -537,13 +548,16 @@ impl LabState {
                 format!("The database mirroring service cannot be forced for database \"{key}\" because the database is not in the correct state to become the principal database."),
             )
         };
-        if m.role != MirrorRole::Mirror || self.connected(id, &m.partner) {
+        if m.role != MirrorRole::Mirror || self.connected(id, &m.partner, net) {
             return Err(cannot());
         }
-        if m.witness.as_deref().is_some_and(|w| !self.connected(id, w)) {
+        if m.witness
+            .as_deref()
+            .is_some_and(|w| !self.connected(id, w, net))
+        {
             return Err(cannot());
         }
-        self.force_service(id, &key);
+        self.force_service(id, &key, net);
         Ok(json!([]))
     }
 
@@ -552,16 +566,16 @@ impl LabState {
         &mut self,
         id: &str,
         database: &str,
+        net: &Network,
     ) -> Result<Value, OpError> {
         let (key, _) = self.mirrored(id, database)?;
-        self.remove_mirroring(id, &key);
+        self.remove_mirroring(id, &key, net);
         Ok(json!([]))
     }
 
     /// The stored name and mirroring record of a mirrored database.
     fn mirrored(&self, id: &str, database: &str) -> Result<(String, Mirroring), OpError> {
         let key = self
-            .sql
             .get(id)
             .and_then(|i| crate::lab::sql::answers::key_ci(&i.databases, database))
             .ok_or_else(|| {

@@ -1,4 +1,12 @@
-//! SQL Server as the lab simulates it.
+//! SQL Server as the lab simulates it: instances, their databases and the
+//! sessions on them (`answers` answers the T-SQL ops, `statements` the
+//! runbook-written T-SQL), mirroring (`mirroring`), msdb's log-shipping
+//! configuration and history (`log_shipping`) and full backups
+//! (`full_backup`).
+//!
+//! Whether an instance can be reached is the network's to say: every method
+//! that needs it takes a [`Network`] rather than the whole lab, so nothing in
+//! SQL Server's rules depends on the Lync side.
 
 pub(in crate::lab) mod answers;
 pub(in crate::lab) mod full_backup;
@@ -6,6 +14,8 @@ pub(in crate::lab) mod log_shipping;
 pub(in crate::lab) mod mirroring;
 pub(in crate::lab) mod statements;
 
+use crate::lab::keyed::keyed_part;
+use crate::lab::network::Network;
 use crate::lab::{LabState, Msdb};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -120,23 +130,28 @@ pub struct Session {
     pub program_name: String,
 }
 
-impl LabState {
+keyed_part!(
+    /// The SQL Server instances by id: their databases, mirroring sessions
+    /// and msdb.
+    Sql,
+    SqlInstance
+);
+
+impl Sql {
     /// Up, on a server that is up: something a client can connect to.
-    pub(in crate::lab) fn instance_up(&self, id: &str) -> bool {
-        self.sql
-            .get(id)
-            .is_some_and(|i| i.up && self.server_up(&i.server))
+    pub(in crate::lab) fn instance_up(&self, id: &str, net: &Network) -> bool {
+        self.get(id)
+            .is_some_and(|i| i.up && net.server_up(&i.server))
     }
 
     /// `server\instance` of an instance id; the id itself if it is unknown.
-    pub(in crate::lab) fn instance_name(&self, id: &str) -> String {
-        self.sql
-            .get(id)
+    pub(in crate::lab) fn name(&self, id: &str) -> String {
+        self.get(id)
             .map_or_else(|| id.to_string(), SqlInstance::name)
     }
 
     pub(in crate::lab) fn database(&self, instance: &str, database: &str) -> Option<&Database> {
-        self.sql.get(instance)?.databases.get(database)
+        self.get(instance)?.databases.get(database)
     }
 
     pub(in crate::lab) fn database_mut(
@@ -144,6 +159,13 @@ impl LabState {
         instance: &str,
         database: &str,
     ) -> Option<&mut Database> {
-        self.sql.get_mut(instance)?.databases.get_mut(database)
+        self.get_mut(instance)?.databases.get_mut(database)
+    }
+}
+
+impl LabState {
+    /// Up, on a server that is up: something a client can connect to.
+    pub(in crate::lab) fn instance_up(&self, id: &str) -> bool {
+        self.sql.instance_up(id, &self.network())
     }
 }

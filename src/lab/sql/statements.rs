@@ -201,7 +201,7 @@ impl LabState {
                 .map(str::trim)
                 .unwrap_or("");
             let column = if alias.is_empty() { "" } else { alias };
-            return Some(Ok(json!([{ column: self.instance_name(id) }])));
+            return Some(Ok(json!([{ column: self.sql.name(id) }])));
         }
         let (columns, rest) = rest.split_once(" from sys.databases")?;
         let columns: Vec<&str> = columns.split(',').map(str::trim).collect();

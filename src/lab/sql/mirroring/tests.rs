@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::lab::fixtures::*;
+use crate::lab::LabState;
 use crate::op::Op;
 
 fn role(lab: &LabState, id: &str, db: &str) -> (DbState, Option<MirrorRole>, Option<MirrorState>) {
@@ -106,6 +107,7 @@ fn principal_lost_without_witness_waits_for_an_operator() {
     for db in USER_DATABASES {
         for id in ["besql-red1", "besql-red2"] {
             let m = lab
+                .sql
                 .database_mut(id, db)
                 .unwrap()
                 .mirroring
@@ -219,7 +221,8 @@ fn tsql_force_service_needs_the_principal_gone_and_the_witness_off_or_with_the_m
     let mut lab = litware();
     for db in ["rtcxds"] {
         for id in ["besql-red1", "besql-red2"] {
-            lab.database_mut(id, db)
+            lab.sql
+                .database_mut(id, db)
                 .unwrap()
                 .mirroring
                 .as_mut()
@@ -282,7 +285,8 @@ fn a_cut_link_isolates_sessions_across_sites() {
     let pool = "pool-red.litwareinc.com";
     for db in USER_DATABASES {
         lab.sql.get_mut("besql-red2").unwrap().databases.remove(db);
-        lab.establish_mirroring("besql-red1", "besql-dub2", Some("pcsql-dub2"), db);
+        lab.sql
+            .establish_mirroring("besql-red1", "besql-dub2", Some("pcsql-dub2"), db);
     }
     lab.lync.pools.get_mut(pool).unwrap().back_end.mirror = Some("besql-dub2".into());
     let effect = lab.apply_fault("link-down:dublin-redmond").unwrap();
