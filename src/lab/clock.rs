@@ -397,7 +397,7 @@ impl LabState {
                 continue;
             };
             let tpm = pool.transactions_per_minute;
-            let Some(writer) = self.writer_of(pool).filter(|_| tpm > 0) else {
+            let Some(writer) = pool.writer(&self.sql, &self.network()).filter(|_| tpm > 0) else {
                 continue;
             };
             let work = self.workload.entry(name).or_default();

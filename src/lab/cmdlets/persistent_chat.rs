@@ -2,7 +2,6 @@
 //! Install-CsMirrorDatabase for the Persistent Chat store. The cmdlet
 //! machinery (parameter binding, Get-Command) is in `cmdlets`.
 
-use crate::estate::PC_MAX_ACTIVE;
 use crate::lab::cmdlets::{as_list, strip_prefix_ci, Call};
 use crate::lab::{desc, ChatPool, DbState, LabState, PoolState, CHAT_DATABASE};
 use crate::op::{unc_server, PsValue};
@@ -80,7 +79,7 @@ impl LabState {
                 ))
             })?;
         if let Some(p) = self.lync.persistent_chat.get_mut(&pool) {
-            p.state = state;
+            p.set_state(state);
         }
         Ok(Value::Null)
     }
@@ -156,50 +155,13 @@ impl LabState {
             }
             other => wanted = as_list(other).ok_or_else(bad_value)?,
         }
-        // Spelled as the topology spells them, each once.
-        let mut servers: Vec<String> = Vec::new();
-        let mut strangers = Vec::new();
-        for name in &wanted {
-            match p.servers.iter().find(|s| s.eq_ignore_ascii_case(name)) {
-                Some(s) if !servers.contains(s) => servers.push(s.clone()),
-                Some(_) => {}
-                None => strangers.push(name.clone()),
-            }
-        }
-        if !strangers.is_empty() {
-            let verb = if strangers.len() == 1 { "is" } else { "are" };
-            return Err(call.error(format!(
-                "{} {verb} not a server of Persistent Chat pool {pool} (its servers: {}).",
-                strangers.join(", "),
-                p.servers.join(", ")
-            )));
-        }
-        if servers.len() > PC_MAX_ACTIVE {
-            return Err(call.error(format!(
-                "At most {PC_MAX_ACTIVE} Persistent Chat servers can be active; {} were given: {}.",
-                servers.len(),
-                servers.join(", ")
-            )));
-        }
-        let site = self.primary_site(p);
-        let strays: Vec<String> = servers
-            .iter()
-            .filter_map(|s| {
-                let at = self
-                    .servers
-                    .get(s)
-                    .map_or("an unknown site", |srv| srv.site.as_str());
-                (at != site).then(|| format!("{s} is in {at}"))
+        let servers = p
+            .active_servers_from(&pool, &wanted, &p.primary_site(&self.sql), |s| {
+                self.servers.get(s).map(|srv| srv.site.clone())
             })
-            .collect();
-        if !strays.is_empty() {
-            return Err(call.error(format!(
-                "Active servers must be in the same data center as the primary Persistent Chat database (site {site}): {}.",
-                strays.join(", ")
-            )));
-        }
+            .map_err(|message| call.error(message))?;
         if let Some(p) = self.lync.persistent_chat.get_mut(&pool) {
-            p.active_servers = servers;
+            p.set_active_servers(servers);
         }
         Ok(Value::Null)
     }
