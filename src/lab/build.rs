@@ -2,7 +2,7 @@
 
 use crate::estate::Estate;
 use crate::estate::{EstateFile, FrontEndPool};
-use crate::lab::sql::mirroring::{APPLICATION_DATABASES, CMS_DATABASES, USER_DATABASES};
+use crate::lab::lync::{APPLICATION_DATABASES, CMS_DATABASES, USER_DATABASES};
 use crate::lab::*;
 use crate::op::unc_server;
 use std::collections::BTreeMap;

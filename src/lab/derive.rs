@@ -2,7 +2,7 @@
 
 use crate::lab::lync::backup_service::{direction, CMS_MASTER, MODULES, PRESENCE_FOCUS};
 use crate::lab::lync::pools::RESILIENCY_AFTER;
-use crate::lab::sql::mirroring::USER_DATABASES;
+use crate::lab::lync::USER_DATABASES;
 use crate::lab::{ExportStatus, ImportStatus, LabState, ModuleStatus, Replica};
 use std::collections::BTreeMap;
 

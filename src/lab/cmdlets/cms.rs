@@ -3,7 +3,7 @@
 //! replication cmdlets and Invoke-CsManagementServerFailover (§3.3).
 
 use crate::lab::cmdlets::Call;
-use crate::lab::sql::mirroring::CMS_DATABASES;
+use crate::lab::lync::CMS_DATABASES;
 use crate::lab::LabState;
 use crate::targets::OpError;
 use serde_json::{json, Value};

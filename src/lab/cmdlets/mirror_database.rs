@@ -9,8 +9,8 @@
 //! pool is failed over.
 
 use crate::lab::cmdlets::Call;
+use crate::lab::lync::{DbType, UNMODELED_DB_TYPES};
 use crate::lab::network::Network;
-use crate::lab::sql::mirroring::{DbType, UNMODELED_DB_TYPES};
 use crate::lab::{desc, LabState, MirrorRole, PoolState, Safety};
 use crate::op::unc_server;
 use crate::targets::OpError;

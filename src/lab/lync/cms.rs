@@ -2,7 +2,7 @@
 //! backup pool, replicas on every front end and Edge server; its status and
 //! replication cmdlets and Invoke-CsManagementServerFailover (§3.3).
 
-use crate::lab::sql::mirroring::CMS_DATABASES;
+use crate::lab::lync::CMS_DATABASES;
 use crate::lab::LabState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

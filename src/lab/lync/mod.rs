@@ -6,6 +6,7 @@ pub(in crate::lab) mod edge;
 pub(in crate::lab) mod persistent_chat;
 pub(in crate::lab) mod pools;
 
+use crate::lab::CHAT_DATABASE;
 use crate::lab::{BackupServiceState, ChatPool, Cms, EdgePoolState, FePool, XmppRoute};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -39,3 +40,58 @@ pub enum PoolState {
     Normal,
     FailedOver,
 }
+
+/// The databases of each Back End database type, as Lync 2013 installs them.
+pub const USER_DATABASES: [&str; 3] = ["rtcxds", "rtcshared", "rtcab"];
+pub const APPLICATION_DATABASES: [&str; 3] = ["rgsconfig", "rgsdyn", "cpsdyn"];
+pub const CMS_DATABASES: [&str; 2] = ["xds", "lis"];
+
+/// A `-DatabaseType` the lab holds databases of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbType {
+    User,
+    Application,
+    CentralMgmt,
+    PersistentChat,
+    PersistentChatCompliance,
+}
+
+impl DbType {
+    pub const ALL: [DbType; 5] = [
+        DbType::User,
+        DbType::Application,
+        DbType::CentralMgmt,
+        DbType::PersistentChat,
+        DbType::PersistentChatCompliance,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DbType::User => "User",
+            DbType::Application => "Application",
+            DbType::CentralMgmt => "CentralMgmt",
+            DbType::PersistentChat => "PersistentChat",
+            DbType::PersistentChatCompliance => "PersistentChatCompliance",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DbType> {
+        DbType::ALL
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(text.trim()))
+    }
+
+    /// The databases of the type the lab models (it does not model mgccomp).
+    pub fn databases(self) -> &'static [&'static str] {
+        match self {
+            DbType::User => &USER_DATABASES,
+            DbType::Application => &APPLICATION_DATABASES,
+            DbType::CentralMgmt => &CMS_DATABASES,
+            DbType::PersistentChat => &[CHAT_DATABASE],
+            DbType::PersistentChatCompliance => &[],
+        }
+    }
+}
+
+/// Database types Lync knows that hold no database in the lab.
+pub const UNMODELED_DB_TYPES: [&str; 4] = ["Archiving", "Monitoring", "Edge", "Registrar"];

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::lab::fixtures::*;
+use crate::lab::lync::{APPLICATION_DATABASES, CMS_DATABASES, USER_DATABASES};
 use crate::lab::LabState;
 use crate::op::Op;
 
