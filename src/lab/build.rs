@@ -1,4 +1,7 @@
-//! Building a lab from an estate.
+//! Building a lab from an estate: everything up, the topology as published,
+//! mgc mirrored and log-shipped and the Back Ends mirrored as the estate
+//! says, at t=0. Kept apart from the parts because it is the one place that
+//! reads the estate file; after it, the lab knows only its own state.
 
 use crate::estate::Estate;
 use crate::estate::{EstateFile, FrontEndPool};

@@ -8,7 +8,7 @@
 //! period, a Backup Service sync every sync interval), so when something
 //! happens never depends on how the time was cut into `advance` calls or
 //! ops. Ties run backup, then copy, then restore, then the Backup Service.
-//! The state is refreshed (`pools::refresh`) at every such second and at
+//! The derived state is refreshed (`derive.rs`) at every such second and at
 //! every resiliency deadline.
 
 use crate::lab::files::{split_path, BackupFile};

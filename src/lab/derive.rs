@@ -1,4 +1,12 @@
-//! The cross-part reactions: what follows, everywhere, from a change in one part.
+//! The cross-part reactions: every field that is derived from other parts'
+//! state, recomputed by `refresh` after every op, fault, repair and event.
+//!
+//! Pool health and where users are served follow from servers and the Back
+//! End's SQL copies; resiliency mode from how long a Back End has been gone;
+//! Edge services from their servers; CMS replicas from the master's pool and
+//! the network; Backup Service statuses from the pools, the link between them
+//! and time. Nothing else writes these fields, so a reader looking for why a
+//! pool went into resiliency mode, or a replica went stale, finds it here.
 
 use crate::lab::lync::backup_service::{direction, CMS_MASTER, MODULES, PRESENCE_FOCUS};
 use crate::lab::lync::pools::RESILIENCY_AFTER;

@@ -5,7 +5,7 @@
 //! say what the drill was up against.
 //!
 //! Every change of connectivity is where SQL Server mirroring reacts
-//! (`backend::reassess_mirroring`): a principal lost while its mirror and
+//! (`Sql::reassess_mirroring`, in `sql/mirroring.rs`): a principal lost while its mirror and
 //! the witness keep quorum fails over on its own; a partner that returns
 //! rejoins as the mirror and resynchronizes.
 

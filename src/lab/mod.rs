@@ -3,14 +3,20 @@
 //! every op, so a drill survives a crash and resumes like a live run.
 //!
 //! There is no wall clock and no randomness anywhere in it: the same estate
-//! and the same sequence of calls give a byte-identical state file. `state`
-//! holds the data, `clock` moves time (log-shipping jobs, Backup Service
-//! syncs, users' workload, resiliency deadlines); `sql`, `fullbackup`,
-//! `statements` and `files` answer T-SQL and file ops; `backend` is SQL
-//! Server mirroring for every mirrored database; `cmdlets` binds and
-//! dispatches Lync cmdlets to `chat`, `dbmirror`, `pools`, `cms`,
-//! `backup_service` and `edge`; `faults` breaks and repairs things on
-//! purpose; `effects` applies confirmed manual steps.
+//! and the same sequence of calls give a byte-identical state file.
+//!
+//! It is made of parts that own their state and rules: `network` (sites,
+//! links, servers: who reaches whom), `sql` (instances, databases,
+//! mirroring, msdb and log shipping, full backups, T-SQL answers), `lync`
+//! (Front End pools, the CMS, the Backup Service, Edge, Persistent Chat),
+//! `files` (shares and backup files), `clock` and `workload` (time, jobs,
+//! users). A part takes what it needs of another as an argument (most often a
+//! `network::Network`). What follows in one part from a change in another
+//! is in `derive.rs`, the one place those reactions live. `state` is the
+//! whole (`LabState`) and sends each op to the part that answers it;
+//! `cmdlets/` answers Lync cmdlets from one spec table whose entries carry
+//! their handlers; `build` makes a lab from an estate; `faults` breaks and
+//! repairs things on purpose; `effects` applies confirmed manual steps.
 
 mod build;
 mod clock;

@@ -5,6 +5,10 @@
 //! estate and the same sequence of calls always give byte-identical JSON. The
 //! file may be edited by hand: nothing here assumes that a name it holds
 //! resolves, and unknown names surface as op errors, never as panics.
+//!
+//! Each field is a part's state (see the parts' own modules); `perform` is
+//! where an op is sent to the part that answers it, and where the derived
+//! state is refreshed after it (`derive.rs`).
 
 use crate::lab::{
     Clock, DbState, FaultRecord, Folder, Links, Lync, ManualRecord, MirrorRole, MirrorState,

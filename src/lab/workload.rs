@@ -1,4 +1,8 @@
-//! The users' side of the estate.
+//! The users' side of the estate: chat transactions on each Persistent Chat
+//! pool's writer and user-data changes on each Front End pool, made only in
+//! estate time (`clock::pass`), never in procedure time, so RPO is measured
+//! at the fault and a drill's end state does not depend on how long its steps
+//! took.
 
 use crate::lab::LabState;
 use serde::{Deserialize, Serialize};

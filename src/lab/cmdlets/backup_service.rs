@@ -1,8 +1,6 @@
-//! The Backup Service between paired pools (§3.6, §3.7): every sync
-//! interval, each direction P→Q replicates the user data P serves whose
-//! other copy is at Q (P's own users while P serves them; Q's users while
-//! they are failed over to P), if both pools run with their Back Ends and
-//! the link between their sites is up. Status is per direction and module.
+//! The Backup Service cmdlets (§3.6, §3.7): Get-/Set-CsBackupServiceConfiguration,
+//! Get-CsBackupServiceStatus, Invoke-CsBackupServiceSync and
+//! Debug-CsInterPoolReplication, over the model in `lync/backup_service.rs`.
 
 use crate::estate::{format_hms, parse_hms, SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN};
 use crate::lab::cmdlets::Call;

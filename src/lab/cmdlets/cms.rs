@@ -1,6 +1,6 @@
-//! The Central Management Store: active in one pool, a standby copy in its
-//! backup pool, replicas on every front end and Edge server; its status and
-//! replication cmdlets and Invoke-CsManagementServerFailover (§3.3).
+//! The Central Management Store cmdlets: Get-CsManagementStoreReplicationStatus
+//! and Invoke-CsManagementServerFailover (§3.3), whose -WhatIf is how the
+//! documentation finds the CMS pool and its backup.
 
 use crate::lab::cmdlets::Call;
 use crate::lab::lync::CMS_DATABASES;

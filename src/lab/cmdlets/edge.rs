@@ -1,8 +1,5 @@
-//! Edge pools and federation: each Edge pool's servers, services, the
-//! federation (5061) flag and next-hop pool; the one site's XMPP route;
-//! the DNS records the procedures touch (§3.8–3.11). Cmdlets: Get-CsService
-//! -EdgeServer, Set-CsEdgeServer, Get-CsSite, Set-CsSite, Stop-/Start-
-//! CsWindowsService.
+//! The Edge and federation cmdlets (§3.8–3.11): Get-CsService -EdgeServer,
+//! Set-CsEdgeServer, Get-CsSite, Set-CsSite, Stop-/Start-CsWindowsService.
 
 use crate::lab::cmdlets::{strip_prefix_ci, Call};
 use crate::lab::LabState;

@@ -1,10 +1,13 @@
 //! How the lab answers Lync Server Management Shell cmdlets: the parameter
-//! lists, PowerShell's parameter binding, dispatch to the module that
-//! simulates each cmdlet, and the Get-Command probe runbooks use to settle
-//! the documentation's parameter conflicts (PROCEDURES.md §4).
+//! lists, PowerShell's parameter binding, dispatch, and the Get-Command probe
+//! runbooks use to settle the documentation's parameter conflicts
+//! (PROCEDURES.md §4).
 //!
-//! Parameters are checked against each cmdlet's parameter list, as
-//! PowerShell's binder does, so a runbook written against the wrong source
+//! `CMDLETS` is both the list and the dispatch: each entry carries the
+//! handler that answers it, so a cmdlet cannot be listed without being
+//! simulated, and whether it reads or changes the lab decides whether it
+//! takes -WhatIf/-Confirm. Parameters are checked against each cmdlet's list,
+//! as PowerShell's binder does, so a runbook written against the wrong source
 //! fails in the lab the way it would on a real server. `docs/lab-cmdlets.md`
 //! documents every cmdlet here.
 

@@ -1,6 +1,7 @@
 //! The Persistent Chat cmdlets: pool state and active servers, and
-//! Install-CsMirrorDatabase for the Persistent Chat store. The cmdlet
-//! machinery (parameter binding, Get-Command) is in `cmdlets`.
+//! Install-CsMirrorDatabase for the Persistent Chat store. The pool's own
+//! rules are in `lync/persistent_chat.rs`; the cmdlet machinery (parameter
+//! binding, Get-Command) is in `cmdlets`.
 
 use crate::lab::cmdlets::{as_list, strip_prefix_ci, Call};
 use crate::lab::{desc, ChatPool, DbState, LabState, PoolState, CHAT_DATABASE};

@@ -1,12 +1,8 @@
-//! Front End pools: the Back End databases each pool owns, the pool's
-//! health (front ends up, Back End available), where its users are served
-//! and whether they are in resiliency mode, the changes they make, and the
-//! pool failover and failback cmdlets (PROCEDURES.md §2, §3.4, §3.5).
-//!
-//! `refresh` recomputes every derived field (pool health, resiliency, CMS
-//! replicas, Edge services, Backup Service status) after anything changes;
-//! the clock calls it at every scheduled second, so resiliency mode begins
-//! exactly 30 simulated minutes after a Back End became unavailable.
+//! The Front End pool cmdlets (PROCEDURES.md §2, §3.4, §3.5):
+//! Get-CsPoolBackupRelationship, Get-CsPoolFabricState, Get-CsService
+//! -Registrar, Invoke-CsPoolFailOver and Invoke-CsPoolFailBack. A failover
+//! coordinates several parts (the pools, the Backup Service's copies, the
+//! RPO measurement), and does it here, in the handler.
 
 use crate::lab::cmdlets::{strip_prefix_ci, Call};
 use crate::lab::lync::pools::minutes_tenths;

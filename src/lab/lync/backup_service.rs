@@ -2,7 +2,8 @@
 //! interval, each direction P→Q replicates the user data P serves whose
 //! other copy is at Q (P's own users while P serves them; Q's users while
 //! they are failed over to P), if both pools run with their Back Ends and
-//! the link between their sites is up. Status is per direction and module.
+//! the link between their sites is up. Status is per direction and module,
+//! derived in `derive.rs`; the cmdlets are in `cmdlets/backup_service.rs`.
 
 use crate::estate::parse_hms;
 use crate::lab::{LabState, PoolState};

@@ -1,6 +1,7 @@
 //! The Central Management Store: active in one pool, a standby copy in its
-//! backup pool, replicas on every front end and Edge server; its status and
-//! replication cmdlets and Invoke-CsManagementServerFailover (§3.3).
+//! backup pool, replicas on every front end and Edge server. Replica status
+//! is derived in `derive.rs`; the status, replication and failover cmdlets
+//! (§3.3) are in `cmdlets/cms.rs`.
 
 use crate::lab::lync::CMS_DATABASES;
 use crate::lab::LabState;

@@ -1,8 +1,7 @@
 //! Edge pools and federation: each Edge pool's servers, services, the
-//! federation (5061) flag and next-hop pool; the one site's XMPP route;
-//! the DNS records the procedures touch (§3.8–3.11). Cmdlets: Get-CsService
-//! -EdgeServer, Set-CsEdgeServer, Get-CsSite, Set-CsSite, Stop-/Start-
-//! CsWindowsService.
+//! federation (5061) flag and next-hop pool; the one site's XMPP route.
+//! Whether an Edge pool runs is derived in `derive.rs`; the Edge cmdlets
+//! (§3.8–3.11) are in `cmdlets/edge.rs`.
 
 use crate::lab::LabState;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,14 @@
-//! Lync Server 2013 as the lab simulates it.
+//! Lync Server 2013 as the lab simulates it: Front End pools (`pools`), the
+//! Central Management Store (`cms`), the Backup Service between paired pools
+//! (`backup_service`), Edge pools and the XMPP route (`edge`) and Persistent
+//! Chat (`persistent_chat`). Each part holds its state and the rules that
+//! belong to it alone; the cmdlets that change them are in `cmdlets/`, and
+//! what follows from other parts (pool health, resiliency, replica and
+//! Backup Service statuses) in `derive.rs`.
+//!
+//! The database types below are Lync's view of SQL Server: which databases
+//! Lync installs on a Back End for each type, and so which mirroring
+//! sessions a Lync mirroring cmdlet acts on.
 
 pub(in crate::lab) mod backup_service;
 pub(in crate::lab) mod cms;

@@ -1,5 +1,10 @@
-//! Persistent Chat pools: where mgc lives by topology and which copy
-//! serves users now.
+//! Persistent Chat pools: where mgc lives by topology (primary, mirror,
+//! backup, backup mirror), which copy is principal now and who users write
+//! to. A pool's state and active servers change only through `set_state` and
+//! `set_active_servers`, the latter only after `active_servers_from` checked
+//! the documentation's rules (servers of the pool, at most four active, all
+//! in the primary mgc's data center); the Persistent Chat cmdlets in
+//! `cmdlets/persistent_chat.rs` are their only callers.
 
 use crate::estate::PC_MAX_ACTIVE;
 use crate::lab::network::Network;

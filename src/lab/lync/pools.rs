@@ -1,12 +1,11 @@
-//! Front End pools: the Back End databases each pool owns, the pool's
-//! health (front ends up, Back End available), where its users are served
-//! and whether they are in resiliency mode, the changes they make, and the
-//! pool failover and failback cmdlets (PROCEDURES.md §2, §3.4, §3.5).
+//! Front End pools: topology, health (front ends up, Back End available),
+//! where their users are served and whether they are in resiliency mode, and
+//! the users' data on each copy (the home pool's and the backup pool's).
 //!
-//! `refresh` recomputes every derived field (pool health, resiliency, CMS
-//! replicas, Edge services, Backup Service status) after anything changes;
-//! the clock calls it at every scheduled second, so resiliency mode begins
-//! exactly 30 simulated minutes after a Back End became unavailable.
+//! Health and resiliency are derived (`derive.rs`) after anything changes;
+//! the clock stops at every resiliency deadline, so resiliency mode begins
+//! exactly 30 simulated minutes after a Back End became unavailable. The pool
+//! failover and failback cmdlets are in `cmdlets/pools.rs`.
 
 use crate::lab::{LabState, PoolState};
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,6 @@
-//! msdb's log-shipping configuration and history on each instance.
+//! msdb's log-shipping configuration and history on each instance: what
+//! the SQL Agent jobs (`clock`) act on, what `DeleteLogShippingSecondary`
+//! removes, and what the log-shipping status op reads.
 
 use crate::lab::CHAT_DATABASE;
 use serde::{Deserialize, Serialize};

@@ -10,6 +10,10 @@
 //! happens; a returning partner rejoins as the mirror and resynchronizes.
 //! The T-SQL mirroring statements (SET PARTNER FAILOVER / FORCE_SERVICE_ALLOW
 //! _DATA_LOSS / OFF) are answered here too, with SQL Server's error numbers.
+//!
+//! Everything here is a method of `Sql` that takes the `Network`: SQL Server
+//! mirroring knows nothing of Lync, and the Lync mirroring cmdlets
+//! (`cmdlets/mirror_database.rs`) act on sessions only through it.
 
 use crate::lab::network::Network;
 use crate::lab::{DbState, MirrorRole, MirrorState, Mirroring, Safety, Sql};
