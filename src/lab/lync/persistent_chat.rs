@@ -69,14 +69,7 @@ impl ChatPool {
     /// The instance whose mgc is the pool's current principal by role and
     /// state, whether or not it is reachable.
     pub(in crate::lab) fn principal(&self, sql: &Sql) -> Option<String> {
-        self.mgc
-            .candidates(self.state)
-            .into_iter()
-            .find(|id| {
-                sql.database(id, CHAT_DATABASE)
-                    .is_some_and(Database::is_principal_online)
-            })
-            .map(str::to_string)
+        principal_among(self.mgc.candidates(self.state), sql)
     }
 
     /// The site the pool's primary mgc is in now: the principal's for the
@@ -85,14 +78,10 @@ impl ChatPool {
     /// its servers are made active first); else the designated primary's.
     pub(in crate::lab) fn primary_site(&self, sql: &Sql) -> String {
         let any_principal = || {
-            [PoolState::Normal, PoolState::FailedOver]
+            let all = [PoolState::Normal, PoolState::FailedOver]
                 .into_iter()
-                .flat_map(|s| self.mgc.candidates(s))
-                .find(|id| {
-                    sql.database(id, CHAT_DATABASE)
-                        .is_some_and(Database::is_principal_online)
-                })
-                .map(str::to_string)
+                .flat_map(|s| self.mgc.candidates(s));
+            principal_among(all, sql)
         };
         let id = self
             .principal(sql)
@@ -179,4 +168,14 @@ impl ChatPool {
     pub(in crate::lab) fn set_active_servers(&mut self, servers: Vec<String>) {
         self.active_servers = servers;
     }
+}
+
+/// The first of `ids` whose mgc is principal and online by its own record.
+fn principal_among<'a>(ids: impl IntoIterator<Item = &'a str>, sql: &Sql) -> Option<String> {
+    ids.into_iter()
+        .find(|id| {
+            sql.database(id, CHAT_DATABASE)
+                .is_some_and(Database::is_principal_online)
+        })
+        .map(str::to_string)
 }
