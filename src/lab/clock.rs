@@ -1,4 +1,4 @@
-//! Simulated time: the SQL Agent jobs of log shipping, the Backup Service's
+//! Simulated time: when the SQL Agent jobs of log shipping, the Backup Service's
 //! syncs, the users' workload (chat transactions on each Persistent Chat
 //! pool, user-data changes on each Front End pool), and the moments users
 //! enter resiliency mode.

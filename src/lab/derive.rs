@@ -99,8 +99,10 @@ impl LabState {
                 continue;
             };
             let up = e.servers.iter().any(|s| self.server_up(s));
-            let running =
-                !e.servers.is_empty() && e.servers.iter().all(|s| self.server_running(e, s));
+            let running = !e.servers.is_empty()
+                && e.servers
+                    .iter()
+                    .all(|s| e.server_running(s, &self.network()));
             if let Some(e) = self.lync.edge_pools.get_mut(&name) {
                 e.up = up;
                 e.services_running = running;

@@ -127,7 +127,7 @@ impl LabState {
             .lync
             .edge_pools
             .iter()
-            .find(|(_, e)| e.next_hop == p1 && self.edge_running(e))
+            .find(|(_, e)| e.next_hop == p1 && e.running(&self.network()))
             .map(|(n, _)| n.clone())
         {
             return Err(call.error(format!(

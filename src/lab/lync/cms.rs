@@ -4,7 +4,8 @@
 //! (§3.3) are in `cmdlets/cms.rs`.
 
 use crate::lab::lync::CMS_DATABASES;
-use crate::lab::LabState;
+use crate::lab::network::Network;
+use crate::lab::{FePool, LabState, Sql};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -27,12 +28,25 @@ pub struct Replica {
     pub stale_since: Option<u64>,
 }
 
-impl LabState {
+impl Cms {
     /// The active master can be used: its pool is up and serves xds and lis.
+    pub(in crate::lab) fn available(
+        &self,
+        pools: &BTreeMap<String, FePool>,
+        sql: &Sql,
+        net: &Network,
+    ) -> bool {
+        pools
+            .get(&self.active_pool)
+            .is_some_and(|p| p.up && p.serves(&CMS_DATABASES, sql, net))
+    }
+}
+
+impl LabState {
     pub(in crate::lab) fn cms_available(&self) -> bool {
-        self.lync.cms.as_ref().is_some_and(|c| {
-            self.lync.pools.get(&c.active_pool).is_some_and(|p| p.up)
-                && self.pool_serves(&c.active_pool, &CMS_DATABASES)
-        })
+        self.lync
+            .cms
+            .as_ref()
+            .is_some_and(|c| c.available(&self.lync.pools, &self.sql, &self.network()))
     }
 }

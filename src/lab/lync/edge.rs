@@ -3,7 +3,7 @@
 //! Whether an Edge pool runs is derived in `derive.rs`; the Edge cmdlets
 //! (§3.8–3.11) are in `cmdlets/edge.rs`.
 
-use crate::lab::LabState;
+use crate::lab::network::Network;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -33,13 +33,14 @@ pub struct XmppRoute {
     pub edge_pool: String,
 }
 
-impl LabState {
-    pub(in crate::lab) fn server_running(&self, e: &EdgePoolState, server: &str) -> bool {
-        self.server_up(server) && e.services_stopped.get(server).is_none_or(Vec::is_empty)
+impl EdgePoolState {
+    /// `server` is up with none of its services stopped.
+    pub(in crate::lab) fn server_running(&self, server: &str, net: &Network) -> bool {
+        net.server_up(server) && self.services_stopped.get(server).is_none_or(Vec::is_empty)
     }
 
     /// Some server of the pool is up with its services running.
-    pub(in crate::lab) fn edge_running(&self, e: &EdgePoolState) -> bool {
-        e.servers.iter().any(|s| self.server_running(e, s))
+    pub(in crate::lab) fn running(&self, net: &Network) -> bool {
+        self.servers.iter().any(|s| self.server_running(s, net))
     }
 }

@@ -7,7 +7,8 @@
 //! exactly 30 simulated minutes after a Back End became unavailable. The pool
 //! failover and failback cmdlets are in `cmdlets/pools.rs`.
 
-use crate::lab::{LabState, PoolState};
+use crate::lab::network::Network;
+use crate::lab::{LabState, PoolState, Sql};
 use serde::{Deserialize, Serialize};
 
 /// A Front End pool: topology, health, where its users are served, and
@@ -102,35 +103,49 @@ pub(in crate::lab) fn minutes_tenths(seconds: u64) -> f64 {
     tenths as f64 / 10.0
 }
 
+impl FePool {
+    /// The instances that may hold the pool's databases: primary, then mirror.
+    pub(in crate::lab) fn back_end_candidates(&self) -> Vec<&str> {
+        std::iter::once(self.back_end.principal.as_str())
+            .chain(self.back_end.mirror.as_deref())
+            .collect()
+    }
+
+    /// Every database of `databases` is served by the pool's Back End.
+    pub(in crate::lab) fn serves(&self, databases: &[&str], sql: &Sql, net: &Network) -> bool {
+        let c = self.back_end_candidates();
+        databases
+            .iter()
+            .all(|db| sql.serving_copy(&c, db, net).is_some())
+    }
+
+    /// The pool is up and its User databases are available.
+    pub(in crate::lab) fn working(&self) -> bool {
+        self.up && self.back_end.available
+    }
+}
+
 impl LabState {
     /// The instances that may hold a pool's databases: primary, then mirror.
     pub(in crate::lab) fn back_end_candidates(&self, pool: &str) -> Vec<String> {
-        self.lync
-            .pools
-            .get(pool)
-            .map(|p| {
-                std::iter::once(p.back_end.principal.clone())
-                    .chain(p.back_end.mirror.clone())
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.lync.pools.get(pool).map_or_else(Vec::new, |p| {
+            p.back_end_candidates()
+                .into_iter()
+                .map(str::to_string)
+                .collect()
+        })
     }
 
     /// Every database of `databases` is served by the pool's Back End.
     pub(in crate::lab) fn pool_serves(&self, pool: &str, databases: &[&str]) -> bool {
-        let candidates = self.back_end_candidates(pool);
-        let c: Vec<&str> = candidates.iter().map(String::as_str).collect();
-        !c.is_empty()
-            && databases
-                .iter()
-                .all(|db| self.sql.serving_copy(&c, db, &self.network()).is_some())
+        self.lync
+            .pools
+            .get(pool)
+            .is_some_and(|p| p.serves(databases, &self.sql, &self.network()))
     }
 
     /// The pool is up and its User databases are available.
     pub(in crate::lab) fn pool_working(&self, pool: &str) -> bool {
-        self.lync
-            .pools
-            .get(pool)
-            .is_some_and(|p| p.up && p.back_end.available)
+        self.lync.pools.get(pool).is_some_and(FePool::working)
     }
 }
