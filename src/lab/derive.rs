@@ -16,8 +16,19 @@ use std::collections::BTreeMap;
 
 impl LabState {
     /// Recompute every derived field from the state of servers, instances,
-    /// links and time.
+    /// links and time. The order matters: resiliency reads pool health, and
+    /// the CMS and the Backup Service read both.
     pub(in crate::lab) fn refresh(&mut self) {
+        self.refresh_pool_health();
+        self.refresh_resiliency();
+        self.refresh_edges();
+        self.refresh_cms();
+        self.refresh_backup_service();
+    }
+
+    /// Each Front End pool is up while a front end is; its Back End is
+    /// available while every User database is served.
+    fn refresh_pool_health(&mut self) {
         let now = self.elapsed();
         let names: Vec<String> = self.lync.pools.keys().cloned().collect();
         for name in &names {
@@ -47,6 +58,13 @@ impl LabState {
                 };
             }
         }
+    }
+
+    /// Users are in resiliency mode while the pool serving them is down, or
+    /// has been without its Back End for `RESILIENCY_AFTER`.
+    fn refresh_resiliency(&mut self) {
+        let now = self.elapsed();
+        let names: Vec<String> = self.lync.pools.keys().cloned().collect();
         for name in &names {
             let Some(served_by) = self.lync.pools.get(name).map(|p| p.users.served_by.clone())
             else {
@@ -71,9 +89,6 @@ impl LabState {
                 };
             }
         }
-        self.refresh_edges();
-        self.refresh_cms();
-        self.refresh_backup_service();
     }
 
     /// The seconds after `now` at which some pool's users enter resiliency
@@ -89,10 +104,10 @@ impl LabState {
             .filter(|&t| t > now)
             .collect()
     }
-}
 
-impl LabState {
-    pub(in crate::lab) fn refresh_edges(&mut self) {
+    /// An Edge pool is up while a server is; its services run while every
+    /// server runs them.
+    fn refresh_edges(&mut self) {
         let names: Vec<String> = self.lync.edge_pools.keys().cloned().collect();
         for name in names {
             let Some(e) = self.lync.edge_pools.get(&name) else {
@@ -109,12 +124,10 @@ impl LabState {
             }
         }
     }
-}
 
-impl LabState {
     /// Replicas are up to date while their server is up, the master is
     /// available and their site reaches the master's.
-    pub(in crate::lab) fn refresh_cms(&mut self) {
+    fn refresh_cms(&mut self) {
         let Some(cms) = self.lync.cms.clone() else {
             return;
         };
@@ -161,11 +174,9 @@ impl LabState {
             c.replicas = replicas;
         }
     }
-}
 
-impl LabState {
     /// Recompute every direction's module statuses.
-    pub(in crate::lab) fn refresh_backup_service(&mut self) {
+    fn refresh_backup_service(&mut self) {
         let now = self.elapsed();
         let interval = self.sync_interval_seconds();
         let master = self.lync.cms.as_ref().map(|c| c.active_pool.clone());
