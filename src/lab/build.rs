@@ -65,7 +65,7 @@ impl LabState {
                 })
                 .collect(),
             links: Links::default(),
-            folders: BTreeMap::new(),
+            folders: Folders::default(),
             lync: Lync::default(),
             workload: BTreeMap::new(),
             faults: Vec::new(),

@@ -381,7 +381,7 @@ impl LabState {
         }
         // Initialized from a full backup: log backups already in the share
         // belong to an older lineage; the jobs start after the newest one.
-        let newest = self.folder(&ls.share).and_then(|f| {
+        let newest = self.folders.folder(&ls.share).and_then(|f| {
             f.files
                 .iter()
                 .filter(|(_, b)| b.backup_type == 2 && b.database == CHAT_DATABASE)

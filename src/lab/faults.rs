@@ -413,7 +413,8 @@ impl LabState {
     fn share_reachable(&mut self, target: Option<&str>) -> Result<String, String> {
         let folders: Vec<String> = match target {
             Some(path) => vec![self
-                .folder_key(path)
+                .folders
+                .key(path)
                 .ok_or_else(|| format!("no folder `{path}`"))?],
             None => self
                 .folders
@@ -500,7 +501,7 @@ impl LabState {
 
     fn share_unreachable(&mut self, target: Option<&str>) -> Result<String, String> {
         let folders: Vec<String> = match target {
-            Some(path) => match self.folder_key(path) {
+            Some(path) => match self.folders.key(path) {
                 Some(key) => vec![key],
                 None => {
                     let known: Vec<&str> = self.folders.keys().map(String::as_str).collect();
@@ -524,7 +525,7 @@ impl LabState {
                             .map(|s| s.backup_source_directory.clone());
                         primaries.chain(secondaries)
                     })
-                    .filter_map(|p| self.folder_key(&p))
+                    .filter_map(|p| self.folders.key(&p))
                     .collect();
                 shares.sort();
                 shares.dedup();
@@ -589,7 +590,12 @@ impl LabState {
             for s in inst.msdb.log_shipping_secondary.values() {
                 let restored = s.last_restored_file.as_deref().map(|f| split_path(f).1);
                 for dir in [&s.backup_source_directory, &s.backup_destination_directory] {
-                    let files = self.folder(dir).map(|f| &f.files).into_iter().flatten();
+                    let files = self
+                        .folders
+                        .folder(dir)
+                        .map(|f| &f.files)
+                        .into_iter()
+                        .flatten();
                     let first = files
                         .filter(|(n, f)| {
                             f.database == s.primary_database

@@ -35,7 +35,7 @@ mod workload;
 pub use clock::Clock;
 pub use effects::{ManualRecord, EFFECT_KINDS};
 pub use faults::{FaultRecord, FAULT_KINDS};
-pub use files::{wildcard_match, BackupFile, Folder};
+pub use files::{wildcard_match, BackupFile, Folder, Folders};
 pub use lync::backup_service::{BackupServiceState, ExportStatus, ImportStatus, ModuleStatus};
 pub use lync::cms::{Cms, Replica};
 pub use lync::edge::{EdgePoolState, XmppRoute};

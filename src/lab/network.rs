@@ -69,6 +69,11 @@ impl<'a> Network<'a> {
         self.servers.get(fqdn).is_some_and(|s| s.up)
     }
 
+    /// The site a server is in, if the lab knows the server.
+    pub(in crate::lab) fn site_of(&self, fqdn: &str) -> Option<&'a str> {
+        self.servers.get(fqdn).map(|s| s.site.as_str())
+    }
+
     /// Sites can talk: the same site, or the link between them is up.
     pub(in crate::lab) fn sites_linked(&self, a: &str, b: &str) -> bool {
         a == b || self.links.get(&link_key(a, b)).is_none_or(|l| l.up)

@@ -11,7 +11,7 @@
 //! state is refreshed after it (`derive.rs`).
 
 use crate::lab::{
-    Clock, DbState, FaultRecord, Folder, Links, Lync, ManualRecord, MirrorRole, MirrorState,
+    Clock, DbState, FaultRecord, Folders, Links, Lync, ManualRecord, MirrorRole, MirrorState,
     PoolState, Safety, Servers, SiteState, Sql, Workload,
 };
 use crate::op::Op;
@@ -34,7 +34,7 @@ pub struct LabState {
     pub links: Links,
     pub servers: Servers,
     pub sql: Sql,
-    pub folders: BTreeMap<String, Folder>,
+    pub folders: Folders,
     pub lync: Lync,
     pub workload: BTreeMap<String, Workload>,
     pub faults: Vec<FaultRecord>,
@@ -144,9 +144,9 @@ impl LabState {
         let size = match op {
             Op::CopyFile {
                 from_folder, file, ..
-            } => self.file_size(from_folder, file),
+            } => self.folders.file_size(from_folder, file, &self.network()),
             Op::RestoreLog { file, .. } | Op::RestoreDatabase { file, .. } => {
-                self.file_size_at(file)
+                self.folders.file_size_at(file, &self.network())
             }
             Op::BackupDatabase {
                 instance, database, ..

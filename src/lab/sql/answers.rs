@@ -239,7 +239,7 @@ impl LabState {
 
     /// A log backup as `RESTORE` reads it: the device opens and the media is sound.
     pub(in crate::lab) fn read_backup(&self, path: &str) -> Result<BackupFile, OpError> {
-        let (_, file) = self.open_path(path).map_err(|e| {
+        let (_, file) = self.folders.open_path(path, &self.network()).map_err(|e| {
             OpError::sql(
                 3201,
                 16,

@@ -81,7 +81,7 @@ impl LabState {
             damaged: false,
             finished_at: self.elapsed(),
         };
-        self.put_file(folder, name, file);
+        self.folders.put_file(folder, name, file);
         Ok(json!([]))
     }
 

@@ -6,6 +6,7 @@
 
 use crate::lab::clock::{KIB, MIB};
 use crate::lab::files::{split_path, BackupFile};
+use crate::lab::network::Network;
 use crate::lab::sql::answers::LogFit;
 use crate::lab::{DbState, LabState, MirrorState, Sql, CHAT_DATABASE, LSN_PER_TRANSACTION};
 use crate::op::join_path;
@@ -179,7 +180,7 @@ impl LabState {
                 .map(|m| m.partner.clone()),
         );
         let name = format!("{database}_{}.trn", time::compact(self.epoch_at(t)));
-        self.put_file(&config.backup_directory, &name, file);
+        self.folders.put_file(&config.backup_directory, &name, file);
         if let Some(p) = self.sql.log_shipping_primary_mut(id, database) {
             p.last_backup_file = Some(join_path(&config.backup_directory, &name));
             p.last_backup_lsn = lsn;
@@ -209,6 +210,7 @@ impl LabState {
         }
         let last = config.last_copied_file.as_deref().map(|f| split_path(f).1);
         let pending: Vec<String> = self
+            .folders
             .folder(from)
             .map(|f| &f.files)
             .into_iter()
@@ -222,7 +224,11 @@ impl LabState {
             .collect();
         let mut copied = None;
         for name in &pending {
-            if self.copy_file(from, to, name).is_ok() {
+            if self
+                .folders
+                .copy_file(from, to, name, &Network::new(&self.servers, &self.links))
+                .is_ok()
+            {
                 copied = Some(name);
             }
         }
@@ -252,6 +258,7 @@ impl LabState {
             .as_deref()
             .map(|f| split_path(f).1);
         let candidates: Vec<(String, BackupFile)> = self
+            .folders
             .folder(folder)
             .map(|f| &f.files)
             .into_iter()
