@@ -3,7 +3,8 @@
 //!
 //! Windows paths are case-insensitive and a trailing backslash does not make
 //! another folder, so every lookup here normalizes both; the state keeps the
-//! spelling the estate used.
+//! spelling the estate used. A folder is usable while it is reachable and
+//! its server is up, which `Folders` asks of the `Network` it is given.
 
 use crate::lab::keyed::keyed_part;
 use crate::lab::network::Network;
