@@ -1,4 +1,4 @@
-//! Simulated time: the SQL Agent jobs of log shipping, the Backup Service's
+//! Simulated time: when the SQL Agent jobs of log shipping, the Backup Service's
 //! syncs, the users' workload (chat transactions on each Persistent Chat
 //! pool, user-data changes on each Front End pool), and the moments users
 //! enter resiliency mode.
@@ -8,21 +8,48 @@
 //! period, a Backup Service sync every sync interval), so when something
 //! happens never depends on how the time was cut into `advance` calls or
 //! ops. Ties run backup, then copy, then restore, then the Backup Service.
-//! The state is refreshed (`pools::refresh`) at every such second and at
+//! The derived state is refreshed (`derive.rs`) at every such second and at
 //! every resiliency deadline.
 
-use super::files::{split_path, BackupFile};
-use super::sql::LogFit;
-use super::state::{
-    DbState, LabState, MirrorRole, MirrorState, CHAT_DATABASE, LSN_PER_TRANSACTION,
-};
-use super::state::{LogShippingPrimary, LogShippingSecondary};
-use crate::op::join_path;
+use crate::lab::LabState;
 use crate::time;
+use serde::{Deserialize, Serialize};
+
+/// `now` is derived from `start + elapsed_seconds`; it is stored so that a
+/// person reading the file sees the simulated time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clock {
+    pub start: String,
+    pub elapsed_seconds: u64,
+    pub now: String,
+}
+
+impl LabState {
+    pub fn elapsed(&self) -> u64 {
+        self.clock.elapsed_seconds
+    }
+
+    pub(in crate::lab) fn set_elapsed(&mut self, seconds: u64) {
+        self.clock.elapsed_seconds = seconds;
+        self.clock.now = self.stamp(seconds);
+    }
+
+    /// The simulated epoch second at `elapsed` seconds into the lab.
+    pub(in crate::lab) fn epoch_at(&self, elapsed: u64) -> i64 {
+        let start = time::parse_rfc3339(&self.clock.start).unwrap_or(0);
+        start.saturating_add(i64::try_from(elapsed).unwrap_or(i64::MAX))
+    }
+
+    /// RFC 3339 of the simulated clock at `elapsed`: how msdb shows times.
+    pub(in crate::lab) fn stamp(&self, elapsed: u64) -> String {
+        time::rfc3339(self.epoch_at(elapsed))
+    }
+}
 
 /// Backup file sizes are modeled in these units.
-pub(super) const MIB: u64 = 1024 * 1024;
-pub(super) const KIB: u64 = 1024;
+pub(in crate::lab) const MIB: u64 = 1024 * 1024;
+pub(in crate::lab) const KIB: u64 = 1024;
 
 /// What kind of job; the order is the order of jobs due at the same second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -87,7 +114,7 @@ impl LabState {
     }
 
     /// Time an op takes: jobs run, but nobody commits meanwhile.
-    pub(super) fn pass(&mut self, seconds: u64) {
+    pub(in crate::lab) fn pass(&mut self, seconds: u64) {
         self.run_for(seconds, false);
     }
 
@@ -97,7 +124,7 @@ impl LabState {
     /// drill's end state does not depend on how long its steps took — a
     /// crash and resume, which repeats in-doubt steps, ends where an
     /// uninterrupted run ends.
-    pub(super) fn pass_quietly(&mut self, seconds: u64) {
+    pub(in crate::lab) fn pass_quietly(&mut self, seconds: u64) {
         let end = self.elapsed().saturating_add(seconds);
         self.set_elapsed(end);
         self.refresh();
@@ -184,255 +211,14 @@ impl LabState {
         }
         jobs
     }
-
-    fn log_shipping_primary(&self, id: &str, database: &str) -> Option<&LogShippingPrimary> {
-        self.sql.get(id)?.msdb.log_shipping_primary.get(database)
-    }
-
-    fn log_shipping_primary_mut(
-        &mut self,
-        id: &str,
-        database: &str,
-    ) -> Option<&mut LogShippingPrimary> {
-        self.sql
-            .get_mut(id)?
-            .msdb
-            .log_shipping_primary
-            .get_mut(database)
-    }
-
-    fn log_shipping_secondary(&self, id: &str, database: &str) -> Option<&LogShippingSecondary> {
-        self.sql.get(id)?.msdb.log_shipping_secondary.get(database)
-    }
-
-    fn log_shipping_secondary_mut(
-        &mut self,
-        id: &str,
-        database: &str,
-    ) -> Option<&mut LogShippingSecondary> {
-        self.sql
-            .get_mut(id)?
-            .msdb
-            .log_shipping_secondary
-            .get_mut(database)
-    }
-
-    /// LSBackup: a log backup to the share, by whichever log-shipping primary
-    /// holds the principal copy.
-    fn backup_job(&mut self, id: &str, database: &str, t: u64) {
-        let Some(config) = self.log_shipping_primary(id, database).cloned() else {
-            return;
-        };
-        let Some(db) = self
-            .database(id, database)
-            .filter(|d| d.is_principal_online())
-        else {
-            return;
-        };
-        if !self.instance_up(id) || !self.folder_reachable_from(id, &config.backup_directory) {
-            return;
-        }
-        let logged =
-            (db.lsn.saturating_sub(config.last_backup_lsn).max(0) / LSN_PER_TRANSACTION) as u64;
-        let file = BackupFile {
-            database: database.to_string(),
-            backup_type: 2,
-            first_lsn: config.last_backup_lsn,
-            last_lsn: db.lsn,
-            transactions: db.transactions,
-            last_transaction_at: db.last_transaction_at,
-            size: MIB.saturating_add(logged.saturating_mul(4 * KIB)),
-            damaged: false,
-            finished_at: t,
-        };
-        let (lsn, partner) = (
-            db.lsn,
-            db.mirroring
-                .as_ref()
-                .filter(|m| m.state == MirrorState::Synchronized)
-                .map(|m| m.partner.clone()),
-        );
-        let name = format!("{database}_{}.trn", time::compact(self.epoch_at(t)));
-        self.put_file(&config.backup_directory, &name, file);
-        if let Some(p) = self.log_shipping_primary_mut(id, database) {
-            p.last_backup_file = Some(join_path(&config.backup_directory, &name));
-            p.last_backup_lsn = lsn;
-        }
-        // The log chain belongs to the database, and a synchronized mirror
-        // holds the same log: after a failover its backups carry on from here.
-        if let Some(p) = partner.and_then(|p| self.log_shipping_primary_mut(&p, database)) {
-            p.last_backup_lsn = lsn;
-        }
-    }
-
-    /// LSCopy: every backup of the database newer than the last copied one,
-    /// from the share to the copy folder.
-    fn copy_job(&mut self, id: &str, database: &str, t: u64) {
-        let Some(config) = self.log_shipping_secondary(id, database).cloned() else {
-            return;
-        };
-        let (from, to) = (
-            &config.backup_source_directory,
-            &config.backup_destination_directory,
-        );
-        if !self.instance_up(id)
-            || !self.folder_reachable_from(id, from)
-            || !self.folder_reachable_from(id, to)
-        {
-            return;
-        }
-        let last = config.last_copied_file.as_deref().map(|f| split_path(f).1);
-        let pending: Vec<String> = self
-            .folder(from)
-            .map(|f| &f.files)
-            .into_iter()
-            .flatten()
-            .filter(|(name, f)| {
-                f.backup_type == 2
-                    && f.database == config.primary_database
-                    && last.is_none_or(|l| name.as_str() > l)
-            })
-            .map(|(name, _)| name.clone())
-            .collect();
-        let mut copied = None;
-        for name in &pending {
-            if self.copy_file(from, to, name).is_ok() {
-                copied = Some(name);
-            }
-        }
-        let Some(name) = copied else { return };
-        let stamp = self.stamp(t);
-        if let Some(s) = self.log_shipping_secondary_mut(id, database) {
-            s.last_copied_file = Some(join_path(to, name));
-            s.last_copied_at = Some(stamp);
-        }
-    }
-
-    /// LSRestore: apply copied backups in name order until a gap or a damaged file.
-    fn restore_job(&mut self, id: &str, database: &str) {
-        let Some(config) = self.log_shipping_secondary(id, database).cloned() else {
-            return;
-        };
-        let folder = &config.backup_destination_directory;
-        let restoring = self
-            .database(id, database)
-            .is_some_and(|d| d.state == DbState::Restoring);
-        if !restoring || !self.instance_up(id) || !self.folder_reachable_from(id, folder) {
-            return;
-        }
-        let last = config
-            .last_restored_file
-            .as_deref()
-            .map(|f| split_path(f).1);
-        let candidates: Vec<(String, BackupFile)> = self
-            .folder(folder)
-            .map(|f| &f.files)
-            .into_iter()
-            .flatten()
-            .filter(|(name, f)| {
-                f.backup_type == 2
-                    && f.database == config.primary_database
-                    && last.is_none_or(|l| name.as_str() > l)
-            })
-            .map(|(name, f)| (name.clone(), f.clone()))
-            .collect();
-        for (name, file) in candidates {
-            let Some(lsn) = self.database(id, database).map(|d| d.lsn) else {
-                return;
-            };
-            if file.damaged {
-                return;
-            }
-            match LogFit::of(&file, lsn) {
-                LogFit::TooEarly => continue,
-                LogFit::Applies => self.apply_log(id, database, &join_path(folder, &name), &file),
-                LogFit::TooRecent => return,
-            }
-        }
-    }
-
-    /// Users commit to every pool that has a writer, from `from` to `to`.
-    fn accrue(&mut self, from: u64, to: u64) {
-        let dt = to.saturating_sub(from);
-        if dt == 0 {
-            return;
-        }
-        self.accrue_pool_changes(from, to);
-        let pools: Vec<String> = self.lync.persistent_chat.keys().cloned().collect();
-        for name in pools {
-            let Some(pool) = self.lync.persistent_chat.get(&name) else {
-                continue;
-            };
-            let tpm = pool.transactions_per_minute;
-            let Some(writer) = self.writer_of(pool).filter(|_| tpm > 0) else {
-                continue;
-            };
-            let work = self.workload.entry(name).or_default();
-            let Some((n, seconds)) = per_minute(&mut work.carry, tpm, dt) else {
-                continue;
-            };
-            let at = from + seconds;
-            work.committed = work.committed.saturating_add(n);
-            work.last_commit_at = at;
-            self.commit(&writer, n, at);
-        }
-    }
-
-    /// `n` transactions reach the writer's mgc and, synchronously, its mirror.
-    fn commit(&mut self, writer: &str, n: u64, at: u64) {
-        let lsn_step = i64::try_from(n)
-            .unwrap_or(i64::MAX)
-            .saturating_mul(LSN_PER_TRANSACTION);
-        let Some(db) = self.database_mut(writer, CHAT_DATABASE) else {
-            return;
-        };
-        db.lsn = db.lsn.saturating_add(lsn_step);
-        db.transactions = db.transactions.saturating_add(n);
-        db.last_transaction_at = at;
-        let (lsn, transactions) = (db.lsn, db.transactions);
-        let Some(m) = db.mirroring.clone() else {
-            return;
-        };
-        if m.state != MirrorState::Synchronized || !self.connected(writer, &m.partner) {
-            return;
-        }
-        if let Some(mirror) = self.database_mut(&m.partner, CHAT_DATABASE) {
-            let joined = mirror
-                .mirroring
-                .as_ref()
-                .is_some_and(|r| r.role == MirrorRole::Mirror && r.partner == writer);
-            if joined {
-                mirror.lsn = lsn;
-                mirror.transactions = transactions;
-                mirror.last_transaction_at = at;
-            }
-        }
-    }
-}
-
-/// Integer accrual at `rate` per minute over `dt` seconds: each second adds
-/// `rate` sixtieths to `carry`, and an item happens in the second its
-/// sixtieths reach a whole one. Returns how many happened and the offset
-/// (in seconds, 1..=dt) of the last one; `None` if none did.
-pub(super) fn per_minute(carry: &mut u64, rate: u64, dt: u64) -> Option<(u64, u64)> {
-    let before = *carry;
-    let total = before.saturating_add(rate.saturating_mul(dt));
-    let n = total / 60;
-    *carry = total % 60;
-    if n == 0 || rate == 0 {
-        return None;
-    }
-    Some((
-        n,
-        (n * 60).saturating_sub(before).div_ceil(rate).clamp(1, dt),
-    ))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
-    use super::super::state::LSN_BASE;
     use super::*;
+    use crate::lab::fixtures::*;
+    use crate::lab::DbState;
+    use crate::lab::LSN_BASE;
     use crate::op::Op;
 
     fn names(lab: &LabState, folder: &str) -> Vec<String> {

@@ -4,13 +4,21 @@
 //! the person took, which pass on the clock (jobs run, no user workload).
 //! `docs/lab-cmdlets.md` lists them.
 
-use super::state::{
-    DbState, LabState, LogShippingPrimary, LogShippingSecondary, ManualRecord, CHAT_DATABASE,
-};
 use crate::error::{Error, Result};
 use crate::estate::{is_dns_name, DnsRecord, DnsType};
+use crate::lab::{DbState, LabState, LogShippingPrimary, LogShippingSecondary, CHAT_DATABASE};
 use crate::op::unc_server;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+/// A manual step's effect as the lab applied it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualRecord {
+    pub at: u64,
+    pub effect: Value,
+    pub seconds: u64,
+}
 
 /// Every effect kind with the fields it takes (`?` = optional) and its duration.
 pub const EFFECT_KINDS: [(&str, &str, u64); 10] = [
@@ -326,7 +334,7 @@ impl LabState {
         let candidates: Vec<&str> = std::iter::once(t.primary.as_str())
             .chain(t.mirror.as_deref())
             .collect();
-        let Some(principal) = self.principal_by_role(&candidates, CHAT_DATABASE) else {
+        let Some(principal) = self.sql.principal_by_role(&candidates, CHAT_DATABASE) else {
             return Err(bad(format!(
                 "`logship-setup`: no primary mgc of {pool} is online on {}",
                 candidates.join(" or ")
@@ -338,7 +346,7 @@ impl LabState {
                 t.backup
             )));
         }
-        let Some(source) = self.database(&principal, CHAT_DATABASE).cloned() else {
+        let Some(source) = self.sql.database(&principal, CHAT_DATABASE).cloned() else {
             return Ok(());
         };
         // The backup side: its mirroring gone, a fresh copy restoring.
@@ -351,13 +359,13 @@ impl LabState {
         copy.state = DbState::Restoring;
         copy.mirroring = None;
         copy.sessions = Vec::new();
-        let principal_name = self.instance_name(&principal);
+        let principal_name = self.sql.name(&principal);
         let share_server = unc_server(&ls.share).unwrap_or_default().to_string();
         let copy_server = unc_server(&ls.copy_folder).unwrap_or_default().to_string();
         for (path, server) in [(&ls.share, share_server), (&ls.copy_folder, copy_server)] {
             self.folders
                 .entry(path.clone())
-                .or_insert_with(|| super::files::Folder::empty(server));
+                .or_insert_with(|| crate::lab::files::Folder::empty(server));
         }
         if let Some(b) = self.sql.get_mut(&t.backup) {
             b.databases.insert(CHAT_DATABASE.to_string(), copy);
@@ -376,7 +384,7 @@ impl LabState {
         }
         // Initialized from a full backup: log backups already in the share
         // belong to an older lineage; the jobs start after the newest one.
-        let newest = self.folder(&ls.share).and_then(|f| {
+        let newest = self.folders.folder(&ls.share).and_then(|f| {
             f.files
                 .iter()
                 .filter(|(_, b)| b.backup_type == 2 && b.database == CHAT_DATABASE)
@@ -428,10 +436,10 @@ impl LabState {
         if let Some(i) = self.sql.get_mut(&t.primary) {
             i.databases.insert(
                 CHAT_DATABASE.to_string(),
-                super::state::Database {
+                crate::lab::Database {
                     state: DbState::Online,
                     mirroring: None,
-                    lsn: super::state::LSN_BASE,
+                    lsn: crate::lab::LSN_BASE,
                     transactions: 0,
                     last_transaction_at: 0,
                     sessions: Vec::new(),
@@ -452,8 +460,8 @@ fn kinds() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
     use crate::op::{Op, PsValue};
     use serde_json::json;
 

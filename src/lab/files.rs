@@ -3,9 +3,12 @@
 //!
 //! Windows paths are case-insensitive and a trailing backslash does not make
 //! another folder, so every lookup here normalizes both; the state keeps the
-//! spelling the estate used.
+//! spelling the estate used. A folder is usable while it is reachable and
+//! its server is up, which `Folders` asks of the `Network` it is given.
 
-use super::state::LabState;
+use crate::lab::keyed::keyed_part;
+use crate::lab::network::Network;
+use crate::lab::LabState;
 use crate::op::{join_path, Op};
 use crate::targets::OpError;
 use serde::{Deserialize, Serialize};
@@ -85,44 +88,52 @@ fn same_path(a: &str, b: &str) -> bool {
 // The pattern rule of `Op::ListFiles`, which every target shares.
 pub use crate::op::wildcard_match;
 
-impl LabState {
+keyed_part!(
+    /// Folders by UNC path, spelled as the estate spells them.
+    Folders,
+    Folder
+);
+
+impl Folders {
     /// The state's key for a folder path, if the lab knows the folder.
-    pub(super) fn folder_key(&self, path: &str) -> Option<String> {
-        self.folders.keys().find(|k| same_path(k, path)).cloned()
+    pub(in crate::lab) fn key(&self, path: &str) -> Option<String> {
+        self.keys().find(|k| same_path(k, path)).cloned()
     }
 
-    pub(super) fn folder(&self, path: &str) -> Option<&Folder> {
-        self.folders.get(&self.folder_key(path)?)
+    pub(in crate::lab) fn folder(&self, path: &str) -> Option<&Folder> {
+        self.get(&self.key(path)?)
     }
 
     /// A folder can be read and written: it exists, is reachable and its server is up.
-    pub(super) fn folder_reachable(&self, path: &str) -> bool {
+    pub(in crate::lab) fn reachable(&self, path: &str, net: &Network) -> bool {
         self.folder(path)
-            .is_some_and(|f| f.reachable && self.server_up(&f.server))
+            .is_some_and(|f| f.reachable && net.server_up(&f.server))
     }
 
-    /// A folder an instance can use: reachable, and in a site the
-    /// instance's site can reach (a cut link stops log-shipping traffic).
-    pub(super) fn folder_reachable_from(&self, instance: &str, path: &str) -> bool {
-        let folder_site = self
-            .folder(path)
-            .and_then(|f| self.servers.get(&f.server))
-            .map(|s| s.site.clone());
-        let instance_site = self.sql.get(instance).map(|i| i.site.clone());
-        self.folder_reachable(path)
-            && match (instance_site, folder_site) {
-                (Some(a), Some(b)) => self.sites_linked(&a, &b),
+    /// A folder a client in `site` can use: reachable, and in a site `site`
+    /// can reach (a cut link stops log-shipping traffic).
+    pub(in crate::lab) fn reachable_from(
+        &self,
+        site: Option<&str>,
+        path: &str,
+        net: &Network,
+    ) -> bool {
+        let folder_site = self.folder(path).and_then(|f| net.site_of(&f.server));
+        self.reachable(path, net)
+            && match (site, folder_site) {
+                (Some(a), Some(b)) => net.sites_linked(a, b),
                 _ => true,
             }
     }
 
     /// The file `name` in `folder`, with its name as stored.
-    pub(super) fn open_file(
+    pub(in crate::lab) fn open_file(
         &self,
         folder: &str,
         name: &str,
+        net: &Network,
     ) -> Result<(String, &BackupFile), FileError> {
-        if !self.folder_reachable(folder) {
+        if !self.reachable(folder, net) {
             return Err(FileError::NetworkPath);
         }
         let files = &self.folder(folder).ok_or(FileError::NetworkPath)?.files;
@@ -134,56 +145,70 @@ impl LabState {
     }
 
     /// `open_file` for a full path `folder\name`.
-    pub(super) fn open_path(&self, path: &str) -> Result<(String, &BackupFile), FileError> {
+    pub(in crate::lab) fn open_path(
+        &self,
+        path: &str,
+        net: &Network,
+    ) -> Result<(String, &BackupFile), FileError> {
         let (folder, name) = split_path(path);
-        self.open_file(folder, name)
+        self.open_file(folder, name, net)
     }
 
     /// Size of a file if it can be read; 0 otherwise (an op that fails fast).
-    pub(super) fn file_size(&self, folder: &str, name: &str) -> u64 {
-        self.open_file(folder, name).map_or(0, |(_, f)| f.size)
+    pub(in crate::lab) fn file_size(&self, folder: &str, name: &str, net: &Network) -> u64 {
+        self.open_file(folder, name, net).map_or(0, |(_, f)| f.size)
     }
 
-    pub(super) fn file_size_at(&self, path: &str) -> u64 {
-        self.open_path(path).map_or(0, |(_, f)| f.size)
+    pub(in crate::lab) fn file_size_at(&self, path: &str, net: &Network) -> u64 {
+        self.open_path(path, net).map_or(0, |(_, f)| f.size)
     }
 
     /// Store a file in a known folder, replacing one of the same name.
-    pub(super) fn put_file(&mut self, folder: &str, name: &str, file: BackupFile) {
-        let Some(key) = self.folder_key(folder) else {
+    pub(in crate::lab) fn put_file(&mut self, folder: &str, name: &str, file: BackupFile) {
+        let Some(key) = self.key(folder) else {
             return;
         };
-        if let Some(f) = self.folders.get_mut(&key) {
+        if let Some(f) = self.get_mut(&key) {
             f.files.retain(|n, _| !n.eq_ignore_ascii_case(name));
             f.files.insert(name.to_string(), file);
         }
     }
 
     /// Copy one file; the caller has checked both folders are reachable.
-    pub(super) fn copy_file(
+    pub(in crate::lab) fn copy_file(
         &mut self,
         from: &str,
         to: &str,
         name: &str,
+        net: &Network,
     ) -> Result<(String, u64), FileError> {
-        let (stored, file) = self.open_file(from, name)?;
+        let (stored, file) = self.open_file(from, name, net)?;
         let file = file.clone();
         let size = file.size;
         self.put_file(to, &stored, file);
         Ok((stored, size))
     }
+}
 
-    pub(super) fn file_op(&mut self, op: &Op) -> Result<Value, OpError> {
+impl LabState {
+    /// A folder an instance can use: reachable, and in a site the
+    /// instance's site can reach.
+    pub(in crate::lab) fn folder_reachable_from(&self, instance: &str, path: &str) -> bool {
+        let site = self.sql.get(instance).map(|i| i.site.as_str());
+        self.folders.reachable_from(site, path, &self.network())
+    }
+
+    pub(in crate::lab) fn file_op(&mut self, op: &Op) -> Result<Value, OpError> {
         let unreachable = |path: &str| OpError::File {
             path: path.to_string(),
             message: FileError::NetworkPath.text().to_string(),
         };
         match op {
             Op::ListFiles { folder, pattern } => {
-                if !self.folder_reachable(folder) {
+                if !self.folders.reachable(folder, &self.network()) {
                     return Err(unreachable(folder));
                 }
-                let files = self.folder(folder).map(|f| &f.files);
+                let files = self.folders.folder(folder).map(|f| &f.files);
                 let rows = files
                     .into_iter()
                     .flatten()
@@ -198,11 +223,16 @@ impl LabState {
                 file,
             } => {
                 for folder in [from_folder, to_folder] {
-                    if !self.folder_reachable(folder) {
+                    if !self.folders.reachable(folder, &self.network()) {
                         return Err(unreachable(folder));
                     }
                 }
-                match self.copy_file(from_folder, to_folder, file) {
+                match self.folders.copy_file(
+                    from_folder,
+                    to_folder,
+                    file,
+                    &Network::new(&self.servers, &self.links),
+                ) {
                     Ok((name, size)) => Ok(json!([{"name": name, "size": size}])),
                     Err(e) => Err(OpError::File {
                         path: join_path(from_folder, file),
@@ -219,8 +249,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
 
     #[test]
     fn wildcard_matches_stars_and_question_marks_ignoring_case() {

@@ -1,71 +1,21 @@
-//! Edge pools and federation: each Edge pool's servers, services, the
-//! federation (5061) flag and next-hop pool; the one site's XMPP route;
-//! the DNS records the procedures touch (§3.8–3.11). Cmdlets: Get-CsService
-//! -EdgeServer, Set-CsEdgeServer, Get-CsSite, Set-CsSite, Stop-/Start-
-//! CsWindowsService.
+//! The Edge and federation cmdlets (§3.8–3.11): Get-CsService -EdgeServer,
+//! Set-CsEdgeServer, Get-CsSite, Set-CsSite, Stop-/Start-CsWindowsService.
 
-use super::cmdlets::{strip_prefix_ci, Call};
-use super::state::{EdgePoolState, LabState, XmppRoute};
-use crate::estate::EstateFile;
+use crate::lab::cmdlets::{strip_prefix_ci, Call};
+use crate::lab::LabState;
+use crate::lab::XmppRoute;
 use crate::op::PsValue;
 use crate::targets::OpError;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 impl LabState {
-    pub(super) fn add_edge_topology(&mut self, f: &EstateFile) {
-        for (name, e) in &f.edge_pools {
-            self.lync.edge_pools.insert(
-                name.clone(),
-                EdgePoolState {
-                    site: e.site.clone(),
-                    up: true,
-                    federation: e.federation,
-                    next_hop: e.next_hop.clone(),
-                    services_running: true,
-                    servers: e.servers.clone(),
-                    federation_applied: e.federation,
-                    services_stopped: BTreeMap::new(),
-                },
-            );
-        }
-        self.lync.xmpp_route = f.sites.iter().find_map(|(site, s)| {
-            s.xmpp_federation_route.as_ref().map(|edge| XmppRoute {
-                site: site.clone(),
-                edge_pool: edge.clone(),
-            })
-        });
-        self.lync.dns = f.dns.clone();
-    }
-
-    fn server_running(&self, e: &EdgePoolState, server: &str) -> bool {
-        self.server_up(server) && e.services_stopped.get(server).is_none_or(Vec::is_empty)
-    }
-
-    /// Some server of the pool is up with its services running.
-    pub(super) fn edge_running(&self, e: &EdgePoolState) -> bool {
-        e.servers.iter().any(|s| self.server_running(e, s))
-    }
-
-    pub(super) fn refresh_edges(&mut self) {
-        let names: Vec<String> = self.lync.edge_pools.keys().cloned().collect();
-        for name in names {
-            let Some(e) = self.lync.edge_pools.get(&name) else {
-                continue;
-            };
-            let up = e.servers.iter().any(|s| self.server_up(s));
-            let running =
-                !e.servers.is_empty() && e.servers.iter().all(|s| self.server_running(e, s));
-            if let Some(e) = self.lync.edge_pools.get_mut(&name) {
-                e.up = up;
-                e.services_running = running;
-            }
-        }
-    }
-
     /// The Edge pool an Identity names: `EdgeServer:<pool>`, the pool FQDN,
     /// or one of its servers.
-    pub(super) fn edge_pool_named(&self, call: &Call, identity: &str) -> Result<String, OpError> {
+    pub(in crate::lab) fn edge_pool_named(
+        &self,
+        call: &Call,
+        identity: &str,
+    ) -> Result<String, OpError> {
         let bare = strip_prefix_ci(identity.trim(), "EdgeServer:").unwrap_or(identity.trim());
         let by_pool = self
             .lync
@@ -89,7 +39,7 @@ impl LabState {
     }
 
     /// Get-CsService -EdgeServer rows.
-    pub(super) fn edge_service_rows(
+    pub(in crate::lab) fn edge_service_rows(
         &self,
         call: &Call,
         identity: Option<&str>,
@@ -98,7 +48,7 @@ impl LabState {
         let only = identity
             .map(|i| self.edge_pool_named(call, i))
             .transpose()?;
-        Ok(super::cmdlets::service_rows(
+        Ok(crate::lab::cmdlets::service_rows(
             self.lync.edge_pools.iter(),
             only,
             fqdn,
@@ -115,7 +65,7 @@ impl LabState {
     }
 
     /// Set-CsEdgeServer -Identity EdgeServer:<edge pool> -Registrar Registrar:<pool>.
-    pub(super) fn set_edge_server(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn set_edge_server(&mut self, call: &Call) -> Result<Value, OpError> {
         for other in [
             "AccessEdgeExternalSipPort",
             "DependentServiceList",
@@ -154,7 +104,7 @@ impl LabState {
             })
     }
 
-    pub(super) fn get_site(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_site(&self, call: &Call) -> Result<Value, OpError> {
         let only = call
             .text("Identity")?
             .map(|i| self.site_named(call, &i))
@@ -182,7 +132,7 @@ impl LabState {
 
     /// Set-CsSite -Identity <site> -XmppFederationRoute EdgeServer:<edge pool>
     /// ([R]); the route moves to this site ($null clears it).
-    pub(super) fn set_site(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn set_site(&mut self, call: &Call) -> Result<Value, OpError> {
         for other in ["FederationRoute", "Description", "DisplayName", "Instance"] {
             if call.has(other) {
                 return Err(OpError::NotSimulated {
@@ -216,7 +166,11 @@ impl LabState {
 
     /// Stop-CsWindowsService / Start-CsWindowsService [-Name n] [-ComputerName c]
     /// on an Edge server.
-    pub(super) fn windows_service(&mut self, call: &Call, start: bool) -> Result<Value, OpError> {
+    pub(in crate::lab) fn windows_service(
+        &mut self,
+        call: &Call,
+        start: bool,
+    ) -> Result<Value, OpError> {
         let computer = call
             .text("ComputerName")?
             .unwrap_or_else(|| call.host.to_string());
@@ -284,8 +238,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
 
     const FE: &str = "fe-red1.litwareinc.com";
     const EDGE_RED: &str = "edge-red.litwareinc.com";

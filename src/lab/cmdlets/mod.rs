@@ -1,14 +1,24 @@
 //! How the lab answers Lync Server Management Shell cmdlets: the parameter
-//! lists, PowerShell's parameter binding, dispatch to the module that
-//! simulates each cmdlet, and the Get-Command probe runbooks use to settle
-//! the documentation's parameter conflicts (PROCEDURES.md §4).
+//! lists, PowerShell's parameter binding, dispatch, and the Get-Command probe
+//! runbooks use to settle the documentation's parameter conflicts
+//! (PROCEDURES.md §4).
 //!
-//! Parameters are checked against each cmdlet's parameter list, as
-//! PowerShell's binder does, so a runbook written against the wrong source
+//! `CMDLETS` is both the list and the dispatch: each entry carries the
+//! handler that answers it, so a cmdlet cannot be listed without being
+//! simulated, and whether it reads or changes the lab decides whether it
+//! takes -WhatIf/-Confirm. Parameters are checked against each cmdlet's list,
+//! as PowerShell's binder does, so a runbook written against the wrong source
 //! fails in the lab the way it would on a real server. `docs/lab-cmdlets.md`
 //! documents every cmdlet here.
 
-use super::state::LabState;
+use crate::lab::LabState;
+
+pub(in crate::lab) mod backup_service;
+pub(in crate::lab) mod cms;
+pub(in crate::lab) mod edge;
+pub(in crate::lab) mod mirror_database;
+pub(in crate::lab) mod persistent_chat;
+pub(in crate::lab) mod pools;
 use crate::op::{CmdletArg, PsValue};
 use crate::targets::OpError;
 use serde_json::{json, Value};
@@ -17,23 +27,65 @@ use serde_json::{json, Value};
 const WINRM_FAILED: &str = "Connecting to remote server failed: WinRM cannot complete the operation. \
      Verify that the specified computer name is valid, that the computer is accessible over the network";
 
-pub(super) struct CmdletSpec {
-    pub name: &'static str,
-    params: &'static [&'static str],
-    /// Supports -WhatIf / -Confirm.
-    changes: bool,
+/// A cmdlet that reads the lab.
+type Read = fn(&LabState, &Call) -> Result<Value, OpError>;
+/// A cmdlet that changes the lab.
+type Change = fn(&mut LabState, &Call) -> Result<Value, OpError>;
+
+/// What a cmdlet does to the lab. Only changing cmdlets take -WhatIf and
+/// -Confirm, as PowerShell's ShouldProcess does.
+enum Handler {
+    Reads(Read),
+    Changes {
+        run: Change,
+        /// A -WhatIf that answers something other than "changes nothing".
+        what_if: Option<Read>,
+    },
 }
 
-const fn spec(name: &'static str, params: &'static [&'static str], changes: bool) -> CmdletSpec {
+pub(in crate::lab) struct CmdletSpec {
+    pub name: &'static str,
+    params: &'static [&'static str],
+    handler: Handler,
+}
+
+const fn read(name: &'static str, params: &'static [&'static str], run: Read) -> CmdletSpec {
     CmdletSpec {
         name,
         params,
-        changes,
+        handler: Handler::Reads(run),
     }
 }
 
-const CMDLETS: &[CmdletSpec] = &[
-    spec(
+const fn change(name: &'static str, params: &'static [&'static str], run: Change) -> CmdletSpec {
+    CmdletSpec {
+        name,
+        params,
+        handler: Handler::Changes { run, what_if: None },
+    }
+}
+
+const fn change_with_what_if(
+    name: &'static str,
+    params: &'static [&'static str],
+    run: Change,
+    what_if: Read,
+) -> CmdletSpec {
+    CmdletSpec {
+        name,
+        params,
+        handler: Handler::Changes {
+            run,
+            what_if: Some(what_if),
+        },
+    }
+}
+
+/// Every cmdlet the lab simulates, with the handler that answers it: the
+/// one list that both Get-Command and dispatch read, so a cmdlet cannot be
+/// listed without being simulated.
+static CMDLETS: &[CmdletSpec] = &[
+    read(
         "Get-CsService",
         &[
             "Identity",
@@ -47,25 +99,29 @@ const CMDLETS: &[CmdletSpec] = &[
             "EdgeServer",
             "CentralManagement",
         ],
-        false,
+        LabState::get_service,
     ),
-    spec("Get-CsPersistentChatState", &["Identity"], false),
-    spec(
+    read(
+        "Get-CsPersistentChatState",
+        &["Identity"],
+        LabState::get_chat_state,
+    ),
+    change(
         "Set-CsPersistentChatState",
         &["Identity", "PoolState", "Force"],
-        true,
+        LabState::set_chat_state,
     ),
-    spec(
+    read(
         "Get-CsPersistentChatActiveServer",
         &["Identity", "Filter", "LocalStore"],
-        false,
+        LabState::get_active_servers,
     ),
-    spec(
+    change(
         "Set-CsPersistentChatActiveServer",
         &["Identity", "ActiveServers", "Force", "Instance"],
-        true,
+        LabState::set_active_servers,
     ),
-    spec(
+    change(
         "Install-CsMirrorDatabase",
         &[
             "ConfiguredDatabases",
@@ -82,9 +138,9 @@ const CMDLETS: &[CmdletSpec] = &[
             "Update",
             "UseDefaultSqlPaths",
         ],
-        true,
+        LabState::install_mirror,
     ),
-    spec(
+    change(
         "Uninstall-CsMirrorDatabase",
         &[
             "SqlServerFqdn",
@@ -93,14 +149,14 @@ const CMDLETS: &[CmdletSpec] = &[
             "DropExistingDatabasesOnMirror",
             "Report",
         ],
-        true,
+        LabState::uninstall_mirror,
     ),
-    spec(
+    read(
         "Get-CsDatabaseMirrorState",
         &["PoolFqdn", "DatabaseType"],
-        false,
+        LabState::get_mirror_state,
     ),
-    spec(
+    change(
         "Invoke-CsDatabaseFailover",
         &[
             "PoolFqdn",
@@ -111,15 +167,19 @@ const CMDLETS: &[CmdletSpec] = &[
             "LocalStore",
             "Report",
         ],
-        true,
+        LabState::invoke_database_failover,
     ),
-    spec("Get-CsPoolBackupRelationship", &["PoolFqdn"], false),
-    spec(
+    read(
+        "Get-CsPoolBackupRelationship",
+        &["PoolFqdn"],
+        LabState::get_backup_relationship,
+    ),
+    read(
         "Get-CsManagementStoreReplicationStatus",
         &["CentralManagementStoreStatus", "ReplicaFqdn"],
-        false,
+        LabState::get_cms_replication,
     ),
-    spec(
+    change_with_what_if(
         "Invoke-CsManagementServerFailover",
         &[
             "BackupSqlServerFqdn",
@@ -128,9 +188,11 @@ const CMDLETS: &[CmdletSpec] = &[
             "BackupMirrorSqlInstanceName",
             "Force",
         ],
-        true,
+        LabState::invoke_cms_failover,
+        // Its -WhatIf is how the documentation finds the CMS pool.
+        LabState::cms_failover_whatif,
     ),
-    spec(
+    change(
         "Invoke-CsPoolFailOver",
         &[
             "PoolFqdn",
@@ -139,19 +201,19 @@ const CMDLETS: &[CmdletSpec] = &[
             "WaitTime",
             "FlushStorageService",
         ],
-        true,
+        LabState::invoke_pool_failover,
     ),
-    spec(
+    change(
         "Invoke-CsPoolFailBack",
         &["PoolFqdn", "DisasterMode", "Force", "WaitTime"],
-        true,
+        LabState::invoke_pool_failback,
     ),
-    spec(
+    read(
         "Get-CsBackupServiceConfiguration",
         &["Identity", "Filter", "LocalStore"],
-        false,
+        LabState::get_backup_config,
     ),
-    spec(
+    change(
         "Set-CsBackupServiceConfiguration",
         &[
             "Identity",
@@ -164,21 +226,29 @@ const CMDLETS: &[CmdletSpec] = &[
             "Instance",
             "Force",
         ],
-        true,
+        LabState::set_backup_config,
     ),
-    spec(
+    read(
         "Get-CsBackupServiceStatus",
         &["PoolFqdn", "Category"],
-        false,
+        LabState::get_backup_status,
     ),
-    spec(
+    change(
         "Invoke-CsBackupServiceSync",
         &["PoolFqdn", "BackupModule"],
-        true,
+        LabState::invoke_backup_sync,
     ),
-    spec("Debug-CsInterPoolReplication", &["PoolFqdn"], false),
-    spec("Get-CsPoolFabricState", &["PoolFqdn", "Type"], false),
-    spec(
+    read(
+        "Debug-CsInterPoolReplication",
+        &["PoolFqdn"],
+        LabState::debug_replication,
+    ),
+    read(
+        "Get-CsPoolFabricState",
+        &["PoolFqdn", "Type"],
+        LabState::get_fabric_state,
+    ),
+    change(
         "Set-CsEdgeServer",
         &[
             "Identity",
@@ -188,10 +258,14 @@ const CMDLETS: &[CmdletSpec] = &[
             "AccessEdgeExternalSipPort",
             "DependentServiceList",
         ],
-        true,
+        LabState::set_edge_server,
     ),
-    spec("Get-CsSite", &["Identity", "Filter", "LocalStore"], false),
-    spec(
+    read(
+        "Get-CsSite",
+        &["Identity", "Filter", "LocalStore"],
+        LabState::get_site,
+    ),
+    change(
         "Set-CsSite",
         &[
             "Identity",
@@ -202,9 +276,9 @@ const CMDLETS: &[CmdletSpec] = &[
             "Instance",
             "Force",
         ],
-        true,
+        LabState::set_site,
     ),
-    spec(
+    change(
         "Stop-CsWindowsService",
         &[
             "Name",
@@ -214,17 +288,17 @@ const CMDLETS: &[CmdletSpec] = &[
             "Graceful",
             "Report",
         ],
-        true,
+        |lab, call| lab.windows_service(call, false),
     ),
-    spec(
+    change(
         "Start-CsWindowsService",
         &["Name", "ComputerName", "Force", "NoWait", "Report"],
-        true,
+        |lab, call| lab.windows_service(call, true),
     ),
-    spec(
+    read(
         "Get-Command",
         &["Name", "Module", "Noun", "Verb", "CommandType", "Syntax"],
-        false,
+        |_, call| get_command(call),
     ),
 ];
 
@@ -249,7 +323,10 @@ const OTHER_SERVICES: &[&str] = &["UserServer", "WebServer", "CentralManagement"
 
 impl CmdletSpec {
     pub fn parameters(&self) -> Vec<&'static str> {
-        let extra = if self.changes { SHOULD_PROCESS } else { &[] };
+        let extra = match self.handler {
+            Handler::Changes { .. } => SHOULD_PROCESS,
+            Handler::Reads(_) => &[],
+        };
         self.params
             .iter()
             .chain(extra)
@@ -260,7 +337,7 @@ impl CmdletSpec {
 }
 
 /// One cmdlet invocation: its spec and the arguments as given.
-pub(super) struct Call<'a> {
+pub(in crate::lab) struct Call<'a> {
     pub spec: &'static CmdletSpec,
     pub args: &'a [CmdletArg],
     /// The server the cmdlet runs on.
@@ -363,14 +440,14 @@ impl Call<'_> {
 }
 
 /// `s` without `prefix`, ignoring ASCII case.
-pub(super) fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+pub(in crate::lab) fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
     head.eq_ignore_ascii_case(prefix)
         .then(|| &s[prefix.len()..])
 }
 
 /// A PowerShell value as a list of strings: `'a','b'`, `'a'` or `$null`.
-pub(super) fn as_list(value: &PsValue) -> Option<Vec<String>> {
+pub(in crate::lab) fn as_list(value: &PsValue) -> Option<Vec<String>> {
     match value {
         PsValue::Null => Some(Vec::new()),
         PsValue::Str(s) => Some(vec![s.clone()]),
@@ -380,7 +457,7 @@ pub(super) fn as_list(value: &PsValue) -> Option<Vec<String>> {
 }
 
 impl LabState {
-    pub(super) fn cmdlet(
+    pub(in crate::lab) fn cmdlet(
         &mut self,
         host: &str,
         cmdlet: &str,
@@ -406,48 +483,17 @@ impl LabState {
         };
         let call = Call { spec, args, host };
         call.check_parameters()?;
-        if spec.changes && call.switch("WhatIf") {
-            if spec.name == "Invoke-CsManagementServerFailover" {
-                // Its -WhatIf is how the documentation finds the CMS pool.
-                return self.cms_failover_whatif(&call);
-            }
+        match spec.handler {
+            Handler::Reads(read) => read(self, &call),
+            Handler::Changes {
+                what_if: Some(what_if),
+                ..
+            } if call.switch("WhatIf") => what_if(self, &call),
             // -WhatIf checks everything and changes nothing.
-            return self.clone().run(&call).map(|_| Value::Null);
-        }
-        self.run(&call)
-    }
-
-    fn run(&mut self, call: &Call) -> Result<Value, OpError> {
-        match call.spec.name {
-            "Get-CsService" => self.get_service(call),
-            "Get-CsPersistentChatState" => self.get_chat_state(call),
-            "Set-CsPersistentChatState" => self.set_state(call),
-            "Get-CsPersistentChatActiveServer" => self.get_active_servers(call),
-            "Set-CsPersistentChatActiveServer" => self.set_active_servers(call),
-            "Install-CsMirrorDatabase" => self.install_mirror(call),
-            "Uninstall-CsMirrorDatabase" => self.uninstall_mirror(call),
-            "Get-CsDatabaseMirrorState" => self.get_mirror_state(call),
-            "Invoke-CsDatabaseFailover" => self.invoke_database_failover(call),
-            "Get-CsPoolBackupRelationship" => self.get_backup_relationship(call),
-            "Get-CsManagementStoreReplicationStatus" => self.get_cms_replication(call),
-            "Invoke-CsManagementServerFailover" => self.invoke_cms_failover(call),
-            "Invoke-CsPoolFailOver" => self.invoke_pool_failover(call),
-            "Invoke-CsPoolFailBack" => self.invoke_pool_failback(call),
-            "Get-CsBackupServiceConfiguration" => self.get_backup_config(call),
-            "Set-CsBackupServiceConfiguration" => self.set_backup_config(call),
-            "Get-CsBackupServiceStatus" => self.get_backup_status(call),
-            "Invoke-CsBackupServiceSync" => self.invoke_backup_sync(call),
-            "Debug-CsInterPoolReplication" => self.debug_replication(call),
-            "Get-CsPoolFabricState" => self.get_fabric_state(call),
-            "Set-CsEdgeServer" => self.set_edge_server(call),
-            "Get-CsSite" => self.get_site(call),
-            "Set-CsSite" => self.set_site(call),
-            "Stop-CsWindowsService" => self.windows_service(call, false),
-            "Start-CsWindowsService" => self.windows_service(call, true),
-            "Get-Command" => Self::get_command(call),
-            other => Err(OpError::NotSimulated {
-                message: format!("the lab does not simulate {other}"),
-            }),
+            Handler::Changes { run, .. } if call.switch("WhatIf") => {
+                run(&mut self.clone(), &call).map(|_| Value::Null)
+            }
+            Handler::Changes { run, .. } => run(self, &call),
         }
     }
 
@@ -504,25 +550,26 @@ impl LabState {
         }
         Ok(Value::Array(rows))
     }
+}
 
-    fn get_command(call: &Call) -> Result<Value, OpError> {
-        let describe = |c: &CmdletSpec| json!({"Name": c.name, "Parameters": c.parameters()});
-        let Some(name) = call.text("Name")? else {
-            return Ok(Value::Array(CMDLETS.iter().map(describe).collect()));
-        };
-        match CMDLETS.iter().find(|c| c.name.eq_ignore_ascii_case(&name)) {
+/// Get-Command: the cmdlets and their parameters, from the spec table.
+fn get_command(call: &Call) -> Result<Value, OpError> {
+    let describe = |c: &CmdletSpec| json!({"Name": c.name, "Parameters": c.parameters()});
+    let Some(name) = call.text("Name")? else {
+        return Ok(Value::Array(CMDLETS.iter().map(describe).collect()));
+    };
+    match CMDLETS.iter().find(|c| c.name.eq_ignore_ascii_case(&name)) {
             Some(c) => Ok(describe(c)),
             None => Err(call.error(format!(
                 "The term '{name}' is not recognized as the name of a cmdlet, function, script file, or operable program."
             ))),
         }
-    }
 }
 
 /// Get-CsService rows of one service kind: every pool of `pools`, narrowed to
 /// the one `-Identity` named (`only`, resolved by the caller) and to the one
 /// `-PoolFqdn` names.
-pub(super) fn service_rows<'a, T: 'a>(
+pub(in crate::lab) fn service_rows<'a, T: 'a>(
     pools: impl Iterator<Item = (&'a String, &'a T)>,
     only: Option<String>,
     fqdn: Option<&str>,
@@ -542,7 +589,7 @@ mod tests {
     /// docs/lab-cmdlets.md documents every simulated cmdlet.
     #[test]
     fn every_cmdlet_is_documented() {
-        let doc = include_str!("../../docs/lab-cmdlets.md");
+        let doc = include_str!("../../../docs/lab-cmdlets.md");
         for c in CMDLETS {
             assert!(
                 doc.contains(&format!("### {}", c.name)),
@@ -550,13 +597,13 @@ mod tests {
                 c.name
             );
         }
-        for (kind, _, _) in super::super::EFFECT_KINDS {
+        for (kind, _, _) in crate::lab::EFFECT_KINDS {
             assert!(
                 doc.contains(&format!("`{kind}`")),
                 "effect {kind} is not documented"
             );
         }
-        for kind in super::super::FAULT_KINDS {
+        for kind in crate::lab::FAULT_KINDS {
             assert!(
                 doc.contains(&format!("`{kind}`")),
                 "fault {kind} is not documented"

@@ -1,273 +1,18 @@
-//! Front End pools: the Back End databases each pool owns, the pool's
-//! health (front ends up, Back End available), where its users are served
-//! and whether they are in resiliency mode, the changes they make, and the
-//! pool failover and failback cmdlets (PROCEDURES.md §2, §3.4, §3.5).
-//!
-//! `refresh` recomputes every derived field (pool health, resiliency, CMS
-//! replicas, Edge services, Backup Service status) after anything changes;
-//! the clock calls it at every scheduled second, so resiliency mode begins
-//! exactly 30 simulated minutes after a Back End became unavailable.
+//! The Front End pool cmdlets (PROCEDURES.md §2, §3.4, §3.5):
+//! Get-CsPoolBackupRelationship, Get-CsPoolFabricState, Get-CsService
+//! -Registrar, Invoke-CsPoolFailOver and Invoke-CsPoolFailBack. A failover
+//! coordinates several parts (the pools, the Backup Service's copies, the
+//! RPO measurement), and does it here, in the handler.
 
-use super::backend::{APPLICATION_DATABASES, CMS_DATABASES, USER_DATABASES};
-use super::cmdlets::{strip_prefix_ci, Call};
-use super::state::{
-    BackEndState, Cms, ConferenceContent, Database, DbState, FePool, LabState, PoolData,
-    PoolFailover, PoolState, PoolUsers, Safety, LSN_BASE,
-};
-use crate::estate::{EstateFile, FrontEndPool, MirroringMode};
+use crate::lab::cmdlets::{strip_prefix_ci, Call};
+use crate::lab::lync::pools::minutes_tenths;
+use crate::lab::{LabState, PoolFailover, PoolState};
 use crate::targets::OpError;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-
-/// Users enter resiliency mode this long after their Back End became unavailable [S0].
-pub const RESILIENCY_AFTER: u64 = 30 * 60;
-
-/// Minutes, to a tenth, of `seconds`.
-pub(super) fn minutes_tenths(seconds: u64) -> f64 {
-    let tenths = seconds.saturating_mul(10).saturating_add(30) / 60;
-    tenths as f64 / 10.0
-}
 
 impl LabState {
-    /// The Front End pools, their Back End databases and the CMS, from the
-    /// estate; then the Edge pools, the XMPP route and DNS.
-    pub(super) fn add_lync_topology(&mut self, f: &EstateFile) {
-        let cms_pool = f.pools.iter().find(|(_, p)| p.hosts_cms);
-        for (name, pool) in &f.pools {
-            let holds_cms = cms_pool
-                .is_some_and(|(c, p)| c == name || p.backup_pool.as_deref() == Some(name.as_str()));
-            self.add_front_end_pool(name, pool, holds_cms);
-        }
-        self.lync.cms = cms_pool.map(|(name, p)| Cms {
-            active_pool: name.clone(),
-            standby_pool: p.backup_pool.clone(),
-            replicas: BTreeMap::new(),
-        });
-        self.lync.backup_service.sync_interval = f.backup_service.sync_interval.clone();
-        self.add_edge_topology(f);
-    }
-
-    fn add_front_end_pool(&mut self, name: &str, pool: &FrontEndPool, holds_cms: bool) {
-        let be = &pool.back_end;
-        let mut databases: Vec<&str> = USER_DATABASES.to_vec();
-        databases.extend(APPLICATION_DATABASES);
-        if holds_cms {
-            databases.extend(CMS_DATABASES);
-        }
-        if let Some(principal) = self.sql.get_mut(&be.principal) {
-            for db in &databases {
-                principal.databases.insert(
-                    db.to_string(),
-                    Database {
-                        state: DbState::Online,
-                        mirroring: None,
-                        lsn: LSN_BASE,
-                        transactions: 0,
-                        last_transaction_at: 0,
-                        sessions: Vec::new(),
-                    },
-                );
-            }
-        }
-        if let (Some(mirror), "mirroring") = (&be.mirror, be.ha.as_str()) {
-            let safety = if be.mirroring_mode() == MirroringMode::Asynchronous {
-                Safety::Off
-            } else {
-                Safety::Full
-            };
-            for db in &databases {
-                self.establish_mirroring_with(
-                    &be.principal,
-                    mirror,
-                    be.witness.as_deref(),
-                    db,
-                    safety,
-                );
-            }
-        }
-        self.lync.pools.insert(
-            name.to_string(),
-            FePool {
-                site: pool.site.clone(),
-                backup_pool: pool.backup_pool.clone(),
-                state: PoolState::Normal,
-                up: true,
-                hosts_cms: pool.hosts_cms,
-                read_only: false,
-                back_end: BackEndState {
-                    ha: be.ha.to_string(),
-                    principal: be.principal.clone(),
-                    mirror: be.mirror.clone(),
-                    witness: be.witness.clone(),
-                    current_principal: Some(be.principal.clone()),
-                    available: true,
-                    unavailable_since: None,
-                },
-                users: PoolUsers {
-                    homed: pool.users,
-                    served_by: name.to_string(),
-                    resiliency_mode: false,
-                    resiliency_since: None,
-                },
-                edge_pool: pool.edge_pool.clone(),
-                lis_restored: false,
-                conference_content: ConferenceContent { in_sync: true },
-                data: PoolData {
-                    changes_per_minute: pool.changes_per_minute,
-                    ..PoolData::default()
-                },
-                front_ends: pool.front_ends.clone(),
-                edition: pool.edition.to_string(),
-            },
-        );
-    }
-
-    /// The instances that may hold a pool's databases: primary, then mirror.
-    pub(super) fn back_end_candidates(&self, pool: &str) -> Vec<String> {
-        self.lync
-            .pools
-            .get(pool)
-            .map(|p| {
-                std::iter::once(p.back_end.principal.clone())
-                    .chain(p.back_end.mirror.clone())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// Every database of `databases` is served by the pool's Back End.
-    pub(super) fn pool_serves(&self, pool: &str, databases: &[&str]) -> bool {
-        let candidates = self.back_end_candidates(pool);
-        let c: Vec<&str> = candidates.iter().map(String::as_str).collect();
-        !c.is_empty()
-            && databases
-                .iter()
-                .all(|db| self.serving_copy(&c, db).is_some())
-    }
-
-    /// The pool is up and its User databases are available.
-    pub(super) fn pool_working(&self, pool: &str) -> bool {
-        self.lync
-            .pools
-            .get(pool)
-            .is_some_and(|p| p.up && p.back_end.available)
-    }
-
-    /// Recompute every derived field from the state of servers, instances,
-    /// links and time.
-    pub(super) fn refresh(&mut self) {
-        let now = self.elapsed();
-        let names: Vec<String> = self.lync.pools.keys().cloned().collect();
-        for name in &names {
-            let Some(p) = self.lync.pools.get(name) else {
-                continue;
-            };
-            let up = p.front_ends.iter().any(|s| self.server_up(s));
-            let available = self.pool_serves(name, &USER_DATABASES);
-            let candidates = self.back_end_candidates(name);
-            let c: Vec<&str> = candidates.iter().map(String::as_str).collect();
-            let current = self.principal_by_role(&c, USER_DATABASES[0]);
-            let hosts_cms = self
-                .lync
-                .cms
-                .as_ref()
-                .is_some_and(|cms| &cms.active_pool == name);
-            if let Some(p) = self.lync.pools.get_mut(name) {
-                p.up = up;
-                p.hosts_cms = hosts_cms;
-                let be = &mut p.back_end;
-                be.available = available;
-                be.current_principal = current;
-                be.unavailable_since = if available {
-                    None
-                } else {
-                    be.unavailable_since.or(Some(now))
-                };
-            }
-        }
-        for name in &names {
-            let Some(served_by) = self.lync.pools.get(name).map(|p| p.users.served_by.clone())
-            else {
-                continue;
-            };
-            let resilient = match self.lync.pools.get(&served_by) {
-                None => true,
-                Some(s) => {
-                    !s.up
-                        || (!s.back_end.available
-                            && s.back_end
-                                .unavailable_since
-                                .is_some_and(|t| now >= t.saturating_add(RESILIENCY_AFTER)))
-                }
-            };
-            if let Some(p) = self.lync.pools.get_mut(name) {
-                p.users.resiliency_mode = resilient;
-                p.users.resiliency_since = if resilient {
-                    p.users.resiliency_since.or(Some(now))
-                } else {
-                    None
-                };
-            }
-        }
-        self.refresh_edges();
-        self.refresh_cms();
-        self.refresh_backup_service();
-    }
-
-    /// The seconds after `now` at which some pool's users enter resiliency
-    /// mode if nothing changes: the clock stops there to refresh.
-    pub(super) fn resiliency_deadlines(&self) -> Vec<u64> {
-        let now = self.elapsed();
-        self.lync
-            .pools
-            .values()
-            .filter(|p| !p.back_end.available)
-            .filter_map(|p| p.back_end.unavailable_since)
-            .map(|t| t.saturating_add(RESILIENCY_AFTER))
-            .filter(|&t| t > now)
-            .collect()
-    }
-
-    /// Users make changes on every pool that serves them with a working
-    /// Back End and outside resiliency mode, from `from` to `to`.
-    pub(super) fn accrue_pool_changes(&mut self, from: u64, to: u64) {
-        let dt = to.saturating_sub(from);
-        if dt == 0 {
-            return;
-        }
-        let names: Vec<String> = self.lync.pools.keys().cloned().collect();
-        for name in names {
-            let Some(p) = self.lync.pools.get(&name) else {
-                continue;
-            };
-            let cpm = p.data.changes_per_minute;
-            let serving = p.users.served_by.clone();
-            if cpm == 0 || p.users.resiliency_mode || !self.pool_working(&serving) {
-                continue;
-            }
-            let home = serving == name;
-            let Some(p) = self.lync.pools.get_mut(&name) else {
-                continue;
-            };
-            let d = &mut p.data;
-            let Some((n, seconds)) = super::clock::per_minute(&mut d.carry, cpm, dt) else {
-                continue;
-            };
-            let at = from + seconds;
-            d.changes = d.changes.saturating_add(n);
-            d.last_change_at = at;
-            let copy = if home {
-                &mut d.home_copy
-            } else {
-                &mut d.backup_copy
-            };
-            copy.changes = d.changes;
-            copy.last_change_at = at;
-        }
-    }
-
     /// The pool a `-PoolFqdn` names, spelled as the topology spells it.
-    pub(super) fn fe_pool(&self, call: &Call, fqdn: &str) -> Result<String, OpError> {
+    pub(in crate::lab) fn fe_pool(&self, call: &Call, fqdn: &str) -> Result<String, OpError> {
         let bare = strip_prefix_ci(fqdn.trim(), "Registrar:").unwrap_or(fqdn.trim());
         self.lync
             .pools
@@ -284,7 +29,7 @@ impl LabState {
     }
 
     /// The pool's backup pool, or the cmdlet error a pool without one gets.
-    pub(super) fn backup_of(&self, call: &Call, pool: &str) -> Result<String, OpError> {
+    pub(in crate::lab) fn backup_of(&self, call: &Call, pool: &str) -> Result<String, OpError> {
         self.lync
             .pools
             .get(pool)
@@ -296,27 +41,27 @@ impl LabState {
             })
     }
 
-    pub(super) fn get_backup_relationship(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_backup_relationship(&self, call: &Call) -> Result<Value, OpError> {
         let pool = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let backup = self.backup_of(call, &pool)?;
         Ok(json!({"PoolFqdn": pool, "BackupPoolFqdn": backup}))
     }
 
-    pub(super) fn get_fabric_state(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_fabric_state(&self, call: &Call) -> Result<Value, OpError> {
         let pool = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let healthy = self.lync.pools.get(&pool).is_some_and(|p| p.up);
         Ok(json!({"PoolFqdn": pool, "Healthy": healthy}))
     }
 
     /// Get-CsService -Registrar rows: the Front End pools.
-    pub(super) fn registrar_rows(
+    pub(in crate::lab) fn registrar_rows(
         &self,
         call: &Call,
         identity: Option<&str>,
         fqdn: Option<&str>,
     ) -> Result<Vec<Value>, OpError> {
         let only = identity.map(|i| self.fe_pool(call, i)).transpose()?;
-        Ok(super::cmdlets::service_rows(
+        Ok(crate::lab::cmdlets::service_rows(
             self.lync.pools.iter(),
             only,
             fqdn,
@@ -332,7 +77,7 @@ impl LabState {
 
     /// Invoke-CsPoolFailOver -PoolFqdn P1 [-DisasterMode]: P1's users are
     /// served by its backup pool. Every refusal changes nothing.
-    pub(super) fn invoke_pool_failover(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn invoke_pool_failover(&mut self, call: &Call) -> Result<Value, OpError> {
         let p1 = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let disaster = call.switch("DisasterMode");
         let p2 = self.backup_of(call, &p1)?;
@@ -382,7 +127,7 @@ impl LabState {
             .lync
             .edge_pools
             .iter()
-            .find(|(_, e)| e.next_hop == p1 && self.edge_running(e))
+            .find(|(_, e)| e.next_hop == p1 && e.running(&self.network()))
             .map(|(n, _)| n.clone())
         {
             return Err(call.error(format!(
@@ -450,7 +195,7 @@ impl LabState {
 
     /// Invoke-CsPoolFailBack -PoolFqdn P1 [-DisasterMode]: P1 serves its
     /// users again; without -DisasterMode the backup pool's changes sync back.
-    pub(super) fn invoke_pool_failback(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn invoke_pool_failback(&mut self, call: &Call) -> Result<Value, OpError> {
         let p1 = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let disaster = call.switch("DisasterMode");
         let Some(pool) = self.lync.pools.get(&p1).cloned() else {
@@ -514,8 +259,9 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
+    use crate::lab::lync::pools::RESILIENCY_AFTER;
     use crate::op::PsValue;
 
     const RED: &str = "pool-red.litwareinc.com";

@@ -1,21 +1,25 @@
 //! The Persistent Chat cmdlets: pool state and active servers, and
-//! Install-CsMirrorDatabase for the Persistent Chat store. The cmdlet
-//! machinery (parameter binding, Get-Command) is in `cmdlets`.
+//! Install-CsMirrorDatabase for the Persistent Chat store. The pool's own
+//! rules are in `lync/persistent_chat.rs`; the cmdlet machinery (parameter
+//! binding, Get-Command) is in `cmdlets`.
 
-use super::cmdlets::{as_list, strip_prefix_ci, Call};
-use super::state::{desc, ChatPool, DbState, LabState, PoolState, CHAT_DATABASE};
-use crate::estate::PC_MAX_ACTIVE;
+use crate::lab::cmdlets::{as_list, strip_prefix_ci, Call};
+use crate::lab::{desc, ChatPool, DbState, LabState, PoolState, CHAT_DATABASE};
 use crate::op::{unc_server, PsValue};
 use crate::targets::OpError;
 use serde_json::{json, Value};
 
-pub(super) fn identity_of(pool: &str) -> String {
+pub(in crate::lab) fn identity_of(pool: &str) -> String {
     format!("PersistentChatServer:{pool}")
 }
 
 impl LabState {
     /// Accepts `service:<pool>`, `PersistentChatServer:<pool>`, both, or the bare FQDN.
-    pub(super) fn pool_by_identity(&self, call: &Call, identity: &str) -> Result<String, OpError> {
+    pub(in crate::lab) fn pool_by_identity(
+        &self,
+        call: &Call,
+        identity: &str,
+    ) -> Result<String, OpError> {
         let mut rest = identity.trim();
         rest = strip_prefix_ci(rest, "service:").unwrap_or(rest);
         rest = strip_prefix_ci(rest, "PersistentChatServer:").unwrap_or(rest);
@@ -34,7 +38,7 @@ impl LabState {
     }
 
     /// Get-CsService rows of the Persistent Chat pools.
-    pub(super) fn chat_service_rows(
+    pub(in crate::lab) fn chat_service_rows(
         &self,
         call: &Call,
         identity: Option<&str>,
@@ -43,7 +47,7 @@ impl LabState {
         let only = identity
             .map(|i| self.pool_by_identity(call, i))
             .transpose()?;
-        Ok(super::cmdlets::service_rows(
+        Ok(crate::lab::cmdlets::service_rows(
             self.lync.persistent_chat.iter(),
             only,
             fqdn,
@@ -58,13 +62,13 @@ impl LabState {
         ))
     }
 
-    pub(super) fn get_chat_state(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_chat_state(&self, call: &Call) -> Result<Value, OpError> {
         let pool = self.pool_by_identity(call, &call.required("Identity")?)?;
         let state = self.lync.persistent_chat.get(&pool).map(|p| desc(&p.state));
         Ok(json!({"Identity": identity_of(&pool), "PoolState": state}))
     }
 
-    pub(super) fn set_state(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn set_chat_state(&mut self, call: &Call) -> Result<Value, OpError> {
         let pool = self.pool_by_identity(call, &call.required("Identity")?)?;
         let wanted = call.required("PoolState")?;
         let state = [PoolState::Normal, PoolState::FailedOver]
@@ -76,7 +80,7 @@ impl LabState {
                 ))
             })?;
         if let Some(p) = self.lync.persistent_chat.get_mut(&pool) {
-            p.state = state;
+            p.set_state(state);
         }
         Ok(Value::Null)
     }
@@ -96,7 +100,7 @@ impl LabState {
         }
     }
 
-    pub(super) fn get_active_servers(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_active_servers(&self, call: &Call) -> Result<Value, OpError> {
         let row = |name: &String, p: &ChatPool| json!({"Identity": identity_of(name), "ActiveServers": p.active_servers});
         match call.text("Identity")? {
             Some(identity) => {
@@ -114,7 +118,7 @@ impl LabState {
         }
     }
 
-    pub(super) fn set_active_servers(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn set_active_servers(&mut self, call: &Call) -> Result<Value, OpError> {
         let identity = match call.text("Identity")? {
             Some(i) => i,
             None if self.lync.persistent_chat.len() == 1 => "global".to_string(),
@@ -152,56 +156,19 @@ impl LabState {
             }
             other => wanted = as_list(other).ok_or_else(bad_value)?,
         }
-        // Spelled as the topology spells them, each once.
-        let mut servers: Vec<String> = Vec::new();
-        let mut strangers = Vec::new();
-        for name in &wanted {
-            match p.servers.iter().find(|s| s.eq_ignore_ascii_case(name)) {
-                Some(s) if !servers.contains(s) => servers.push(s.clone()),
-                Some(_) => {}
-                None => strangers.push(name.clone()),
-            }
-        }
-        if !strangers.is_empty() {
-            let verb = if strangers.len() == 1 { "is" } else { "are" };
-            return Err(call.error(format!(
-                "{} {verb} not a server of Persistent Chat pool {pool} (its servers: {}).",
-                strangers.join(", "),
-                p.servers.join(", ")
-            )));
-        }
-        if servers.len() > PC_MAX_ACTIVE {
-            return Err(call.error(format!(
-                "At most {PC_MAX_ACTIVE} Persistent Chat servers can be active; {} were given: {}.",
-                servers.len(),
-                servers.join(", ")
-            )));
-        }
-        let site = self.primary_site(p);
-        let strays: Vec<String> = servers
-            .iter()
-            .filter_map(|s| {
-                let at = self
-                    .servers
-                    .get(s)
-                    .map_or("an unknown site", |srv| srv.site.as_str());
-                (at != site).then(|| format!("{s} is in {at}"))
+        let servers = p
+            .active_servers_from(&pool, &wanted, &p.primary_site(&self.sql), |s| {
+                self.servers.get(s).map(|srv| srv.site.clone())
             })
-            .collect();
-        if !strays.is_empty() {
-            return Err(call.error(format!(
-                "Active servers must be in the same data center as the primary Persistent Chat database (site {site}): {}.",
-                strays.join(", ")
-            )));
-        }
+            .map_err(|message| call.error(message))?;
         if let Some(p) = self.lync.persistent_chat.get_mut(&pool) {
-            p.active_servers = servers;
+            p.set_active_servers(servers);
         }
         Ok(Value::Null)
     }
 
     /// Install-CsMirrorDatabase -DatabaseType PersistentChat.
-    pub(super) fn install_chat_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn install_chat_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
         let fqdn = call.required("SqlServerFqdn")?;
         let instance = call.text("SqlInstanceName")?;
         let share = call.required("FileShare")?;
@@ -249,40 +216,42 @@ impl LabState {
             if !self.instance_up(id) {
                 return Err(call.error(format!(
                     "Cannot connect to SQL Server {}.",
-                    self.instance_name(id)
+                    self.sql.name(id)
                 )));
             }
         }
         let online = self
+            .sql
             .database(&principal, CHAT_DATABASE)
             .is_some_and(|d| d.state == DbState::Online);
         if !online {
             return Err(call.error(format!(
                 "Database {CHAT_DATABASE} on {} is not online: it cannot be backed up to seed the mirror.",
-                self.instance_name(&principal)
+                self.sql.name(&principal)
             )));
         }
         let share_server = unc_server(&share).unwrap_or_default();
         if !self.server_up(share_server) {
             return Err(call.error(format!("The file share {share} is not accessible.")));
         }
-        if self.database(&mirror, CHAT_DATABASE).is_some()
+        if self.sql.database(&mirror, CHAT_DATABASE).is_some()
             && !call.switch("DropExistingDatabasesOnMirror")
         {
             return Err(call.error(format!(
                 "Database {CHAT_DATABASE} already exists on the mirror {}: use -DropExistingDatabasesOnMirror to replace it.",
-                self.instance_name(&mirror)
+                self.sql.name(&mirror)
             )));
         }
-        self.establish_mirroring(&principal, &mirror, witness.as_deref(), CHAT_DATABASE);
+        self.sql
+            .establish_mirroring(&principal, &mirror, witness.as_deref(), CHAT_DATABASE);
         Ok(Value::Null)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
     use crate::op::Op;
 
     const FE: &str = "fe-red1.litwareinc.com";

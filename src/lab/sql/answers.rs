@@ -3,8 +3,9 @@
 //! and errors with SQL Server's numbers, classes and message texts, because
 //! runbooks match on them (4326 = already applied, 4305 = gap, ...).
 
-use super::files::BackupFile;
-use super::state::{desc, DbState, LabState, RestoreHistory, CHAT_DATABASE};
+use crate::lab::files::BackupFile;
+use crate::lab::network::Network;
+use crate::lab::{desc, DbState, LabState, RestoreHistory, CHAT_DATABASE};
 use crate::op::Op;
 use crate::targets::OpError;
 use serde_json::{json, Value};
@@ -47,7 +48,7 @@ pub fn key_ci<V>(map: &BTreeMap<String, V>, name: &str) -> Option<String> {
     map.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
 }
 
-pub(super) fn no_such_database(database: &str) -> OpError {
+pub(in crate::lab) fn no_such_database(database: &str) -> OpError {
     OpError::sql(
         911,
         16,
@@ -69,7 +70,7 @@ impl LabState {
         }
         if !self.instance_up(id) {
             return Err(OpError::Unreachable {
-                host: self.instance_name(id),
+                host: self.sql.name(id),
                 message: CONNECT_TIMEOUT.to_string(),
             });
         }
@@ -81,11 +82,11 @@ impl LabState {
         key_ci(&self.sql.get(id)?.databases, database)
     }
 
-    pub(super) fn sql_op(&mut self, op: &Op) -> Result<Value, OpError> {
+    pub(in crate::lab) fn sql_op(&mut self, op: &Op) -> Result<Value, OpError> {
         let id = op.host();
         self.connect(&id)?;
         match op {
-            Op::SqlPing { .. } => Ok(json!([{"server_name": self.instance_name(&id)}])),
+            Op::SqlPing { .. } => Ok(json!([{"server_name": self.sql.name(&id)}])),
             Op::DatabaseState { database, .. } => Ok(self.rows_of(
                 &id,
                 database,
@@ -121,7 +122,7 @@ impl LabState {
             Op::DatabaseSessions { database, .. } => {
                 let sessions = self
                     .db_key(&id, database)
-                    .and_then(|k| self.database(&id, &k))
+                    .and_then(|k| self.sql.database(&id, &k))
                     .map(|d| d.sessions.clone());
                 let rows = sessions.unwrap_or_default().into_iter().map(|s| {
                     json!({
@@ -137,9 +138,19 @@ impl LabState {
             Op::RestoreLog { database, file, .. } => self.restore_log(&id, database, file),
             Op::KillSession { session_id, .. } => self.kill(&id, *session_id),
             Op::RecoverDatabase { database, .. } => self.recover(&id, database),
-            Op::MirrorFailover { database, .. } => self.mirror_failover(&id, database),
-            Op::MirrorForceService { database, .. } => self.mirror_force_service(&id, database),
-            Op::MirrorOff { database, .. } => self.mirror_off(&id, database),
+            Op::MirrorFailover { database, .. } => {
+                self.sql
+                    .mirror_failover(&id, database, &Network::new(&self.servers, &self.links))
+            }
+            Op::MirrorForceService { database, .. } => self.sql.mirror_force_service(
+                &id,
+                database,
+                &Network::new(&self.servers, &self.links),
+            ),
+            Op::MirrorOff { database, .. } => {
+                self.sql
+                    .mirror_off(&id, database, &Network::new(&self.servers, &self.links))
+            }
             Op::BackupDatabase { database, file, .. } => self.backup_database(&id, database, file),
             Op::RestoreDatabase { database, file, .. } => {
                 self.restore_database(&id, database, file)
@@ -157,16 +168,20 @@ impl LabState {
         &self,
         id: &str,
         database: &str,
-        row: impl Fn(&str, &super::state::Database) -> Value,
+        row: impl Fn(&str, &crate::lab::Database) -> Value,
     ) -> Value {
         let found = self
             .db_key(id, database)
-            .and_then(|k| self.database(id, &k).map(|db| row(&k, db)));
+            .and_then(|k| self.sql.database(id, &k).map(|db| row(&k, db)));
         Value::Array(found.into_iter().collect())
     }
 
     fn mirroring_row(&self, id: &str, name: &str) -> Value {
-        let Some(m) = self.database(id, name).and_then(|d| d.mirroring.as_ref()) else {
+        let Some(m) = self
+            .sql
+            .database(id, name)
+            .and_then(|d| d.mirroring.as_ref())
+        else {
             // sys.database_mirroring has a row for every database, NULLs when unmirrored.
             return json!({
                 "name": name,
@@ -195,7 +210,7 @@ impl LabState {
             "mirroring_role_desc": desc(&m.role),
             "mirroring_state_desc": desc(&m.state),
             "mirroring_safety_level_desc": desc(&m.safety),
-            "mirroring_partner_instance": self.instance_name(&m.partner),
+            "mirroring_partner_instance": self.sql.name(&m.partner),
             "mirroring_witness_name": witness_name,
             "mirroring_witness_state_desc": witness_state,
         })
@@ -207,7 +222,7 @@ impl LabState {
             return json!([]);
         };
         json!([{
-            "primary_server": self.instance_name(&s.primary_instance),
+            "primary_server": self.sql.name(&s.primary_instance),
             "primary_database": s.primary_database,
             "backup_source_directory": s.backup_source_directory,
             "backup_destination_directory": s.backup_destination_directory,
@@ -223,8 +238,8 @@ impl LabState {
     }
 
     /// A log backup as `RESTORE` reads it: the device opens and the media is sound.
-    pub(super) fn read_backup(&self, path: &str) -> Result<BackupFile, OpError> {
-        let (_, file) = self.open_path(path).map_err(|e| {
+    pub(in crate::lab) fn read_backup(&self, path: &str) -> Result<BackupFile, OpError> {
+        let (_, file) = self.folders.open_path(path, &self.network()).map_err(|e| {
             OpError::sql(
                 3201,
                 16,
@@ -267,7 +282,7 @@ impl LabState {
         let key = self
             .db_key(id, database)
             .ok_or_else(|| no_such_database(database))?;
-        let lsn = match self.database(id, &key) {
+        let lsn = match self.sql.database(id, &key) {
             Some(db) if db.state == DbState::Restoring => db.lsn,
             _ => {
                 return Err(OpError::sql(
@@ -312,7 +327,13 @@ impl LabState {
     }
 
     /// Roll `database` forward through `file`, as RESTORE LOG and the restore job do.
-    pub(super) fn apply_log(&mut self, id: &str, database: &str, path: &str, file: &BackupFile) {
+    pub(in crate::lab) fn apply_log(
+        &mut self,
+        id: &str,
+        database: &str,
+        path: &str,
+        file: &BackupFile,
+    ) {
         let at = self.stamp(self.elapsed());
         let Some(instance) = self.sql.get_mut(id) else {
             return;
@@ -357,7 +378,7 @@ impl LabState {
         let key = self
             .db_key(id, database)
             .ok_or_else(|| no_such_database(database))?;
-        let Some(db) = self.database(id, &key) else {
+        let Some(db) = self.sql.database(id, &key) else {
             return Err(no_such_database(database));
         };
         match db.state {
@@ -380,7 +401,7 @@ impl LabState {
         }
         restore_needs_exclusive(&key, db)?;
         let (transactions, last_transaction_at) = (db.transactions, db.last_transaction_at);
-        if let Some(db) = self.database_mut(id, &key) {
+        if let Some(db) = self.sql.database_mut(id, &key) {
             db.state = DbState::Online;
         }
         if key.eq_ignore_ascii_case(CHAT_DATABASE) {
@@ -412,7 +433,7 @@ impl LabState {
         let tenths = seconds_lost.saturating_mul(10).saturating_add(30) / 60;
         work.committed = transactions;
         work.last_commit_at = last_transaction_at;
-        self.measurements.recoveries.push(super::state::Recovery {
+        self.measurements.recoveries.push(crate::lab::Recovery {
             at,
             pool,
             instance: id.to_string(),
@@ -424,9 +445,9 @@ impl LabState {
 }
 
 /// A RESTORE needs the database out of mirroring and free of sessions.
-pub(super) fn restore_needs_exclusive(
+pub(in crate::lab) fn restore_needs_exclusive(
     key: &str,
-    db: &super::state::Database,
+    db: &crate::lab::Database,
 ) -> Result<(), OpError> {
     if db.mirroring.is_some() {
         return Err(OpError::sql(
@@ -449,288 +470,4 @@ pub(super) fn restore_needs_exclusive(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::fixtures::*;
-    use super::super::state::LSN_BASE;
-    use super::*;
-
-    const BACKUP: &str = "pcsql-dub1";
-
-    fn restore(lab: &mut LabState, minutes: u64) -> Result<Value, OpError> {
-        let file = format!("{COPY}\\{}", trn(minutes));
-        lab.perform(&Op::RestoreLog {
-            instance: BACKUP.into(),
-            database: "mgc".into(),
-            file,
-        })
-        .result
-    }
-
-    fn copy(lab: &mut LabState, minutes: u64) {
-        let op = Op::CopyFile {
-            from_folder: SHARE.into(),
-            to_folder: COPY.into(),
-            file: trn(minutes),
-        };
-        lab.perform(&op).result.unwrap();
-    }
-
-    fn error(result: Result<Value, OpError>) -> (i32, String) {
-        match result {
-            Err(OpError::Sql {
-                number, message, ..
-            }) => (number, message),
-            other => panic!("expected a SQL error, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn restore_log_refuses_logs_too_early_and_too_recent() {
-        let mut lab = litware_at(44);
-        copy(&mut lab, 35);
-        copy(&mut lab, 40);
-        let at_30 = LSN_BASE + 30 * 1200;
-        let (number, message) = error(restore(&mut lab, 30));
-        assert_eq!(number, 4326);
-        assert_eq!(
-            message,
-            format!(
-                "The log in this backup set terminates at LSN {at_30}, which is too early to apply to the database. \
-                 A more recent log backup that includes LSN {at_30} can be restored."
-            )
-        );
-        let (number, message) = error(restore(&mut lab, 40));
-        assert_eq!(number, 4305);
-        assert!(
-            message.contains(&format!(
-                "begins at LSN {}, which is too recent",
-                LSN_BASE + 35 * 1200
-            )),
-            "{message}"
-        );
-
-        assert_eq!(restore(&mut lab, 35).unwrap(), json!([]));
-        assert_eq!(restore(&mut lab, 40).unwrap(), json!([]));
-        let redo = lab.perform(&Op::RedoStartLsn {
-            instance: BACKUP.into(),
-            database: "mgc".into(),
-        });
-        assert_eq!(
-            redo.result.unwrap(),
-            json!([{"redo_start_lsn": LSN_BASE + 40 * 1200}])
-        );
-        let history = &lab.sql[BACKUP].msdb.restore_history;
-        assert_eq!(
-            history.last().map(|h| h.file.clone()),
-            Some(format!("{COPY}\\{}", trn(40)))
-        );
-    }
-
-    #[test]
-    fn restore_log_checks_state_device_and_database() {
-        let mut lab = litware_at(11);
-        let online = Op::RestoreLog {
-            instance: "pcsql-red1".into(),
-            database: "MGC".into(),
-            file: format!("{SHARE}\\{}", trn(5)),
-        };
-        assert_eq!(error(lab.perform(&online).result).0, 3117);
-        assert_eq!(error(restore(&mut lab, 5)).1, format!(
-            "Cannot open backup device '{COPY}\\{}'. Operating system error 2(The system cannot find the file specified.).",
-            trn(5)
-        ));
-        let mut other = lab.folders[SHARE].files[&trn(5)].clone();
-        other.database = "mgccomp".into();
-        lab.folders
-            .get_mut(COPY)
-            .unwrap()
-            .files
-            .insert(trn(5), other);
-        assert_eq!(error(restore(&mut lab, 5)).0, 3154);
-        let absent = Op::RestoreLog {
-            instance: BACKUP.into(),
-            database: "nope".into(),
-            file: "x".into(),
-        };
-        assert_eq!(error(lab.perform(&absent).result).0, 911);
-    }
-
-    #[test]
-    fn header_only_reads_the_file_or_says_why_not() {
-        let mut lab = litware_at(6);
-        let file = format!("{SHARE}\\{}", trn(5));
-        let header = lab.perform(&Op::RestoreHeaderOnly {
-            instance: BACKUP.into(),
-            file: file.clone(),
-        });
-        assert_eq!(
-            header.result.unwrap(),
-            json!([{
-                "BackupType": 2,
-                "DatabaseName": "mgc",
-                "FirstLSN": LSN_BASE,
-                "LastLSN": LSN_BASE + 6000,
-                "BackupFinishDate": "2026-03-14T01:05:00Z",
-                "BackupSize": 1024 * 1024 + 600 * 4096,
-            }])
-        );
-        assert_eq!(header.sim_seconds, 2);
-
-        lab.apply_fault(&format!("log-backup-damaged:{}", trn(5)))
-            .unwrap();
-        let op = Op::RestoreHeaderOnly {
-            instance: BACKUP.into(),
-            file: file.clone(),
-        };
-        assert_eq!(error(lab.perform(&op).result).0, 3241);
-        lab.apply_fault("share-unreachable").unwrap();
-        let (number, message) = error(lab.perform(&op).result);
-        assert_eq!(number, 3201);
-        assert!(
-            message.ends_with("Operating system error 53(The network path was not found.)."),
-            "{message}"
-        );
-    }
-
-    #[test]
-    fn recovery_needs_exclusive_access_and_measures_what_was_lost() {
-        let mut lab = litware_at(44);
-        lab.apply_fault("primary-site-down").unwrap();
-        let recover = Op::RecoverDatabase {
-            instance: BACKUP.into(),
-            database: "mgc".into(),
-        };
-        assert_eq!(error(lab.perform(&recover).result).0, 3101);
-        let kill = |id| Op::KillSession {
-            instance: BACKUP.into(),
-            session_id: id,
-        };
-        assert_eq!(
-            error(lab.perform(&kill(62)).result).1,
-            "Process ID 62 is not an active process ID."
-        );
-        assert_eq!(lab.perform(&kill(61)).result.unwrap(), json!([]));
-        let done = lab.perform(&recover);
-        assert_eq!((done.result.unwrap(), done.sim_seconds), (json!([]), 30));
-
-        // Restores through 01:30 only: 14 minutes of chat lost.
-        let r = &lab.measurements.recoveries[0];
-        assert_eq!(
-            (r.pool.as_str(), r.transactions_lost, r.minutes_lost),
-            (POOL, 14 * 120, 14.0)
-        );
-        assert_eq!(lab.workload[POOL].committed, 30 * 120);
-        assert_eq!(error(lab.perform(&recover).result).0, 3153);
-        let state = lab.perform(&Op::DatabaseState {
-            instance: BACKUP.into(),
-            database: "mgc".into(),
-        });
-        assert_eq!(
-            state.result.unwrap(),
-            json!([{"name": "mgc", "state_desc": "ONLINE"}])
-        );
-    }
-
-    #[test]
-    fn log_shipping_row_shows_msdb_until_the_secondary_is_removed() {
-        let mut lab = litware_at(20);
-        let read = Op::LogShippingSecondary {
-            instance: BACKUP.into(),
-            database: "mgc".into(),
-        };
-        let row = lab.perform(&read).result.unwrap();
-        assert_eq!(row[0]["primary_server"], "pcsql-red1.litwareinc.com\\pchat");
-        assert_eq!(row[0]["backup_source_directory"], SHARE);
-        assert_eq!(row[0]["last_restored_file"], format!("{COPY}\\{}", trn(15)));
-        assert_eq!(row[0]["last_restored_date"], "2026-03-14T01:17:00Z");
-        assert_eq!(
-            row[0]["restore_job"],
-            "LSRestore_pcsql-red1.litwareinc.com\\pchat_mgc"
-        );
-
-        let delete = Op::DeleteLogShippingSecondary {
-            instance: BACKUP.into(),
-            database: "mgc".into(),
-        };
-        assert_eq!(
-            lab.perform(&delete).result.unwrap(),
-            json!([{"return_value": 0}])
-        );
-        assert_eq!(lab.perform(&read).result.unwrap(), json!([]));
-        let (number, message) = error(lab.perform(&delete).result);
-        assert_eq!(
-            (number, message.as_str()),
-            (
-                32010,
-                "Database mgc does not exist as log shipping secondary."
-            )
-        );
-        // The jobs are gone with it: nothing more is copied or restored.
-        lab.advance(30 * 60);
-        assert_eq!(lab.sql[BACKUP].msdb.restore_history.len(), 3);
-        assert_eq!(lab.sql[BACKUP].databases["mgc"].state, DbState::Restoring);
-    }
-
-    #[test]
-    fn mirroring_row_names_partner_and_witness() {
-        let mut lab = litware();
-        let read = |id: &str| Op::MirroringState {
-            instance: id.into(),
-            database: "mgc".into(),
-        };
-        assert_eq!(
-            lab.perform(&read("pcsql-red1")).result.unwrap(),
-            json!([{
-                "name": "mgc",
-                "mirroring_role_desc": "PRINCIPAL",
-                "mirroring_state_desc": "SYNCHRONIZED",
-                "mirroring_safety_level_desc": "FULL",
-                "mirroring_partner_instance": "pcsql-red2.litwareinc.com\\pchat",
-                "mirroring_witness_name": "TCP://pcsql-redw.litwareinc.com:7022",
-                "mirroring_witness_state_desc": "CONNECTED",
-            }])
-        );
-        let unmirrored = lab.perform(&read(BACKUP)).result.unwrap();
-        assert_eq!(unmirrored[0]["mirroring_role_desc"], Value::Null);
-        assert_eq!(lab.perform(&read("pcsql-dub2")).result.unwrap(), json!([]));
-        lab.apply_fault("instance-down:pcsql-redw").unwrap();
-        let row = lab.perform(&read("pcsql-red2")).result.unwrap();
-        assert_eq!(row[0]["mirroring_witness_state_desc"], "DISCONNECTED");
-    }
-
-    #[test]
-    fn unknown_and_unreachable_instances() {
-        let mut lab = litware();
-        let unknown = lab
-            .perform(&Op::RunningJobs {
-                instance: "nope".into(),
-            })
-            .result
-            .unwrap_err();
-        assert!(
-            matches!(unknown, OpError::NotSimulated { ref message } if message.contains("`nope`"))
-        );
-        lab.apply_fault("instance-down:pcsql-dub2").unwrap();
-        let down = lab
-            .perform(&Op::SqlPing {
-                instance: "pcsql-dub2".into(),
-            })
-            .result
-            .unwrap_err();
-        assert_eq!(
-            down,
-            OpError::Unreachable {
-                host: "pcsql-dub2.litwareinc.com\\pchat".into(),
-                message: CONNECT_TIMEOUT.into()
-            }
-        );
-        assert_eq!(
-            lab.perform(&Op::RunningJobs {
-                instance: BACKUP.into()
-            })
-            .result
-            .unwrap(),
-            json!([])
-        );
-    }
-}
+mod tests;

@@ -3,21 +3,21 @@
 //! model carrying the database's LSN and transactions; `RESTORE DATABASE
 //! ... FROM DISK ... WITH REPLACE, RECOVERY` brings a database online from it.
 
-use super::files::{split_path, BackupFile};
-use super::sql::key_ci;
-use super::sql::no_such_database;
-use super::state::{desc, Database, DbState, LabState};
+use crate::lab::files::{split_path, BackupFile};
+use crate::lab::sql::answers::key_ci;
+use crate::lab::sql::answers::no_such_database;
+use crate::lab::{desc, Database, DbState, LabState};
 use crate::targets::OpError;
 use serde_json::{json, Value};
 
-use super::clock::{KIB, MIB};
+use crate::lab::clock::{KIB, MIB};
 
 /// `RESTORE HEADERONLY`'s BackupType of a full database backup.
 pub const FULL_BACKUP: i64 = 1;
 
 impl LabState {
     /// The size of a full backup of a database: its data, not its log.
-    pub(super) fn full_backup_size(&self, instance: &str, database: &str) -> u64 {
+    pub(in crate::lab) fn full_backup_size(&self, instance: &str, database: &str) -> u64 {
         let tx = self
             .sql
             .get(instance)
@@ -26,7 +26,7 @@ impl LabState {
         (64 * MIB).saturating_add(tx.saturating_mul(4 * KIB))
     }
 
-    pub(super) fn backup_database(
+    pub(in crate::lab) fn backup_database(
         &mut self,
         id: &str,
         database: &str,
@@ -37,7 +37,7 @@ impl LabState {
             .get(id)
             .and_then(|i| key_ci(&i.databases, database))
             .ok_or_else(|| no_such_database(database))?;
-        let Some(db) = self.database(id, &key).cloned() else {
+        let Some(db) = self.sql.database(id, &key).cloned() else {
             return Err(no_such_database(database));
         };
         match db.state {
@@ -81,11 +81,11 @@ impl LabState {
             damaged: false,
             finished_at: self.elapsed(),
         };
-        self.put_file(folder, name, file);
+        self.folders.put_file(folder, name, file);
         Ok(json!([]))
     }
 
-    pub(super) fn restore_database(
+    pub(in crate::lab) fn restore_database(
         &mut self,
         id: &str,
         database: &str,
@@ -104,8 +104,8 @@ impl LabState {
             .get(id)
             .and_then(|i| key_ci(&i.databases, database))
             .unwrap_or_else(|| database.to_string());
-        if let Some(db) = self.database(id, &key) {
-            super::sql::restore_needs_exclusive(&key, db)?;
+        if let Some(db) = self.sql.database(id, &key) {
+            crate::lab::sql::answers::restore_needs_exclusive(&key, db)?;
         }
         if let Some(i) = self.sql.get_mut(id) {
             i.databases.insert(
@@ -126,8 +126,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
     use crate::op::Op;
 
     fn bak() -> String {

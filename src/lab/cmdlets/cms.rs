@@ -1,73 +1,15 @@
-//! The Central Management Store: active in one pool, a standby copy in its
-//! backup pool, replicas on every front end and Edge server; its status and
-//! replication cmdlets and Invoke-CsManagementServerFailover (§3.3).
+//! The Central Management Store cmdlets: Get-CsManagementStoreReplicationStatus
+//! and Invoke-CsManagementServerFailover (§3.3), whose -WhatIf is how the
+//! documentation finds the CMS pool and its backup.
 
-use super::backend::CMS_DATABASES;
-use super::cmdlets::Call;
-use super::state::{LabState, Replica};
+use crate::lab::cmdlets::Call;
+use crate::lab::lync::CMS_DATABASES;
+use crate::lab::LabState;
 use crate::targets::OpError;
 use serde_json::{json, Value};
 
 impl LabState {
-    /// The active master can be used: its pool is up and serves xds and lis.
-    pub(super) fn cms_available(&self) -> bool {
-        self.lync.cms.as_ref().is_some_and(|c| {
-            self.lync.pools.get(&c.active_pool).is_some_and(|p| p.up)
-                && self.pool_serves(&c.active_pool, &CMS_DATABASES)
-        })
-    }
-
-    /// Replicas are up to date while their server is up, the master is
-    /// available and their site reaches the master's.
-    pub(super) fn refresh_cms(&mut self) {
-        let Some(cms) = self.lync.cms.clone() else {
-            return;
-        };
-        let now = self.elapsed();
-        let available = self.cms_available();
-        let master_site = self
-            .lync
-            .pools
-            .get(&cms.active_pool)
-            .map(|p| p.site.clone())
-            .unwrap_or_default();
-        let servers: Vec<String> = self
-            .lync
-            .pools
-            .values()
-            .flat_map(|p| p.front_ends.clone())
-            .chain(
-                self.lync
-                    .edge_pools
-                    .values()
-                    .flat_map(|e| e.servers.clone()),
-            )
-            .collect();
-        let mut replicas = std::collections::BTreeMap::new();
-        for server in servers {
-            let site = self.servers.get(&server).map(|s| s.site.as_str());
-            let up_to_date = available
-                && self.server_up(&server)
-                && site.is_some_and(|s| self.sites_linked(s, &master_site));
-            let stale_since = match (up_to_date, cms.replicas.get(&server)) {
-                (true, _) => None,
-                (false, Some(old)) => old.stale_since.or(Some(now)),
-                (false, None) => Some(now),
-            };
-            replicas.insert(
-                server,
-                Replica {
-                    up_to_date,
-                    stale_since,
-                },
-            );
-        }
-        if let Some(c) = self.lync.cms.as_mut() {
-            c.replicas = replicas;
-        }
-    }
-
-    fn cms_or_error(&self, call: &Call) -> Result<super::state::Cms, OpError> {
+    fn cms_or_error(&self, call: &Call) -> Result<crate::lab::Cms, OpError> {
         self.lync
             .cms
             .clone()
@@ -85,7 +27,7 @@ impl LabState {
     /// Invoke-CsManagementServerFailover -WhatIf: where the CMS is, its
     /// backup pool and that pool's Back End servers (topology primary and
     /// mirror). Changes nothing.
-    pub(super) fn cms_failover_whatif(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn cms_failover_whatif(&self, call: &Call) -> Result<Value, OpError> {
         let cms = self.cms_or_error(call)?;
         let backup = cms
             .standby_pool
@@ -103,7 +45,7 @@ impl LabState {
         }))
     }
 
-    pub(super) fn get_cms_replication(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_cms_replication(&self, call: &Call) -> Result<Value, OpError> {
         let cms = self.cms_or_error(call)?;
         if call.switch("CentralManagementStoreStatus") {
             let available = self.cms_available();
@@ -132,7 +74,7 @@ impl LabState {
     /// Invoke-CsManagementServerFailover: the DR parameter set ([R]) names
     /// the backup pool's current Back End principal and needs -Force; the
     /// parameterless set moves the CMS only while both pools run.
-    pub(super) fn invoke_cms_failover(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn invoke_cms_failover(&mut self, call: &Call) -> Result<Value, OpError> {
         let cms = self.cms_or_error(call)?;
         let primary_set = call.has("BackupSqlServerFqdn") || call.has("BackupSqlInstanceName");
         let mirror_set =
@@ -194,7 +136,10 @@ impl LabState {
                     "{given} is not the {role} Back End server of the backup pool \"{standby}\"."
                 )));
             };
-            if !CMS_DATABASES.iter().all(|db| self.serving(&id, db)) {
+            if !CMS_DATABASES
+                .iter()
+                .all(|db| self.sql.serving(&id, db, &self.network()))
+            {
                 return Err(call.error(format!(
                     "{given} is not the principal of the Central Management Store databases of pool \"{standby}\": \
                      check Get-CsDatabaseMirrorState -PoolFqdn {standby} -DatabaseType CentralMgmt and name the server that is."
@@ -237,8 +182,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
     use crate::op::PsValue;
 
     const FE_DUB: &str = "fe-dub1.litwareinc.com";

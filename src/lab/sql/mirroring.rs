@@ -10,87 +10,30 @@
 //! happens; a returning partner rejoins as the mirror and resynchronizes.
 //! The T-SQL mirroring statements (SET PARTNER FAILOVER / FORCE_SERVICE_ALLOW
 //! _DATA_LOSS / OFF) are answered here too, with SQL Server's error numbers.
+//!
+//! Everything here is a method of `Sql` that takes the `Network`: SQL Server
+//! mirroring knows nothing of Lync, and the Lync mirroring cmdlets
+//! (`cmdlets/mirror_database.rs`) act on sessions only through it.
 
-use super::state::{
-    link_key, DbState, LabState, MirrorRole, MirrorState, Mirroring, Safety, CHAT_DATABASE,
-};
+use crate::lab::network::Network;
+use crate::lab::{DbState, MirrorRole, MirrorState, Mirroring, Safety, Sql};
 use crate::targets::OpError;
 use serde_json::{json, Value};
-
-/// The databases of each Back End database type, as Lync 2013 installs them.
-pub const USER_DATABASES: [&str; 3] = ["rtcxds", "rtcshared", "rtcab"];
-pub const APPLICATION_DATABASES: [&str; 3] = ["rgsconfig", "rgsdyn", "cpsdyn"];
-pub const CMS_DATABASES: [&str; 2] = ["xds", "lis"];
-
-/// A `-DatabaseType` the lab holds databases of.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DbType {
-    User,
-    Application,
-    CentralMgmt,
-    PersistentChat,
-    PersistentChatCompliance,
-}
-
-impl DbType {
-    pub const ALL: [DbType; 5] = [
-        DbType::User,
-        DbType::Application,
-        DbType::CentralMgmt,
-        DbType::PersistentChat,
-        DbType::PersistentChatCompliance,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            DbType::User => "User",
-            DbType::Application => "Application",
-            DbType::CentralMgmt => "CentralMgmt",
-            DbType::PersistentChat => "PersistentChat",
-            DbType::PersistentChatCompliance => "PersistentChatCompliance",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<DbType> {
-        DbType::ALL
-            .into_iter()
-            .find(|t| t.name().eq_ignore_ascii_case(text.trim()))
-    }
-
-    /// The databases of the type the lab models (it does not model mgccomp).
-    pub fn databases(self) -> &'static [&'static str] {
-        match self {
-            DbType::User => &USER_DATABASES,
-            DbType::Application => &APPLICATION_DATABASES,
-            DbType::CentralMgmt => &CMS_DATABASES,
-            DbType::PersistentChat => &[CHAT_DATABASE],
-            DbType::PersistentChatCompliance => &[],
-        }
-    }
-}
-
-/// Database types Lync knows that hold no database in the lab.
-pub const UNMODELED_DB_TYPES: [&str; 4] = ["Archiving", "Monitoring", "Edge", "Registrar"];
 
 fn sql_err(number: i32, message: String) -> OpError {
     OpError::sql(number, 16, message)
 }
 
-impl LabState {
-    /// Sites can talk: the same site, or the link between them is up.
-    pub(super) fn sites_linked(&self, a: &str, b: &str) -> bool {
-        a == b || self.links.get(&link_key(a, b)).is_none_or(|l| l.up)
-    }
-
-    pub(super) fn site_of_instance(&self, id: &str) -> Option<&str> {
-        self.sql.get(id).map(|i| i.site.as_str())
+impl Sql {
+    fn site_of_instance(&self, id: &str) -> Option<&str> {
+        self.get(id).map(|i| i.site.as_str())
     }
 
     /// Two instances can exchange mirroring traffic: both up, sites linked.
-    pub(super) fn connected(&self, a: &str, b: &str) -> bool {
+    pub(in crate::lab) fn connected(&self, a: &str, b: &str, net: &Network) -> bool {
         match (self.site_of_instance(a), self.site_of_instance(b)) {
             (Some(sa), Some(sb)) => {
-                self.instance_up(a) && self.instance_up(b) && self.sites_linked(sa, sb)
+                self.instance_up(a, net) && self.instance_up(b, net) && net.sites_linked(sa, sb)
             }
             _ => false,
         }
@@ -98,7 +41,7 @@ impl LabState {
 
     /// A principal copy keeps quorum: no witness is configured, or it sees
     /// its partner or the witness.
-    pub(super) fn has_quorum(&self, id: &str, database: &str) -> bool {
+    pub(in crate::lab) fn has_quorum(&self, id: &str, database: &str, net: &Network) -> bool {
         let Some(m) = self
             .database(id, database)
             .and_then(|d| d.mirroring.as_ref())
@@ -107,30 +50,39 @@ impl LabState {
         };
         match &m.witness {
             None => true,
-            Some(w) => self.connected(id, &m.partner) || self.connected(id, w),
+            Some(w) => self.connected(id, &m.partner, net) || self.connected(id, w, net),
         }
     }
 
     /// Clients can use this copy: principal and online, up, with quorum.
-    pub(super) fn serving(&self, id: &str, database: &str) -> bool {
-        self.instance_up(id)
+    pub(in crate::lab) fn serving(&self, id: &str, database: &str, net: &Network) -> bool {
+        self.instance_up(id, net)
             && self
                 .database(id, database)
                 .is_some_and(|d| d.is_principal_online())
-            && self.has_quorum(id, database)
+            && self.has_quorum(id, database, net)
     }
 
     /// The first candidate that serves `database`.
-    pub(super) fn serving_copy(&self, candidates: &[&str], database: &str) -> Option<String> {
+    pub(in crate::lab) fn serving_copy(
+        &self,
+        candidates: &[&str],
+        database: &str,
+        net: &Network,
+    ) -> Option<String> {
         candidates
             .iter()
-            .find(|id| self.serving(id, database))
+            .find(|id| self.serving(id, database, net))
             .map(|id| id.to_string())
     }
 
     /// The first candidate whose copy is principal and online by its own
     /// record, reachable or not.
-    pub(super) fn principal_by_role(&self, candidates: &[&str], database: &str) -> Option<String> {
+    pub(in crate::lab) fn principal_by_role(
+        &self,
+        candidates: &[&str],
+        database: &str,
+    ) -> Option<String> {
         candidates
             .iter()
             .find(|id| {
@@ -142,7 +94,7 @@ impl LabState {
 
     /// Seed `mirror` from `principal` and join them in a session, as
     /// Install-CsMirrorDatabase does. Missing instances are left alone.
-    pub(super) fn establish_mirroring(
+    pub(in crate::lab) fn establish_mirroring(
         &mut self,
         principal: &str,
         mirror: &str,
@@ -152,7 +104,7 @@ impl LabState {
         self.establish_mirroring_with(principal, mirror, witness, database, Safety::Full);
     }
 
-    pub(super) fn establish_mirroring_with(
+    pub(in crate::lab) fn establish_mirroring_with(
         &mut self,
         principal: &str,
         mirror: &str,
@@ -174,7 +126,7 @@ impl LabState {
         seeded.state = DbState::Restoring;
         seeded.sessions = Vec::new();
         seeded.mirroring = Some(record(MirrorRole::Mirror, principal));
-        let Some(target) = self.sql.get_mut(mirror) else {
+        let Some(target) = self.get_mut(mirror) else {
             return;
         };
         target.databases.insert(database.to_string(), seeded);
@@ -186,16 +138,16 @@ impl LabState {
     /// Apply SQL Server's rules to every session after something changed:
     /// sessions that lost their partner, then partners that came back.
     /// Returns what happened, one line per session.
-    pub(super) fn reassess_mirroring(&mut self) -> Vec<String> {
-        let mut events = self.lose_sessions();
-        events.extend(self.rejoin_sessions());
+    pub(in crate::lab) fn reassess_mirroring(&mut self, net: &Network) -> Vec<String> {
+        let mut events = self.lose_sessions(net);
+        events.extend(self.rejoin_sessions(net));
         events
     }
 
     /// Every (instance, database) whose mirroring record matches `pred`.
     fn records(&self, pred: impl Fn(&str, &Mirroring) -> bool) -> Vec<(String, String)> {
         let mut out = Vec::new();
-        for (id, inst) in &self.sql {
+        for (id, inst) in self.iter() {
             for (db, d) in &inst.databases {
                 if d.mirroring.as_ref().is_some_and(|m| pred(id, m)) {
                     out.push((id.clone(), db.clone()));
@@ -215,10 +167,10 @@ impl LabState {
     /// Sessions whose partners can no longer see each other, all judged at
     /// once (so a site losing principal and mirror together does not fail
     /// over between them).
-    fn lose_sessions(&mut self) -> Vec<String> {
+    fn lose_sessions(&mut self, net: &Network) -> Vec<String> {
         let mut events = Vec::new();
         let lost = self.records(|id, m| {
-            m.state != MirrorState::Disconnected && !self.connected(id, &m.partner)
+            m.state != MirrorState::Disconnected && !self.connected(id, &m.partner, net)
         });
         for (id, db) in lost {
             let Some(m) = self.database(&id, &db).and_then(|d| d.mirroring.clone()) else {
@@ -233,10 +185,10 @@ impl LabState {
                 .and_then(|d| d.mirroring.as_ref())
                 .is_some_and(|pm| pm.partner == id && pm.role == MirrorRole::Principal);
             match m.role {
-                MirrorRole::Principal => events.push(self.lose_session(&id, &db)),
+                MirrorRole::Principal => events.push(self.lose_session(&id, &db, net)),
                 MirrorRole::Mirror if partner_principal => {
                     let partner = m.partner.clone();
-                    events.push(self.lose_session(&partner, &db));
+                    events.push(self.lose_session(&partner, &db, net));
                 }
                 MirrorRole::Mirror => {
                     self.disconnect(&id, &db, false);
@@ -251,16 +203,20 @@ impl LabState {
     }
 
     /// One session whose principal `p` no longer sees its mirror.
-    fn lose_session(&mut self, p: &str, db: &str) -> String {
+    fn lose_session(&mut self, p: &str, db: &str, net: &Network) -> String {
         let Some(m) = self.database(p, db).and_then(|d| d.mirroring.clone()) else {
             return String::new();
         };
         let mi = m.partner.clone();
         let partner_joined = self.joined(&mi, db, p);
-        let (p_up, m_up) = (self.instance_up(p), self.instance_up(&mi));
+        let (p_up, m_up) = (self.instance_up(p, net), self.instance_up(&mi, net));
         let witness = m.witness.clone();
-        let w_m = witness.as_deref().is_some_and(|w| self.connected(&mi, w));
-        let w_p = witness.as_deref().is_some_and(|w| self.connected(p, w));
+        let w_m = witness
+            .as_deref()
+            .is_some_and(|w| self.connected(&mi, w, net));
+        let w_p = witness
+            .as_deref()
+            .is_some_and(|w| self.connected(p, w, net));
         let automatic = partner_joined
             && m_up
             && w_m
@@ -284,7 +240,7 @@ impl LabState {
             } else if !m_up {
                 format!("mirror {mi} is down too")
             } else if !w_m {
-                if self.instance_up(w) {
+                if self.instance_up(w, net) {
                     format!("witness {w} is cut off from mirror {mi}")
                 } else {
                     format!("witness {w} is down too")
@@ -292,7 +248,7 @@ impl LabState {
             } else if m.safety != Safety::Full {
                 "safety is OFF (asynchronous mirroring)".to_string()
             } else {
-                format!("the session was {}", super::state::desc(&m.state))
+                format!("the session was {}", crate::lab::desc(&m.state))
             };
             return format!("{db}: principal {p} lost, no automatic failover: {why}");
         }
@@ -315,10 +271,10 @@ impl LabState {
 
     /// Partners that see each other again resume their session; a mirror
     /// that finds its witness again without its principal fails over.
-    fn rejoin_sessions(&mut self) -> Vec<String> {
+    fn rejoin_sessions(&mut self, net: &Network) -> Vec<String> {
         let mut events = Vec::new();
         let waiting =
-            self.records(|id, m| m.state == MirrorState::Disconnected && self.instance_up(id));
+            self.records(|id, m| m.state == MirrorState::Disconnected && self.instance_up(id, net));
         for (id, db) in waiting {
             let Some(m) = self.database(&id, &db).and_then(|d| d.mirroring.clone()) else {
                 continue;
@@ -326,7 +282,7 @@ impl LabState {
             if m.state != MirrorState::Disconnected {
                 continue;
             }
-            if self.connected(&id, &m.partner) {
+            if self.connected(&id, &m.partner, net) {
                 if !self.joined(&m.partner, &db, &id) {
                     if let Some(d) = self.database_mut(&id, &db) {
                         d.mirroring = None;
@@ -366,8 +322,8 @@ impl LabState {
                 .is_some_and(|pm| pm.partner == id && pm.role == MirrorRole::Principal);
             if m.role == MirrorRole::Mirror
                 && m.safety == Safety::Full
-                && self.connected(&id, &w)
-                && !self.connected(&m.partner, &w)
+                && self.connected(&id, &w, net)
+                && !self.connected(&m.partner, &w, net)
                 && caught_up
                 && partner_principal
             {
@@ -384,7 +340,7 @@ impl LabState {
 
     /// Mark one side of a session disconnected; `demote` turns a lost
     /// principal into the mirror it will be when it returns.
-    pub(super) fn disconnect(&mut self, id: &str, db: &str, demote: bool) {
+    pub(in crate::lab) fn disconnect(&mut self, id: &str, db: &str, demote: bool) {
         let Some(d) = self.database_mut(id, db) else {
             return;
         };
@@ -430,7 +386,7 @@ impl LabState {
 
     /// A planned role switch, both partners connected and synchronized: the
     /// mirror becomes principal, the principal its mirror.
-    pub(super) fn switch_roles(&mut self, p: &str, mi: &str, db: &str) {
+    pub(in crate::lab) fn switch_roles(&mut self, p: &str, mi: &str, db: &str) {
         if let Some(d) = self.database_mut(p, db) {
             d.state = DbState::Restoring;
             d.sessions.clear();
@@ -444,11 +400,14 @@ impl LabState {
     /// Forced service on `mi`: it becomes the principal now, its lost
     /// partner's record is demoted so that it rejoins as the mirror, and a
     /// witness it cannot see is removed from the session (SET WITNESS OFF).
-    pub(super) fn force_service(&mut self, mi: &str, db: &str) {
+    pub(in crate::lab) fn force_service(&mut self, mi: &str, db: &str, net: &Network) {
         let Some(m) = self.database(mi, db).and_then(|d| d.mirroring.clone()) else {
             return;
         };
-        let drop_witness = m.witness.as_deref().is_some_and(|w| !self.connected(mi, w));
+        let drop_witness = m
+            .witness
+            .as_deref()
+            .is_some_and(|w| !self.connected(mi, w, net));
         let partner = m.partner.clone();
         if self.joined(&partner, db, mi) {
             self.disconnect(&partner, db, true);
@@ -473,11 +432,11 @@ impl LabState {
     /// Remove the session as `SET PARTNER OFF` on `id` does: both records
     /// if the partner is reachable (else the partner drops its own when it
     /// returns). Copies keep their state: a mirror stays RESTORING.
-    pub(super) fn remove_mirroring(&mut self, id: &str, db: &str) {
+    pub(in crate::lab) fn remove_mirroring(&mut self, id: &str, db: &str, net: &Network) {
         let Some(m) = self.database(id, db).and_then(|d| d.mirroring.clone()) else {
             return;
         };
-        if self.connected(id, &m.partner) && self.joined(&m.partner, db, id) {
+        if self.connected(id, &m.partner, net) && self.joined(&m.partner, db, id) {
             if let Some(d) = self.database_mut(&m.partner, db) {
                 d.mirroring = None;
             }
@@ -488,7 +447,12 @@ impl LabState {
     }
 
     /// `ALTER DATABASE db SET PARTNER FAILOVER`, on the principal.
-    pub(super) fn mirror_failover(&mut self, id: &str, database: &str) -> Result<Value, OpError> {
+    pub(in crate::lab) fn mirror_failover(
+        &mut self,
+        id: &str,
+        database: &str,
+        net: &Network,
+    ) -> Result<Value, OpError> {
         let (key, m) = self.mirrored(id, database)?;
         if m.role != MirrorRole::Principal {
             return Err(sql_err(
@@ -502,7 +466,7 @@ impl LabState {
                 format!("The database mirroring safety level must be FULL to manually failover database \"{key}\". Set safety level to FULL and retry."),
             ));
         }
-        if !self.connected(id, &m.partner) || m.state == MirrorState::Disconnected {
+        if !self.connected(id, &m.partner, net) || m.state == MirrorState::Disconnected {
             return Err(sql_err(
                 1404,
                 "The command failed because the database mirror is busy. Reissue the command later.".to_string(),
@@ -520,10 +484,11 @@ impl LabState {
 
     /// `ALTER DATABASE db SET PARTNER FORCE_SERVICE_ALLOW_DATA_LOSS`, on the
     /// mirror, when the principal is gone and the witness is off or sees it.
-    pub(super) fn mirror_force_service(
+    pub(in crate::lab) fn mirror_force_service(
         &mut self,
         id: &str,
         database: &str,
+        net: &Network,
     ) -> Result<Value, OpError> {
         let (key, m) = self.mirrored(id, database)?;
         let cannot = || {
@@ -532,29 +497,36 @@ impl LabState {
                 format!("The database mirroring service cannot be forced for database \"{key}\" because the database is not in the correct state to become the principal database."),
             )
         };
-        if m.role != MirrorRole::Mirror || self.connected(id, &m.partner) {
+        if m.role != MirrorRole::Mirror || self.connected(id, &m.partner, net) {
             return Err(cannot());
         }
-        if m.witness.as_deref().is_some_and(|w| !self.connected(id, w)) {
+        if m.witness
+            .as_deref()
+            .is_some_and(|w| !self.connected(id, w, net))
+        {
             return Err(cannot());
         }
-        self.force_service(id, &key);
+        self.force_service(id, &key, net);
         Ok(json!([]))
     }
 
     /// `ALTER DATABASE db SET PARTNER OFF`, on either partner.
-    pub(super) fn mirror_off(&mut self, id: &str, database: &str) -> Result<Value, OpError> {
+    pub(in crate::lab) fn mirror_off(
+        &mut self,
+        id: &str,
+        database: &str,
+        net: &Network,
+    ) -> Result<Value, OpError> {
         let (key, _) = self.mirrored(id, database)?;
-        self.remove_mirroring(id, &key);
+        self.remove_mirroring(id, &key, net);
         Ok(json!([]))
     }
 
     /// The stored name and mirroring record of a mirrored database.
     fn mirrored(&self, id: &str, database: &str) -> Result<(String, Mirroring), OpError> {
         let key = self
-            .sql
             .get(id)
-            .and_then(|i| super::sql::key_ci(&i.databases, database))
+            .and_then(|i| crate::lab::sql::answers::key_ci(&i.databases, database))
             .ok_or_else(|| {
                 sql_err(
                     911,
@@ -575,326 +547,4 @@ impl LabState {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::fixtures::*;
-    use super::*;
-    use crate::op::Op;
-
-    fn role(
-        lab: &LabState,
-        id: &str,
-        db: &str,
-    ) -> (DbState, Option<MirrorRole>, Option<MirrorState>) {
-        let d = &lab.sql[id].databases[db];
-        (
-            d.state,
-            d.mirroring.as_ref().map(|m| m.role),
-            d.mirroring.as_ref().map(|m| m.state),
-        )
-    }
-
-    fn sql(lab: &mut LabState, op: Op) -> Result<Value, OpError> {
-        lab.perform(&op).result
-    }
-
-    #[test]
-    fn back_end_databases_are_mirrored_with_the_witness() {
-        let lab = litware();
-        for db in USER_DATABASES
-            .iter()
-            .chain(&APPLICATION_DATABASES)
-            .chain(&CMS_DATABASES)
-        {
-            assert_eq!(
-                role(&lab, "besql-red1", db),
-                (
-                    DbState::Online,
-                    Some(MirrorRole::Principal),
-                    Some(MirrorState::Synchronized)
-                ),
-                "{db}"
-            );
-            assert_eq!(role(&lab, "besql-red2", db).1, Some(MirrorRole::Mirror));
-            let m = lab.sql["besql-red1"].databases[*db]
-                .mirroring
-                .clone()
-                .unwrap();
-            assert_eq!(m.witness.as_deref(), Some("besql-redw"));
-        }
-        // The standby CMS copy lives in the backup pool's Back End.
-        assert!(lab.sql["besql-dub1"].databases.contains_key("xds"));
-        assert!(lab.sql["besql-redw"].databases.is_empty());
-    }
-
-    #[test]
-    fn principal_lost_with_witness_fails_over_automatically() {
-        let mut lab = litware_at(5);
-        let effect = lab.apply_fault("instance-down:besql-red1").unwrap();
-        assert!(
-            effect.contains("rtcxds: automatic failover from besql-red1 to besql-red2"),
-            "{effect}"
-        );
-        assert_eq!(
-            role(&lab, "besql-red2", "rtcxds"),
-            (
-                DbState::Online,
-                Some(MirrorRole::Principal),
-                Some(MirrorState::Disconnected)
-            )
-        );
-        let pool = &lab.lync.pools["pool-red.litwareinc.com"];
-        assert!(pool.back_end.available);
-        assert_eq!(
-            pool.back_end.current_principal.as_deref(),
-            Some("besql-red2")
-        );
-        // The former principal rejoins as the mirror and resynchronizes.
-        let effect = lab.apply_fault("instance-up:besql-red1").unwrap();
-        assert!(
-            effect.contains("rtcxds: besql-red1 rejoined as the mirror of besql-red2"),
-            "{effect}"
-        );
-        assert_eq!(
-            role(&lab, "besql-red1", "rtcxds"),
-            (
-                DbState::Restoring,
-                Some(MirrorRole::Mirror),
-                Some(MirrorState::Synchronized)
-            )
-        );
-    }
-
-    #[test]
-    fn principal_lost_without_witness_waits_for_an_operator() {
-        let mut lab = litware();
-        lab.apply_fault("witness-down:besql-redw").unwrap();
-        let effect = lab.apply_fault("instance-down:besql-red1").unwrap();
-        assert!(
-            effect.contains(
-                "principal besql-red1 lost, no automatic failover: witness besql-redw is down too"
-            ),
-            "{effect}"
-        );
-        assert_eq!(
-            role(&lab, "besql-red2", "rtcxds").1,
-            Some(MirrorRole::Mirror)
-        );
-        assert!(!lab.lync.pools["pool-red.litwareinc.com"].back_end.available);
-
-        // A pool configured with no witness at all.
-        let mut lab = litware();
-        for db in USER_DATABASES {
-            for id in ["besql-red1", "besql-red2"] {
-                let m = lab
-                    .database_mut(id, db)
-                    .unwrap()
-                    .mirroring
-                    .as_mut()
-                    .unwrap();
-                m.witness = None;
-            }
-        }
-        let effect = lab.apply_fault("instance-down:besql-red1").unwrap();
-        assert!(effect.contains("no witness is configured"), "{effect}");
-        assert_eq!(
-            role(&lab, "besql-red2", "rtcxds").1,
-            Some(MirrorRole::Mirror)
-        );
-    }
-
-    #[test]
-    fn losing_quorum_makes_the_back_end_unavailable_even_with_the_principal_running() {
-        let mut lab = litware();
-        lab.apply_fault("instance-down:besql-red2").unwrap();
-        assert!(lab.lync.pools["pool-red.litwareinc.com"].back_end.available);
-        let effect = lab.apply_fault("witness-down:besql-redw").unwrap();
-        assert!(lab.sql["besql-red1"].up, "{effect}");
-        let be = &lab.lync.pools["pool-red.litwareinc.com"].back_end;
-        assert!(!be.available);
-        assert_eq!(be.unavailable_since, Some(0));
-        // The witness returns: the principal has quorum again.
-        lab.apply_fault("witness-up:besql-redw").unwrap();
-        assert!(lab.lync.pools["pool-red.litwareinc.com"].back_end.available);
-
-        // Principal and mirror lost together: unavailable, nobody fails over.
-        let mut lab = litware();
-        lab.apply_fault("instance-down:besql-red1")
-            .unwrap_or_default();
-        let mut lab2 = litware();
-        lab2.apply_fault("site-down:redmond").unwrap();
-        assert!(
-            !lab2.lync.pools["pool-red.litwareinc.com"]
-                .back_end
-                .available
-        );
-        assert!(lab.lync.pools["pool-red.litwareinc.com"].back_end.available);
-    }
-
-    #[test]
-    fn a_mirror_that_finds_the_witness_again_takes_over() {
-        let mut lab = litware();
-        lab.apply_fault("witness-down:besql-redw").unwrap();
-        lab.apply_fault("instance-down:besql-red1").unwrap();
-        let effect = lab.apply_fault("witness-up:besql-redw").unwrap();
-        assert!(
-            effect.contains("rtcxds: automatic failover from besql-red1 to besql-red2 (witness besql-redw returned)"),
-            "{effect}"
-        );
-        assert!(lab.lync.pools["pool-red.litwareinc.com"].back_end.available);
-    }
-
-    #[test]
-    fn tsql_failover_switches_roles_only_from_a_synchronized_principal() {
-        let mut lab = litware();
-        let on = |id: &str| Op::MirrorFailover {
-            instance: id.into(),
-            database: "rtcab".into(),
-        };
-        assert_eq!(
-            sql(&mut lab, on("besql-red2")).unwrap_err().sql_number(),
-            Some(1470)
-        );
-        sql(&mut lab, on("besql-red1")).unwrap();
-        assert_eq!(
-            role(&lab, "besql-red2", "rtcab").1,
-            Some(MirrorRole::Principal)
-        );
-        assert_eq!(role(&lab, "besql-red1", "rtcab").0, DbState::Restoring);
-        lab.apply_fault("instance-down:besql-red1").unwrap();
-        assert_eq!(
-            sql(&mut lab, on("besql-red2")).unwrap_err().sql_number(),
-            Some(1404)
-        );
-        let none = Op::MirrorFailover {
-            instance: "pcsql-dub1".into(),
-            database: "mgc".into(),
-        };
-        assert_eq!(sql(&mut lab, none).unwrap_err().sql_number(), Some(1416));
-    }
-
-    #[test]
-    fn tsql_force_service_needs_the_principal_gone_and_the_witness_off_or_with_the_mirror() {
-        let mut lab = litware();
-        let force = Op::MirrorForceService {
-            instance: "besql-red2".into(),
-            database: "rtcxds".into(),
-        };
-        assert_eq!(
-            sql(&mut lab, force.clone()).unwrap_err().sql_number(),
-            Some(1455)
-        );
-        lab.apply_fault("witness-down:besql-redw").unwrap();
-        lab.apply_fault("instance-down:besql-red1").unwrap();
-        assert_eq!(
-            sql(&mut lab, force.clone()).unwrap_err().sql_number(),
-            Some(1455)
-        );
-        lab.apply_fault("witness-up:besql-redw").unwrap();
-        // The witness came back: that was an automatic failover already.
-        assert_eq!(
-            role(&lab, "besql-red2", "rtcxds").1,
-            Some(MirrorRole::Principal)
-        );
-
-        let mut lab = litware();
-        for db in ["rtcxds"] {
-            for id in ["besql-red1", "besql-red2"] {
-                lab.database_mut(id, db)
-                    .unwrap()
-                    .mirroring
-                    .as_mut()
-                    .unwrap()
-                    .witness = None;
-            }
-        }
-        lab.apply_fault("instance-down:besql-red1").unwrap();
-        sql(&mut lab, force).unwrap();
-        assert_eq!(role(&lab, "besql-red2", "rtcxds").0, DbState::Online);
-        lab.apply_fault("instance-up:besql-red1").unwrap();
-        assert_eq!(
-            role(&lab, "besql-red1", "rtcxds"),
-            (
-                DbState::Restoring,
-                Some(MirrorRole::Mirror),
-                Some(MirrorState::Synchronized)
-            )
-        );
-    }
-
-    #[test]
-    fn tsql_partner_off_leaves_the_mirror_restoring() {
-        let mut lab = litware();
-        let off = Op::MirrorOff {
-            instance: "besql-red2".into(),
-            database: "rgsdyn".into(),
-        };
-        sql(&mut lab, off.clone()).unwrap();
-        assert_eq!(
-            role(&lab, "besql-red2", "rgsdyn"),
-            (DbState::Restoring, None, None)
-        );
-        assert_eq!(
-            role(&lab, "besql-red1", "rgsdyn"),
-            (DbState::Online, None, None)
-        );
-        assert_eq!(sql(&mut lab, off).unwrap_err().sql_number(), Some(1416));
-        // The partner down: it drops its own record when it returns.
-        lab.apply_fault("instance-down:besql-red2").unwrap();
-        let off = Op::MirrorOff {
-            instance: "besql-red1".into(),
-            database: "rgsconfig".into(),
-        };
-        sql(&mut lab, off).unwrap();
-        assert!(lab.sql["besql-red2"].databases["rgsconfig"]
-            .mirroring
-            .is_some());
-        lab.apply_fault("instance-up:besql-red2").unwrap();
-        assert!(lab.sql["besql-red2"].databases["rgsconfig"]
-            .mirroring
-            .is_none());
-    }
-
-    #[test]
-    fn a_cut_link_isolates_sessions_across_sites() {
-        // Mirror the Redmond back end across the link, witness in Dublin
-        // (an otherwise idle Dublin instance).
-        let mut lab = litware();
-        let pool = "pool-red.litwareinc.com";
-        for db in USER_DATABASES {
-            lab.sql.get_mut("besql-red2").unwrap().databases.remove(db);
-            lab.establish_mirroring("besql-red1", "besql-dub2", Some("pcsql-dub2"), db);
-        }
-        lab.lync.pools.get_mut(pool).unwrap().back_end.mirror = Some("besql-dub2".into());
-        let effect = lab.apply_fault("link-down:dublin-redmond").unwrap();
-        assert!(
-            effect.contains("rtcxds: automatic failover from besql-red1 to besql-dub2"),
-            "{effect}"
-        );
-        assert_eq!(role(&lab, "besql-red1", "rtcxds").0, DbState::Restoring);
-        let effect = lab.apply_fault("link-up:redmond-dublin").unwrap();
-        assert!(
-            effect.contains("besql-red1 rejoined as the mirror of besql-dub2"),
-            "{effect}"
-        );
-    }
-
-    #[test]
-    fn asynchronous_mirroring_loads_and_never_fails_over_by_itself() {
-        let text = crate::estate::BUILTIN_TOML.replacen(
-            "mirroring = \"synchronous\"\nprincipal = \"besql-red1\"",
-            "mirroring = \"asynchronous\"\nprincipal = \"besql-red1\"",
-            1,
-        );
-        let estate = crate::estate::Estate::parse(&text, "async.toml").unwrap();
-        assert_eq!(estate.design_findings()[0].rule, "synchronous-mirroring");
-        let mut lab = LabState::from_estate(&estate);
-        let m = lab.sql["besql-red1"].databases["rtcxds"]
-            .mirroring
-            .clone()
-            .unwrap();
-        assert_eq!(m.safety, Safety::Off);
-        let effect = lab.apply_fault("instance-down:besql-red1").unwrap();
-        assert!(effect.contains("rtcxds: principal besql-red1 lost, no automatic failover: safety is OFF (asynchronous mirroring)"), "{effect}");
-        assert!(!lab.lync.pools["pool-red.litwareinc.com"].back_end.available);
-    }
-}
+mod tests;

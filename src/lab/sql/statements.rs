@@ -5,7 +5,7 @@
 //! `sys.databases`, or `SELECT @@SERVERNAME`. Anything else is "not
 //! simulated by the lab", with the first 60 characters of the statement.
 
-use super::state::{desc, LabState};
+use crate::lab::{desc, LabState};
 use crate::op::Op;
 use crate::targets::OpError;
 use serde_json::{json, Map, Value};
@@ -172,7 +172,7 @@ impl LabState {
     }
 
     /// `sql::query`: a read drillbook renders, or a plain catalog read.
-    pub(super) fn query(&mut self, id: &str, text: &str) -> Result<Value, OpError> {
+    pub(in crate::lab) fn query(&mut self, id: &str, text: &str) -> Result<Value, OpError> {
         if let Some(op) = Self::recognize(id, text).filter(|op| !op.is_change()) {
             return self.sql_op(&op);
         }
@@ -181,7 +181,7 @@ impl LabState {
     }
 
     /// `sql::exec`: any statement drillbook renders, or what `query` answers.
-    pub(super) fn exec(&mut self, id: &str, text: &str) -> Result<Value, OpError> {
+    pub(in crate::lab) fn exec(&mut self, id: &str, text: &str) -> Result<Value, OpError> {
         if let Some(op) = Self::recognize(id, text) {
             return self.sql_op(&op);
         }
@@ -201,7 +201,7 @@ impl LabState {
                 .map(str::trim)
                 .unwrap_or("");
             let column = if alias.is_empty() { "" } else { alias };
-            return Some(Ok(json!([{ column: self.instance_name(id) }])));
+            return Some(Ok(json!([{ column: self.sql.name(id) }])));
         }
         let (columns, rest) = rest.split_once(" from sys.databases")?;
         let columns: Vec<&str> = columns.split(',').map(str::trim).collect();
@@ -246,8 +246,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
 
     fn q(lab: &mut LabState, text: &str) -> Result<Value, OpError> {
         lab.perform(&Op::Query {

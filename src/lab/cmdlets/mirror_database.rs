@@ -8,9 +8,10 @@
 //! primary store and its mirror, or the backup store and its mirror while the
 //! pool is failed over.
 
-use super::backend::{DbType, UNMODELED_DB_TYPES};
-use super::cmdlets::Call;
-use super::state::{desc, LabState, MirrorRole, PoolState, Safety};
+use crate::lab::cmdlets::Call;
+use crate::lab::lync::{DbType, UNMODELED_DB_TYPES};
+use crate::lab::network::Network;
+use crate::lab::{desc, LabState, MirrorRole, PoolState, Safety};
 use crate::op::unc_server;
 use crate::targets::OpError;
 use serde_json::{json, Value};
@@ -110,7 +111,7 @@ impl LabState {
         let Some(id) = id.filter(|i| self.instance_up(i)) else {
             return inaccessible;
         };
-        match self.database(id, db).and_then(|d| d.mirroring.as_ref()) {
+        match self.sql.database(id, db).and_then(|d| d.mirroring.as_ref()) {
             None => inaccessible,
             Some(m) => {
                 let role = match m.role {
@@ -122,7 +123,7 @@ impl LabState {
         }
     }
 
-    pub(super) fn get_mirror_state(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_mirror_state(&self, call: &Call) -> Result<Value, OpError> {
         let kind = self.db_type(call)?;
         let store = self.store_for(call, &call.required("PoolFqdn")?, kind)?;
         let rows = store.databases.iter().map(|db| {
@@ -142,7 +143,10 @@ impl LabState {
     /// Invoke-CsDatabaseFailover: make the named server principal for every
     /// database of the type (minus -ExcludeDatabaseList). All checks run
     /// before anything changes.
-    pub(super) fn invoke_database_failover(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn invoke_database_failover(
+        &mut self,
+        call: &Call,
+    ) -> Result<Value, OpError> {
         let kind = self.db_type(call)?;
         let store = self.store_for(call, &call.required("PoolFqdn")?, kind)?;
         let new = call
@@ -167,7 +171,7 @@ impl LabState {
             .copied()
             .filter(|db| !excluded.iter().any(|e| e.eq_ignore_ascii_case(db)))
             .collect();
-        let (target_name, other_name) = (self.instance_name(&target), self.instance_name(&other));
+        let (target_name, other_name) = (self.sql.name(&target), self.sql.name(&other));
         if !self.instance_up(&target) {
             return Err(call.error(format!(
                 "Cannot connect to the {new} server {target_name}: it must be running to become the principal."
@@ -178,6 +182,7 @@ impl LabState {
             .copied()
             .filter(|db| {
                 !self
+                    .sql
                     .database(&target, db)
                     .is_some_and(|d| d.is_principal_online())
             })
@@ -191,6 +196,7 @@ impl LabState {
         }
         for db in &todo {
             let joined = self
+                .sql
                 .database(&target, db)
                 .and_then(|d| d.mirroring.as_ref())
                 .is_some_and(|m| m.partner == other);
@@ -200,13 +206,16 @@ impl LabState {
                 )));
             }
         }
-        let reachable = self.connected(&target, &other);
+        let reachable = self.sql.connected(&target, &other, &self.network());
         if reachable {
             for db in &todo {
-                let m = self.database(&other, db).and_then(|d| d.mirroring.clone());
+                let m = self
+                    .sql
+                    .database(&other, db)
+                    .and_then(|d| d.mirroring.clone());
                 let synchronized = m.as_ref().is_some_and(|m| {
                     m.role == MirrorRole::Principal
-                        && m.state == super::state::MirrorState::Synchronized
+                        && m.state == crate::lab::MirrorState::Synchronized
                         && m.safety == Safety::Full
                 });
                 if !synchronized {
@@ -226,7 +235,7 @@ impl LabState {
                 }
             }
             for db in &todo {
-                self.switch_roles(&other, &target, db);
+                self.sql.switch_roles(&other, &target, db);
             }
         } else {
             if !call.switch("Force") {
@@ -237,7 +246,8 @@ impl LabState {
                 )));
             }
             for db in &todo {
-                self.force_service(&target, db);
+                self.sql
+                    .force_service(&target, db, &Network::new(&self.servers, &self.links));
             }
         }
         Ok(Value::Null)
@@ -283,7 +293,7 @@ impl LabState {
         }
     }
 
-    pub(super) fn install_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn install_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
         if call.switch("ConfiguredDatabases") {
             return self.install_configured(call);
         }
@@ -347,7 +357,7 @@ impl LabState {
                 if !self.instance_up(id) {
                     return Err(call.error(format!(
                         "Cannot connect to SQL Server {}.",
-                        self.instance_name(id)
+                        self.sql.name(id)
                     )));
                 }
             }
@@ -356,20 +366,21 @@ impl LabState {
                     continue;
                 }
                 let online = self
+                    .sql
                     .database(&store.primary, db)
                     .is_some_and(|d| d.is_principal_online());
                 if !online {
                     return Err(call.error(format!(
                         "Database {db} on {} is not the online principal: it cannot be backed up to seed the mirror.",
-                        self.instance_name(&store.primary)
+                        self.sql.name(&store.primary)
                     )));
                 }
-                if self.database(&mirror, db).is_some()
+                if self.sql.database(&mirror, db).is_some()
                     && !call.switch("DropExistingDatabasesOnMirror")
                 {
                     return Err(call.error(format!(
                         "Database {db} already exists on the mirror {}: use -DropExistingDatabasesOnMirror to replace it.",
-                        self.instance_name(&mirror)
+                        self.sql.name(&mirror)
                     )));
                 }
                 work.push((
@@ -385,7 +396,8 @@ impl LabState {
             return Err(call.error(format!("The file share {share} is not accessible.")));
         }
         for (principal, mirror, witness, db) in work {
-            self.establish_mirroring(&principal, &mirror, witness.as_deref(), db);
+            self.sql
+                .establish_mirroring(&principal, &mirror, witness.as_deref(), db);
         }
         Ok(Value::Null)
     }
@@ -393,7 +405,7 @@ impl LabState {
     /// Uninstall-CsMirrorDatabase -SqlServerFqdn F [-SqlInstanceName I]
     /// -DatabaseType T [-DropExistingDatabasesOnMirror]: the session is
     /// removed; the mirror copy stays RESTORING, or is dropped.
-    pub(super) fn uninstall_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn uninstall_mirror(&mut self, call: &Call) -> Result<Value, OpError> {
         let kind = self.db_type(call)?;
         let fqdn = call.required("SqlServerFqdn")?;
         let instance = call.text("SqlInstanceName")?;
@@ -445,8 +457,11 @@ impl LabState {
             .iter()
             .copied()
             .filter(|db| {
-                c.iter()
-                    .any(|id| self.database(id, db).is_some_and(|d| d.mirroring.is_some()))
+                c.iter().any(|id| {
+                    self.sql
+                        .database(id, db)
+                        .is_some_and(|d| d.mirroring.is_some())
+                })
             })
             .collect();
         if mirrored.is_empty() {
@@ -456,7 +471,7 @@ impl LabState {
             )));
         }
         for db in &mirrored {
-            let principal = self.principal_by_role(&c, db);
+            let principal = self.sql.principal_by_role(&c, db);
             match &principal {
                 Some(p) if self.instance_up(p) => {}
                 _ => {
@@ -467,13 +482,14 @@ impl LabState {
             }
         }
         for db in mirrored {
-            let Some(principal) = self.principal_by_role(&c, db) else {
+            let Some(principal) = self.sql.principal_by_role(&c, db) else {
                 continue;
             };
             let other = copies.iter().find(|id| **id != principal).cloned();
-            self.remove_mirroring(&principal, db);
+            self.sql
+                .remove_mirroring(&principal, db, &Network::new(&self.servers, &self.links));
             if let Some(other) = other {
-                if let Some(d) = self.database_mut(&other, db) {
+                if let Some(d) = self.sql.database_mut(&other, db) {
                     if d.mirroring.as_ref().is_some_and(|m| m.partner == principal) {
                         d.mirroring = None;
                     }
@@ -490,218 +506,4 @@ impl LabState {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::fixtures::*;
-    use super::*;
-    use crate::lab::DbState;
-    use crate::op::PsValue;
-
-    const FE: &str = "fe-red1.litwareinc.com";
-    const RED: &str = "pool-red.litwareinc.com";
-
-    fn run(lab: &mut LabState, name: &str, args: &[(&str, PsValue)]) -> Result<Value, OpError> {
-        run_on(lab, FE, name, args)
-    }
-
-    fn state(lab: &mut LabState, pool: &str, kind: &str) -> Result<Value, OpError> {
-        run(
-            lab,
-            "Get-CsDatabaseMirrorState",
-            &[("PoolFqdn", s(pool)), ("DatabaseType", s(kind))],
-        )
-    }
-
-    fn failover(lab: &mut LabState, kind: &str, to: &str, force: bool) -> Result<Value, OpError> {
-        let mut args = vec![
-            ("PoolFqdn", s(RED)),
-            ("DatabaseType", s(kind)),
-            ("NewPrincipal", s(to)),
-            ("Verbose", PsValue::Switch),
-        ];
-        if force {
-            args.push(("Force", PsValue::Switch));
-        }
-        run(lab, "Invoke-CsDatabaseFailover", &args)
-    }
-
-    #[test]
-    fn mirror_state_per_database_and_the_cms_type_names() {
-        let mut lab = litware();
-        let rows = state(&mut lab, RED, "User").unwrap();
-        assert_eq!(
-            rows[0],
-            json!({
-                "DatabaseName": "rtcxds",
-                "StateOnPrimary": "Principal",
-                "StateOnMirror": "Mirror",
-                "MirroringStatusOnPrimary": "synchronized",
-                "MirroringStatusOnMirror": "synchronized",
-            })
-        );
-        assert_eq!(rows.as_array().unwrap().len(), 3);
-        assert_eq!(
-            state(&mut lab, RED, "CentralMgmt")
-                .unwrap()
-                .as_array()
-                .unwrap()
-                .len(),
-            2
-        );
-        assert_eq!(
-            state(&mut lab, "pool-dub.litwareinc.com", "CentralMgmt").unwrap()[0]["DatabaseName"],
-            "xds"
-        );
-        let cms = message(state(&mut lab, RED, "CMS"));
-        assert!(
-            cms.starts_with("Cannot validate argument on parameter 'DatabaseType'"),
-            "{cms}"
-        );
-        let chat = state(&mut lab, "pchat.litwareinc.com", "PersistentChat").unwrap();
-        assert_eq!(chat[0]["StateOnMirror"], "Mirror");
-        lab.apply_fault("instance-down:besql-red2").unwrap();
-        let rows = state(&mut lab, RED, "Application").unwrap();
-        assert_eq!(rows[0]["StateOnMirror"], INACCESSIBLE);
-        assert_eq!(rows[0]["MirroringStatusOnMirror"], Value::Null);
-        assert_eq!(rows[0]["MirroringStatusOnPrimary"], "disconnected");
-    }
-
-    #[test]
-    fn planned_failover_and_failback_of_the_user_databases() {
-        let mut lab = litware();
-        failover(&mut lab, "User", "mirror", false).unwrap();
-        let rows = state(&mut lab, RED, "User").unwrap();
-        assert_eq!(
-            (
-                rows[1]["StateOnPrimary"].as_str(),
-                rows[1]["StateOnMirror"].as_str()
-            ),
-            (Some("Mirror"), Some("Principal"))
-        );
-        // Application databases did not move.
-        assert_eq!(
-            state(&mut lab, RED, "Application").unwrap()[0]["StateOnPrimary"],
-            "Principal"
-        );
-        let msg = message(failover(&mut lab, "User", "mirror", false));
-        assert!(msg.contains("already holds the principal role"), "{msg}");
-        failover(&mut lab, "User", "primary", false).unwrap();
-        assert_eq!(
-            lab.lync.pools[RED].back_end.current_principal.as_deref(),
-            Some("besql-red1")
-        );
-        // Excluding a database leaves it where it was.
-        run(
-            &mut lab,
-            "Invoke-CsDatabaseFailover",
-            &[
-                ("PoolFqdn", s(RED)),
-                ("DatabaseType", s("Application")),
-                ("NewPrincipal", s("mirror")),
-                ("ExcludeDatabaseList", PsValue::List(vec!["cpsdyn".into()])),
-            ],
-        )
-        .unwrap();
-        assert_eq!(
-            lab.sql["besql-red1"].databases["cpsdyn"].state,
-            DbState::Online
-        );
-        assert_eq!(
-            lab.sql["besql-red2"].databases["rgsdyn"].state,
-            DbState::Online
-        );
-    }
-
-    #[test]
-    fn failover_refusals() {
-        let mut lab = litware();
-        lab.apply_fault("witness-down:besql-redw").unwrap();
-        lab.apply_fault("instance-down:besql-red1").unwrap();
-        let msg = message(failover(&mut lab, "User", "mirror", false));
-        assert!(msg.contains("Use -Force"), "{msg}");
-        let msg = message(failover(&mut lab, "User", "primary", true));
-        assert!(
-            msg.starts_with("Cannot connect to the primary server"),
-            "{msg}"
-        );
-        failover(&mut lab, "User", "mirror", true).unwrap();
-        failover(&mut lab, "CentralMgmt", "mirror", true).unwrap();
-        assert!(lab.lync.pools[RED].back_end.available);
-        // The witness was dropped from the forced sessions.
-        assert!(lab.sql["besql-red2"].databases["rtcxds"]
-            .mirroring
-            .as_ref()
-            .unwrap()
-            .witness
-            .is_none());
-        // Without a mirror in the topology.
-        lab.lync.pools.get_mut(RED).unwrap().back_end.mirror = None;
-        let msg = message(failover(&mut lab, "User", "mirror", false));
-        assert!(msg.contains("mirroring is not configured"), "{msg}");
-        let msg = message(state(&mut lab, "pool-x.litwareinc.com", "User"));
-        assert!(msg.starts_with("Cannot find Front End pool"), "{msg}");
-    }
-
-    #[test]
-    fn centralmgmt_only_on_the_cms_pools() {
-        let mut lab = litware();
-        lab.lync.cms.as_mut().unwrap().standby_pool = None;
-        let msg = message(state(&mut lab, "pool-dub.litwareinc.com", "CentralMgmt"));
-        assert!(
-            msg.contains("does not host the Central Management Store"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn uninstall_and_install_the_back_end_mirror() {
-        let mut lab = litware();
-        let base = [
-            ("SqlServerFqdn", s("besql-red1.litwareinc.com")),
-            ("SqlInstanceName", s("rtc")),
-            ("DatabaseType", s("User")),
-        ];
-        run(&mut lab, "Uninstall-CsMirrorDatabase", &base).unwrap();
-        assert!(lab.sql["besql-red1"].databases["rtcxds"]
-            .mirroring
-            .is_none());
-        assert_eq!(
-            lab.sql["besql-red2"].databases["rtcxds"].state,
-            DbState::Restoring
-        );
-        let msg = message(run(&mut lab, "Uninstall-CsMirrorDatabase", &base));
-        assert!(msg.contains("are not mirrored"), "{msg}");
-        let mut install = base.to_vec();
-        install.push(("FileShare", s("\\\\fs-dub1.litwareinc.com\\pchatlogs")));
-        let msg = message(run(&mut lab, "Install-CsMirrorDatabase", &install));
-        assert!(msg.contains("-DropExistingDatabasesOnMirror"), "{msg}");
-        install.push(("DropExistingDatabasesOnMirror", PsValue::Switch));
-        run(&mut lab, "Install-CsMirrorDatabase", &install).unwrap();
-        let rows = state(&mut lab, RED, "User").unwrap();
-        assert_eq!(rows[2]["MirroringStatusOnMirror"], "synchronized");
-        let m = lab.sql["besql-red1"].databases["rtcab"]
-            .mirroring
-            .clone()
-            .unwrap();
-        assert_eq!(m.witness.as_deref(), Some("besql-redw"));
-        // -ConfiguredDatabases after dropping every mirror copy.
-        for kind in ["User", "Application", "CentralMgmt"] {
-            let mut args = base.to_vec();
-            args[2].1 = s(kind);
-            args.push(("DropExistingDatabasesOnMirror", PsValue::Switch));
-            run(&mut lab, "Uninstall-CsMirrorDatabase", &args).unwrap();
-        }
-        assert!(lab.sql["besql-red2"].databases.is_empty());
-        run(
-            &mut lab,
-            "Install-CsMirrorDatabase",
-            &[
-                ("ConfiguredDatabases", PsValue::Switch),
-                ("ForInstance", s("rtc")),
-                ("SqlServerFqdn", s("besql-red1.litwareinc.com")),
-                ("FileShare", s("\\\\fs-dub1.litwareinc.com\\pchatlogs")),
-            ],
-        )
-        .unwrap();
-        assert_eq!(lab.sql["besql-red2"].databases.len(), 8);
-    }
-}
+mod tests;

@@ -1,221 +1,25 @@
-//! The Backup Service between paired pools (§3.6, §3.7): every sync
-//! interval, each direction P→Q replicates the user data P serves whose
-//! other copy is at Q (P's own users while P serves them; Q's users while
-//! they are failed over to P), if both pools run with their Back Ends and
-//! the link between their sites is up. Status is per direction and module.
+//! The Backup Service cmdlets (§3.6, §3.7): Get-/Set-CsBackupServiceConfiguration,
+//! Get-CsBackupServiceStatus, Invoke-CsBackupServiceSync and
+//! Debug-CsInterPoolReplication, over the model in `lync/backup_service.rs`.
 
-use super::cmdlets::Call;
-use super::state::{ExportStatus, ImportStatus, LabState, ModuleStatus, PoolState};
 use crate::estate::{SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN};
+use crate::lab::cmdlets::Call;
+use crate::lab::lync::backup_service::{
+    direction, module_named, CMS_MASTER, DATA_CONF, MODULES, PRESENCE_FOCUS,
+};
+use crate::lab::LabState;
+use crate::lab::{ExportStatus, ImportStatus};
 use crate::targets::OpError;
 use crate::time::{format_hms, parse_hms};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
-
-pub const PRESENCE_FOCUS: &str = "UserServices.PresenceFocus";
-pub const DATA_CONF: &str = "ConfServices.DataConf";
-pub const CMS_MASTER: &str = "CentralMgmt.CMSMaster";
-pub const MODULES: [&str; 3] = [PRESENCE_FOCUS, DATA_CONF, CMS_MASTER];
 
 /// Fixed values Get-CsBackupServiceConfiguration shows; only SyncInterval is modeled.
 const MAX_CONCURRENT_CALLS: u64 = 20;
 const MAX_BATCHES_PER_POOL_SYNC: u64 = 10000;
 const MAX_DATACONF_PACKAGE_KB: u64 = 5120;
 
-/// `P1->P2`.
-pub fn direction(from: &str, to: &str) -> String {
-    format!("{from}->{to}")
-}
-
-/// A module's dotted name from a dotted or short one, ignoring case.
-fn module_named(name: &str) -> Option<&'static str> {
-    MODULES.into_iter().find(|m| {
-        m.eq_ignore_ascii_case(name)
-            || m.split('.')
-                .nth(1)
-                .is_some_and(|short| short.eq_ignore_ascii_case(name))
-    })
-}
-
 impl LabState {
-    pub(super) fn sync_interval_seconds(&self) -> u64 {
-        parse_hms(&self.lync.backup_service.sync_interval)
-            .unwrap_or(120)
-            .max(1)
-    }
-
-    /// Every (pool, its backup) pair, each direction once.
-    pub(super) fn backup_directions(&self) -> Vec<(String, String)> {
-        self.lync
-            .pools
-            .iter()
-            .filter_map(|(n, p)| {
-                let b = p.backup_pool.as_ref()?;
-                self.lync
-                    .pools
-                    .contains_key(b)
-                    .then(|| (n.clone(), b.clone()))
-            })
-            .collect()
-    }
-
-    /// The Backup Service can replicate from `from` to `to` now.
-    pub(super) fn direction_reachable(&self, from: &str, to: &str) -> bool {
-        match (self.lync.pools.get(from), self.lync.pools.get(to)) {
-            (Some(a), Some(b)) => {
-                self.pool_working(from)
-                    && self.pool_working(to)
-                    && self.sites_linked(&a.site, &b.site)
-            }
-            _ => false,
-        }
-    }
-
-    /// The pools whose users' data `from` exports to `to`, with whether
-    /// the source copy is the home copy.
-    fn exported_data(&self, from: &str, to: &str) -> Vec<(String, bool)> {
-        let mut out = Vec::new();
-        if let Some(p) = self.lync.pools.get(from) {
-            if p.backup_pool.as_deref() == Some(to) && p.users.served_by == from {
-                out.push((from.to_string(), true));
-            }
-        }
-        if let Some(p) = self.lync.pools.get(to) {
-            if p.backup_pool.as_deref() == Some(from)
-                && p.state == PoolState::FailedOver
-                && p.users.served_by == from
-            {
-                out.push((to.to_string(), false));
-            }
-        }
-        out
-    }
-
-    /// Changes `from` holds that `to` does not yet.
-    pub(super) fn pending(&self, from: &str, to: &str) -> u64 {
-        self.exported_data(from, to)
-            .iter()
-            .filter_map(|(pool, home)| {
-                let d = &self.lync.pools.get(pool)?.data;
-                let (src, dst) = if *home {
-                    (&d.home_copy, &d.backup_copy)
-                } else {
-                    (&d.backup_copy, &d.home_copy)
-                };
-                Some(src.changes.saturating_sub(dst.changes))
-            })
-            .sum()
-    }
-
-    /// Copy the user data `from` exports to `to`.
-    fn replicate(&mut self, from: &str, to: &str) {
-        for (pool, home) in self.exported_data(from, to) {
-            if let Some(p) = self.lync.pools.get_mut(&pool) {
-                let d = &mut p.data;
-                if home {
-                    d.backup_copy = d.home_copy.clone();
-                } else {
-                    d.home_copy = d.backup_copy.clone();
-                }
-            }
-        }
-    }
-
-    fn module_status_mut(&mut self, from: &str, to: &str, module: &str) -> &mut ModuleStatus {
-        self.lync
-            .backup_service
-            .directions
-            .entry(direction(from, to))
-            .or_default()
-            .entry(module.to_string())
-            .or_insert(ModuleStatus {
-                export: ExportStatus::SteadyState,
-                import: ImportStatus::NormalState,
-                last_export_at: None,
-            })
-    }
-
-    /// `from`'s user modules (and CMSMaster, if it is the master) exported at `at`.
-    pub(super) fn mark_exported(&mut self, from: &str, to: &str, at: u64) {
-        let master = self
-            .lync
-            .cms
-            .as_ref()
-            .is_some_and(|c| c.active_pool == from);
-        for module in MODULES {
-            if module != CMS_MASTER || master {
-                self.module_status_mut(from, to, module).last_export_at = Some(at);
-            }
-        }
-    }
-
-    /// The scheduled sync: every reachable direction replicates.
-    pub(super) fn backup_sync_job(&mut self, at: u64) {
-        for (from, to) in self.backup_directions() {
-            if self.direction_reachable(&from, &to) {
-                self.replicate(&from, &to);
-                self.mark_exported(&from, &to, at);
-            }
-        }
-    }
-
-    /// Recompute every direction's module statuses.
-    pub(super) fn refresh_backup_service(&mut self) {
-        let now = self.elapsed();
-        let interval = self.sync_interval_seconds();
-        let master = self.lync.cms.as_ref().map(|c| c.active_pool.clone());
-        let mut directions = BTreeMap::new();
-        for (from, to) in self.backup_directions() {
-            let key = direction(&from, &to);
-            let reachable = self.direction_reachable(&from, &to);
-            let pending = self.pending(&from, &to);
-            let read_only = self.lync.pools.get(&from).is_some_and(|p| p.read_only);
-            let old = self.lync.backup_service.directions.get(&key);
-            let mut modules = BTreeMap::new();
-            for module in MODULES {
-                let last = match old.and_then(|o| o.get(module)) {
-                    Some(s) => s.last_export_at,
-                    // A new pairing starts in steady state.
-                    None => reachable.then_some(now),
-                };
-                let recent = last.is_some_and(|t| now.saturating_sub(t) <= interval);
-                let (export, import) = if !reachable {
-                    (ExportStatus::ErrorState, ImportStatus::ErrorState)
-                } else if module == CMS_MASTER && master.as_deref() != Some(from.as_str()) {
-                    (ExportStatus::NotInitialized, ImportStatus::NormalState)
-                } else if module == CMS_MASTER {
-                    let e = if recent {
-                        ExportStatus::SteadyState
-                    } else {
-                        ExportStatus::NonSteadyState
-                    };
-                    (e, ImportStatus::NormalState)
-                } else {
-                    let backlog = if module == PRESENCE_FOCUS { pending } else { 0 };
-                    let e = if read_only && backlog == 0 {
-                        ExportStatus::FinalState
-                    } else if recent {
-                        ExportStatus::SteadyState
-                    } else {
-                        ExportStatus::NonSteadyState
-                    };
-                    (e, ImportStatus::NormalState)
-                };
-                modules.insert(
-                    module.to_string(),
-                    ModuleStatus {
-                        export,
-                        import,
-                        last_export_at: last,
-                    },
-                );
-            }
-            directions.insert(key, modules);
-        }
-        self.lync.backup_service.directions = directions;
-    }
-
-    pub(super) fn get_backup_config(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_backup_config(&self, call: &Call) -> Result<Value, OpError> {
         if let Some(id) = call.text("Identity")? {
             if !id.eq_ignore_ascii_case("global") {
                 return Err(call.error(format!(
@@ -233,7 +37,7 @@ impl LabState {
         }))
     }
 
-    pub(super) fn set_backup_config(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn set_backup_config(&mut self, call: &Call) -> Result<Value, OpError> {
         if let Some(id) = call.text("Identity")? {
             if !id.eq_ignore_ascii_case("global") {
                 return Err(call.error(format!(
@@ -273,7 +77,7 @@ impl LabState {
     }
 
     /// The direction `pool` → its backup, as Get-CsBackupServiceStatus shows it.
-    pub(super) fn get_backup_status(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn get_backup_status(&self, call: &Call) -> Result<Value, OpError> {
         let pool = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let backup = self.backup_of(call, &pool)?;
         let wanted: Vec<&str> = match call.choice("Category", &["CMS", "UserData"])?.as_deref() {
@@ -328,7 +132,7 @@ impl LabState {
     /// Invoke-CsBackupServiceSync -PoolFqdn P [-BackupModule M]: replicate
     /// P → its backup now. DataConf restores the backup pool's conference
     /// content from P (§3.7).
-    pub(super) fn invoke_backup_sync(&mut self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn invoke_backup_sync(&mut self, call: &Call) -> Result<Value, OpError> {
         let pool = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let backup = self.backup_of(call, &pool)?;
         let modules: Vec<&str> = match call.text("BackupModule")? {
@@ -369,7 +173,7 @@ impl LabState {
         Ok(Value::Null)
     }
 
-    pub(super) fn debug_replication(&self, call: &Call) -> Result<Value, OpError> {
+    pub(in crate::lab) fn debug_replication(&self, call: &Call) -> Result<Value, OpError> {
         let pool = self.fe_pool(call, &call.required("PoolFqdn")?)?;
         let backup = self.backup_of(call, &pool)?;
         let pending = self.pending(&pool, &backup);
@@ -384,8 +188,8 @@ impl LabState {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::lab::fixtures::*;
     use crate::op::PsValue;
 
     const RED: &str = "pool-red.litwareinc.com";

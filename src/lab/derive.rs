@@ -1,0 +1,233 @@
+//! The cross-part reactions: every field that is derived from other parts'
+//! state, recomputed by `refresh` after every op, fault, repair and event.
+//!
+//! Pool health and where users are served follow from servers and the Back
+//! End's SQL copies; resiliency mode from how long a Back End has been gone;
+//! Edge services from their servers; CMS replicas from the master's pool and
+//! the network; Backup Service statuses from the pools, the link between them
+//! and time. Nothing else writes these fields, so a reader looking for why a
+//! pool went into resiliency mode, or a replica went stale, finds it here.
+
+use crate::lab::lync::backup_service::{direction, CMS_MASTER, MODULES, PRESENCE_FOCUS};
+use crate::lab::lync::pools::RESILIENCY_AFTER;
+use crate::lab::lync::USER_DATABASES;
+use crate::lab::{ExportStatus, ImportStatus, LabState, ModuleStatus, Replica};
+use std::collections::BTreeMap;
+
+impl LabState {
+    /// Recompute every derived field from the state of servers, instances,
+    /// links and time. The order matters: resiliency reads pool health, and
+    /// the CMS and the Backup Service read both.
+    pub(in crate::lab) fn refresh(&mut self) {
+        self.refresh_pool_health();
+        self.refresh_resiliency();
+        self.refresh_edges();
+        self.refresh_cms();
+        self.refresh_backup_service();
+    }
+
+    /// Each Front End pool is up while a front end is; its Back End is
+    /// available while every User database is served.
+    fn refresh_pool_health(&mut self) {
+        let now = self.elapsed();
+        let names: Vec<String> = self.lync.pools.keys().cloned().collect();
+        for name in &names {
+            let Some(p) = self.lync.pools.get(name) else {
+                continue;
+            };
+            let up = p.front_ends.iter().any(|s| self.server_up(s));
+            let available = self.pool_serves(name, &USER_DATABASES);
+            let candidates = self.back_end_candidates(name);
+            let c: Vec<&str> = candidates.iter().map(String::as_str).collect();
+            let current = self.sql.principal_by_role(&c, USER_DATABASES[0]);
+            let hosts_cms = self
+                .lync
+                .cms
+                .as_ref()
+                .is_some_and(|cms| &cms.active_pool == name);
+            if let Some(p) = self.lync.pools.get_mut(name) {
+                p.up = up;
+                p.hosts_cms = hosts_cms;
+                let be = &mut p.back_end;
+                be.available = available;
+                be.current_principal = current;
+                be.unavailable_since = if available {
+                    None
+                } else {
+                    be.unavailable_since.or(Some(now))
+                };
+            }
+        }
+    }
+
+    /// Users are in resiliency mode while the pool serving them is down, or
+    /// has been without its Back End for `RESILIENCY_AFTER`.
+    fn refresh_resiliency(&mut self) {
+        let now = self.elapsed();
+        let names: Vec<String> = self.lync.pools.keys().cloned().collect();
+        for name in &names {
+            let Some(served_by) = self.lync.pools.get(name).map(|p| p.users.served_by.clone())
+            else {
+                continue;
+            };
+            let resilient = match self.lync.pools.get(&served_by) {
+                None => true,
+                Some(s) => {
+                    !s.up
+                        || (!s.back_end.available
+                            && s.back_end
+                                .unavailable_since
+                                .is_some_and(|t| now >= t.saturating_add(RESILIENCY_AFTER)))
+                }
+            };
+            if let Some(p) = self.lync.pools.get_mut(name) {
+                p.users.resiliency_mode = resilient;
+                p.users.resiliency_since = if resilient {
+                    p.users.resiliency_since.or(Some(now))
+                } else {
+                    None
+                };
+            }
+        }
+    }
+
+    /// The seconds after `now` at which some pool's users enter resiliency
+    /// mode if nothing changes: the clock stops there to refresh.
+    pub(in crate::lab) fn resiliency_deadlines(&self) -> Vec<u64> {
+        let now = self.elapsed();
+        self.lync
+            .pools
+            .values()
+            .filter(|p| !p.back_end.available)
+            .filter_map(|p| p.back_end.unavailable_since)
+            .map(|t| t.saturating_add(RESILIENCY_AFTER))
+            .filter(|&t| t > now)
+            .collect()
+    }
+
+    /// An Edge pool is up while a server is; its services run while every
+    /// server runs them.
+    fn refresh_edges(&mut self) {
+        let names: Vec<String> = self.lync.edge_pools.keys().cloned().collect();
+        for name in names {
+            let Some(e) = self.lync.edge_pools.get(&name) else {
+                continue;
+            };
+            let up = e.servers.iter().any(|s| self.server_up(s));
+            let running = !e.servers.is_empty()
+                && e.servers
+                    .iter()
+                    .all(|s| e.server_running(s, &self.network()));
+            if let Some(e) = self.lync.edge_pools.get_mut(&name) {
+                e.up = up;
+                e.services_running = running;
+            }
+        }
+    }
+
+    /// Replicas are up to date while their server is up, the master is
+    /// available and their site reaches the master's.
+    fn refresh_cms(&mut self) {
+        let Some(cms) = self.lync.cms.clone() else {
+            return;
+        };
+        let now = self.elapsed();
+        let available = self.cms_available();
+        let master_site = self
+            .lync
+            .pools
+            .get(&cms.active_pool)
+            .map(|p| p.site.clone())
+            .unwrap_or_default();
+        let servers: Vec<String> = self
+            .lync
+            .pools
+            .values()
+            .flat_map(|p| p.front_ends.clone())
+            .chain(
+                self.lync
+                    .edge_pools
+                    .values()
+                    .flat_map(|e| e.servers.clone()),
+            )
+            .collect();
+        let mut replicas = std::collections::BTreeMap::new();
+        for server in servers {
+            let site = self.servers.get(&server).map(|s| s.site.as_str());
+            let up_to_date = available
+                && self.server_up(&server)
+                && site.is_some_and(|s| self.sites_linked(s, &master_site));
+            let stale_since = match (up_to_date, cms.replicas.get(&server)) {
+                (true, _) => None,
+                (false, Some(old)) => old.stale_since.or(Some(now)),
+                (false, None) => Some(now),
+            };
+            replicas.insert(
+                server,
+                Replica {
+                    up_to_date,
+                    stale_since,
+                },
+            );
+        }
+        if let Some(c) = self.lync.cms.as_mut() {
+            c.replicas = replicas;
+        }
+    }
+
+    /// Recompute every direction's module statuses.
+    fn refresh_backup_service(&mut self) {
+        let now = self.elapsed();
+        let interval = self.sync_interval_seconds();
+        let master = self.lync.cms.as_ref().map(|c| c.active_pool.clone());
+        let mut directions = BTreeMap::new();
+        for (from, to) in self.backup_directions() {
+            let key = direction(&from, &to);
+            let reachable = self.direction_reachable(&from, &to);
+            let pending = self.pending(&from, &to);
+            let read_only = self.lync.pools.get(&from).is_some_and(|p| p.read_only);
+            let old = self.lync.backup_service.directions.get(&key);
+            let mut modules = BTreeMap::new();
+            for module in MODULES {
+                let last = match old.and_then(|o| o.get(module)) {
+                    Some(s) => s.last_export_at,
+                    // A new pairing starts in steady state.
+                    None => reachable.then_some(now),
+                };
+                let recent = last.is_some_and(|t| now.saturating_sub(t) <= interval);
+                let (export, import) = if !reachable {
+                    (ExportStatus::ErrorState, ImportStatus::ErrorState)
+                } else if module == CMS_MASTER && master.as_deref() != Some(from.as_str()) {
+                    (ExportStatus::NotInitialized, ImportStatus::NormalState)
+                } else if module == CMS_MASTER {
+                    let e = if recent {
+                        ExportStatus::SteadyState
+                    } else {
+                        ExportStatus::NonSteadyState
+                    };
+                    (e, ImportStatus::NormalState)
+                } else {
+                    let backlog = if module == PRESENCE_FOCUS { pending } else { 0 };
+                    let e = if read_only && backlog == 0 {
+                        ExportStatus::FinalState
+                    } else if recent {
+                        ExportStatus::SteadyState
+                    } else {
+                        ExportStatus::NonSteadyState
+                    };
+                    (e, ImportStatus::NormalState)
+                };
+                modules.insert(
+                    module.to_string(),
+                    ModuleStatus {
+                        export,
+                        import,
+                        last_export_at: last,
+                    },
+                );
+            }
+            directions.insert(key, modules);
+        }
+        self.lync.backup_service.directions = directions;
+    }
+}

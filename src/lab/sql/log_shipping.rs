@@ -1,0 +1,287 @@
+//! Log shipping: msdb's configuration and history on each instance, and
+//! the SQL Agent jobs that act on them (LSBackup, LSCopy, LSRestore). The
+//! clock decides when a job runs (`clock.rs`); what it does, and when it
+//! does nothing (instance down, share unreachable, a gap or a damaged file
+//! in the chain), is here.
+
+use crate::lab::clock::{KIB, MIB};
+use crate::lab::files::{split_path, BackupFile};
+use crate::lab::network::Network;
+use crate::lab::sql::answers::LogFit;
+use crate::lab::{DbState, LabState, MirrorState, Sql, CHAT_DATABASE, LSN_PER_TRANSACTION};
+use crate::op::join_path;
+use crate::time;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Msdb {
+    pub log_shipping_primary: BTreeMap<String, LogShippingPrimary>,
+    pub log_shipping_secondary: BTreeMap<String, LogShippingSecondary>,
+    pub restore_history: Vec<RestoreHistory>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogShippingPrimary {
+    pub backup_directory: String,
+    pub backup_job: String,
+    pub every_minutes: u64,
+    pub last_backup_file: Option<String>,
+    pub last_backup_lsn: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogShippingSecondary {
+    pub primary_instance: String,
+    pub primary_database: String,
+    pub backup_source_directory: String,
+    pub backup_destination_directory: String,
+    pub copy_job: String,
+    pub restore_job: String,
+    pub copy_every_minutes: u64,
+    pub restore_every_minutes: u64,
+    pub last_copied_file: Option<String>,
+    pub last_copied_at: Option<String>,
+    pub last_restored_file: Option<String>,
+    pub last_restored_at: Option<String>,
+    pub restore_mode: i64,
+    pub restore_delay: i64,
+}
+
+impl LogShippingPrimary {
+    /// mgc backing its log up to `share` every `every_minutes`, the chain
+    /// starting at `lsn` (the full backup the secondary was initialized from).
+    pub fn chat(share: &str, every_minutes: u64, lsn: i64) -> Self {
+        LogShippingPrimary {
+            backup_directory: share.to_string(),
+            backup_job: format!("LSBackup_{CHAT_DATABASE}"),
+            every_minutes,
+            last_backup_file: None,
+            last_backup_lsn: lsn,
+        }
+    }
+}
+
+impl LogShippingSecondary {
+    /// A secondary just initialized from a full backup of `primary_instance`
+    /// (`primary_name` is its SQL name, for the default job names): nothing
+    /// copied or restored yet, restores WITH NORECOVERY and no delay.
+    pub fn initialized(
+        primary_instance: &str,
+        primary_name: &str,
+        (share, copy_folder): (&str, &str),
+        (copy_every_minutes, restore_every_minutes): (u64, u64),
+    ) -> Self {
+        LogShippingSecondary {
+            primary_instance: primary_instance.to_string(),
+            primary_database: CHAT_DATABASE.to_string(),
+            backup_source_directory: share.to_string(),
+            backup_destination_directory: copy_folder.to_string(),
+            copy_job: format!("LSCopy_{primary_name}_{CHAT_DATABASE}"),
+            restore_job: format!("LSRestore_{primary_name}_{CHAT_DATABASE}"),
+            copy_every_minutes,
+            restore_every_minutes,
+            last_copied_file: None,
+            last_copied_at: None,
+            last_restored_file: None,
+            last_restored_at: None,
+            restore_mode: 0,
+            restore_delay: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreHistory {
+    pub database: String,
+    pub file: String,
+    pub at: String,
+}
+
+impl Sql {
+    pub(in crate::lab) fn log_shipping_primary(
+        &self,
+        id: &str,
+        database: &str,
+    ) -> Option<&LogShippingPrimary> {
+        self.get(id)?.msdb.log_shipping_primary.get(database)
+    }
+
+    pub(in crate::lab) fn log_shipping_primary_mut(
+        &mut self,
+        id: &str,
+        database: &str,
+    ) -> Option<&mut LogShippingPrimary> {
+        self.get_mut(id)?
+            .msdb
+            .log_shipping_primary
+            .get_mut(database)
+    }
+
+    pub(in crate::lab) fn log_shipping_secondary(
+        &self,
+        id: &str,
+        database: &str,
+    ) -> Option<&LogShippingSecondary> {
+        self.get(id)?.msdb.log_shipping_secondary.get(database)
+    }
+
+    pub(in crate::lab) fn log_shipping_secondary_mut(
+        &mut self,
+        id: &str,
+        database: &str,
+    ) -> Option<&mut LogShippingSecondary> {
+        self.get_mut(id)?
+            .msdb
+            .log_shipping_secondary
+            .get_mut(database)
+    }
+}
+
+impl LabState {
+    /// LSBackup: a log backup to the share, by whichever log-shipping primary
+    /// holds the principal copy.
+    pub(in crate::lab) fn backup_job(&mut self, id: &str, database: &str, t: u64) {
+        let Some(config) = self.sql.log_shipping_primary(id, database).cloned() else {
+            return;
+        };
+        let Some(db) = self
+            .sql
+            .database(id, database)
+            .filter(|d| d.is_principal_online())
+        else {
+            return;
+        };
+        if !self.instance_up(id) || !self.folder_reachable_from(id, &config.backup_directory) {
+            return;
+        }
+        let logged =
+            (db.lsn.saturating_sub(config.last_backup_lsn).max(0) / LSN_PER_TRANSACTION) as u64;
+        let file = BackupFile {
+            database: database.to_string(),
+            backup_type: 2,
+            first_lsn: config.last_backup_lsn,
+            last_lsn: db.lsn,
+            transactions: db.transactions,
+            last_transaction_at: db.last_transaction_at,
+            size: MIB.saturating_add(logged.saturating_mul(4 * KIB)),
+            damaged: false,
+            finished_at: t,
+        };
+        let (lsn, partner) = (
+            db.lsn,
+            db.mirroring
+                .as_ref()
+                .filter(|m| m.state == MirrorState::Synchronized)
+                .map(|m| m.partner.clone()),
+        );
+        let name = format!("{database}_{}.trn", time::compact(self.epoch_at(t)));
+        self.folders.put_file(&config.backup_directory, &name, file);
+        if let Some(p) = self.sql.log_shipping_primary_mut(id, database) {
+            p.last_backup_file = Some(join_path(&config.backup_directory, &name));
+            p.last_backup_lsn = lsn;
+        }
+        // The log chain belongs to the database, and a synchronized mirror
+        // holds the same log: after a failover its backups carry on from here.
+        if let Some(p) = partner.and_then(|p| self.sql.log_shipping_primary_mut(&p, database)) {
+            p.last_backup_lsn = lsn;
+        }
+    }
+
+    /// LSCopy: every backup of the database newer than the last copied one,
+    /// from the share to the copy folder.
+    pub(in crate::lab) fn copy_job(&mut self, id: &str, database: &str, t: u64) {
+        let Some(config) = self.sql.log_shipping_secondary(id, database).cloned() else {
+            return;
+        };
+        let (from, to) = (
+            &config.backup_source_directory,
+            &config.backup_destination_directory,
+        );
+        if !self.instance_up(id)
+            || !self.folder_reachable_from(id, from)
+            || !self.folder_reachable_from(id, to)
+        {
+            return;
+        }
+        let last = config.last_copied_file.as_deref().map(|f| split_path(f).1);
+        let pending: Vec<String> = self
+            .folders
+            .folder(from)
+            .map(|f| &f.files)
+            .into_iter()
+            .flatten()
+            .filter(|(name, f)| {
+                f.backup_type == 2
+                    && f.database == config.primary_database
+                    && last.is_none_or(|l| name.as_str() > l)
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        let mut copied = None;
+        for name in &pending {
+            if self
+                .folders
+                .copy_file(from, to, name, &Network::new(&self.servers, &self.links))
+                .is_ok()
+            {
+                copied = Some(name);
+            }
+        }
+        let Some(name) = copied else { return };
+        let stamp = self.stamp(t);
+        if let Some(s) = self.sql.log_shipping_secondary_mut(id, database) {
+            s.last_copied_file = Some(join_path(to, name));
+            s.last_copied_at = Some(stamp);
+        }
+    }
+
+    /// LSRestore: apply copied backups in name order until a gap or a damaged file.
+    pub(in crate::lab) fn restore_job(&mut self, id: &str, database: &str) {
+        let Some(config) = self.sql.log_shipping_secondary(id, database).cloned() else {
+            return;
+        };
+        let folder = &config.backup_destination_directory;
+        let restoring = self
+            .sql
+            .database(id, database)
+            .is_some_and(|d| d.state == DbState::Restoring);
+        if !restoring || !self.instance_up(id) || !self.folder_reachable_from(id, folder) {
+            return;
+        }
+        let last = config
+            .last_restored_file
+            .as_deref()
+            .map(|f| split_path(f).1);
+        let candidates: Vec<(String, BackupFile)> = self
+            .folders
+            .folder(folder)
+            .map(|f| &f.files)
+            .into_iter()
+            .flatten()
+            .filter(|(name, f)| {
+                f.backup_type == 2
+                    && f.database == config.primary_database
+                    && last.is_none_or(|l| name.as_str() > l)
+            })
+            .map(|(name, f)| (name.clone(), f.clone()))
+            .collect();
+        for (name, file) in candidates {
+            let Some(lsn) = self.sql.database(id, database).map(|d| d.lsn) else {
+                return;
+            };
+            if file.damaged {
+                return;
+            }
+            match LogFit::of(&file, lsn) {
+                LogFit::TooEarly => continue,
+                LogFit::Applies => self.apply_log(id, database, &join_path(folder, &name), &file),
+                LogFit::TooRecent => return,
+            }
+        }
+    }
+}
