@@ -3,16 +3,20 @@
 //! A connection is PRELOGIN (no encryption), LOGIN7 (the twin's one login
 //! and password, else error 18456), then requests until the client leaves.
 //! Each statement is parsed back into an op and performed on the lab file
-//! under its lock. When the lab says the instance is unreachable (it is
-//! down), the op has still been performed — so the lab clock moves as it
-//! does under `--target lab` — and the twin drops the connection without an
-//! answer, as a server that vanished would: the client sees a broken
-//! connection and reports the instance unreachable.
+//! under its lock.
+//!
+//! A down instance does not answer at all, as a stopped server or a dead
+//! host does: a new connection is closed before a single byte is sent (the
+//! client sees it reset before any TDS answer: unreachable), and the lab
+//! performs a ping for it, so its clock moves as under `--target lab`. An
+//! open connection whose instance goes down has its op performed (the clock
+//! moves) and is dropped without an answer, as a server that vanished.
 
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::{columns, stalls, Twin};
 use crate::lab::Lab;
+use crate::op::Op;
 use crate::targets::OpError;
 use serde_json::{json, Map, Value};
 use std::io::{self, BufReader};
@@ -33,11 +37,35 @@ pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener) {
         let twin = twin.clone();
         let instance = instance.clone();
         std::thread::spawn(move || {
+            if is_down(&twin, &instance) {
+                let _ = Lab::perform_at(&twin.lab_path, &ping(&instance));
+                // Closed unread: the client's PRELOGIN makes it a reset.
+                drop(stream);
+                return;
+            }
             // A client that goes away or sends garbage ends its own
             // connection only; the endpoint goes on.
             let _ = serve_connection(&twin, &instance, stream);
         });
     }
+}
+
+fn ping(instance: &str) -> Op {
+    Op::SqlPing {
+        instance: instance.to_string(),
+    }
+}
+
+/// Is the instance down in the lab now? Asked of a copy: nothing is saved.
+fn is_down(twin: &Twin, instance: &str) -> bool {
+    let Ok(lab) = Lab::open(&twin.lab_path) else {
+        return false;
+    };
+    let mut state = lab.state;
+    matches!(
+        state.perform(&ping(instance)).result,
+        Err(OpError::Unreachable { .. })
+    )
 }
 
 /// How one request ended.
