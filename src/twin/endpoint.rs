@@ -12,6 +12,7 @@
 //! open connection whose instance goes down has its op performed (the clock
 //! moves) and is dropped without an answer, as a server that vanished.
 
+use super::chatter::{self, Chatter};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::{columns, stalls, Twin};
@@ -127,6 +128,11 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
         let (request, rpc) = match kind {
             tds::PKT_RPC => (tds::parse_rpc(&payload), true),
             tds::PKT_SQL_BATCH => (tds::parse_batch(&payload), false),
+            tds::PKT_TRANSACTION => {
+                let r = tds::transaction(&payload, spid as u64)?;
+                tds::write_message(&mut writer, tds::PKT_REPLY, &r.into_bytes())?;
+                continue;
+            }
             tds::PKT_ATTENTION => {
                 let mut r = Reply::default();
                 r.done_attention();
@@ -135,6 +141,10 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
             }
             _ => return Ok(()),
         };
+        let request_text = request
+            .as_ref()
+            .map(|r| r.statement.clone())
+            .unwrap_or_default();
         let answer = match request {
             Ok(req) => answer(twin, instance, spid, &req),
             Err(e) => Answer::Error {
@@ -165,6 +175,11 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
                 message,
             } => {
                 r.error(number, class, &message, instance);
+                // As SQL Server does: a failed RESTORE or BACKUP says why
+                // (4305, 4326, ...), then 3013 that it terminated.
+                if let Some(terminated) = terminated(&request_text, number) {
+                    r.error(3013, 16, &terminated, instance);
+                }
                 if rpc {
                     r.done_in_proc(true, None);
                     r.end_proc(0, true);
@@ -177,7 +192,29 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
     }
 }
 
+/// SQL Server's 3013 after a failed `RESTORE ...` or `BACKUP ...`.
+fn terminated(statement: &str, number: i32) -> Option<String> {
+    let words: Vec<String> = statement
+        .split_whitespace()
+        .take(2)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let verb = words.first()?;
+    if number == 3013 || number == NOT_SIMULATED || !(verb == "RESTORE" || verb == "BACKUP") {
+        return None;
+    }
+    Some(format!("{} is terminating abnormally.", words.join(" ")))
+}
+
 fn answer(twin: &Twin, instance: &str, spid: i64, req: &Request) -> Answer {
+    match chatter::recognize(&req.statement) {
+        Some(Chatter::Set) => return Answer::Rows(Vec::new()),
+        Some(Chatter::Version) => {
+            return Answer::Rows(crate::targets::rows(json!([{ "": chatter::VERSION }])))
+        }
+        Some(Chatter::ExecuteSql(inner)) => return answer(twin, instance, spid, &inner),
+        None => {}
+    }
     match parse(instance, &req.statement, &req.params) {
         Statement::Spid => Answer::Rows(crate::targets::rows(json!([{ "spid": spid }]))),
         Statement::Progress { session_id } => {
