@@ -152,13 +152,11 @@ fn a_wrong_password_names_the_instance_and_login_never_the_password() {
         &["run", RB],
         &[("DRILLBOOK_LAB_SQL_PASSWORD", wrong)],
     );
-    failed_step(
-        &out,
-        "check: the primary mgc and its mirror are unreachable",
-    );
+    // The lost primary site refuses connections; the backup refuses the login.
+    failed_step(&out, "check: mgc is RESTORING on the backup instance");
     out.stderr_has("18456")
         .stderr_has("Login failed for user 'drillbook'")
-        .stderr_has("pcsql-red1.litwareinc.com\\pchat")
+        .stderr_has("pcsql-dub1.litwareinc.com\\pchat")
         .stderr_has("login drillbook");
     for text in [&out.stdout, &out.stderr] {
         assert!(!text.contains(wrong) && !text.contains(TWIN_PASSWORD));

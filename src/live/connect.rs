@@ -5,13 +5,16 @@
 //! Messages name the instance, its address and the login — never the
 //! password, which only `AuthMethod::sql_server` ever sees.
 
+use super::answered::Watched;
 use super::config::{Encryption, SqlConnection};
-use super::sql::{op_error, Conn};
+use super::outcome::{self, Site};
+use super::sql::Conn;
 use crate::error::Error;
 use crate::estate::{Estate, SqlInstance};
 use crate::secret::Secret;
 use crate::targets::OpError;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tiberius::{AuthMethod, Client, Config, EncryptionLevel, SqlBrowser};
 use tokio::net::TcpStream;
@@ -168,6 +171,8 @@ impl Endpoint {
             Trust::CaFile(path) => c.trust_cert_ca(path),
         }
         c.application_name("drillbook");
+        // Not the login's default database, which may be offline or gone.
+        c.database("master");
         c.handshake_timeout(Some(self.connect_timeout));
         c.command_timeout(Some(self.command_timeout));
         match &self.auth {
@@ -180,9 +185,34 @@ impl Endpoint {
         c
     }
 
-    /// Connect and log in.
+    /// What the outcome classifier needs to name and advise.
+    fn site(&self) -> (String, String, String, &'static str) {
+        let encryption = match self.encryption {
+            EncryptionLevel::Off => "off",
+            EncryptionLevel::NotSupported => "not_supported",
+            _ => "required",
+        };
+        (
+            format!("[sql.{}]", self.id),
+            self.address(),
+            self.login(),
+            encryption,
+        )
+    }
+
+    /// Connect (to `master`) and log in. Only a server that never answered
+    /// is unreachable; see `outcome`.
     pub async fn connect(&self) -> Result<Conn, OpError> {
         let config = self.config();
+        let (table, address, login, encryption) = self.site();
+        let site = Site {
+            host: &self.name,
+            table: &table,
+            address: &address,
+            login: &login,
+            encryption,
+            browser: self.port.is_none() && self.instance.is_some(),
+        };
         let tcp = tokio::time::timeout(self.connect_timeout, TcpStream::connect_named(&config))
             .await
             .map_err(|_| {
@@ -192,40 +222,11 @@ impl Endpoint {
                     self.connect_timeout.as_secs()
                 ))
             })?
-            .map_err(|e| {
-                self.unreachable(format!("cannot connect to {}: {}", self.address(), e))
-            })?;
+            .map_err(|e| outcome::tcp(&site, e))?;
         let _ = tcp.set_nodelay(true);
-        Client::connect(config, tcp.compat_write())
+        let (stream, answered) = Watched::new(tcp);
+        Client::connect(config, stream.compat_write())
             .await
-            .map_err(|e| {
-                let (err, _) = op_error(self, e);
-                // Say where and as whom: a login failure names only the user.
-                match err {
-                    OpError::Sql {
-                        number,
-                        class,
-                        message,
-                    } => OpError::Sql {
-                        number,
-                        class,
-                        message: format!(
-                            "{message} (connecting to {} at {} with {})",
-                            self.name,
-                            self.address(),
-                            self.login()
-                        ),
-                    },
-                    OpError::Unreachable { host, message } => OpError::Unreachable {
-                        host,
-                        message: format!(
-                            "logging in at {} with {}: {message}",
-                            self.address(),
-                            self.login()
-                        ),
-                    },
-                    other => other,
-                }
-            })
+            .map_err(|e| outcome::login(&site, answered.load(Ordering::Relaxed), e))
     }
 }

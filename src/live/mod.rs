@@ -16,9 +16,11 @@
 //! knows nothing of the lab or the twin, and a reader of the code that
 //! talks to production servers need not understand the simulator.
 
+mod answered;
 pub mod config;
 pub mod connect;
 pub mod files;
+pub mod outcome;
 pub mod powershell;
 pub mod rows;
 pub mod sql;

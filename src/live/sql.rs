@@ -2,18 +2,20 @@
 //! instance the estate describes, over one reused connection per instance.
 //!
 //! Server errors keep SQL Server's number, class and message (runbooks match
-//! on 4326, 4305, ...). A connection that cannot be made, breaks, or times
-//! out is `Unreachable`, naming the instance, and is dropped so the next op
-//! reconnects. Ops are never retried here: a change that may have reached
+//! on 4326, 4305, ...). A connection that cannot be made is classified by
+//! `outcome` (unreachable only if the server never answered); one that
+//! breaks or times out is `Unreachable`, naming the instance, and is dropped
+//! so the next op reconnects; an answer that is not TDS is `Unchecked`. Ops are never retried here: a change that may have reached
 //! the server is for the run's resume logic to judge, not for a driver.
 //!
 //! Long restores and backups show progress: `sys.dm_exec_requests` is polled
 //! for the session's `percent_complete` on a second connection (tiberius
 //! does not surface the INFO messages of `WITH STATS`).
 
+use super::answered::Watched;
 use super::connect::Endpoint;
 use crate::op::{Op, SqlParam};
-use crate::targets::OpError;
+use crate::targets::{Failed, OpError};
 use crate::wire::{progress_query, SPID_QUERY};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
@@ -21,14 +23,13 @@ use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Duration;
 use tiberius::{Client, ToSql};
-use tokio::net::TcpStream;
 use tokio::runtime::Runtime;
 use tokio_util::compat::Compat;
 
 /// How often a long op's progress is polled.
 const POLL_EVERY: Duration = Duration::from_secs(1);
 
-pub type Conn = Client<Compat<TcpStream>>;
+pub type Conn = Client<Compat<Watched>>;
 
 /// Open connections, by instance id.
 #[derive(Default)]
@@ -77,7 +78,18 @@ pub fn op_error(ep: &Endpoint, e: tiberius::error::Error) -> (OpError, bool) {
             ep.unreachable(format!("the connection to {} failed: {message}", ep.address())),
             true,
         ),
-        other => (ep.unreachable(other.to_string()), true),
+        // The server answered something that is not TDS as we know it.
+        other => (
+            OpError::Unchecked {
+                host: ep.name.clone(),
+                failed: Failed::Protocol,
+                message: format!(
+                    "the answer from {} was not understood: {other}; the connection was dropped",
+                    ep.address()
+                ),
+            },
+            true,
+        ),
     }
 }
 

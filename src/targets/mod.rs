@@ -20,8 +20,17 @@ pub enum OpError {
         class: u8,
         message: String,
     },
-    /// The host could not be reached (down, or the network to it is).
+    /// The host could not be reached (down, or the network to it is): the
+    /// connection was refused, timed out, or reset before any answer.
     Unreachable { host: String, message: String },
+    /// The host answered, but could not be checked: TLS, the login or the
+    /// protocol failed. Never "unreachable": a check that decides a server
+    /// is lost cannot take it for an answer. `message` says what to fix.
+    Unchecked {
+        host: String,
+        failed: Failed,
+        message: String,
+    },
     /// A cmdlet wrote an error; `reason` says which refusal it is, if it
     /// is one a runbook acts on (`OpError::cmdlet` classifies the message).
     Cmdlet {
@@ -34,6 +43,34 @@ pub enum OpError {
     File { path: String, message: String },
     /// The lab does not model this op.
     NotSimulated { message: String },
+}
+
+/// What failed on a host that answered but could not be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Failed {
+    /// The host name did not resolve.
+    NameResolution,
+    /// SQL Browser did not give the named instance's port.
+    SqlBrowser,
+    /// Encryption: the levels do not match, the handshake or the certificate failed.
+    Tls,
+    /// The login was refused (18456 and friends).
+    Login,
+    /// The answer was not what SQL Server (or the shell) answers.
+    Protocol,
+}
+
+impl fmt::Display for Failed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Failed::NameResolution => "name resolution",
+            Failed::SqlBrowser => "the SQL Browser lookup",
+            Failed::Tls => "TLS",
+            Failed::Login => "the login",
+            Failed::Protocol => "the protocol",
+        })
+    }
 }
 
 /// A refusal a runbook branches on, as a stable code (`e.reason` in Rhai,
@@ -118,6 +155,14 @@ impl fmt::Display for OpError {
                 message,
             } => write!(f, "SQL Server error {number} (severity {class}): {message}"),
             OpError::Unreachable { host, message } => write!(f, "{host} is unreachable: {message}"),
+            OpError::Unchecked {
+                host,
+                failed,
+                message,
+            } => write!(
+                f,
+                "{host} answered but could not be checked: {failed} failed: {message}"
+            ),
             OpError::Cmdlet {
                 cmdlet, message, ..
             } => write!(f, "{cmdlet} failed: {message}"),

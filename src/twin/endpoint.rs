@@ -3,16 +3,21 @@
 //! A connection is PRELOGIN (no encryption), LOGIN7 (the twin's one login
 //! and password, else error 18456), then requests until the client leaves.
 //! Each statement is parsed back into an op and performed on the lab file
-//! under its lock. When the lab says the instance is unreachable (it is
-//! down), the op has still been performed — so the lab clock moves as it
-//! does under `--target lab` — and the twin drops the connection without an
-//! answer, as a server that vanished would: the client sees a broken
-//! connection and reports the instance unreachable.
+//! under its lock.
+//!
+//! A down instance does not answer at all, as a stopped server or a dead
+//! host does: a new connection is closed before a single byte is sent (the
+//! client sees it reset before any TDS answer: unreachable), and the lab
+//! performs a ping for it, so its clock moves as under `--target lab`. An
+//! open connection whose instance goes down has its op performed (the clock
+//! moves) and is dropped without an answer, as a server that vanished.
 
+use super::chatter::{self, Chatter};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::{columns, stalls, Twin};
 use crate::lab::Lab;
+use crate::op::Op;
 use crate::targets::OpError;
 use serde_json::{json, Map, Value};
 use std::io::{self, BufReader};
@@ -33,11 +38,35 @@ pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener) {
         let twin = twin.clone();
         let instance = instance.clone();
         std::thread::spawn(move || {
+            if is_down(&twin, &instance) {
+                let _ = Lab::perform_at(&twin.lab_path, &ping(&instance));
+                // Closed unread: the client's PRELOGIN makes it a reset.
+                drop(stream);
+                return;
+            }
             // A client that goes away or sends garbage ends its own
             // connection only; the endpoint goes on.
             let _ = serve_connection(&twin, &instance, stream);
         });
     }
+}
+
+fn ping(instance: &str) -> Op {
+    Op::SqlPing {
+        instance: instance.to_string(),
+    }
+}
+
+/// Is the instance down in the lab now? Asked of a copy: nothing is saved.
+fn is_down(twin: &Twin, instance: &str) -> bool {
+    let Ok(lab) = Lab::open(&twin.lab_path) else {
+        return false;
+    };
+    let mut state = lab.state;
+    matches!(
+        state.perform(&ping(instance)).result,
+        Err(OpError::Unreachable { .. })
+    )
 }
 
 /// How one request ended.
@@ -99,6 +128,11 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
         let (request, rpc) = match kind {
             tds::PKT_RPC => (tds::parse_rpc(&payload), true),
             tds::PKT_SQL_BATCH => (tds::parse_batch(&payload), false),
+            tds::PKT_TRANSACTION => {
+                let r = tds::transaction(&payload, spid as u64)?;
+                tds::write_message(&mut writer, tds::PKT_REPLY, &r.into_bytes())?;
+                continue;
+            }
             tds::PKT_ATTENTION => {
                 let mut r = Reply::default();
                 r.done_attention();
@@ -107,6 +141,10 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
             }
             _ => return Ok(()),
         };
+        let request_text = request
+            .as_ref()
+            .map(|r| r.statement.clone())
+            .unwrap_or_default();
         let answer = match request {
             Ok(req) => answer(twin, instance, spid, &req),
             Err(e) => Answer::Error {
@@ -137,6 +175,11 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
                 message,
             } => {
                 r.error(number, class, &message, instance);
+                // As SQL Server does: a failed RESTORE or BACKUP says why
+                // (4305, 4326, ...), then 3013 that it terminated.
+                if let Some(terminated) = terminated(&request_text, number) {
+                    r.error(3013, 16, &terminated, instance);
+                }
                 if rpc {
                     r.done_in_proc(true, None);
                     r.end_proc(0, true);
@@ -149,7 +192,29 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
     }
 }
 
+/// SQL Server's 3013 after a failed `RESTORE ...` or `BACKUP ...`.
+fn terminated(statement: &str, number: i32) -> Option<String> {
+    let words: Vec<String> = statement
+        .split_whitespace()
+        .take(2)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let verb = words.first()?;
+    if number == 3013 || number == NOT_SIMULATED || !(verb == "RESTORE" || verb == "BACKUP") {
+        return None;
+    }
+    Some(format!("{} is terminating abnormally.", words.join(" ")))
+}
+
 fn answer(twin: &Twin, instance: &str, spid: i64, req: &Request) -> Answer {
+    match chatter::recognize(&req.statement) {
+        Some(Chatter::Set) => return Answer::Rows(Vec::new()),
+        Some(Chatter::Version) => {
+            return Answer::Rows(crate::targets::rows(json!([{ "": chatter::VERSION }])))
+        }
+        Some(Chatter::ExecuteSql(inner)) => return answer(twin, instance, spid, &inner),
+        None => {}
+    }
     match parse(instance, &req.statement, &req.params) {
         Statement::Spid => Answer::Rows(crate::targets::rows(json!([{ "spid": spid }]))),
         Statement::Progress { session_id } => {

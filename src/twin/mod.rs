@@ -15,6 +15,7 @@
 //! PREFIX, so tests can check timeouts. It is compiled only with the
 //! `test-hooks` feature: an operator's release binary ignores the variable.
 
+pub mod chatter;
 pub mod cmdlet_parse;
 pub mod columns;
 pub mod endpoint;

@@ -18,6 +18,7 @@ pub const PKT_SQL_BATCH: u8 = 0x01;
 pub const PKT_RPC: u8 = 0x03;
 pub const PKT_REPLY: u8 = 0x04;
 pub const PKT_ATTENTION: u8 = 0x06;
+pub const PKT_TRANSACTION: u8 = 0x0E;
 pub const PKT_LOGIN7: u8 = 0x10;
 pub const PKT_PRELOGIN: u8 = 0x12;
 
@@ -264,6 +265,34 @@ fn skip_all_headers(c: &mut Cur) -> io::Result<()> {
     Ok(())
 }
 
+/// A transaction-manager request (MS-TDS 2.2.7.17), as pytds sends to
+/// begin, commit and roll back: the reply that SQL Server gives, an
+/// ENVCHANGE with the transaction descriptor, then DONE. The twin's ops
+/// are not transactional; the descriptor is only what a client keeps.
+pub fn transaction(payload: &[u8], descriptor: u64) -> io::Result<Reply> {
+    let mut c = Cur::new(payload);
+    skip_all_headers(&mut c)?;
+    let kind = c.u16()?;
+    let mut r = Reply::default();
+    let d = descriptor.to_le_bytes();
+    match kind {
+        // TM_BEGIN_XACT: begin transaction (8), the new descriptor.
+        5 => r.env_change_bytes(8, &d, &[]),
+        // TM_COMMIT_XACT / TM_ROLLBACK_XACT: commit (9) / rollback (10), the old one.
+        7 => r.env_change_bytes(9, &[], &d),
+        8 => r.env_change_bytes(10, &[], &d),
+        // TM_SAVE_XACT and the DTC requests change nothing here.
+        9 | 0..=2 => {}
+        other => {
+            return Err(bad(format!(
+                "transaction-manager request {other} is not simulated"
+            )))
+        }
+    }
+    r.done(false, false, None);
+    Ok(r)
+}
+
 /// A SQL batch: the text after ALL_HEADERS.
 pub fn parse_batch(payload: &[u8]) -> io::Result<Request> {
     let mut c = Cur::new(payload);
@@ -411,6 +440,15 @@ impl Reply {
         let mut body = vec![kind];
         put_b_varchar(&mut body, new);
         put_b_varchar(&mut body, old);
+        self.token_with_len(0xE3, &body);
+    }
+
+    /// ENVCHANGE with B_VARBYTE values (transaction descriptors).
+    pub fn env_change_bytes(&mut self, kind: u8, new: &[u8], old: &[u8]) {
+        let mut body = vec![kind, new.len() as u8];
+        body.extend_from_slice(new);
+        body.push(old.len() as u8);
+        body.extend_from_slice(old);
         self.token_with_len(0xE3, &body);
     }
 

@@ -2,7 +2,7 @@
 //! maps `estate.persistent_chat_pool(...)` hands out: `#{instance, database, ...}`.
 
 use super::{call, db_ref, row_to_map, rows, rows_to_array};
-use crate::engine::steps::{op_error, perform, script_error, RhaiResult};
+use crate::engine::steps::{decide, halt, log, op_error, perform, script_error, RhaiResult};
 use crate::engine::Shared;
 use crate::op::Op;
 use crate::targets::OpError;
@@ -28,6 +28,27 @@ pub fn module(ctx: &Shared) -> Module {
             let (instance, _) = db_ref(&db)?;
             reachable(&c, &instance)
         }
+    );
+    let c = ctx.clone();
+    reg!(
+        m,
+        "lost",
+        ["db: map"],
+        "Is the instance lost? true only when unreachable (refused, timed out, reset before answering); \
+         false when it answers. When it answered but could not be checked (TLS, login, protocol), \
+         the run stops for the operator's decision `lost-unconfirmed:ID` (abort | treat-as-lost).",
+        move |db: Map| {
+            let (instance, _) = db_ref(&db)?;
+            lost(&c, &instance)
+        }
+    );
+    let c = ctx.clone();
+    reg!(
+        m,
+        "lost",
+        ["instance: string"],
+        "Is the instance lost? (see lost(db))",
+        move |instance: &str| lost(&c, instance)
     );
     let c = ctx.clone();
     reg!(
@@ -299,6 +320,49 @@ fn reachable(ctx: &Shared, instance: &str) -> RhaiResult<bool> {
         Err(OpError::Unreachable { .. }) => Ok(false),
         Err(e) => Err(op_error(&e)),
     }
+}
+
+/// The decision asked when a server that must be lost cannot be checked.
+pub const LOST_KEY: &str = "lost-unconfirmed";
+pub const TREAT_AS_LOST: &str = "treat-as-lost";
+const ABORT: &str = "abort";
+
+/// Fail closed: only an unreachable instance is lost. One that answered but
+/// could not be checked may be a running primary behind a wrong setting;
+/// taking it for lost makes a split brain, so the operator decides.
+fn lost(ctx: &Shared, instance: &str) -> RhaiResult<bool> {
+    let e = match perform(
+        ctx,
+        Op::SqlPing {
+            instance: instance.to_string(),
+        },
+    )? {
+        Ok(_) => return Ok(false),
+        Err(OpError::Unreachable { .. }) => return Ok(true),
+        Err(e @ OpError::Unchecked { .. }) => e,
+        Err(e) => return Err(op_error(&e)),
+    };
+    let key = format!("{LOST_KEY}:{instance}");
+    let question = format!(
+        "cannot confirm that {instance} is lost: {e}. It may be running: treat it as lost only if you \
+         know it is down (else two primaries follow); otherwise abort, fix the setting and run again"
+    );
+    let choice = decide(
+        ctx,
+        &key,
+        &question,
+        &[ABORT.to_string(), TREAT_AS_LOST.to_string()],
+    )?;
+    if choice == ABORT {
+        return Err(halt(ctx.abort(&format!(
+            "the operator chose to abort: {instance} could not be checked ({e})"
+        ))));
+    }
+    log(
+        ctx,
+        &format!("the operator treats {instance} as lost although it could not be checked"),
+    )?;
+    Ok(true)
 }
 
 /// End every session on the database except our own; returns how many.
