@@ -130,3 +130,74 @@ fn pool_failback_of_a_pool_not_failed_over_is_refused_before_any_change() {
         common::without_clock(&before)
     );
 }
+
+fn chat_failover(db: &Db, estate: Option<&str>, extra: &[&str]) -> common::Out {
+    let mut args = vec!["--yes", "run", "persistent-chat-failover"];
+    if let Some(e) = estate {
+        args.extend(["--estate", e]);
+    }
+    args.extend_from_slice(extra);
+    db.run(&args)
+}
+
+fn active_servers(db: &Db) -> serde_json::Value {
+    db.lab()["lync"]["persistent_chat"]["pchat.litwareinc.com"]["active_servers"].clone()
+}
+
+#[test]
+fn chat_failover_mirrors_through_a_share_in_the_surviving_site() {
+    // The log-shipping share is in Redmond, lost with it.
+    let db = Db::new();
+    let estate = fixture("share-in-primary");
+    lab_on(&db, &estate, "44", &["primary-site-down"]);
+    chat_failover(&db, Some(&estate), &[])
+        .ok()
+        .stdout_has("-FileShare '\\\\pcsql-dub1.litwareinc.com\\lscopy'");
+    let lab = db.lab();
+    assert_eq!(
+        lab["sql"]["pcsql-dub1"]["databases"]["mgc"]["mirroring"]["partner"],
+        "pcsql-dub2"
+    );
+    assert_eq!(
+        active_servers(&db),
+        serde_json::json!(["pchat-dub1.litwareinc.com", "pchat-dub2.litwareinc.com"])
+    );
+}
+
+#[test]
+fn chat_failover_without_a_backup_mirror_restores_chat_when_the_operator_says_so() {
+    let db = Db::new();
+    db.lab_after_disaster(&["instance-down:pcsql-dub2"]);
+    chat_failover(&db, None, &[])
+        .code(3)
+        .stderr_has("--decision <restore-without-mirror|stop>");
+    assert_eq!(
+        active_servers(&db),
+        serde_json::json!(["pchat-red1.litwareinc.com", "pchat-red2.litwareinc.com"])
+    );
+    db.run(&[
+        "--yes",
+        "resume",
+        &db.last_run(),
+        "--decision",
+        "restore-without-mirror",
+    ])
+    .ok();
+    assert_eq!(
+        active_servers(&db),
+        serde_json::json!(["pchat-dub1.litwareinc.com", "pchat-dub2.litwareinc.com"])
+    );
+}
+
+#[test]
+fn chat_failover_stops_before_the_active_servers_when_the_operator_says_stop() {
+    let db = Db::new();
+    db.lab_after_disaster(&["instance-down:pcsql-dub2"]);
+    chat_failover(&db, None, &["--decision", "chat-mirror=stop"])
+        .code(1)
+        .stderr_has("stopped by the operator before the active servers were set");
+    assert_eq!(
+        active_servers(&db),
+        serde_json::json!(["pchat-red1.litwareinc.com", "pchat-red2.litwareinc.com"])
+    );
+}

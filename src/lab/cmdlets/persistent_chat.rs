@@ -230,8 +230,17 @@ impl LabState {
                 self.sql.name(&principal)
             )));
         }
-        let share_server = unc_server(&share).unwrap_or_default();
-        if !self.server_up(share_server) {
+        // Both partners' SQL services read and write the share: a folder the
+        // lab knows must be reachable from both (a share in a lost data
+        // center, or behind a cut link, is not).
+        let share_usable = if self.folders.key(&share).is_some() {
+            [&principal, &mirror]
+                .iter()
+                .all(|id| self.folder_reachable_from(id, &share))
+        } else {
+            self.server_up(unc_server(&share).unwrap_or_default())
+        };
+        if !share_usable {
             return Err(call.error(format!("The file share {share} is not accessible.")));
         }
         if self.sql.database(&mirror, CHAT_DATABASE).is_some()
