@@ -201,3 +201,40 @@ fn chat_failover_stops_before_the_active_servers_when_the_operator_says_stop() {
         serde_json::json!(["pchat-red1.litwareinc.com", "pchat-red2.litwareinc.com"])
     );
 }
+
+#[test]
+fn a_low_latency_link_lets_active_chat_servers_sit_in_either_data_center() {
+    // The estate rule: refused without the link, accepted with it.
+    let db = Db::new();
+    let estate = fixture("low-latency");
+    let unmarked = db.write(
+        "unmarked.toml",
+        &std::fs::read_to_string(&estate)
+            .unwrap()
+            .replace("low_latency_to = [\"redmond\"]", ""),
+    );
+    db.run(&["lab", "init", "--estate", unmarked.to_str().unwrap()])
+        .code(2)
+        .stderr_has("low-latency link");
+    // The runbook and the lab: mgc fails over to Dublin while Redmond's
+    // chat servers still run; one of them stays active.
+    lab_on(
+        &db,
+        &estate,
+        "44",
+        &["instance-down:pcsql-red1", "instance-down:pcsql-red2"],
+    );
+    chat_failover(
+        &db,
+        Some(&estate),
+        &[
+            "-p",
+            "active_servers=pchat-dub1.litwareinc.com,pchat-red1.litwareinc.com",
+        ],
+    )
+    .ok();
+    assert_eq!(
+        active_servers(&db),
+        serde_json::json!(["pchat-dub1.litwareinc.com", "pchat-red1.litwareinc.com"])
+    );
+}

@@ -156,10 +156,15 @@ impl LabState {
             }
             other => wanted = as_list(other).ok_or_else(bad_value)?,
         }
+        let net = self.network();
         let servers = p
-            .active_servers_from(&pool, &wanted, &p.primary_site(&self.sql), |s| {
-                self.servers.get(s).map(|srv| srv.site.clone())
-            })
+            .active_servers_from(
+                &pool,
+                &wanted,
+                &p.primary_site(&self.sql),
+                |s| self.servers.get(s).map(|srv| srv.site.clone()),
+                |a, b| net.low_latency(a, b),
+            )
             .map_err(|message| call.error(message))?;
         if let Some(p) = self.lync.persistent_chat.get_mut(&pool) {
             p.set_active_servers(servers);
