@@ -365,8 +365,8 @@ mod tests {
         ));
         assert_eq!(
             err,
-            "Active servers must be in the same data center as the primary Persistent Chat database (site redmond): \
-             pchat-dub1.litwareinc.com is in dublin."
+            "Active servers must be in the same data center as the primary Persistent Chat database (site redmond), \
+             or in one with a low-latency, high-bandwidth connection to it: pchat-dub1.litwareinc.com is in dublin."
         );
         let stranger = message(run(
             &mut lab,
