@@ -15,7 +15,7 @@ fn list_shows_shipped_runbooks_with_versions_from_any_directory() {
         .lines()
         .find(|l| l.starts_with("persistent-chat-failover "))
         .expect("listed");
-    assert!(line.contains(" 1.0.0 "), "{line}");
+    assert!(line.contains(" 1.1.0 "), "{line}");
 }
 
 #[test]
@@ -163,4 +163,32 @@ fn api_reference_lists_primitives_namespaces_and_stdlib() {
         .stdout_has("sql::query(")
         .stdout_has("lync::cmdlet(")
         .stdout_has("checks::active_servers_for(pc, site, requested)");
+}
+
+/// Every command that prints, with its stdout a pipe nobody reads any more:
+/// it ends quietly (exit 0), never with a panic.
+#[test]
+fn no_command_panics_on_a_closed_pipe() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    for args in [
+        vec!["lab", "show", "--json"],
+        vec!["lab", "show"],
+        vec!["api"],
+        vec!["list"],
+        vec!["show", "pool-failover"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_drillbook"))
+            .args(&args)
+            .env("DRILLBOOK_HOME", db.home())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
 }

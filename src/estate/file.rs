@@ -110,6 +110,24 @@ pub struct Site {
     /// site of the estate holds the route.
     #[serde(default)]
     pub xmpp_federation_route: Option<String>,
+    /// Sites this one has a low-latency, high-bandwidth connection to:
+    /// active Persistent Chat servers may sit there as well as in the
+    /// primary database's data center (Failing over Persistent Chat, step 7).
+    /// Either side naming the other marks the link.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub low_latency_to: Vec<String>,
+}
+
+impl EstateFile {
+    /// The same site, or a link either site marks low-latency.
+    pub fn low_latency(&self, a: &str, b: &str) -> bool {
+        let marks = |x: &str, y: &str| {
+            self.sites
+                .get(x)
+                .is_some_and(|s| s.low_latency_to.iter().any(|t| t == y))
+        };
+        a == b || marks(a, b) || marks(b, a)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

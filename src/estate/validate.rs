@@ -43,6 +43,13 @@ pub fn validate(f: &EstateFile) -> Vec<String> {
             )),
             _ => {}
         }
+        for other in &site.low_latency_to {
+            if other == name || !f.sites.contains_key(other) {
+                p.push(format!(
+                    "sites.{name}.low_latency_to: {other:?} is not another site of the estate"
+                ));
+            }
+        }
     }
     for (fqdn, server) in &f.servers {
         if !is_fqdn(fqdn) {
@@ -427,7 +434,7 @@ fn validate_chat_pool(f: &EstateFile, pool: &str, pc: &PersistentChatPool, p: &m
             .filter_map(|s| {
                 f.servers
                     .get(s)
-                    .filter(|srv| srv.site != primary_site)
+                    .filter(|srv| !f.low_latency(&srv.site, primary_site))
                     .map(|srv| format!("{s} ({})", srv.site))
             })
             .collect();
@@ -435,7 +442,8 @@ fn validate_chat_pool(f: &EstateFile, pool: &str, pc: &PersistentChatPool, p: &m
             let verb = if strays.len() == 1 { "is" } else { "are" };
             p.push(format!(
                 "{at}.active_servers: {} {verb} not in site {primary_site:?} of the primary mgc ({}); \
-                 active Persistent Chat servers must be in the data center of the primary database",
+                 active Persistent Chat servers must be in the data center of the primary database \
+                 or in one with a low-latency link to it (sites.SITE.low_latency_to)",
                 strays.join(", "),
                 db.primary
             ));

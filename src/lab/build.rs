@@ -75,7 +75,14 @@ impl LabState {
         let sites: Vec<&String> = f.sites.keys().collect();
         for (i, a) in sites.iter().enumerate() {
             for b in &sites[i + 1..] {
-                state.links.insert(link_key(a, b), LinkState { up: true });
+                let low_latency = f.low_latency(a, b);
+                state.links.insert(
+                    link_key(a, b),
+                    LinkState {
+                        up: true,
+                        low_latency,
+                    },
+                );
             }
         }
         for (pool, pc) in &f.persistent_chat {

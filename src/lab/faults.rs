@@ -288,7 +288,10 @@ impl LabState {
         let key = self.link_named(spec)?;
         self.links
             .entry(key.clone())
-            .or_insert(crate::lab::LinkState { up })
+            .or_insert(crate::lab::LinkState {
+                up,
+                low_latency: false,
+            })
             .up = up;
         let verb = if up { "up" } else { "down" };
         let effect = format!(

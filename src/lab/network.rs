@@ -22,6 +22,9 @@ pub struct SiteState {
 #[serde(deny_unknown_fields)]
 pub struct LinkState {
     pub up: bool,
+    /// The estate marks it low-latency, high-bandwidth (`low_latency_to`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub low_latency: bool,
 }
 
 /// The key of the link between two sites: `a-b`, names in order.
@@ -72,6 +75,16 @@ impl<'a> Network<'a> {
     /// The site a server is in, if the lab knows the server.
     pub(in crate::lab) fn site_of(&self, fqdn: &str) -> Option<&'a str> {
         self.servers.get(fqdn).map(|s| s.site.as_str())
+    }
+
+    /// The same site, or a link the estate marks low-latency, high-bandwidth
+    /// (where active Persistent Chat servers may also sit).
+    pub(in crate::lab) fn low_latency(&self, a: &str, b: &str) -> bool {
+        a == b
+            || self
+                .links
+                .get(&link_key(a, b))
+                .is_some_and(|l| l.low_latency)
     }
 
     /// Sites can talk: the same site, or the link between them is up.

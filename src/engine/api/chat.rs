@@ -104,16 +104,12 @@ pub fn module(ctx: &Shared) -> Module {
         },
     );
     let c = ctx.clone();
-    reg!(m, "install_mirror", ["pc: map", "db: map"], "Install-CsMirrorDatabase for the pool's mgc on `db` (the topology names the mirror); opts: #{drop_existing}.", move |pc: Map, db: Map| {
-        install_mirror(&c, &pc, &db, false)
+    reg!(m, "install_mirror", ["pc: map", "db: map"], "Install-CsMirrorDatabase for the pool's mgc on `db` (the topology names the mirror); opts: #{drop_existing, share}.", move |pc: Map, db: Map| {
+        install_mirror(&c, &pc, &db, &Map::new())
     });
     let c = ctx.clone();
-    reg!(m, "install_mirror", ["pc: map", "db: map", "opts: map"], "Install-CsMirrorDatabase for the pool's mgc on `db` (the topology names the mirror); opts: #{drop_existing}.", move |pc: Map, db: Map, opts: Map| {
-        let drop_existing = opts
-            .get("drop_existing")
-            .map(|v| v.as_bool().unwrap_or(false))
-            .unwrap_or(false);
-        install_mirror(&c, &pc, &db, drop_existing)
+    reg!(m, "install_mirror", ["pc: map", "db: map", "opts: map"], "Install-CsMirrorDatabase for the pool's mgc on `db` (the topology names the mirror); opts: #{drop_existing, share}.", move |pc: Map, db: Map, opts: Map| {
+        install_mirror(&c, &pc, &db, &opts)
     });
     m
 }
@@ -187,9 +183,18 @@ fn identity_arg(ctx: &Shared, pc: &Map) -> RhaiResult<CmdletArg> {
 
 /// Install-CsMirrorDatabase for the Persistent Chat database `db` (as
 /// principal); the mirror is the one the topology defines for that store.
-fn install_mirror(ctx: &Shared, pc: &Map, db: &Map, drop_existing: bool) -> RhaiResult<()> {
+/// `opts.share` is the -FileShare (default: the log-shipping share);
+/// `opts.drop_existing` adds -DropExistingDatabasesOnMirror.
+fn install_mirror(ctx: &Shared, pc: &Map, db: &Map, opts: &Map) -> RhaiResult<()> {
     let server = field(db, "server", "database reference")?;
-    let share = field(pc, "share", "Persistent Chat pool")?;
+    let share = match opts.get("share").filter(|v| v.is_string()) {
+        Some(v) => v.to_string(),
+        None => field(pc, "share", "Persistent Chat pool")?,
+    };
+    let drop_existing = opts
+        .get("drop_existing")
+        .and_then(|v| v.as_bool().ok())
+        .unwrap_or(false);
     let mut args = vec![
         CmdletArg::new("DatabaseType", PsValue::Str("PersistentChat".into())),
         CmdletArg::new("SqlServerFqdn", PsValue::Str(server)),

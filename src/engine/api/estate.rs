@@ -140,6 +140,19 @@ fn persistent_chat_pool(estate: &Estate, fqdn: &str) -> RhaiResult<Map> {
             .into(),
     );
     m.insert("mgc".into(), mgc.into());
+    // Site -> the sites with a low-latency link to it (low_latency_to).
+    let mut near = Map::new();
+    for a in estate.file.sites.keys() {
+        let linked: Array = estate
+            .file
+            .sites
+            .keys()
+            .filter(|b| *b != a && estate.file.low_latency(a, b))
+            .map(|b| Dynamic::from(b.clone()))
+            .collect();
+        near.insert(a.as_str().into(), linked.into());
+    }
+    m.insert("low_latency".into(), near.into());
     m.insert("primary_site".into(), primary_site.into());
     m.insert("backup_site".into(), backup_site.into());
     m.insert("share".into(), pc.log_shipping.share.clone().into());

@@ -156,10 +156,15 @@ impl LabState {
             }
             other => wanted = as_list(other).ok_or_else(bad_value)?,
         }
+        let net = self.network();
         let servers = p
-            .active_servers_from(&pool, &wanted, &p.primary_site(&self.sql), |s| {
-                self.servers.get(s).map(|srv| srv.site.clone())
-            })
+            .active_servers_from(
+                &pool,
+                &wanted,
+                &p.primary_site(&self.sql),
+                |s| self.servers.get(s).map(|srv| srv.site.clone()),
+                |a, b| net.low_latency(a, b),
+            )
             .map_err(|message| call.error(message))?;
         if let Some(p) = self.lync.persistent_chat.get_mut(&pool) {
             p.set_active_servers(servers);
@@ -230,8 +235,17 @@ impl LabState {
                 self.sql.name(&principal)
             )));
         }
-        let share_server = unc_server(&share).unwrap_or_default();
-        if !self.server_up(share_server) {
+        // Both partners' SQL services read and write the share: a folder the
+        // lab knows must be reachable from both (a share in a lost data
+        // center, or behind a cut link, is not).
+        let share_usable = if self.folders.key(&share).is_some() {
+            [&principal, &mirror]
+                .iter()
+                .all(|id| self.folder_reachable_from(id, &share))
+        } else {
+            self.server_up(unc_server(&share).unwrap_or_default())
+        };
+        if !share_usable {
             return Err(call.error(format!("The file share {share} is not accessible.")));
         }
         if self.sql.database(&mirror, CHAT_DATABASE).is_some()
@@ -351,8 +365,8 @@ mod tests {
         ));
         assert_eq!(
             err,
-            "Active servers must be in the same data center as the primary Persistent Chat database (site redmond): \
-             pchat-dub1.litwareinc.com is in dublin."
+            "Active servers must be in the same data center as the primary Persistent Chat database (site redmond), \
+             or in one with a low-latency, high-bandwidth connection to it: pchat-dub1.litwareinc.com is in dublin."
         );
         let stranger = message(run(
             &mut lab,

@@ -123,6 +123,7 @@ impl ChatPool {
         wanted: &[String],
         primary_site: &str,
         site_of: impl Fn(&str) -> Option<String>,
+        low_latency: impl Fn(&str, &str) -> bool,
     ) -> Result<Vec<String>, String> {
         let mut servers: Vec<String> = Vec::new();
         let mut strangers = Vec::new();
@@ -152,12 +153,12 @@ impl ChatPool {
             .iter()
             .filter_map(|s| {
                 let at = site_of(s).unwrap_or_else(|| "an unknown site".to_string());
-                (at != primary_site).then(|| format!("{s} is in {at}"))
+                (!low_latency(&at, primary_site)).then(|| format!("{s} is in {at}"))
             })
             .collect();
         if !strays.is_empty() {
             return Err(format!(
-                "Active servers must be in the same data center as the primary Persistent Chat database (site {primary_site}): {}.",
+                "Active servers must be in the same data center as the primary Persistent Chat database (site {primary_site}), or in one with a low-latency, high-bandwidth connection to it: {}.",
                 strays.join(", ")
             ));
         }
