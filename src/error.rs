@@ -323,8 +323,8 @@ impl fmt::Display for Error {
             ),
             LockHeld { path, owner, since } => write!(
                 f,
-                "{} is held by {owner} since {since}: another change run is under way on this estate; \
-                 if it is dead, take the lock over with --take-over-lock",
+                "{} is held by {owner} since {since}: one change run at a time on this estate; \
+                 if that run is dead, resume it, or take the lock over with --take-over-lock",
                 path.display()
             ),
         }

@@ -96,6 +96,26 @@ impl Db {
         )
     }
 
+    /// Start drillbook without waiting for it (see [`finish`]).
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_drillbook"));
+        cmd.args(args)
+            .env("DRILLBOOK_HOME", self.home())
+            .env("DRILLBOOK_OPERATOR", "test-operator")
+            .env_remove("DRILLBOOK_ABORT_AFTER_OPS")
+            .env_remove("DRILLBOOK_OP_DELAY_MS")
+            .env_remove("DRILLBOOK_LAB_STALL")
+            .env_remove("DRILLBOOK_LAB_SQL_PASSWORD")
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.spawn().expect("run drillbook")
+    }
+
     /// Run another build of drillbook (`bin`) the same way, `stdin` on its input.
     pub fn run_bin(
         &self,
@@ -110,6 +130,7 @@ impl Db {
             .env("DRILLBOOK_HOME", self.home())
             .env("DRILLBOOK_OPERATOR", "test-operator")
             .env_remove("DRILLBOOK_ABORT_AFTER_OPS")
+            .env_remove("DRILLBOOK_OP_DELAY_MS")
             .env_remove("DRILLBOOK_LAB_STALL")
             .env_remove("DRILLBOOK_LAB_SQL_PASSWORD")
             .current_dir(cwd)
@@ -185,6 +206,16 @@ impl Db {
         text.lines()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
+    }
+}
+
+/// Wait for a process [`Db::spawn`] started.
+pub fn finish(child: std::process::Child) -> Out {
+    let out = child.wait_with_output().expect("run drillbook");
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 
