@@ -179,6 +179,25 @@ impl Lab {
     pub fn perform_at(path: &Path, op: &Op) -> Result<Performed> {
         Lab::update(path, |state| Ok(state.perform(op)))
     }
+
+    /// Answer a read on the lab file at `path` and save nothing: not even
+    /// the time the read takes passes. What a plan's reads of the twin use,
+    /// so a plan leaves the twin's lab as it found it. A change is refused.
+    pub fn read_at(path: &Path, op: &Op) -> Result<Performed> {
+        if op.is_change() {
+            return Ok(Performed {
+                result: Err(crate::targets::OpError::NotSimulated {
+                    message: format!(
+                        "a read-only session cannot change anything: {}",
+                        op.render().unwrap_or_default()
+                    ),
+                }),
+                sim_seconds: 0,
+            });
+        }
+        let _lock = lock(path)?;
+        Ok(Lab::open(path)?.state.perform(op))
+    }
 }
 
 impl Target for Lab {

@@ -54,6 +54,8 @@ pub struct Endpoint {
     pub connect_timeout: Duration,
     pub command_timeout: Duration,
     pub auth: Auth,
+    /// Log in with ApplicationIntent=ReadOnly (a plan's sessions).
+    pub read_only: bool,
 }
 
 fn setup(id: &str, message: impl Into<String>) -> Error {
@@ -125,6 +127,7 @@ impl Endpoint {
                 c.command_timeout_seconds.unwrap_or(DEFAULT_COMMAND_TIMEOUT),
             ),
             auth,
+            read_only: false,
         })
     }
 
@@ -168,6 +171,7 @@ impl Endpoint {
             Trust::CaFile(path) => c.trust_cert_ca(path),
         }
         c.application_name("drillbook");
+        c.readonly(self.read_only);
         c.handshake_timeout(Some(self.connect_timeout));
         c.command_timeout(Some(self.command_timeout));
         match &self.auth {

@@ -7,7 +7,9 @@
 //! down), the op has still been performed — so the lab clock moves as it
 //! does under `--target lab` — and the twin drops the connection without an
 //! answer, as a server that vanished would: the client sees a broken
-//! connection and reports the instance unreachable.
+//! connection and reports the instance unreachable. A session that logs in
+//! with ApplicationIntent=ReadOnly (a plan's) only reads, and its reads
+//! leave the lab file untouched, clock included.
 
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
@@ -84,6 +86,7 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
         reply.done(false, true, None);
         return tds::write_message(&mut writer, tds::PKT_REPLY, &reply.into_bytes());
     }
+    let read_only = login.read_only;
     drop(login);
     reply.env_change(1, "master", "");
     reply.login_ack();
@@ -108,7 +111,7 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
             _ => return Ok(()),
         };
         let answer = match request {
-            Ok(req) => answer(twin, instance, spid, &req),
+            Ok(req) => answer(twin, instance, spid, read_only, &req),
             Err(e) => Answer::Error {
                 number: NOT_SIMULATED,
                 class: 16,
@@ -149,7 +152,9 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
     }
 }
 
-fn answer(twin: &Twin, instance: &str, spid: i64, req: &Request) -> Answer {
+/// A read-only session (ApplicationIntent=ReadOnly: a plan's) is answered
+/// without saving the lab, so a plan leaves the twin as it found it.
+fn answer(twin: &Twin, instance: &str, spid: i64, read_only: bool, req: &Request) -> Answer {
     match parse(instance, &req.statement, &req.params) {
         Statement::Spid => Answer::Rows(crate::targets::rows(json!([{ "spid": spid }]))),
         Statement::Progress { session_id } => {
@@ -174,7 +179,11 @@ fn answer(twin: &Twin, instance: &str, spid: i64, req: &Request) -> Answer {
                 }
                 std::thread::sleep(d);
             }
-            let done = Lab::perform_at(&twin.lab_path, &op);
+            let done = if read_only {
+                Lab::read_at(&twin.lab_path, &op)
+            } else {
+                Lab::perform_at(&twin.lab_path, &op)
+            };
             if let Ok(mut m) = twin.in_flight.lock() {
                 m.remove(&spid);
             }
