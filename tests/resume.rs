@@ -260,3 +260,26 @@ fn resume_refuses_a_lab_rebuilt_from_another_estate() {
         .code(2)
         .stderr_has("built from another estate");
 }
+
+#[test]
+fn a_last_line_torn_inside_a_character_is_dropped_and_one_damaged_journal_spares_the_list() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_AFTER_OPS", "5")]);
+    let run_id = db.last_run();
+    let path = db.home().join("runs").join(format!("{run_id}.jsonl"));
+    let mut bytes = std::fs::read(&path).unwrap();
+    // A record cut after the first byte of `§` (0xC2 0xA7).
+    bytes.extend_from_slice(b"{\"type\":\"log\",\"step\":null,\"message\":\"see \xC2");
+    std::fs::write(&path, &bytes).unwrap();
+    // Another run's journal, damaged in the middle.
+    db.write("home/runs/20000101T000000-broken.jsonl", "not json\n{}\n");
+    db.run(&["journal"])
+        .ok()
+        .stdout_has(&run_id)
+        .stdout_has("20000101T000000-broken  damaged:");
+    db.run(&["journal", &run_id]).ok();
+    db.run(&["resume", &run_id])
+        .ok()
+        .stdout_has("cut short by a crash and has been dropped");
+}

@@ -149,9 +149,11 @@ fn the_management_shell_starts_without_the_sql_password_variable() {
     // The shell: a wrapper that records its environment, then the stand-in.
     let dump = db.path("shell-env.txt");
     let wrapper = format!("env >> {:?}; exec \"$@\"", dump.to_str().unwrap());
-    let estate = std::fs::read_to_string(&twin.estate)
-        .unwrap()
-        .replacen("shell = [", &format!("shell = [\"sh\", \"-c\", {wrapper:?}, \"sh\", "), 1);
+    let estate = std::fs::read_to_string(&twin.estate).unwrap().replacen(
+        "shell = [",
+        &format!("shell = [\"sh\", \"-c\", {wrapper:?}, \"sh\", "),
+        1,
+    );
     let estate_path = db.write("wrapped.toml", &estate);
     let out = db.run_env(
         &[
@@ -171,6 +173,9 @@ fn the_management_shell_starts_without_the_sql_password_variable() {
     out.ok();
     let env = std::fs::read_to_string(&dump).expect("the shell ran");
     assert!(env.contains("PATH="), "{env}");
-    assert!(!env.contains(CANARY), "the shell inherited a secret:\n{env}");
+    assert!(
+        !env.contains(CANARY),
+        "the shell inherited a secret:\n{env}"
+    );
     assert!(!env.contains("DRILLBOOK_LAB_SQL_PASSWORD"), "{env}");
 }
