@@ -58,3 +58,39 @@ fn local_runbooks_import_their_own_stdlib_folder() {
         .ok()
         .stdout_has("hello");
 }
+
+#[test]
+fn an_import_cycle_is_named_on_run_and_plan() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    db.write(
+        "mine/stdlib/selfish.rhai",
+        "import \"selfish\" as me;\nfn f() { 1 }\n",
+    );
+    db.write(
+        "mine/stdlib/ping.rhai",
+        "import \"pong\" as p;\nfn f() { 1 }\n",
+    );
+    db.write(
+        "mine/stdlib/pong.rhai",
+        "import \"ping\" as p;\nfn g() { 1 }\n",
+    );
+    let header =
+        "runbook(#{ name: \"cyc\", version: \"1.0.0\", summary: \"s\", rto_minutes: 1 });\n";
+    db.write(
+        "mine/cyc.rhai",
+        &format!("{header}import \"selfish\" as s;\nstep(\"x\", || s::f());\n"),
+    );
+    db.write(
+        "mine/cyc2.rhai",
+        &format!("{header}import \"ping\" as s;\nstep(\"x\", || s::f());\n"),
+    );
+    for cmd in ["run", "plan"] {
+        db.run(&["--runbooks", "mine", cmd, "cyc"])
+            .code(1)
+            .stderr_has("import cycle: selfish -> selfish");
+        db.run(&["--runbooks", "mine", cmd, "cyc2"])
+            .code(1)
+            .stderr_has("import cycle: ping -> pong -> ping");
+    }
+}
