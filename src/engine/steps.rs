@@ -149,6 +149,11 @@ pub fn log(host: &Shared, message: &str) -> RhaiResult<()> {
 /// Ask the operator to choose; the answer is journaled, and the run stops
 /// (exit 3) until it is given.
 pub fn decide(host: &Shared, key: &str, question: &str, choices: &[String]) -> RhaiResult<String> {
+    if choices.is_empty() {
+        return Err(script_error(format!(
+            "decide({key:?}): no choices to offer; give the operator at least one"
+        )));
+    }
     host.decide(key, question, choices).map_err(halt)
 }
 

@@ -68,14 +68,14 @@ pub struct Lab {
 impl Lab {
     /// Load a lab file.
     pub fn open(path: &Path) -> Result<Lab> {
-        let text = match fs::read_to_string(path) {
+        let text = match Error::read_text(path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::LabMissing {
                     path: path.to_path_buf(),
                 })
             }
-            Err(e) => return Err(Error::io(path, e)),
+            Err(e) => return Err(e),
         };
         let state = LabState::from_json(&text).map_err(|message| Error::LabState {
             path: path.to_path_buf(),
