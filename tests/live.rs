@@ -346,3 +346,20 @@ fn a_slow_restore_shows_progress_polled_on_a_second_connection() {
     );
     twin.stop();
 }
+
+#[test]
+fn an_estate_path_with_a_newline_stays_inside_the_generated_comment() {
+    let db = Db::new();
+    let estate = db.write("odd\nmalicious = 1\n.toml", &common::builtin_estate());
+    let estate = estate.to_str().unwrap();
+    db.run(&["lab", "init", "--estate", estate]).ok();
+    let twin = db.serve(&["--estate", estate], &[]);
+    let text = std::fs::read_to_string(&twin.estate).unwrap();
+    assert!(
+        !text.lines().any(|l| l.starts_with("malicious")),
+        "the path became TOML:\n{text}"
+    );
+    db.run_live(&twin, &["plan", RB], &[])
+        .stdout_has("on dry-run(live)");
+    twin.stop();
+}

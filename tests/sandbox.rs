@@ -94,3 +94,19 @@ fn an_import_cycle_is_named_on_run_and_plan() {
             .stderr_has("import cycle: ping -> pong -> ping");
     }
 }
+
+#[test]
+fn waits_and_lab_advances_are_bounded_with_a_clear_error() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let before = db.lab_bytes();
+    let rb = db.local_runbook("sleepy", "step(\"nap\", || wait(9223372036854775807));");
+    db.run(&["run", &rb])
+        .code(1)
+        .stderr_has("at most 86400 seconds");
+    db.run(&["lab", "advance", "5256000"])
+        .code(2)
+        .stderr_has("at most 10080 minutes");
+    // Past its last completed step nothing changed: the lab is as it was.
+    assert!(db.lab_bytes() == before);
+}
