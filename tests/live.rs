@@ -234,11 +234,14 @@ fn connection_refused_fails_the_step_and_the_run_resumes_once_the_twin_is_back()
         "{refused}"
     );
 
+    // The new twin listens on new ports: its estate file changed, and a
+    // resume says so until the operator allows it.
     let twin = db.serve(&[], &[]);
-    let out = db.run_env(
-        &["resume", &run_id],
-        &[("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)],
-    );
+    let env = [("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)];
+    db.run_env(&["resume", &run_id], &env)
+        .code(2)
+        .stderr_has("changed since the run started");
+    let out = db.run_env(&["resume", &run_id, "--allow-changed"], &env);
     out.ok();
     assert_eq!(without_clock(&db.lab()), without_clock(&expected));
     twin.stop();
@@ -261,9 +264,10 @@ fn a_command_timeout_fails_the_step_and_the_run_resumes_once_the_twin_answers() 
     let run_id = db.last_run();
     // The stalled twin never performed the restore; a fresh one will.
     twin.kill();
+    // New ports, so a changed estate file: the operator allows it.
     let twin = db.serve(&[], &[]);
     db.run_env(
-        &["resume", &run_id],
+        &["resume", &run_id, "--allow-changed"],
         &[("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)],
     )
     .ok();
