@@ -90,6 +90,10 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// An input file that is not UTF-8 text: bad input, not an I/O failure.
+    NotText {
+        path: PathBuf,
+    },
 
     /// The runbook stopped: an op failed, a `require` did not hold, or the script erred.
     StepFailed {
@@ -158,6 +162,17 @@ impl Error {
         }
     }
 
+    /// Read a text input file: I/O failures are [`Error::Io`], bytes that
+    /// are not UTF-8 are [`Error::NotText`] (bad input, exit 2).
+    pub fn read_text(path: &std::path::Path) -> Result<String> {
+        match std::fs::read(path) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|_| Error::NotText {
+                path: path.to_path_buf(),
+            }),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
     pub fn exit_code(&self) -> i32 {
         use Error::*;
         match self {
@@ -176,6 +191,7 @@ impl Error {
             | NotResumable { .. }
             | Usage { .. }
             | LiveSetup { .. }
+            | NotText { .. }
             | Quote(_) => exit::BAD_INPUT,
             Io { .. } => exit::IO,
             StepFailed { .. }
@@ -212,6 +228,7 @@ impl Error {
             Quote(_) => "quote",
             LiveSetup { .. } => "live_setup",
             Io { .. } => "io",
+            NotText { .. } => "not_text",
             StepFailed { .. } => "step_failed",
             Script { .. } => "script",
             Diverged { .. } => "diverged",
@@ -261,6 +278,11 @@ impl fmt::Display for Error {
                 f,
                 "no run `{run_id}` in {}: `drillbook journal` lists the runs",
                 dir.display()
+            ),
+            NotText { path } => write!(
+                f,
+                "{}: not UTF-8 text; save it as UTF-8 (without a byte-order mark is best)",
+                path.display()
             ),
             Journal { path, line, message } => write!(f, "{}:{line}: journal: {message}", path.display()),
             RunbookChanged { run_id, runbook, journaled, current } => write!(
@@ -323,8 +345,8 @@ impl fmt::Display for Error {
             ),
             LockHeld { path, owner, since } => write!(
                 f,
-                "{} is held by {owner} since {since}: another change run is under way on this estate; \
-                 if it is dead, take the lock over with --take-over-lock",
+                "{} is held by {owner} since {since}: one change run at a time on this estate; \
+                 if that run is dead, resume it, or take the lock over with --take-over-lock",
                 path.display()
             ),
         }

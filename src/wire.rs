@@ -22,6 +22,10 @@ pub fn script(line: &str) -> String {
 /// starts with them makes the op unreachable rather than failed.
 pub const REMOTING_FAILED: &str = "Connecting to remote server";
 
+/// Set (to `1`) in the environment of a plan's Management Shell: the
+/// session only reads (the stand-in then saves nothing).
+pub const READ_ONLY_ENV: &str = "DRILLBOOK_READ_ONLY";
+
 /// The session id of a connection, for progress polls.
 pub const SPID_QUERY: &str = "SELECT @@SPID AS spid;";
 

@@ -202,3 +202,50 @@ fn ops_outside_a_step_are_refused() {
         .code(1)
         .stderr_has("ops must run inside a step");
 }
+
+#[test]
+fn input_files_that_are_not_utf8_are_bad_input() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let mut estate = common::builtin_estate().into_bytes();
+    estate.extend_from_slice(b"\n# caf\xE9 in Latin-1\n");
+    let path = db.path("latin1.toml");
+    std::fs::write(&path, &estate).unwrap();
+    refused(
+        &db,
+        &["run", RB, "--estate", path.to_str().unwrap()],
+        "not UTF-8 text",
+    );
+    let rb = db.path("latin1.rhai");
+    std::fs::write(&rb, b"// caf\xE9\nstep(\"x\", || 1);\n").unwrap();
+    refused(&db, &["run", rb.to_str().unwrap()], "not UTF-8 text");
+}
+
+#[test]
+fn an_estate_name_that_cannot_be_a_file_name_is_refused_at_load() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    for bad in ["../up", "a/b", ".hidden", "tab\there"] {
+        let text =
+            common::builtin_estate().replacen("name = \"litware\"", &format!("name = {bad:?}"), 1);
+        let path = db.write("named.toml", &text);
+        refused(
+            &db,
+            &["run", RB, "--estate", path.to_str().unwrap()],
+            "must be a file name",
+        );
+    }
+}
+
+#[test]
+fn decide_with_no_choices_is_a_runbook_error() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let rb = db.local_runbook(
+        "nochoice",
+        "step(\"ask\", || decide(\"k\", \"which?\", []));",
+    );
+    db.run(&["run", &rb])
+        .code(1)
+        .stderr_has("no choices to offer");
+}

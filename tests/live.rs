@@ -130,11 +130,34 @@ fn a_plan_over_live_reads_for_real_and_changes_nothing() {
     out.stdout_has("on dry-run(live) (plan)")
         .stdout_has("would change on pcsql-dub1: DECLARE @rc int; EXEC @rc = master.dbo.sp_delete_log_shipping_secondary_database")
         .stdout_has("would change on pcsql-dub1: KILL 61;");
-    let after: Value = serde_json::from_slice(&db.lab_bytes()).unwrap();
-    let before: Value = serde_json::from_slice(&before).unwrap();
-    // Reads went to the twin (its clock moved); no change was performed.
-    assert_ne!(after["clock"], before["clock"]);
-    assert_eq!(without_clock(&after), without_clock(&before));
+    // Reads went to the twin, read-only: not even its clock moved.
+    assert!(db.lab_bytes() == before, "the plan changed the twin's lab");
+}
+
+#[test]
+fn a_plan_of_every_shipped_runbook_leaves_the_twin_byte_identical() {
+    // Waits (pool-failback waits for the Backup Service) are modeled, never
+    // sent; reads log in with ApplicationIntent=ReadOnly and move nothing.
+    for runbook in shipped_runbooks() {
+        let s = default_scenario(&runbook);
+        let db = Db::new();
+        prepare(&db, &s);
+        let twin = db.serve(&[], &[]);
+        let before = db.lab_bytes();
+        let mut args = run_args(&runbook, &s);
+        args[1] = "plan";
+        let out = db.run_live(&twin, &args, &[]);
+        assert!(out.code == 0 || out.code == 1, "{runbook}: {out:?}");
+        assert!(
+            db.lab_bytes() == before,
+            "{runbook}: the plan changed the twin's lab: {:?}",
+            common::differences(
+                &serde_json::from_slice::<Value>(&before).unwrap(),
+                &db.lab()
+            )
+        );
+        twin.stop();
+    }
 }
 
 fn failed_step(out: &Out, step: &str) {
@@ -209,11 +232,14 @@ fn connection_refused_fails_the_step_and_the_run_resumes_once_the_twin_is_back()
         "{refused}"
     );
 
+    // The new twin listens on new ports: its estate file changed, and a
+    // resume says so until the operator allows it.
     let twin = db.serve(&[], &[]);
-    let out = db.run_env(
-        &["resume", &run_id],
-        &[("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)],
-    );
+    let env = [("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)];
+    db.run_env(&["resume", &run_id], &env)
+        .code(2)
+        .stderr_has("changed since the run started");
+    let out = db.run_env(&["resume", &run_id, "--allow-changed"], &env);
     out.ok();
     assert_eq!(without_clock(&db.lab()), without_clock(&expected));
     twin.stop();
@@ -236,9 +262,10 @@ fn a_command_timeout_fails_the_step_and_the_run_resumes_once_the_twin_answers() 
     let run_id = db.last_run();
     // The stalled twin never performed the restore; a fresh one will.
     twin.kill();
+    // New ports, so a changed estate file: the operator allows it.
     let twin = db.serve(&[], &[]);
     db.run_env(
-        &["resume", &run_id],
+        &["resume", &run_id, "--allow-changed"],
         &[("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)],
     )
     .ok();
@@ -319,5 +346,22 @@ fn a_slow_restore_shows_progress_polled_on_a_second_connection() {
     out.ok().stderr_has(
         "% RESTORE LOG [mgc] FROM DISK = N'\\\\pcsql-dub1.litwareinc.com\\lscopy\\mgc_",
     );
+    twin.stop();
+}
+
+#[test]
+fn an_estate_path_with_a_newline_stays_inside_the_generated_comment() {
+    let db = Db::new();
+    let estate = db.write("odd\nmalicious = 1\n.toml", &common::builtin_estate());
+    let estate = estate.to_str().unwrap();
+    db.run(&["lab", "init", "--estate", estate]).ok();
+    let twin = db.serve(&["--estate", estate], &[]);
+    let text = std::fs::read_to_string(&twin.estate).unwrap();
+    assert!(
+        !text.lines().any(|l| l.starts_with("malicious")),
+        "the path became TOML:\n{text}"
+    );
+    db.run_live(&twin, &["plan", RB], &[])
+        .stdout_has("on dry-run(live)");
     twin.stop();
 }

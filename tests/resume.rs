@@ -224,3 +224,62 @@ fn a_runbook_that_reaches_other_steps_stops_as_diverged() {
         .stderr_has("runbook diverged from journal at step 2")
         .stderr_has("`check: mgc is RESTORING on the backup instance`");
 }
+
+#[test]
+fn resume_refuses_an_estate_changed_since_the_run_started() {
+    let db = Db::new();
+    let estate = db.write("estate.toml", &common::builtin_estate());
+    let estate = estate.to_str().unwrap();
+    db.run(&["lab", "init", "--estate", estate]).ok();
+    db.run(&["lab", "advance", "44"]).ok();
+    db.run(&["lab", "fault", "primary-site-down"]).ok();
+    db.run_env(
+        &["run", RB, "--estate", estate],
+        &[("DRILLBOOK_ABORT_AFTER_OPS", "5")],
+    );
+    let run_id = db.last_run();
+    std::fs::write(estate, common::builtin_estate() + "\n# edited mid-run\n").unwrap();
+    db.run(&["resume", &run_id])
+        .code(2)
+        .stderr_has("changed since the run started")
+        .stderr_has("--allow-changed");
+    db.run(&["resume", &run_id, "--allow-changed"]).ok();
+}
+
+#[test]
+fn resume_refuses_a_lab_rebuilt_from_another_estate() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_AFTER_OPS", "5")]);
+    let run_id = db.last_run();
+    // The lab now says it was built from another estate.
+    let mut lab: Value = serde_json::from_slice(&db.lab_bytes()).unwrap();
+    lab["estate"]["sha256"] = Value::from("0".repeat(64));
+    std::fs::write(db.lab_path(), serde_json::to_vec(&lab).unwrap()).unwrap();
+    db.run(&["resume", &run_id])
+        .code(2)
+        .stderr_has("built from another estate");
+}
+
+#[test]
+fn a_last_line_torn_inside_a_character_is_dropped_and_one_damaged_journal_spares_the_list() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_AFTER_OPS", "5")]);
+    let run_id = db.last_run();
+    let path = db.home().join("runs").join(format!("{run_id}.jsonl"));
+    let mut bytes = std::fs::read(&path).unwrap();
+    // A record cut after the first byte of `§` (0xC2 0xA7).
+    bytes.extend_from_slice(b"{\"type\":\"log\",\"step\":null,\"message\":\"see \xC2");
+    std::fs::write(&path, &bytes).unwrap();
+    // Another run's journal, damaged in the middle.
+    db.write("home/runs/20000101T000000-broken.jsonl", "not json\n{}\n");
+    db.run(&["journal"])
+        .ok()
+        .stdout_has(&run_id)
+        .stdout_has("20000101T000000-broken  damaged:");
+    db.run(&["journal", &run_id]).ok();
+    db.run(&["resume", &run_id])
+        .ok()
+        .stdout_has("cut short by a crash and has been dropped");
+}

@@ -58,3 +58,55 @@ fn local_runbooks_import_their_own_stdlib_folder() {
         .ok()
         .stdout_has("hello");
 }
+
+#[test]
+fn an_import_cycle_is_named_on_run_and_plan() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    db.write(
+        "mine/stdlib/selfish.rhai",
+        "import \"selfish\" as me;\nfn f() { 1 }\n",
+    );
+    db.write(
+        "mine/stdlib/ping.rhai",
+        "import \"pong\" as p;\nfn f() { 1 }\n",
+    );
+    db.write(
+        "mine/stdlib/pong.rhai",
+        "import \"ping\" as p;\nfn g() { 1 }\n",
+    );
+    let header =
+        "runbook(#{ name: \"cyc\", version: \"1.0.0\", summary: \"s\", rto_minutes: 1 });\n";
+    db.write(
+        "mine/cyc.rhai",
+        &format!("{header}import \"selfish\" as s;\nstep(\"x\", || s::f());\n"),
+    );
+    db.write(
+        "mine/cyc2.rhai",
+        &format!("{header}import \"ping\" as s;\nstep(\"x\", || s::f());\n"),
+    );
+    for cmd in ["run", "plan"] {
+        db.run(&["--runbooks", "mine", cmd, "cyc"])
+            .code(1)
+            .stderr_has("import cycle: selfish -> selfish");
+        db.run(&["--runbooks", "mine", cmd, "cyc2"])
+            .code(1)
+            .stderr_has("import cycle: ping -> pong -> ping");
+    }
+}
+
+#[test]
+fn waits_and_lab_advances_are_bounded_with_a_clear_error() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let before = db.lab_bytes();
+    let rb = db.local_runbook("sleepy", "step(\"nap\", || wait(9223372036854775807));");
+    db.run(&["run", &rb])
+        .code(1)
+        .stderr_has("at most 86400 seconds");
+    db.run(&["lab", "advance", "5256000"])
+        .code(2)
+        .stderr_has("at most 10080 minutes");
+    // Past its last completed step nothing changed: the lab is as it was.
+    assert!(db.lab_bytes() == before);
+}

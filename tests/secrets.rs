@@ -139,3 +139,43 @@ fn a_credentials_file_others_can_read_is_refused_before_any_op() {
     out.ok();
     clean(&out, "a run with a credentials file");
 }
+
+#[cfg(unix)]
+#[test]
+fn the_management_shell_starts_without_the_sql_password_variable() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&[], &[("DRILLBOOK_LAB_SQL_PASSWORD", CANARY)]);
+    // The shell: a wrapper that records its environment, then the stand-in.
+    let dump = db.path("shell-env.txt");
+    let wrapper = format!("env >> {:?}; exec \"$@\"", dump.to_str().unwrap());
+    let estate = std::fs::read_to_string(&twin.estate).unwrap().replacen(
+        "shell = [",
+        &format!("shell = [\"sh\", \"-c\", {wrapper:?}, \"sh\", "),
+        1,
+    );
+    let estate_path = db.write("wrapped.toml", &estate);
+    let out = db.run_env(
+        &[
+            "--yes",
+            "run",
+            "persistent-chat-failover",
+            "--target",
+            "live",
+            "--estate",
+            estate_path.to_str().unwrap(),
+        ],
+        &[
+            ("DRILLBOOK_LAB_SQL_PASSWORD", CANARY),
+            ("SOME_OTHER_SECRET", CANARY),
+        ],
+    );
+    out.ok();
+    let env = std::fs::read_to_string(&dump).expect("the shell ran");
+    assert!(env.contains("PATH="), "{env}");
+    assert!(
+        !env.contains(CANARY),
+        "the shell inherited a secret:\n{env}"
+    );
+    assert!(!env.contains("DRILLBOOK_LAB_SQL_PASSWORD"), "{env}");
+}

@@ -14,7 +14,19 @@ pub fn run(env: &Env, run_id: Option<&str>) -> Result<i32> {
 fn list(env: &Env) -> Result<i32> {
     let paths = journal::list(&env.home)?;
     for p in &paths {
-        let loaded = journal::read(p)?;
+        // One damaged journal is listed as such; the others still are.
+        let loaded = match journal::read(p) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                let id = p.file_stem().unwrap_or_default().to_string_lossy();
+                if env.json {
+                    env.print_json(&serde_json::json!({"run_id": id, "status": "damaged", "error": e.to_string()}));
+                } else {
+                    println!("{id}  damaged: {e}");
+                }
+                continue;
+            }
+        };
         let h = &loaded.header;
         let status = journal::last_status(&loaded.records).map_or("unfinished", |s| s.as_str());
         if env.json {

@@ -66,6 +66,9 @@ pub enum LabCommand {
     },
 }
 
+/// The longest `lab advance`: the lab simulates every minute it passes.
+pub const MAX_ADVANCE_MINUTES: u64 = 7 * 24 * 60;
+
 pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
     let path = crate::run::lab_path(&env.home);
     match cmd {
@@ -103,6 +106,12 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
             }
         }
         LabCommand::Advance { minutes } => {
+            if minutes > MAX_ADVANCE_MINUTES {
+                return Err(super::usage(format!(
+                    "lab advance {minutes}: at most {MAX_ADVANCE_MINUTES} minutes (a week) at a time; \
+                     the lab simulates every minute, so advance in steps if you need more"
+                )));
+            }
             let now = Lab::update(&path, |lab| {
                 lab.advance(minutes * 60);
                 Ok(lab.clock.now.clone())
@@ -255,6 +264,7 @@ fn twin_estate(opts: &ServeOptions, ports: &BTreeMap<String, u16>) -> Result<Str
     Ok(format!(
         "# Written by `drillbook lab serve` for {}: a live estate whose SQL instances,\n\
          # Management Shell and shares are the lab twin. Valid while it serves.\n\n{body}",
-        opts.estate.source
+        // Escaped, so no character of a path can end the comment.
+        opts.estate.source.escape_default()
     ))
 }

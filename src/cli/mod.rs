@@ -204,19 +204,30 @@ pub fn operator() -> String {
 
 /// `DRILLBOOK_ABORT_AFTER_OPS=N`: a testing aid that aborts the process right
 /// after the N-th op of an apply run is performed (before its answer is
-/// journaled), as a crash would. Compiled in only with the `test-hooks`
-/// feature; an operator's build ignores the variable.
+/// journaled), as a crash would; `DRILLBOOK_OP_DELAY_MS=MS` sleeps that long
+/// after every op, so tests can overlap two processes. Compiled in only with
+/// the `test-hooks` feature; an operator's build ignores the variables.
 #[cfg(feature = "test-hooks")]
 fn abort_after_ops() -> Option<crate::run::OpObserver> {
-    let n: u64 = std::env::var("DRILLBOOK_ABORT_AFTER_OPS")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|n| *n > 0)?;
+    let var = |name: &str| -> u64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let (n, delay) = (
+        var("DRILLBOOK_ABORT_AFTER_OPS"),
+        var("DRILLBOOK_OP_DELAY_MS"),
+    );
+    if n == 0 && delay == 0 {
+        return None;
+    }
     Some(Rc::new(move |performed| {
         if performed == n {
             eprintln!("DRILLBOOK_ABORT_AFTER_OPS: aborting after op {performed}");
             std::process::abort();
         }
+        std::thread::sleep(std::time::Duration::from_millis(delay));
     }))
 }
 

@@ -10,6 +10,13 @@ pub fn run(env: &Env, args: ResumeArgs) -> Result<i32> {
     opts.allow_changed = args.allow_changed;
     opts.take_over_lock = args.take_over_lock;
     let outcome = crate::run::resume(&args.run_id, &opts, &env.frontend(), &|name, estate| {
+        // The lab must still be the one built from the run's estate, as `run` checks.
+        if name == "lab" && !args.allow_changed {
+            let path = crate::run::lab_path(&env.home);
+            let lab = crate::lab::Lab::open(&path)?;
+            estate.check_lab(&lab.state.estate.sha256, &path)?;
+            return Ok(Box::new(lab) as Box<dyn crate::targets::Target>);
+        }
         super::target::open(&env.home, name, estate)
     })?;
     if outcome.scenario.is_some() && outcome.error.is_none() {

@@ -48,6 +48,7 @@ fn open(
     match name {
         "lab" => {}
         // Plans over live read for real and model the changes (run::start wraps it in DryRun).
+        "live" if mode == Mode::Plan => return super::target::live_reads_only(estate),
         "live" => return super::target::live(estate),
         other => {
             return Err(super::usage(format!(

@@ -26,10 +26,21 @@ pub fn open(home: &Path, name: &str, estate: &Estate) -> Result<Box<dyn Target>>
 /// The live target for `estate`, with the twin's lab file behind it when the
 /// estate is one `lab serve` wrote (`[live] lab_files`).
 pub fn live(estate: &Estate) -> Result<Box<dyn Target>> {
+    open_live(estate, false)
+}
+
+/// The live target of a plan: it only reads, and says so to SQL Server
+/// (ApplicationIntent=ReadOnly), the shell and the twin's lab file.
+pub fn live_reads_only(estate: &Estate) -> Result<Box<dyn Target>> {
+    open_live(estate, true)
+}
+
+fn open_live(estate: &Estate, read_only: bool) -> Result<Box<dyn Target>> {
     let config = LiveConfig::from_estate(estate)?;
     let ports = match &config.live.lab_files {
-        Some(path) => crate::twin::LabFile::ports(Path::new(path)),
+        Some(path) => crate::twin::LabFile::ports(Path::new(path), read_only),
         None => Live::ports(&config.live),
     };
-    Ok(Box::new(Live::open(estate, config, ports)?))
+    let live = Live::open(estate, config, ports)?;
+    Ok(Box::new(if read_only { live.read_only() } else { live }))
 }

@@ -40,9 +40,7 @@ pub fn sandboxed_engine(local_stdlib: Option<PathBuf>) -> Engine {
     engine.set_max_map_size(10_000);
     engine.set_max_modules(32);
     engine.disable_symbol("eval");
-    engine.set_module_resolver(stdlib::StdlibResolver {
-        local: local_stdlib,
-    });
+    engine.set_module_resolver(stdlib::StdlibResolver::new(local_stdlib));
     // Only an engine that runs a script has someone to print to (`run_engine`).
     engine.on_print(|_| {});
     engine.on_debug(|_, _, _| {});

@@ -1,6 +1,8 @@
 //! Where `import "name"` finds modules: the shipped stdlib (embedded at
 //! build) or `name.rhai` in a local runbook folder's `stdlib/`; nothing
-//! else, so a runbook cannot read arbitrary files through imports.
+//! else, so a runbook cannot read arbitrary files through imports. A module
+//! that imports itself, directly or through others, is an error naming the
+//! cycle (`a -> b -> a`), not an endless descent.
 
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
 use std::path::PathBuf;
@@ -18,6 +20,17 @@ pub fn stdlib() -> &'static [(&'static str, &'static str)] {
 /// the local stdlib folder; nothing else.
 pub(super) struct StdlibResolver {
     pub(super) local: Option<PathBuf>,
+    /// The modules being loaded, outermost first.
+    pub(super) loading: std::cell::RefCell<Vec<String>>,
+}
+
+impl StdlibResolver {
+    pub(super) fn new(local: Option<PathBuf>) -> StdlibResolver {
+        StdlibResolver {
+            local,
+            loading: Default::default(),
+        }
+    }
 }
 
 impl ModuleResolver for StdlibResolver {
@@ -55,8 +68,30 @@ impl ModuleResolver for StdlibResolver {
             ))
         })?;
         ast.set_source(format!("stdlib/{path}.rhai"));
-        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine)
-            .map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.to_string(), e, pos)))?;
+        let cycle = {
+            let mut loading = self.loading.borrow_mut();
+            let cycle = loading.iter().any(|m| m == path).then(|| {
+                let from = loading.iter().position(|m| m == path).unwrap_or(0);
+                let mut names = loading[from..].to_vec();
+                names.push(path.to_string());
+                names.join(" -> ")
+            });
+            if cycle.is_none() {
+                loading.push(path.to_string());
+            }
+            cycle
+        };
+        if let Some(cycle) = cycle {
+            return Err(Box::new(EvalAltResult::ErrorInModule(
+                path.to_string(),
+                format!("import cycle: {cycle}").into(),
+                pos,
+            )));
+        }
+        let module = Module::eval_ast_as_new(Scope::new(), &ast, engine);
+        self.loading.borrow_mut().pop();
+        let module =
+            module.map_err(|e| Box::new(EvalAltResult::ErrorInModule(path.to_string(), e, pos)))?;
         Ok(module.into())
     }
 }

@@ -149,13 +149,27 @@ pub fn log(host: &Shared, message: &str) -> RhaiResult<()> {
 /// Ask the operator to choose; the answer is journaled, and the run stops
 /// (exit 3) until it is given.
 pub fn decide(host: &Shared, key: &str, question: &str, choices: &[String]) -> RhaiResult<String> {
+    if choices.is_empty() {
+        return Err(script_error(format!(
+            "decide({key:?}): no choices to offer; give the operator at least one"
+        )));
+    }
     host.decide(key, question, choices).map_err(halt)
 }
+
+/// The longest one `wait` may be: a runbook that must wait longer is
+/// better stopped and resumed.
+pub const MAX_WAIT_SECONDS: u64 = 24 * 60 * 60;
 
 /// Let `seconds` pass, as an op (the lab's clock moves; live sleeps).
 pub fn wait(host: &Shared, seconds: i64) -> RhaiResult<()> {
     let seconds =
         u64::try_from(seconds).map_err(|_| script_error("wait: seconds must not be negative"))?;
+    if seconds > MAX_WAIT_SECONDS {
+        return Err(script_error(format!(
+            "wait({seconds}): at most {MAX_WAIT_SECONDS} seconds (a day) in one wait"
+        )));
+    }
     perform(host, Op::Wait { seconds })?
         .map(|_| ())
         .map_err(|e| op_error(&e))

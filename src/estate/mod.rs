@@ -50,7 +50,7 @@ impl Estate {
     }
 
     pub fn load(path: &Path) -> Result<Estate> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = Error::read_text(path)?;
         let mut estate = Estate::parse(&text, &path.display().to_string())?;
         estate.path = Some(std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?);
         Ok(estate)

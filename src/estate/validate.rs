@@ -22,9 +22,26 @@ pub const SYNC_INTERVAL_MAX: u64 = 3 * 3600;
 pub const PC_MAX_SERVERS: usize = 8;
 pub const PC_MAX_ACTIVE: usize = 4;
 
+/// Can `name` be a file name on every system drillbook runs on?
+fn is_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 /// Every rule the estate breaks, each naming the objects involved.
 pub fn validate(f: &EstateFile) -> Vec<String> {
     let mut p = Vec::new();
+    if !is_file_name(&f.estate.name) {
+        p.push(format!(
+            "estate.name = {:?} must be a file name (letters, digits, `-`, `_`, `.`; not starting with `.`; \
+             at most 64 characters): it names the estate's lock file",
+            f.estate.name
+        ));
+    }
     if crate::time::parse_rfc3339(&f.estate.lab_start).is_none() {
         p.push(format!(
             "estate.lab_start = {:?} is not a UTC time like \"2026-03-14T01:00:00Z\"",

@@ -1,17 +1,27 @@
-//! The change-run lock of one estate scope (`<home>/locks/<estate>.lock`,
-//! created with O_EXCL): it keeps two operators from failing over the same
-//! pool at once. The same run id may retake its own lock on resume;
-//! `--take-over-lock` takes a dead run's.
+//! The change-run lock of one estate scope (`<home>/locks/<estate>.lock`):
+//! it keeps two operators from failing over the same pool at once.
+//!
+//! The lock is an operating-system file lock (`flock` on Unix, `LockFileEx`
+//! on Windows) held on that file for as long as the run lives, so exactly
+//! one process holds it whatever the timing, and a process that dies loses
+//! it. The file's content names the holder (operator, run id, pid, since)
+//! for the message a refused run prints. The content outlives a crash: a
+//! crashed run's lock is free at the OS level but still names its run, and
+//! only a resume of that run (or `--take-over-lock`) may take it. Only the
+//! holder ever clears the file, and it never deletes it (deleting a locked
+//! file would let a second process lock a fresh file of the same name).
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::fs::OpenOptions;
-use std::io::Write;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-/// The change-run lock of one estate scope: a file holding owner and time.
+/// The change-run lock of one estate scope, held until dropped.
 pub struct Lock {
     path: PathBuf,
+    /// The open file carrying the OS lock; closing it releases the lock.
+    file: File,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -22,7 +32,38 @@ struct LockInfo {
     pid: u32,
 }
 
+impl LockInfo {
+    fn describe(&self) -> String {
+        format!("{} (run {}, pid {})", self.owner, self.run_id, self.pid)
+    }
+}
+
+/// The file name of a scope's lock: anything but `[A-Za-z0-9.-]` becomes `_`.
+fn file_name(scope: &str) -> String {
+    let safe: String = scope
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{safe}.lock")
+}
+
+fn read_info(file: &mut File) -> Option<LockInfo> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.read_to_string(&mut text).ok()?;
+    serde_json::from_str(text.trim()).ok()
+}
+
 impl Lock {
+    /// Take the lock of `scope` for `run_id`. Refused with
+    /// [`Error::LockHeld`] (exit 4) when a live process holds it, or when a
+    /// crashed run other than `run_id` left it and `take_over` is not set.
     pub fn acquire(
         home: &Path,
         scope: &str,
@@ -32,17 +73,46 @@ impl Lock {
     ) -> Result<Lock> {
         let dir = home.join("locks");
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let safe: String = scope
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let path = dir.join(format!("{safe}.lock"));
+        let path = dir.join(file_name(scope));
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(held_by_live_process(path, &mut file));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+        // Ours at the OS level; a name left in the file is a dead holder's.
+        if let Some(left) = read_info(&mut file) {
+            if left.run_id != run_id && !take_over {
+                return Err(Error::LockHeld {
+                    path,
+                    owner: format!(
+                        "{}, which is no longer running (it crashed or was killed)",
+                        left.describe()
+                    ),
+                    since: left.since,
+                });
+            }
+        }
+        let mut lock = Lock { path, file };
+        lock.write_info(owner, run_id)?;
+        Ok(lock)
+    }
+
+    /// Name another run id as the holder (the run id was settled after the
+    /// lock was taken).
+    pub fn rename(&mut self, owner: &str, run_id: &str) -> Result<()> {
+        self.write_info(owner, run_id)
+    }
+
+    fn write_info(&mut self, owner: &str, run_id: &str) -> Result<()> {
         let info = LockInfo {
             owner: owner.to_string(),
             run_id: run_id.to_string(),
@@ -50,47 +120,41 @@ impl Lock {
             pid: std::process::id(),
         };
         let body = serde_json::to_string(&info).expect("lock info serializes");
-        loop {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut f) => {
-                    f.write_all(body.as_bytes())
-                        .and_then(|_| f.sync_all())
-                        .map_err(|e| Error::io(&path, e))?;
-                    return Ok(Lock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let held = std::fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|t| serde_json::from_str::<LockInfo>(&t).ok());
-                    if take_over || held.as_ref().is_some_and(|h| h.run_id == run_id) {
-                        std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-                        continue;
-                    }
-                    let (owner, since) = held.map_or_else(
-                        || {
-                            (
-                                "an unreadable lock file".to_string(),
-                                "an unknown time".to_string(),
-                            )
-                        },
-                        |h| {
-                            (
-                                format!("{} (run {}, pid {})", h.owner, h.run_id, h.pid),
-                                h.since,
-                            )
-                        },
-                    );
-                    return Err(Error::LockHeld { path, owner, since });
-                }
-                Err(e) => return Err(Error::io(&path, e)),
-            }
+        let path = &self.path;
+        self.file
+            .set_len(0)
+            .and_then(|_| self.file.seek(SeekFrom::Start(0)))
+            .and_then(|_| self.file.write_all(body.as_bytes()))
+            .and_then(|_| self.file.sync_all())
+            .map_err(|e| Error::io(path, e))
+    }
+}
+
+/// The refusal when a live process holds the lock. Its name may still be
+/// being written: read it a few times before calling it unreadable.
+fn held_by_live_process(path: PathBuf, file: &mut File) -> Error {
+    for _ in 0..20 {
+        if let Some(h) = read_info(file) {
+            return Error::LockHeld {
+                path,
+                owner: format!("{}, which is running", h.describe()),
+                since: h.since,
+            };
         }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Error::LockHeld {
+        path,
+        owner: "a running process that has not named itself yet".into(),
+        since: "just now".into(),
     }
 }
 
 impl Drop for Lock {
+    /// Only the holder gets here: clear the name, then close (which unlocks).
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.set_len(0);
+        let _ = self.file.sync_all();
     }
 }
 
@@ -99,13 +163,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn second_lock_is_refused_until_taken_over() {
+    fn second_lock_is_refused_while_the_first_is_held() {
         let dir = tempfile::tempdir().unwrap();
-        let _a = Lock::acquire(dir.path(), "litware", "alice", "r1", false).unwrap();
+        let a = Lock::acquire(dir.path(), "litware", "alice", "r1", false).unwrap();
+        // Neither the same run id nor --take-over-lock takes a live lock.
+        for (id, take_over) in [("r2", false), ("r1", false), ("r2", true)] {
+            let err = Lock::acquire(dir.path(), "litware", "bob", id, take_over)
+                .err()
+                .unwrap();
+            assert!(err.to_string().contains("alice (run r1, pid"), "{err}");
+        }
+        drop(a);
+        assert!(Lock::acquire(dir.path(), "litware", "bob", "r2", false).is_ok());
+    }
+
+    #[test]
+    fn a_dead_runs_lock_is_taken_by_its_resume_or_by_take_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("locks").join("litware.lock");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let dead = r#"{"owner":"alice","run_id":"r1","since":"t","pid":1}"#;
+        std::fs::write(&path, dead).unwrap();
         let err = Lock::acquire(dir.path(), "litware", "bob", "r2", false)
             .err()
             .unwrap();
-        assert!(err.to_string().contains("alice"), "{err}");
-        assert!(Lock::acquire(dir.path(), "litware", "bob", "r2", true).is_ok());
+        assert!(err.to_string().contains("no longer running"), "{err}");
+        // A refusal leaves the dead run's name in place.
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), dead);
+        drop(Lock::acquire(dir.path(), "litware", "alice", "r1", false).unwrap());
+        std::fs::write(&path, dead).unwrap();
+        drop(Lock::acquire(dir.path(), "litware", "bob", "r2", true).unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
     }
 }

@@ -13,7 +13,7 @@ mod replay;
 mod writer;
 
 pub use lock::Lock;
-pub use reader::{last_status, list, parse, read, Loaded, Torn};
+pub use reader::{last_status, list, parse, parse_bytes, read, Loaded, Torn};
 pub use records::{EstateId, Mode, Record, RunHeader, RunStatus, RunbookId};
 pub use replay::{Prior, PriorStep, Replay};
 pub use writer::Journal;

@@ -23,21 +23,28 @@ pub struct Loaded {
 }
 
 pub fn read(path: &Path) -> Result<Loaded> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    parse(path, &text)
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse_bytes(path, &bytes)
 }
 
 pub fn parse(path: &Path, text: &str) -> Result<Loaded> {
+    parse_bytes(path, text.as_bytes())
+}
+
+/// Lines are split on bytes: a crash can cut the last line anywhere, even
+/// inside a multi-byte character (manual steps carry `§` and `—`), and that
+/// torn line is dropped whatever its bytes. A complete line must be UTF-8.
+pub fn parse_bytes(path: &Path, text: &[u8]) -> Result<Loaded> {
     let mut records = Vec::new();
     let mut torn = None;
     let mut offset = 0u64;
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let lines: Vec<&[u8]> = text.split_inclusive(|b| *b == b'\n').collect();
     for (i, raw) in lines.iter().enumerate() {
         let line_no = i + 1;
         let is_last = i + 1 == lines.len();
-        let body = raw.trim_end_matches('\n');
-        let complete = raw.ends_with('\n');
-        match serde_json::from_str::<Record>(body) {
+        let complete = raw.ends_with(b"\n");
+        let body = raw.strip_suffix(b"\n").unwrap_or(raw);
+        match serde_json::from_slice::<Record>(body) {
             Ok(r) if complete || !is_last => records.push(r),
             // A complete-looking record without its newline was still cut mid-write.
             Ok(_) | Err(_) if is_last && !complete => {
@@ -153,5 +160,22 @@ mod tests {
         );
         let err = parse(Path::new("j.jsonl"), &text).unwrap_err().to_string();
         assert!(err.starts_with("j.jsonl:2: journal:"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod torn_bytes {
+    use super::super::test_support::header;
+    use super::*;
+
+    #[test]
+    fn a_last_line_cut_inside_a_character_is_torn_not_an_error() {
+        let mut text = serde_json::to_vec(&Record::Run(Box::new(header()))).unwrap();
+        text.push(b'\n');
+        let whole = text.len();
+        text.extend_from_slice("{\"type\":\"log\",\"message\":\"§".as_bytes());
+        text.pop();
+        let loaded = parse_bytes(Path::new("j.jsonl"), &text).unwrap();
+        assert_eq!(loaded.torn.unwrap().offset, whole as u64);
     }
 }

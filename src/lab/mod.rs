@@ -68,14 +68,14 @@ pub struct Lab {
 impl Lab {
     /// Load a lab file.
     pub fn open(path: &Path) -> Result<Lab> {
-        let text = match fs::read_to_string(path) {
+        let text = match Error::read_text(path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
                 return Err(Error::LabMissing {
                     path: path.to_path_buf(),
                 })
             }
-            Err(e) => return Err(Error::io(path, e)),
+            Err(e) => return Err(e),
         };
         let state = LabState::from_json(&text).map_err(|message| Error::LabState {
             path: path.to_path_buf(),
@@ -178,6 +178,25 @@ impl Lab {
     /// Perform one op on the lab file at `path`, under its lock.
     pub fn perform_at(path: &Path, op: &Op) -> Result<Performed> {
         Lab::update(path, |state| Ok(state.perform(op)))
+    }
+
+    /// Answer a read on the lab file at `path` and save nothing: not even
+    /// the time the read takes passes. What a plan's reads of the twin use,
+    /// so a plan leaves the twin's lab as it found it. A change is refused.
+    pub fn read_at(path: &Path, op: &Op) -> Result<Performed> {
+        if op.is_change() {
+            return Ok(Performed {
+                result: Err(crate::targets::OpError::NotSimulated {
+                    message: format!(
+                        "a read-only session cannot change anything: {}",
+                        op.render().unwrap_or_default()
+                    ),
+                }),
+                sim_seconds: 0,
+            });
+        }
+        let _lock = lock(path)?;
+        Ok(Lab::open(path)?.state.perform(op))
     }
 }
 

@@ -179,7 +179,11 @@ impl LabState {
         self.refresh();
         // A cmdlet that refuses does so after its prechecks, not after the
         // work it would have done.
+        // A host that does not answer costs no simulated time: the op never
+        // ran, and the twin, whose client sees a refused or reset connection,
+        // must not move the clock for it either (a plan's attempt included).
         let sim_seconds = match &result {
+            Err(OpError::Unreachable { .. }) => 0,
             Err(OpError::Cmdlet { .. }) => op.lab_seconds(size).min(REFUSAL_SECONDS),
             _ => op.lab_seconds(size),
         };

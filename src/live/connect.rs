@@ -57,6 +57,8 @@ pub struct Endpoint {
     pub connect_timeout: Duration,
     pub command_timeout: Duration,
     pub auth: Auth,
+    /// Log in with ApplicationIntent=ReadOnly (a plan's sessions).
+    pub read_only: bool,
 }
 
 fn setup(id: &str, message: impl Into<String>) -> Error {
@@ -128,6 +130,7 @@ impl Endpoint {
                 c.command_timeout_seconds.unwrap_or(DEFAULT_COMMAND_TIMEOUT),
             ),
             auth,
+            read_only: false,
         })
     }
 
@@ -173,6 +176,7 @@ impl Endpoint {
         c.application_name("drillbook");
         // Not the login's default database, which may be offline or gone.
         c.database("master");
+        c.readonly(self.read_only);
         c.handshake_timeout(Some(self.connect_timeout));
         c.command_timeout(Some(self.command_timeout));
         match &self.auth {

@@ -72,6 +72,16 @@ impl Live {
 
     /// Resolve every instance's connection settings and password now, so a
     /// missing secret stops the run before its first op. Nothing connects yet.
+    /// A plan's live target: SQL sessions log in with
+    /// ApplicationIntent=ReadOnly and the shell is told it only reads.
+    pub fn read_only(mut self) -> Live {
+        for ep in self.sql.endpoints.values_mut() {
+            ep.read_only = true;
+        }
+        self.shell.read_only = true;
+        self
+    }
+
     pub fn open(estate: &Estate, config: config::LiveConfig, ports: Ports) -> Result<Live> {
         let mut sql = sql::Sql::default();
         for (id, inst) in &estate.file.sql {
@@ -82,6 +92,7 @@ impl Live {
         let shell = powershell::Shell {
             command: live.shell.clone(),
             timeout: Duration::from_secs(live.shell_timeout_seconds.max(1)),
+            read_only: false,
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_io()

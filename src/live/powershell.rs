@@ -12,6 +12,11 @@
 //! rendered. Output is JSON (nothing at all for `$null`); a non-zero exit is
 //! the cmdlet's error; a shell that outlives `shell_timeout_seconds` is
 //! killed and the op reported as timed out.
+//!
+//! The shell starts with a minimal environment: only the variables in
+//! [`PASSED_THROUGH`] (what Windows and PowerShell need to start and find
+//! their modules), never the rest of drillbook's — so no SQL password
+//! variable reaches it. A plan's shell also gets [`READ_ONLY_ENV`].
 
 use crate::op::Op;
 use crate::targets::OpError;
@@ -22,6 +27,36 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// The variables the shell inherits, when set; every other one is dropped.
+pub const PASSED_THROUGH: &[&str] = &[
+    "PATH",
+    "PATHEXT",
+    "SystemRoot",
+    "SystemDrive",
+    "windir",
+    "ComSpec",
+    "TEMP",
+    "TMP",
+    "HOME",
+    "USERPROFILE",
+    "USERNAME",
+    "USERDOMAIN",
+    "COMPUTERNAME",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "ProgramData",
+    "ProgramFiles",
+    "ProgramFiles(x86)",
+    "PSModulePath",
+    "LANG",
+    "LC_ALL",
+    "TZ",
+];
+
+/// Set (to `1`) for the shell of a plan: it may only read. The lab twin's
+/// stand-in then leaves its lab untouched; a real shell ignores it.
+pub use crate::wire::READ_ONLY_ENV;
+
 /// Longest error text kept from the shell's stderr.
 const MAX_MESSAGE: usize = 4000;
 
@@ -30,6 +65,28 @@ pub struct Shell {
     /// Program and arguments; `{host}` in an argument becomes the op's host.
     pub command: Vec<String>,
     pub timeout: Duration,
+    /// A plan's shell: only reads are sent, and it is told so.
+    pub read_only: bool,
+}
+
+/// The command for `program`, its environment cut down to [`PASSED_THROUGH`].
+fn minimal_command(program: &str, read_only: bool) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_clear();
+    for name in PASSED_THROUGH {
+        if let Some(v) = std::env::var_os(name) {
+            cmd.env(name, v);
+        }
+    }
+    // The twin's stall testing aid reaches the stand-in in test builds only.
+    #[cfg(feature = "test-hooks")]
+    if let Some(v) = std::env::var_os("DRILLBOOK_LAB_STALL") {
+        cmd.env("DRILLBOOK_LAB_STALL", v);
+    }
+    if read_only {
+        cmd.env(READ_ONLY_ENV, "1");
+    }
+    cmd
 }
 
 /// Read a pipe to the end on a thread, so neither pipe can fill and stall the shell.
@@ -71,7 +128,7 @@ impl Shell {
             return Err(failed("live.shell is empty".into()));
         };
         let args: Vec<String> = args.iter().map(|a| a.replace("{host}", host)).collect();
-        let mut child = Command::new(program)
+        let mut child = minimal_command(program, self.read_only)
             .args(&args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -163,6 +220,7 @@ mod tests {
                 "{host}".into(),
             ],
             timeout: Duration::from_millis(timeout_ms),
+            read_only: false,
         }
     }
 
@@ -207,6 +265,7 @@ mod tests {
         let missing = Shell {
             command: vec!["/nonexistent/pwsh".into()],
             timeout: Duration::from_secs(1),
+            read_only: false,
         };
         assert!(matches!(
             missing.perform(&op()),

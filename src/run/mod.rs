@@ -145,8 +145,8 @@ pub fn start(spec: RunSpec, opts: &Options, frontend: &Frontend) -> Result<Outco
         };
         return execute(spec, attempt, opts, frontend);
     }
-    let run_id = new_run_id(&opts.home, &rb.header.name);
-    let _lock = Lock::acquire(
+    let mut run_id = new_run_id(&opts.home, &rb.header.name);
+    let mut lock = Lock::acquire(
         &opts.home,
         &spec.estate.file.estate.name,
         &opts.operator,
@@ -154,7 +154,7 @@ pub fn start(spec: RunSpec, opts: &Options, frontend: &Frontend) -> Result<Outco
         opts.take_over_lock,
     )?;
     let estate = &spec.estate;
-    let header = RunHeader {
+    let mut header = RunHeader {
         run_id: run_id.clone(),
         runbook: RunbookId {
             name: rb.header.name.clone(),
@@ -178,9 +178,22 @@ pub fn start(spec: RunSpec, opts: &Options, frontend: &Frontend) -> Result<Outco
         scenario: spec.scenario.clone(),
         sim_start: spec.target.clock(),
     };
+    // Another run (on another estate) may take the same id in the same
+    // second: the journal is created exclusively, and the id bumped until
+    // one is ours.
+    let journal = loop {
+        match Journal::create(&opts.home, header.clone()) {
+            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {
+                run_id = new_run_id(&opts.home, &rb.header.name);
+                header.run_id = run_id.clone();
+                lock.rename(&opts.operator, &run_id)?;
+            }
+            created => break created?,
+        }
+    };
     let attempt = Attempt {
         run_id,
-        journal: Some(Journal::create(&opts.home, header)?),
+        journal: Some(journal),
         replay: Replay::default(),
         decisions,
         resumed: false,
@@ -206,6 +219,21 @@ pub fn resume(
             dir: Journal::runs_dir(&opts.home),
         });
     }
+    // The header names the estate, whose lock guards the run; everything
+    // else is read under the lock, once no other process can append.
+    let h = journal::read(&path)?.header;
+    let estate = if h.estate.source.starts_with("<built-in") {
+        Estate::builtin()?
+    } else {
+        Estate::load(Path::new(&h.estate.source))?
+    };
+    let _lock = Lock::acquire(
+        &opts.home,
+        &estate.file.estate.name,
+        &opts.operator,
+        run_id,
+        opts.take_over_lock,
+    )?;
     let loaded = journal::read(&path)?;
     let h = loaded.header.clone();
     if journal::last_status(&loaded.records) == Some(RunStatus::Succeeded) {
@@ -233,11 +261,18 @@ pub fn resume(
             current: rb.sha256.clone(),
         });
     }
-    let estate = if h.estate.source.starts_with("<built-in") {
-        Estate::builtin()?
-    } else {
-        Estate::load(Path::new(&h.estate.source))?
-    };
+    if estate.sha256 != h.estate.sha256 && !opts.allow_changed {
+        return Err(Error::NotResumable {
+            run_id: run_id.to_string(),
+            message: format!(
+                "the estate {} changed since the run started (sha256 {}… then, {}… now): \
+                 resume with --allow-changed only if you are sure the change is safe mid-run",
+                h.estate.source,
+                &h.estate.sha256[..h.estate.sha256.len().min(12)],
+                &estate.sha256[..estate.sha256.len().min(12)],
+            ),
+        });
+    }
     let replay = Replay::from_records(&loaded.records);
     let (mut decisions, bare) = parse_decisions(&opts.decisions);
     if let Some(choice) = bare {
@@ -252,13 +287,6 @@ pub fn resume(
             _ => return Err(Error::Usage { message: format!("run {run_id} is not waiting for a decision; --decision {choice:?} has nothing to answer") }),
         }
     }
-    let _lock = Lock::acquire(
-        &opts.home,
-        &estate.file.estate.name,
-        &opts.operator,
-        run_id,
-        opts.take_over_lock,
-    )?;
     let target = open_target(&h.target, &estate)?;
     let mut journal = Journal::reopen(&path, loaded.torn.as_ref())?;
     if let Some(t) = &loaded.torn {

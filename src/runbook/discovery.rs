@@ -49,7 +49,7 @@ impl Runbook {
     /// A local runbook file; its origin is the absolute path, so a resumed
     /// run finds it from any directory.
     pub fn from_file(id: &str, path: &Path) -> Result<Runbook> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = Error::read_text(path)?;
         let abs = std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
         let mut rb = Runbook::from_text(
             id,

@@ -4,7 +4,8 @@
 //! copy, so the plan's later steps see the state the earlier changes would
 //! leave and the plan shows the predicted end state; nothing is saved. Over
 //! one that cannot (live), reads go through and changes are answered with
-//! the op's modeled success result.
+//! the op's modeled success result; so is a wait, which would let the
+//! estate's time pass.
 
 use super::{Performed, Target};
 use crate::error::Result;
@@ -31,7 +32,9 @@ impl Target for DryRun {
         if let Some(scratch) = self.scratch.as_mut() {
             return scratch.perform(op);
         }
-        if op.is_change() {
+        // Letting time pass changes a live estate (schedules run, data
+        // replicates): a plan models a wait and never sends it.
+        if op.is_change() || matches!(op, Op::Wait { .. }) {
             Ok(Performed {
                 result: Ok(op.modeled_result()),
                 sim_seconds: 0,

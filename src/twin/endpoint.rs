@@ -7,10 +7,12 @@
 //!
 //! A down instance does not answer at all, as a stopped server or a dead
 //! host does: a new connection is closed before a single byte is sent (the
-//! client sees it reset before any TDS answer: unreachable), and the lab
-//! performs a ping for it, so its clock moves as under `--target lab`. An
-//! open connection whose instance goes down has its op performed (the clock
-//! moves) and is dropped without an answer, as a server that vanished.
+//! client sees it reset before any TDS answer: unreachable); the lab charges
+//! no simulated time for an op that reached no one, so the clock stays as
+//! under `--target lab`. An open connection whose instance goes down has its
+//! op performed and is dropped without an answer, as a server that vanished. A
+//! session that logs in with ApplicationIntent=ReadOnly (a plan's) only
+//! reads, and its reads leave the lab file untouched, clock included.
 
 use super::chatter::{self, Chatter};
 use super::parse::{parse, Statement};
@@ -39,8 +41,10 @@ pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener) {
         let instance = instance.clone();
         std::thread::spawn(move || {
             if is_down(&twin, &instance) {
-                let _ = Lab::perform_at(&twin.lab_path, &ping(&instance));
-                // Closed unread: the client's PRELOGIN makes it a reset.
+                // Closed unread: the client's PRELOGIN makes it a reset. The
+                // lab charges no time for an op that reached no one, so
+                // nothing is performed here and a plan's attempt leaves the
+                // lab as it was.
                 drop(stream);
                 return;
             }
@@ -113,6 +117,7 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
         reply.done(false, true, None);
         return tds::write_message(&mut writer, tds::PKT_REPLY, &reply.into_bytes());
     }
+    let read_only = login.read_only;
     drop(login);
     reply.env_change(1, "master", "");
     reply.login_ack();
@@ -146,7 +151,7 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
             .map(|r| r.statement.clone())
             .unwrap_or_default();
         let answer = match request {
-            Ok(req) => answer(twin, instance, spid, &req),
+            Ok(req) => answer(twin, instance, spid, read_only, &req),
             Err(e) => Answer::Error {
                 number: NOT_SIMULATED,
                 class: 16,
@@ -206,13 +211,15 @@ fn terminated(statement: &str, number: i32) -> Option<String> {
     Some(format!("{} is terminating abnormally.", words.join(" ")))
 }
 
-fn answer(twin: &Twin, instance: &str, spid: i64, req: &Request) -> Answer {
+/// A read-only session (ApplicationIntent=ReadOnly: a plan's) is answered
+/// without saving the lab, so a plan leaves the twin as it found it.
+fn answer(twin: &Twin, instance: &str, spid: i64, read_only: bool, req: &Request) -> Answer {
     match chatter::recognize(&req.statement) {
         Some(Chatter::Set) => return Answer::Rows(Vec::new()),
         Some(Chatter::Version) => {
             return Answer::Rows(crate::targets::rows(json!([{ "": chatter::VERSION }])))
         }
-        Some(Chatter::ExecuteSql(inner)) => return answer(twin, instance, spid, &inner),
+        Some(Chatter::ExecuteSql(inner)) => return answer(twin, instance, spid, read_only, &inner),
         None => {}
     }
     match parse(instance, &req.statement, &req.params) {
@@ -239,7 +246,11 @@ fn answer(twin: &Twin, instance: &str, spid: i64, req: &Request) -> Answer {
                 }
                 std::thread::sleep(d);
             }
-            let done = Lab::perform_at(&twin.lab_path, &op);
+            let done = if read_only {
+                Lab::read_at(&twin.lab_path, &op)
+            } else {
+                Lab::perform_at(&twin.lab_path, &op)
+            };
             if let Ok(mut m) = twin.in_flight.lock() {
                 m.remove(&spid);
             }

@@ -18,13 +18,20 @@ use std::path::{Path, PathBuf};
 
 /// The lab state file behind a twin.
 #[derive(Debug, Clone)]
-pub struct LabFile(pub PathBuf);
+pub struct LabFile {
+    pub path: PathBuf,
+    /// A plan's: reads leave the lab file untouched, clock included.
+    pub read_only: bool,
+}
 
 impl LabFile {
     /// The ports of a live estate written by `lab serve`: its `[live]
     /// lab_files`, the lab file at `path`.
-    pub fn ports(path: &Path) -> Ports {
-        let lab = LabFile(path.to_path_buf());
+    pub fn ports(path: &Path, read_only: bool) -> Ports {
+        let lab = LabFile {
+            path: path.to_path_buf(),
+            read_only,
+        };
         Ports {
             files: Box::new(lab.clone()),
             clock: Box::new(lab),
@@ -32,9 +39,19 @@ impl LabFile {
     }
 }
 
+impl LabFile {
+    fn perform_op(&self, op: &Op) -> Result<Performed> {
+        if self.read_only {
+            Lab::read_at(&self.path, op)
+        } else {
+            Lab::perform_at(&self.path, op)
+        }
+    }
+}
+
 impl FileStore for LabFile {
     fn perform(&mut self, op: &Op) -> std::result::Result<Value, OpError> {
-        match Lab::perform_at(&self.0, op) {
+        match self.perform_op(op) {
             Ok(done) => done.result,
             Err(e) => Err(OpError::File {
                 path: op.host(),
@@ -48,6 +65,6 @@ impl Clock for LabFile {
     /// The lab's clock moves and a manual step's documented effect is
     /// applied, as under `--target lab`.
     fn perform(&mut self, op: &Op) -> Result<Performed> {
-        Lab::perform_at(&self.0, op)
+        self.perform_op(op)
     }
 }

@@ -42,7 +42,13 @@ pub fn run(lab_path: &Path, host: &str) -> i32 {
     if let Some(d) = stalls(&stall(), line) {
         std::thread::sleep(d);
     }
-    let done = match Lab::perform_at(lab_path, &op) {
+    // A plan's shell only reads, and its reads leave the lab untouched.
+    let done = if std::env::var_os(crate::wire::READ_ONLY_ENV).is_some() {
+        Lab::read_at(lab_path, &op)
+    } else {
+        Lab::perform_at(lab_path, &op)
+    };
+    let done = match done {
         Ok(done) => done,
         Err(e) => {
             eprintln!("the lab behind the stand-in: {e}");

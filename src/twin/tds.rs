@@ -216,6 +216,9 @@ pub struct Login {
     pub app: String,
     /// Integrated (SSPI) authentication was asked for.
     pub sspi: bool,
+    /// ApplicationIntent=ReadOnly (TypeFlags fReadOnlyIntent): the session
+    /// only reads, as a plan's does.
+    pub read_only: bool,
 }
 
 /// LOGIN7 (MS-TDS 2.2.6.4): fixed fields, then offset/length pairs.
@@ -233,6 +236,8 @@ pub fn parse_login7(payload: &[u8]) -> io::Result<Login> {
         d.take(chars.checked_mul(2).ok_or_else(|| bad("length overflow"))?)
     };
     let (_, sspi_len) = pair(78)?;
+    // TypeFlags is the byte at offset 26; fReadOnlyIntent is its bit 5.
+    let read_only = payload.get(26).is_some_and(|f| f & 0x20 != 0);
     // The client swapped each byte's nibbles and XORed it with 0xA5.
     let mut plain: Vec<u8> = bytes(44)?
         .iter()
@@ -245,6 +250,7 @@ pub fn parse_login7(payload: &[u8]) -> io::Result<Login> {
         password: password?,
         app: utf16_le(bytes(48)?)?,
         sspi: sspi_len > 0,
+        read_only,
     })
 }
 

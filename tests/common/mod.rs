@@ -96,6 +96,38 @@ impl Db {
         )
     }
 
+    /// Start drillbook without waiting for it (see [`finish`]).
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+        self.command(
+            Path::new(env!("CARGO_BIN_EXE_drillbook")),
+            self.dir.path(),
+            args,
+            env,
+        )
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("run drillbook")
+    }
+
+    /// `bin` with `args` in this home, the testing aids cleared unless `env` sets them.
+    fn command(&self, bin: &Path, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(bin);
+        cmd.args(args)
+            .env("DRILLBOOK_HOME", self.home())
+            .env("DRILLBOOK_OPERATOR", "test-operator")
+            .env_remove("DRILLBOOK_ABORT_AFTER_OPS")
+            .env_remove("DRILLBOOK_OP_DELAY_MS")
+            .env_remove("DRILLBOOK_LAB_STALL")
+            .env_remove("DRILLBOOK_LAB_SQL_PASSWORD")
+            .current_dir(cwd)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
     /// Run another build of drillbook (`bin`) the same way, `stdin` on its input.
     pub fn run_bin(
         &self,
@@ -105,36 +137,21 @@ impl Db {
         env: &[(&str, &str)],
         stdin: &str,
     ) -> Out {
-        let mut cmd = Command::new(bin);
-        cmd.args(args)
-            .env("DRILLBOOK_HOME", self.home())
-            .env("DRILLBOOK_OPERATOR", "test-operator")
-            .env_remove("DRILLBOOK_ABORT_AFTER_OPS")
-            .env_remove("DRILLBOOK_LAB_STALL")
-            .env_remove("DRILLBOOK_LAB_SQL_PASSWORD")
-            .current_dir(cwd)
+        let mut child = self
+            .command(bin, cwd, args, env)
             .stdin(if stdin.is_empty() {
                 Stdio::null()
             } else {
                 Stdio::piped()
             })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("run drillbook");
+            .spawn()
+            .expect("run drillbook");
         if let Some(mut input) = child.stdin.take() {
             use std::io::Write;
             // Dropping it closes the input, as a pipe from a file would.
             let _ = input.write_all(stdin.as_bytes());
         }
-        let out = child.wait_with_output().expect("run drillbook");
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        finish(child)
     }
 
     pub fn lab_path(&self) -> PathBuf {
@@ -185,6 +202,16 @@ impl Db {
         text.lines()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
+    }
+}
+
+/// Wait for a process [`Db::spawn`] started.
+pub fn finish(child: std::process::Child) -> Out {
+    let out = child.wait_with_output().expect("run drillbook");
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 
