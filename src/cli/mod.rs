@@ -12,6 +12,7 @@ pub mod run;
 pub mod show;
 pub mod target;
 mod terminal;
+pub mod test;
 
 use crate::error::{Error, Result};
 use crate::estate::Estate;
@@ -42,6 +43,9 @@ pub struct Cli {
     /// A folder of local runbooks (and a stdlib/ folder for their imports)
     #[arg(long, global = true, value_name = "DIR")]
     pub runbooks: Option<PathBuf>,
+    /// Use a local runbook that has a shipped runbook's name in its place
+    #[arg(long = "override", global = true)]
+    pub override_shipped: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -66,6 +70,8 @@ pub enum Command {
     Journal { run_id: Option<String> },
     /// Drill: a fresh lab, a scenario's faults, the runbook, a measured summary
     Drill(DrillArgs),
+    /// Run every drill scenario of the runbooks (all, or those named) as a test
+    Test(test::TestArgs),
     /// The lab: create, inspect, inject faults, let time pass
     Lab {
         #[command(subcommand)]
@@ -128,6 +134,9 @@ pub struct DrillArgs {
     /// Only prepare the lab (lead-in, setup, faults); run nothing
     #[arg(long)]
     pub prepare: bool,
+    /// Fail the drill (exit 1) when its simulated RTO misses the runbook's target
+    #[arg(long)]
+    pub strict_rto: bool,
 }
 
 /// Settings shared by the subcommands.
@@ -137,6 +146,7 @@ pub struct Env {
     pub yes: bool,
     pub verbose: bool,
     pub runbooks: Option<PathBuf>,
+    pub override_shipped: bool,
     pub reporter: Rc<dyn Reporter>,
 }
 
@@ -162,8 +172,17 @@ impl Env {
             yes: cli.yes,
             verbose: cli.verbose,
             runbooks: cli.runbooks.clone(),
+            override_shipped: cli.override_shipped,
             reporter,
         }
+    }
+
+    /// The runbook a command names, to be run: a local one with a shipped
+    /// name is refused unless `--override`.
+    pub fn runbook(&self, spec: &str) -> Result<crate::runbook::Runbook> {
+        let rb = crate::runbook::Runbook::find(spec, self.runbooks.as_deref())?;
+        rb.refuse_shadowing(self.override_shipped)?;
+        Ok(rb)
     }
 
     pub fn run_options(&self) -> crate::run::Options {
@@ -248,6 +267,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Resume(args) => resume::run(&env, args),
         Command::Journal { run_id } => journal::run(&env, run_id.as_deref()),
         Command::Drill(args) => drill::run(&env, args),
+        Command::Test(args) => test::run(&env, args),
         Command::Lab { command } => lab::run(&env, command),
     }
 }

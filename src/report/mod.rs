@@ -4,11 +4,15 @@
 //! them: `terminal::Human` for people, `json::Json` for programs, one JSON
 //! object per line on stdout.
 
+pub mod drill_summary;
 pub mod event;
 pub mod json;
+pub mod junit;
+pub mod quiet;
 pub mod summary;
 pub mod terminal;
 
+pub use drill_summary::DrillSummary;
 pub use event::{Event, Reporter};
 pub use json::Json;
 pub use summary::{DataLoss, Expectation, Scorecard, StepOutcome, StepStatus};
