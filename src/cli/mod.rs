@@ -7,6 +7,7 @@ pub mod drill;
 pub mod journal;
 pub mod lab;
 pub mod list;
+pub mod report;
 pub mod resume;
 pub mod run;
 pub mod show;
@@ -70,6 +71,8 @@ pub enum Command {
     Journal { run_id: Option<String> },
     /// Drill: a fresh lab, a scenario's faults, the runbook, a measured summary
     Drill(DrillArgs),
+    /// A drill's report from its journal: HTML (with a timeline), Markdown, JSON or JUnit
+    Report(report::ReportArgs),
     /// Run every drill scenario of the runbooks (all, or those named) as a test
     Test(test::TestArgs),
     /// The lab: create, inspect, inject faults, let time pass
@@ -268,6 +271,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Journal { run_id } => journal::run(&env, run_id.as_deref()),
         Command::Drill(args) => drill::run(&env, args),
         Command::Test(args) => test::run(&env, args),
+        Command::Report(args) => report::run(&env, args),
         Command::Lab { command } => lab::run(&env, command),
     }
 }

@@ -23,7 +23,8 @@ use std::time::Instant;
 #[derive(Args, Debug)]
 pub struct TestArgs {
     /// Runbooks to test: shipped or local ids, or .rhai files [default: all]
-    pub runbooks: Vec<String>,
+    #[arg(value_name = "RUNBOOK|FILE")]
+    pub names: Vec<String>,
     /// Estate file [default: the built-in litware estate]; scenarios that
     /// name what it lacks are not applicable
     #[arg(long, value_name = "FILE")]
@@ -37,10 +38,10 @@ pub struct TestArgs {
 }
 
 pub fn run(env: &Env, args: TestArgs) -> Result<i32> {
-    let runbooks = if args.runbooks.is_empty() {
+    let runbooks = if args.names.is_empty() {
         crate::runbook::all(env.runbooks.as_deref())?
     } else {
-        args.runbooks
+        args.names
             .iter()
             .map(|spec| Runbook::find(spec, env.runbooks.as_deref()))
             .collect::<Result<_>>()?

@@ -82,6 +82,48 @@ pub fn render(suite: &str, cases: &[Case]) -> String {
     out
 }
 
+/// A drill as test cases: each step, each expectation on the end state,
+/// and the RTO against its target.
+pub fn drill_cases(d: &super::DrillSummary) -> Vec<Case> {
+    use super::StepStatus;
+    let class = format!("{}.{}", d.runbook, d.scenario);
+    let mut out: Vec<Case> = d
+        .steps
+        .iter()
+        .map(|s| Case {
+            class: class.clone(),
+            name: format!("step {}: {}", s.index + 1, s.name),
+            seconds: s.wall_ms as f64 / 1000.0,
+            verdict: match (s.status, &d.stopped) {
+                (StepStatus::Completed | StepStatus::Replayed, _) => Verdict::Passed,
+                (_, Some(stop)) if stop.step == s.name => Verdict::Failed(stop.message.clone()),
+                (status, _) => Verdict::Failed(format!("{status:?}").to_lowercase()),
+            },
+        })
+        .collect();
+    out.extend(d.measurements.expectations.iter().map(|e| Case {
+        class: class.clone(),
+        name: format!("expect {}", e.pointer),
+        seconds: 0.0,
+        verdict: if e.holds {
+            Verdict::Passed
+        } else {
+            Verdict::Failed(format!("expected {}, found {}", e.expected, e.actual))
+        },
+    }));
+    out.push(Case {
+        class,
+        name: "RTO".into(),
+        seconds: d.measurements.rto_seconds as f64,
+        verdict: if d.measurements.rto_met {
+            Verdict::Passed
+        } else {
+            Verdict::Failed(d.rto_line())
+        },
+    });
+    out
+}
+
 /// Text as XML character data or an attribute value; characters XML 1.0
 /// cannot carry (control characters) are dropped.
 pub fn escape(text: &str) -> String {

@@ -6,11 +6,15 @@
 
 pub mod drill_summary;
 pub mod event;
+pub mod facts;
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod quiet;
 pub mod summary;
 pub mod terminal;
+pub mod timeline;
 
 pub use drill_summary::DrillSummary;
 pub use event::{Event, Reporter};
