@@ -7,6 +7,7 @@ pub mod drill;
 pub mod journal;
 pub mod lab;
 pub mod list;
+pub mod new;
 pub mod report;
 pub mod resume;
 pub mod run;
@@ -71,6 +72,8 @@ pub enum Command {
     Journal { run_id: Option<String> },
     /// Drill: a fresh lab, a scenario's faults, the runbook, a measured summary
     Drill(DrillArgs),
+    /// Write a new runbook to start from (NAME.rhai), and say how to check, plan, drill and test it
+    New(new::NewArgs),
     /// A drill's report from its journal: HTML (with a timeline), Markdown, JSON or JUnit
     Report(report::ReportArgs),
     /// Run every drill scenario of the runbooks (all, or those named) as a test
@@ -272,6 +275,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Drill(args) => drill::run(&env, args),
         Command::Test(args) => test::run(&env, args),
         Command::Report(args) => report::run(&env, args),
+        Command::New(args) => new::run(&env, args),
         Command::Lab { command } => lab::run(&env, command),
     }
 }
