@@ -23,6 +23,21 @@ fn drilled(db: &Db) -> String {
     db.last_run()
 }
 
+/// `report RUN --format html -o report.html`; the file's path.
+fn html_report(db: &Db, run: &str) -> PathBuf {
+    let path = db.path("report.html");
+    db.run(&[
+        "report",
+        run,
+        "--format",
+        "html",
+        "-o",
+        path.to_str().unwrap(),
+    ])
+    .ok();
+    path
+}
+
 fn summary_record(db: &Db, run: &str) -> Value {
     db.journal(run)
         .into_iter()
@@ -110,17 +125,7 @@ fn markdown_and_json_reports_tell_the_same_facts() {
     let s: Value = serde_json::from_str(&json.stdout).unwrap();
     let md = db.run(&["report", &run, "--format", "md"]);
     md.ok();
-    let html_path = db.path("r.html");
-    db.run(&[
-        "report",
-        &run,
-        "--format",
-        "html",
-        "-o",
-        html_path.to_str().unwrap(),
-    ])
-    .ok();
-    let html = std::fs::read_to_string(&html_path).unwrap();
+    let html = std::fs::read_to_string(html_report(&db, &run)).unwrap();
     for step in s["steps"].as_array().unwrap() {
         let name = step["name"].as_str().unwrap();
         assert!(md.stdout.contains(name), "md lacks step {name}");
@@ -205,16 +210,7 @@ fn the_html_report_renders_in_a_browser_with_one_bar_per_step() {
     let Some(bin) = chromium() else { return };
     let db = Db::new();
     let run = drilled(&db);
-    let html = db.path("report.html");
-    db.run(&[
-        "report",
-        &run,
-        "--format",
-        "html",
-        "-o",
-        html.to_str().unwrap(),
-    ])
-    .ok();
+    let html = html_report(&db, &run);
     let text = std::fs::read_to_string(&html).unwrap();
     assert!(!text.contains("<script"), "the report needs no JavaScript");
     assert!(

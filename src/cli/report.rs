@@ -53,13 +53,7 @@ pub fn run(env: &Env, args: ReportArgs) -> Result<i32> {
 
 /// The last drill summary the run's journal holds.
 fn summary(env: &Env, run_id: &str) -> Result<DrillSummary> {
-    let path = Journal::path_for(&env.home, run_id);
-    if !path.exists() {
-        return Err(Error::UnknownRun {
-            run_id: run_id.to_string(),
-            dir: Journal::runs_dir(&env.home),
-        });
-    }
+    let path = Journal::existing(&env.home, run_id)?;
     let loaded = journal::read(&path)?;
     loaded
         .records
