@@ -150,6 +150,17 @@ pub enum Error {
         owner: String,
         since: String,
     },
+    /// A local runbook whose header takes a shipped runbook's name.
+    ShadowsShipped {
+        file: String,
+        name: String,
+    },
+    /// `drillbook test`: scenarios that did not end as expected, as
+    /// `runbook · scenario: reason`.
+    TestsFailed {
+        total: usize,
+        failures: Vec<String>,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -192,6 +203,7 @@ impl Error {
             | Usage { .. }
             | LiveSetup { .. }
             | NotText { .. }
+            | ShadowsShipped { .. }
             | Quote(_) => exit::BAD_INPUT,
             Io { .. } => exit::IO,
             StepFailed { .. }
@@ -199,7 +211,8 @@ impl Error {
             | Diverged { .. }
             | Aborted { .. }
             | DrillExpectation { .. }
-            | DrillSetup { .. } => exit::RUNBOOK_FAILED,
+            | DrillSetup { .. }
+            | TestsFailed { .. } => exit::RUNBOOK_FAILED,
             WaitingForDecision { .. } | InDoubt { .. } | ConfirmationNeeded { .. } => {
                 exit::WAITING_FOR_OPERATOR
             }
@@ -239,6 +252,8 @@ impl Error {
             InDoubt { .. } => "in_doubt",
             ConfirmationNeeded { .. } => "confirmation_needed",
             LockHeld { .. } => "lock_held",
+            ShadowsShipped { .. } => "shadows_shipped",
+            TestsFailed { .. } => "tests_failed",
         }
     }
 }
@@ -315,6 +330,17 @@ impl fmt::Display for Error {
             DrillExpectation { scenario, failures } => write!(
                 f,
                 "drill scenario `{scenario}` ended in the wrong state:\n  {}",
+                failures.join("\n  ")
+            ),
+            ShadowsShipped { file, name } => write!(
+                f,
+                "{file}: this local runbook is named `{name}`, like a shipped runbook: rename it \
+                 (header `name`), or pass --override to use it in the shipped one's place"
+            ),
+            TestsFailed { total, failures } => write!(
+                f,
+                "{} of {total} scenario(s) failed:\n  {}",
+                failures.len(),
                 failures.join("\n  ")
             ),
             DrillSetup { scenario, action, message } => {

@@ -94,7 +94,10 @@ fn resume_refuses_a_changed_runbook_unless_allowed() {
     db.lab_after_disaster(&[]);
     let rb = db.write("local/pc.rhai", &common::shipped_runbook(RB));
     let rb = rb.to_str().unwrap();
-    db.run_env(&["run", rb], &[("DRILLBOOK_ABORT_AFTER_OPS", "8")]);
+    db.run_env(
+        &["--override", "run", rb],
+        &[("DRILLBOOK_ABORT_AFTER_OPS", "8")],
+    );
     let run_id = db.last_run();
     let lab_before = db.lab_bytes();
     std::fs::write(
@@ -141,7 +144,7 @@ fn in_doubt_non_idempotent_step_waits_for_the_operator() {
     // Find the op number of the KILL in an uninterrupted plan of the same runbook.
     let reference = Db::new();
     reference.lab_after_disaster(&[]);
-    reference.run(&["run", rb]).ok();
+    reference.run(&["--override", "run", rb]).ok();
     let records = reference.journal(&reference.last_run());
     let kill_at = records
         .iter()
@@ -150,7 +153,7 @@ fn in_doubt_non_idempotent_step_waits_for_the_operator() {
         .unwrap()
         + 1;
     db.run_env(
-        &["run", rb],
+        &["--override", "run", rb],
         &[("DRILLBOOK_ABORT_AFTER_OPS", &kill_at.to_string())],
     );
     let run_id = db.last_run();
@@ -191,7 +194,7 @@ fn a_local_runbook_and_estate_resume_from_another_directory() {
         .ok();
     db.run_in(
         &work,
-        &["run", "pc.rhai", "--estate", "estate.toml"],
+        &["--override", "run", "pc.rhai", "--estate", "estate.toml"],
         &[("DRILLBOOK_ABORT_AFTER_OPS", "9")],
     );
     let elsewhere = db.path("elsewhere");
@@ -209,7 +212,10 @@ fn a_runbook_that_reaches_other_steps_stops_as_diverged() {
     db.lab_after_disaster(&[]);
     let rb = db.write("local/pc.rhai", &common::shipped_runbook(RB));
     let rb = rb.to_str().unwrap();
-    db.run_env(&["run", rb], &[("DRILLBOOK_ABORT_AFTER_OPS", "8")]);
+    db.run_env(
+        &["--override", "run", rb],
+        &[("DRILLBOOK_ABORT_AFTER_OPS", "8")],
+    );
     let run_id = db.last_run();
     std::fs::write(
         rb,

@@ -5,8 +5,9 @@ use crate::error::{Error, Result};
 use crate::runbook::Runbook;
 
 pub fn run(env: &Env, spec: &str) -> Result<i32> {
-    let rb = Runbook::find(spec, env.runbooks.as_deref())?;
-    let problems = rb.lint();
+    let rb = Runbook::find(spec, env.runbooks.as_deref()).map_err(located)?;
+    let mut problems = rb.lint();
+    problems.extend(rb.deep_check());
     if !problems.is_empty() {
         return Err(Error::RunbookHeader {
             file: rb.file.clone(),
@@ -31,4 +32,28 @@ pub fn run(env: &Env, spec: &str) -> Result<i32> {
         );
     }
     Ok(0)
+}
+
+/// A header error (a fault or setup action that does not parse) with the
+/// line and column of the value it names, when the file has it quoted.
+fn located(e: Error) -> Error {
+    let Error::RunbookHeader { file, message } = e else {
+        return e;
+    };
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let at = message
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find_map(|value| text.find(&format!("\"{value}\"")));
+    match at {
+        Some(i) => {
+            let (line, col) = crate::error::line_col(&text, i + 1);
+            Error::RunbookHeader {
+                file: format!("{file}:{line}:{col}"),
+                message,
+            }
+        }
+        None => Error::RunbookHeader { file, message },
+    }
 }

@@ -1,39 +1,80 @@
 //! `drillbook drill RUNBOOK [--scenario NAME]`: wire the runbook, estate and
 //! options to a drill (`crate::drill`), stage it, run it, summarize it.
+//! `drillbook test` drills scenarios through the same road (`scenario`).
 
 use super::{load_estate, DrillArgs, Env};
 use crate::drill::Drill;
 use crate::error::Result;
-use crate::run::{Mode, RunSpec};
-use crate::runbook::pick;
-use crate::runbook::{resolve_params, split_assignment, Runbook};
+use crate::estate::Estate;
+use crate::run::{Frontend, Mode, Options, RunSpec};
+use crate::runbook::{pick, Runbook, Scenario};
+use crate::runbook::{resolve_params, split_assignment};
 
 pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {
-    let rb = Runbook::find(&args.runbook, env.runbooks.as_deref())?;
+    let rb = env.runbook(&args.runbook)?;
     let scenario = pick(&rb, args.scenario.as_deref())?.clone();
     let estate = load_estate(args.estate.as_ref())?;
-    let mut given: Vec<(String, String)> = scenario
-        .params
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    for p in &args.params {
-        given.push(split_assignment(p)?);
-    }
-    let params = resolve_params(&rb, &given, &estate)?;
     let mut opts = env.run_options();
-    opts.decisions = scenario
-        .decisions
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    opts.decisions.extend(args.decisions);
     opts.take_over_lock = args.take_over_lock;
-
     let frontend = env.frontend();
-    let drill = drill(env, &opts, &frontend);
-    let lab = drill.stage(&scenario, &estate)?;
+    let setting = Setting {
+        runbooks: env.runbooks.as_deref(),
+        opts: &opts,
+        frontend: &frontend,
+        strict_rto: args.strict_rto,
+    };
     if args.prepare {
+        setting.prepare(&rb, &scenario, &estate, &args.params)?;
+        return Ok(0);
+    }
+    setting.drill(&rb, &scenario, estate, &args.params, args.decisions)
+}
+
+/// Where and how a drill runs: the home in `opts`, who hears of it.
+pub struct Setting<'a> {
+    pub runbooks: Option<&'a std::path::Path>,
+    pub opts: &'a Options,
+    pub frontend: &'a Frontend,
+    pub strict_rto: bool,
+}
+
+impl Setting<'_> {
+    fn driller(&self) -> Drill<'_> {
+        Drill {
+            opts: self.opts,
+            runbooks: self.runbooks,
+            frontend: self.frontend,
+        }
+    }
+
+    /// The scenario's parameters, with the command line's on top.
+    fn params(
+        rb: &Runbook,
+        scenario: &Scenario,
+        estate: &Estate,
+        extra: &[String],
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        let mut given: Vec<(String, String)> = scenario
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for p in extra {
+            given.push(split_assignment(p)?);
+        }
+        resolve_params(rb, &given, estate)
+    }
+
+    /// `drill --prepare`: set the stage and say how to run on it.
+    fn prepare(
+        &self,
+        rb: &Runbook,
+        scenario: &Scenario,
+        estate: &Estate,
+        extra: &[String],
+    ) -> Result<()> {
+        Self::params(rb, scenario, estate, extra)?;
+        self.driller().stage(scenario, estate)?;
         let mut command = format!("drillbook run {}", rb.header.name);
         for (k, v) in &scenario.params {
             command.push_str(&format!(" -p {k}={v}"));
@@ -41,46 +82,63 @@ pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {
         for (k, v) in &scenario.decisions {
             command.push_str(&format!(" --decision {k}={v}"));
         }
-        env.reporter.text(&format!(
+        self.frontend.reporter.text(&format!(
             "lab prepared for {} · scenario {}: plan or run it with `{command}`",
             rb.header.name, scenario.name
         ));
-        return Ok(0);
+        Ok(())
     }
-    env.reporter.text(&format!(
-        "drill {} · scenario {}: {}",
-        rb.header.name, scenario.name, scenario.summary
-    ));
-    let spec = RunSpec {
-        runbook: &rb,
-        estate,
-        params,
-        target: Box::new(lab),
-        mode: Mode::Apply,
-        scenario: Some(scenario.name.clone()),
-    };
-    let outcome = crate::run::start(spec, &opts, &frontend)?;
-    if outcome.error.is_some() {
-        return super::finish(outcome);
+
+    /// Stage the scenario, run the runbook on it, summarize: the run's own
+    /// error if it failed, else the drill's verdict.
+    pub fn drill(
+        &self,
+        rb: &Runbook,
+        scenario: &Scenario,
+        estate: Estate,
+        extra_params: &[String],
+        extra_decisions: Vec<String>,
+    ) -> Result<i32> {
+        let params = Self::params(rb, scenario, &estate, extra_params)?;
+        let mut opts = self.opts.clone();
+        opts.decisions = scenario
+            .decisions
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        opts.decisions.extend(extra_decisions);
+        let drill = Drill {
+            opts: &opts,
+            ..self.driller()
+        };
+        let lab = drill.stage(scenario, &estate)?;
+        self.frontend.reporter.text(&format!(
+            "drill {} · scenario {}: {}",
+            rb.header.name, scenario.name, scenario.summary
+        ));
+        let spec = RunSpec {
+            runbook: rb,
+            estate,
+            params,
+            target: Box::new(lab),
+            mode: Mode::Apply,
+            scenario: Some(scenario.name.clone()),
+        };
+        let outcome = crate::run::start(spec, &opts, self.frontend)?;
+        drill.summarize(&outcome, self.strict_rto)?;
+        super::finish(outcome)
     }
-    summarize(env, &outcome)
 }
 
-/// The drill as this command line sets it up.
-fn drill<'a>(
-    env: &'a Env,
-    opts: &'a crate::run::Options,
-    frontend: &'a crate::run::Frontend,
-) -> Drill<'a> {
+/// Summarize a drill that was resumed and ended.
+pub fn summarize(env: &Env, outcome: &crate::run::Outcome) -> Result<()> {
+    let opts = env.run_options();
+    let frontend = env.frontend();
     Drill {
-        opts,
+        opts: &opts,
         runbooks: env.runbooks.as_deref(),
-        frontend,
+        frontend: &frontend,
     }
-}
-
-/// Report a finished drill's measurements; fail if the end state is not the expected one.
-pub fn summarize(env: &Env, outcome: &crate::run::Outcome) -> Result<i32> {
-    drill(env, &env.run_options(), &env.frontend()).summarize(outcome)?;
-    Ok(0)
+    .summarize(outcome, false)?;
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! `drillbook journal [RUN_ID]`: the runs, or one run's steps and ops.
 
 use super::Env;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::journal::{self, Journal, Record};
 
 pub fn run(env: &Env, run_id: Option<&str>) -> Result<i32> {
@@ -50,13 +50,7 @@ fn list(env: &Env) -> Result<i32> {
 }
 
 fn show(env: &Env, id: &str) -> Result<i32> {
-    let path = Journal::path_for(&env.home, id);
-    if !path.exists() {
-        return Err(Error::UnknownRun {
-            run_id: id.to_string(),
-            dir: Journal::runs_dir(&env.home),
-        });
-    }
+    let path = Journal::existing(&env.home, id)?;
     let loaded = journal::read(&path)?;
     if env.json {
         for r in &loaded.records {

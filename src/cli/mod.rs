@@ -7,11 +7,14 @@ pub mod drill;
 pub mod journal;
 pub mod lab;
 pub mod list;
+pub mod new;
+pub mod report;
 pub mod resume;
 pub mod run;
 pub mod show;
 pub mod target;
 mod terminal;
+pub mod test;
 
 use crate::error::{Error, Result};
 use crate::estate::Estate;
@@ -42,6 +45,9 @@ pub struct Cli {
     /// A folder of local runbooks (and a stdlib/ folder for their imports)
     #[arg(long, global = true, value_name = "DIR")]
     pub runbooks: Option<PathBuf>,
+    /// Use a local runbook that has a shipped runbook's name in its place
+    #[arg(long = "override", global = true)]
+    pub override_shipped: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -66,6 +72,12 @@ pub enum Command {
     Journal { run_id: Option<String> },
     /// Drill: a fresh lab, a scenario's faults, the runbook, a measured summary
     Drill(DrillArgs),
+    /// Write a new runbook to start from (NAME.rhai), and say how to check, plan, drill and test it
+    New(new::NewArgs),
+    /// A drill's report from its journal: HTML (with a timeline), Markdown, JSON or JUnit
+    Report(report::ReportArgs),
+    /// Run every drill scenario of the runbooks (all, or those named) as a test
+    Test(test::TestArgs),
     /// The lab: create, inspect, inject faults, let time pass
     Lab {
         #[command(subcommand)]
@@ -128,6 +140,9 @@ pub struct DrillArgs {
     /// Only prepare the lab (lead-in, setup, faults); run nothing
     #[arg(long)]
     pub prepare: bool,
+    /// Fail the drill (exit 1) when its simulated RTO misses the runbook's target
+    #[arg(long)]
+    pub strict_rto: bool,
 }
 
 /// Settings shared by the subcommands.
@@ -137,6 +152,7 @@ pub struct Env {
     pub yes: bool,
     pub verbose: bool,
     pub runbooks: Option<PathBuf>,
+    pub override_shipped: bool,
     pub reporter: Rc<dyn Reporter>,
 }
 
@@ -162,8 +178,17 @@ impl Env {
             yes: cli.yes,
             verbose: cli.verbose,
             runbooks: cli.runbooks.clone(),
+            override_shipped: cli.override_shipped,
             reporter,
         }
+    }
+
+    /// The runbook a command names, to be run: a local one with a shipped
+    /// name is refused unless `--override`.
+    pub fn runbook(&self, spec: &str) -> Result<crate::runbook::Runbook> {
+        let rb = crate::runbook::Runbook::find(spec, self.runbooks.as_deref())?;
+        rb.refuse_shadowing(self.override_shipped)?;
+        Ok(rb)
     }
 
     pub fn run_options(&self) -> crate::run::Options {
@@ -259,6 +284,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Resume(args) => resume::run(&env, args),
         Command::Journal { run_id } => journal::run(&env, run_id.as_deref()),
         Command::Drill(args) => drill::run(&env, args),
+        Command::Test(args) => test::run(&env, args),
+        Command::Report(args) => report::run(&env, args),
+        Command::New(args) => new::run(&env, args),
         Command::Lab { command } => lab::run(&env, command),
     }
 }

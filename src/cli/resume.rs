@@ -19,7 +19,7 @@ pub fn run(env: &Env, args: ResumeArgs) -> Result<i32> {
         }
         super::target::open(&env.home, name, estate)
     })?;
-    if outcome.scenario.is_some() && outcome.error.is_none() {
+    if outcome.scenario.is_some() {
         super::drill::summarize(env, &outcome)?;
     }
     super::finish(outcome)

@@ -4,11 +4,11 @@ use super::{finish, load_estate, Env, RunArgs};
 use crate::error::{Error, Result};
 use crate::lab::{Lab, LabState};
 use crate::run::{Mode, RunSpec};
-use crate::runbook::{resolve_params, split_assignment, Runbook};
+use crate::runbook::{resolve_params, split_assignment};
 use crate::targets::Target;
 
 pub fn run(env: &Env, args: RunArgs, mode: Mode) -> Result<i32> {
-    let rb = Runbook::find(&args.runbook, env.runbooks.as_deref())?;
+    let rb = env.runbook(&args.runbook)?;
     let estate = load_estate(args.estate.as_ref())?;
     let given = args
         .params

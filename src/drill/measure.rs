@@ -16,7 +16,7 @@ impl From<&Recovery> for DataLoss {
         DataLoss {
             what: format!("{} on {}", r.database, r.instance),
             lost: r.transactions_lost,
-            unit: "transactions",
+            unit: "transactions".into(),
             minutes_lost: r.minutes_lost,
         }
     }
@@ -27,7 +27,7 @@ impl From<&PoolFailover> for DataLoss {
         DataLoss {
             what: format!("{} -> {}", f.pool, f.to),
             lost: f.changes_lost,
-            unit: "changes",
+            unit: "changes".into(),
             minutes_lost: f.minutes_lost,
         }
     }

@@ -7,15 +7,17 @@
 
 pub mod measure;
 pub mod stage;
+pub mod summary;
 
 pub use measure::measure;
 
 use crate::error::{Error, Result};
-use crate::journal::{self, Journal};
+use crate::journal::{self, Journal, Record, RunbookId};
 use crate::lab::Lab;
-use crate::report::Event;
+use crate::report::{DrillSummary, Event};
 use crate::run::{Frontend, Options, Outcome};
 use crate::runbook::{pick, Runbook};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Where a drill stages and runs, and who hears about it.
@@ -33,29 +35,58 @@ impl Drill<'_> {
         crate::run::lab_path(&self.opts.home)
     }
 
-    /// Measure a finished drill run and report its summary; an error if the
-    /// end state is not the one the scenario expects.
-    pub fn summarize(&self, outcome: &Outcome) -> Result<()> {
+    /// Where `stage` keeps the lab state as staged, for the summary's
+    /// before/after.
+    fn staged_path(&self) -> PathBuf {
+        self.lab_path().with_file_name("staged.json")
+    }
+
+    /// Measure a drill run that ended (succeeded or not), store its summary
+    /// in the run's journal and report it. An error if the run succeeded but
+    /// the end state is not the one the scenario expects (or, with
+    /// `strict_rto`, the RTO was missed).
+    pub fn summarize(&self, outcome: &Outcome, strict_rto: bool) -> Result<DrillSummary> {
         let name = outcome.scenario.clone().unwrap_or_default();
-        let header = journal::read(&Journal::path_for(&self.opts.home, &outcome.run_id))?.header;
-        let rb = Runbook::find(&header.runbook.name, self.runbooks)?;
+        let path = Journal::path_for(&self.opts.home, &outcome.run_id);
+        let loaded = journal::read(&path)?;
+        let rb = runbook_of(&loaded.header.runbook)?;
         let scenario = pick(&rb, Some(&name))?;
         let lab = Lab::open(&self.lab_path())?;
-        let measurements = measure(&lab.state, &rb, scenario, header.sim_start);
-        let failures = measurements.failures();
-        self.frontend.reporter.event(&Event::DrillSummary {
-            run_id: outcome.run_id.clone(),
-            runbook: rb.header.name.clone(),
-            scenario: name.clone(),
-            steps: outcome.steps.clone(),
+        let measurements = measure(&lab.state, &rb, scenario, loaded.header.sim_start);
+        let before: Option<Value> = std::fs::read(self.staged_path())
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        let after = serde_json::to_value(&lab.state).unwrap_or_default();
+        let s = summary::build(
+            &loaded,
+            &rb.header.version,
+            &scenario.summary,
             measurements,
-        });
-        if !failures.is_empty() {
+            before.as_ref(),
+            &after,
+        );
+        Journal::reopen(&path, loaded.torn.as_ref())?
+            .append(&Record::DrillSummary(Box::new(s.clone())))?;
+        self.frontend
+            .reporter
+            .event(&Event::DrillSummary(Box::new(s.clone())));
+        let failures = s.failures(strict_rto);
+        if outcome.error.is_none() && !failures.is_empty() {
             return Err(Error::DrillExpectation {
                 scenario: name,
                 failures,
             });
         }
-        Ok(())
+        Ok(s)
+    }
+}
+
+/// The runbook a journal names: a shipped one by name, a local one by the
+/// path it was read from.
+pub fn runbook_of(id: &RunbookId) -> Result<Runbook> {
+    if id.origin == "shipped" {
+        Runbook::find(&id.name, None)
+    } else {
+        Runbook::from_file(&id.name, Path::new(&id.origin))
     }
 }

@@ -29,6 +29,9 @@ impl Drill<'_> {
             self.frontend.reporter.text(&format!("fault {f}: {what}"));
         }
         lab.save()?;
+        let staged = self.staged_path();
+        let bytes = serde_json::to_vec(&lab.state).expect("lab state serializes");
+        std::fs::write(&staged, bytes).map_err(|e| Error::io(&staged, e))?;
         Ok(lab)
     }
 

@@ -110,6 +110,9 @@ pub enum Record {
         at: String,
         message: String,
     },
+    /// A drill's summary, written after its run ended (succeeded or not);
+    /// a resumed drill writes another, and the last one counts.
+    DrillSummary(Box<crate::report::DrillSummary>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

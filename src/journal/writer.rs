@@ -22,6 +22,18 @@ impl Journal {
         Journal::runs_dir(home).join(format!("{run_id}.jsonl"))
     }
 
+    /// The journal of an existing run, or an error saying where to look.
+    pub fn existing(home: &Path, run_id: &str) -> Result<PathBuf> {
+        let path = Journal::path_for(home, run_id);
+        if !path.exists() {
+            return Err(Error::UnknownRun {
+                run_id: run_id.to_string(),
+                dir: Journal::runs_dir(home),
+            });
+        }
+        Ok(path)
+    }
+
     /// Start a new journal; refuses to overwrite one.
     pub fn create(home: &Path, header: RunHeader) -> Result<Journal> {
         let dir = Journal::runs_dir(home);

@@ -2,7 +2,7 @@
 //! the one road from the engine, the run and the drill to the person at the
 //! terminal (`terminal.rs`) or a program reading `--json` (`json.rs`).
 
-use super::summary::{Scorecard, StepOutcome};
+use super::drill_summary::DrillSummary;
 use serde::Serialize;
 
 /// One thing that happened, for a person or a program.
@@ -78,16 +78,8 @@ pub enum Event {
         sim_seconds: Option<u64>,
         wall_ms: u64,
     },
-    /// A drill's measurements, after its run finished.
-    DrillSummary {
-        run_id: String,
-        /// For the human heading; JSON readers have it from `run_started`.
-        #[serde(skip)]
-        runbook: String,
-        scenario: String,
-        steps: Vec<StepOutcome>,
-        measurements: Scorecard,
-    },
+    /// A drill's summary, after its run ended.
+    DrillSummary(Box<DrillSummary>),
 }
 
 pub trait Reporter {

@@ -4,11 +4,19 @@
 //! them: `terminal::Human` for people, `json::Json` for programs, one JSON
 //! object per line on stdout.
 
+pub mod drill_summary;
 pub mod event;
+pub mod facts;
+pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod quiet;
 pub mod summary;
 pub mod terminal;
+pub mod timeline;
 
+pub use drill_summary::DrillSummary;
 pub use event::{Event, Reporter};
 pub use json::Json;
 pub use summary::{DataLoss, Expectation, Scorecard, StepOutcome, StepStatus};

@@ -4,12 +4,12 @@
 //! round. The checkpoint (`run/checkpoint.rs`) and the drill's measurement
 //! (`drill/measure.rs`) fill them in.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// How a step ended, as summaries, `--json` and drill reports show it.
 /// Serialized as the strings earlier versions wrote.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StepStatus {
     /// Ran to its end in this attempt.
@@ -25,7 +25,7 @@ pub enum StepStatus {
 }
 
 /// One step as it ended, for summaries and drill reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepOutcome {
     pub index: usize,
     pub name: String,
@@ -51,7 +51,7 @@ impl StepOutcome {
 }
 
 /// The drill's verdict: RTO, data lost, end state.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scorecard {
     /// Simulated seconds from the start of the run (the fault, in a drill) to its end.
     pub rto_seconds: u64,
@@ -64,18 +64,18 @@ pub struct Scorecard {
 
 /// Data lost at one recovery: a database brought online from its backups,
 /// or a pool failed over before the Backup Service caught up.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataLoss {
     /// `mgc on pcsql-dub1`, `pool-red.litwareinc.com -> pool-dub.litwareinc.com`.
     pub what: String,
     pub lost: u64,
     /// `transactions` or `changes`.
-    pub unit: &'static str,
+    pub unit: String,
     pub minutes_lost: f64,
 }
 
 /// One `expect` entry of the scenario against the end state.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Expectation {
     pub pointer: String,
     pub expected: Value,

@@ -2,7 +2,8 @@
 //! indicatif progress bar on a terminal, a drill's measurements as a table,
 //! and one summary line at the end of a run.
 
-use super::summary::{Scorecard, StepOutcome};
+use super::summary::StepStatus;
+use super::DrillSummary;
 use super::{Event, Reporter};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::cell::{Cell, RefCell};
@@ -33,29 +34,37 @@ impl Human {
         }
     }
 
-    /// The drill's measurements as a table: steps with their simulated and
-    /// wall time, then RTO, RPO and the end state.
-    fn drill_summary(&self, runbook: &str, scenario: &str, steps: &[StepOutcome], m: &Scorecard) {
-        self.println(&format!("drill summary ({runbook} · {scenario})"));
-        let w = steps.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
+    /// The drill's summary as a table: steps with their simulated and wall
+    /// time, then RTO, RPO, the end state, and where a failed run stopped.
+    fn drill_summary(&self, d: &DrillSummary) {
+        let m = &d.measurements;
+        self.println(&format!("drill summary ({} · {})", d.runbook, d.scenario));
+        let w = d
+            .steps
+            .iter()
+            .map(|s| s.name.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
         self.println(&format!(
             "  {:w$}  {:>10}  {:>9}",
             "step", "simulated", "wall"
         ));
-        for s in steps {
+        for s in &d.steps {
+            let mark = match s.status {
+                StepStatus::Completed | StepStatus::Replayed => "",
+                StepStatus::Failed => "  FAILED",
+                StepStatus::Waiting => "  WAITING",
+                StepStatus::Stopped => "  STOPPED",
+            };
             self.println(&format!(
-                "  {:w$}  {:>10}  {:>6} ms",
+                "  {:w$}  {:>10}  {:>6} ms{mark}",
                 s.name,
                 duration(s.sim_seconds),
                 s.wall_ms
             ));
         }
-        let verdict = if m.rto_met { "met" } else { "MISSED" };
-        self.println(&format!(
-            "  RTO  {} simulated, target {} ({verdict})",
-            duration(m.rto_seconds),
-            duration(m.rto_target_seconds)
-        ));
+        self.println(&format!("  {}", d.rto_line()));
         if m.recoveries.is_empty() {
             self.println("  RPO  no data was lost or recovered in this drill");
         }
@@ -65,10 +74,28 @@ impl Human {
                 r.lost, r.unit, r.minutes_lost, r.what
             ));
         }
+        for c in &d.decisions {
+            self.println(&format!(
+                "  decision {}: {} (by {} at {})",
+                c.key, c.choice, c.operator, c.at
+            ));
+        }
         let holds = m.expectations.iter().filter(|e| e.holds).count();
         self.println(&format!(
             "  end state: {holds} of {} expectations hold",
             m.expectations.len()
+        ));
+        if let Some(stop) = &d.stopped {
+            let at = if stop.step.is_empty() {
+                "before its first step".to_string()
+            } else {
+                format!("at step `{}`", stop.step)
+            };
+            self.println(&format!("  the drill {} {at}: {}", d.status, stop.message));
+        }
+        self.println(&format!(
+            "  report: drillbook report {} --format html -o report.html",
+            d.run_id
         ));
     }
 
@@ -205,13 +232,7 @@ impl Reporter for Human {
             } => {
                 self.println(&format!("      confirmed by {operator}: {message}"));
             }
-            Event::DrillSummary {
-                runbook,
-                scenario,
-                steps,
-                measurements: m,
-                ..
-            } => self.drill_summary(runbook, scenario, steps, m),
+            Event::DrillSummary(d) => self.drill_summary(d),
             Event::RunFinished {
                 run_id,
                 status,

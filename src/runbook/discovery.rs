@@ -62,6 +62,22 @@ impl Runbook {
     }
 }
 
+impl Runbook {
+    /// A local runbook may not take a shipped runbook's name (its journals
+    /// and reports would read as the shipped procedure's) unless the
+    /// operator says so (`--override`).
+    pub fn refuse_shadowing(&self, allow: bool) -> Result<()> {
+        let shipped_name = shipped().iter().any(|(id, _)| *id == self.header.name);
+        if self.origin != "shipped" && shipped_name && !allow {
+            return Err(Error::ShadowsShipped {
+                file: self.file.clone(),
+                name: self.header.name.clone(),
+            });
+        }
+        Ok(())
+    }
+}
+
 fn local_ids(dir: &Path) -> Result<Vec<String>> {
     let mut ids = Vec::new();
     let rd = match std::fs::read_dir(dir) {

@@ -10,12 +10,14 @@
 //! parameters against the header's schema and the estate, `lint` lists the
 //! static steps and what `drillbook check` verifies beyond compiling.
 
+mod deep;
 mod discovery;
 mod header;
 mod lint;
 mod params;
 pub mod scenario;
 
+pub use deep::nearest;
 pub use discovery::{all, shipped};
 pub use header::Header;
 pub use lint::StaticStep;

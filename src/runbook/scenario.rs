@@ -32,6 +32,40 @@ pub struct Scenario {
     pub params: BTreeMap<String, String>,
     pub decisions: BTreeMap<String, String>,
     pub expect: BTreeMap<String, Value>,
+    /// What the drill's run is expected to end with, when it is a documented
+    /// refusal rather than a recovery (`drillbook test` checks it).
+    #[serde(skip_serializing_if = "Outcome::is_success")]
+    pub outcome: Outcome,
+}
+
+/// How a scenario's run is expected to end: by default it succeeds; a
+/// scenario documenting a refusal expects an exit code, an error text, or
+/// the decision the run stops to ask for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Outcome {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+}
+
+impl Outcome {
+    pub fn is_success(&self) -> bool {
+        self == &Outcome::default()
+    }
+
+    /// The exit code the run must end with: the one given, else 3 when a
+    /// decision is expected, else 1 when an error is, else 0.
+    pub fn exit_code(&self) -> i32 {
+        match (self.exit, &self.decision, &self.error) {
+            (Some(code), _, _) => code,
+            (None, Some(_), _) => crate::error::exit::WAITING_FOR_OPERATOR,
+            (None, None, Some(_)) => crate::error::exit::RUNBOOK_FAILED,
+            _ => crate::error::exit::OK,
+        }
+    }
 }
 
 /// One `setup` entry: its text as the runbook wrote it (for messages and
@@ -125,8 +159,11 @@ fn known_fault(spec: &str) -> std::result::Result<String, String> {
 pub fn parse(name: &str, spec: Dynamic) -> std::result::Result<Scenario, String> {
     let at = format!("scenarios.{name}: ");
     let spec = spec.try_cast::<Map>().ok_or(format!("{at}must be a map"))?;
-    const FIELDS: [&str; 7] = [
+    const FIELDS: [&str; 10] = [
         "summary",
+        "expect_exit",
+        "expect_error",
+        "expect_decision",
         "lead_in_minutes",
         "faults",
         "setup",
@@ -185,7 +222,31 @@ pub fn parse(name: &str, spec: Dynamic) -> std::result::Result<Scenario, String>
         .iter()
         .map(|f| known_fault(f).map_err(|e| format!("{at}fault `{f}`: {e}")))
         .collect::<std::result::Result<_, _>>()?;
+    let text = |key: &str| -> std::result::Result<Option<String>, String> {
+        spec.get(key)
+            .map(|v| {
+                v.clone()
+                    .into_string()
+                    .map_err(|t| format!("{at}`{key}` must be a string, not {t}"))
+            })
+            .transpose()
+    };
+    let outcome = Outcome {
+        exit: spec
+            .get("expect_exit")
+            .map(|v| {
+                v.as_int()
+                    .ok()
+                    .filter(|c| (0..=5).contains(c))
+                    .map(|c| c as i32)
+                    .ok_or(format!("{at}`expect_exit` must be an exit code (0 to 5)"))
+            })
+            .transpose()?,
+        error: text("expect_error")?,
+        decision: text("expect_decision")?,
+    };
     Ok(Scenario {
+        outcome,
         name: name.to_string(),
         summary,
         lead_in_minutes,
