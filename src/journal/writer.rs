@@ -1,5 +1,8 @@
-//! The journal writer: a record is appended and fsynced before the run goes
-//! on, so whatever a crash interrupts, every record before it survives.
+//! The journal writer. Every record is written to the file at once (so a
+//! killed process loses none); `append` also makes it and every record
+//! before it durable with one fdatasync, `write` leaves that to the next
+//! `append` or `sync`. The run decides which records are durability
+//! points (docs/architecture.md, "What is durable when").
 
 use super::{Record, RunHeader, Torn};
 use crate::error::{Error, Result};
@@ -11,6 +14,8 @@ use std::path::{Path, PathBuf};
 pub struct Journal {
     path: PathBuf,
     file: File,
+    /// Records written since the last fdatasync.
+    unsynced: bool,
 }
 
 impl Journal {
@@ -44,7 +49,11 @@ impl Journal {
             .append(true)
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
-        let mut j = Journal { path, file };
+        let mut j = Journal {
+            path,
+            file,
+            unsynced: false,
+        };
         j.append(&Record::Run(Box::new(header)))?;
         Ok(j)
     }
@@ -67,6 +76,7 @@ impl Journal {
         Ok(Journal {
             path: path.to_path_buf(),
             file,
+            unsynced: false,
         })
     }
 
@@ -74,13 +84,35 @@ impl Journal {
         &self.path
     }
 
-    /// Append one record and fsync it: once this returns, the record survives a crash.
+    /// Append one record and fdatasync: once this returns, it and every
+    /// record before it survive a crash, even a power loss.
     pub fn append(&mut self, record: &Record) -> Result<()> {
+        self.write(record)?;
+        self.sync()
+    }
+
+    /// Append one record without waiting for the disk: it survives the
+    /// process being killed, and is durable at the next `append` or `sync`.
+    pub fn write(&mut self, record: &Record) -> Result<()> {
         let mut line = serde_json::to_string(record).expect("journal records serialize");
         line.push('\n');
         self.file
             .write_all(line.as_bytes())
             .map_err(|e| Error::io(&self.path, e))?;
-        self.file.sync_data().map_err(|e| Error::io(&self.path, e))
+        self.unsynced = true;
+        Ok(())
+    }
+
+    /// Make every record written so far durable (one fdatasync, none if
+    /// nothing is pending).
+    pub fn sync(&mut self) -> Result<()> {
+        if !self.unsynced {
+            return Ok(());
+        }
+        self.file
+            .sync_data()
+            .map_err(|e| Error::io(&self.path, e))?;
+        self.unsynced = false;
+        Ok(())
     }
 }

@@ -102,10 +102,24 @@ impl Session {
         }
     }
 
-    /// Journal a record; a failure to write stops the run.
+    /// Journal a record and make it durable (with every record before it):
+    /// before a change is sent, at a step's end, and for what the operator
+    /// said. A failure to write stops the run.
     pub fn journal(&self, record: Record) -> HostResult<()> {
+        self.journal_as(record, true)
+    }
+
+    /// Journal a record that the next durable one will carry to the disk:
+    /// a step's start, a read and its answer, a change's answer, log lines.
+    /// A killed process loses none of them (they are written at once).
+    fn journal_soon(&self, record: Record) -> HostResult<()> {
+        self.journal_as(record, false)
+    }
+
+    fn journal_as(&self, record: Record, durable: bool) -> HostResult<()> {
         let res = match &mut self.state.borrow_mut().journal {
-            Some(j) => j.append(&record),
+            Some(j) if durable => j.append(&record),
+            Some(j) => j.write(&record),
             None => Ok(()),
         };
         res.map_err(|e| self.stop(e))
@@ -164,7 +178,7 @@ impl Host for Session {
                 Ok(Begun::Replayed(v))
             }
             Begin::Run(checkpoint) => {
-                self.journal(checkpoint.started(now()))?;
+                self.journal_soon(checkpoint.started(now()))?;
                 self.event(&Event::StepStarted {
                     index,
                     name: name.to_string(),
@@ -248,13 +262,17 @@ impl Host for Session {
         let text = op.render().map_err(|q| self.stop(Error::Quote(q)))?;
         let change = op.is_change();
         let seq = step.next_seq();
-        self.journal(Record::OpStarted {
-            step: step.index(),
-            seq,
-            op: serde_json::to_value(&op).unwrap_or(Value::Null),
+        // Durable before a change is sent; a read may be repeated.
+        self.journal_as(
+            Record::OpStarted {
+                step: step.index(),
+                seq,
+                op: serde_json::to_value(&op).unwrap_or(Value::Null),
+                change,
+                text: text.clone(),
+            },
             change,
-            text: text.clone(),
-        })?;
+        )?;
         let performed = self.state.borrow_mut().target.perform(&op);
         let performed = performed.map_err(|e| self.stop(e))?;
         let ops_performed = {
@@ -270,7 +288,8 @@ impl Host for Session {
             Ok(v) => (Some(v.clone()), None),
             Err(e) => (None, Some(serde_json::to_value(e).unwrap_or(Value::Null))),
         };
-        self.journal(Record::OpDone {
+        // Durable with the step's end, or before the next change is sent.
+        self.journal_soon(Record::OpDone {
             step: step.index(),
             seq,
             result,
@@ -307,7 +326,7 @@ impl Host for Session {
 
     fn log(&self, message: &str) -> HostResult<()> {
         let step = self.current().map(|c| c.index());
-        self.journal(Record::Log {
+        self.journal_soon(Record::Log {
             step,
             message: message.to_string(),
         })?;

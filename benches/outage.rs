@@ -1,0 +1,238 @@
+//! Benchmarks at the scale of a real outage, each beside what it is compared
+//! with, measured in the same run. Numbers are printed, never asserted.
+//!
+//! Reproduce: `cargo bench --bench outage` (`-- quick` for smaller sizes).
+//!
+//! - per-step cost of a run against the lab, against a write + fdatasync
+//!   floor of the same journal bytes in this process;
+//! - catch-up of 1,000 and 10,000 pending log backups (the Persistent Chat
+//!   failover after the secondary was down for days);
+//! - `lab advance` of 1, 2, 4 and 8 weeks;
+//! - the live copy against `cp && sync` of the same files.
+
+use drillbook::live::files::Mounts;
+use drillbook::op::Op;
+use drillbook::targets::ports::FileStore;
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn drillbook(home: &Path, args: &[&str]) -> Duration {
+    let t = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_drillbook"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .output()
+        .expect("run drillbook");
+    let took = t.elapsed();
+    assert!(
+        out.status.success(),
+        "drillbook {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    took
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Write `records` lines of `bytes` each to a file in `dir`, with an
+/// fdatasync after every `per_sync` of them: the durability floor.
+fn floor(dir: &Path, records: usize, bytes: usize, per_sync: usize) -> Duration {
+    let path = dir.join("floor.jsonl");
+    let mut f = fs::File::create(&path).expect("floor file");
+    let line = vec![b'x'; bytes.max(1)];
+    let t = Instant::now();
+    for i in 0..records {
+        f.write_all(&line).expect("write");
+        if (i + 1) % per_sync == 0 {
+            f.sync_data().expect("fdatasync");
+        }
+    }
+    let took = t.elapsed();
+    let _ = fs::remove_file(path);
+    took
+}
+
+/// A runbook of `n` steps of one kind, written as a loop (see README,
+/// "Generated runbooks").
+fn steps_runbook(dir: &Path, n: usize, change: bool) -> std::path::PathBuf {
+    let body = if change {
+        r#"{ try { sql::kill(#{ instance: "pcsql-dub1", database: "mgc" }, 51); } catch {} }"#
+    } else {
+        r#"sql::reachable("pcsql-dub1")"#
+    };
+    let text = format!(
+        "runbook(#{{ name: \"bench-steps\", version: \"1.0.0\", summary: \"bench\", rto_minutes: 5, source: \"bench\" }});\n\
+         for i in 0..{n} {{ step(`s${{i}}`, || {body}); }}\n"
+    );
+    let path = dir.join(format!(
+        "steps-{}.rhai",
+        if change { "change" } else { "read" }
+    ));
+    fs::write(&path, text).expect("write runbook");
+    path
+}
+
+fn step_cost(n: usize) {
+    for change in [false, true] {
+        let home = tempfile::tempdir().expect("temp dir");
+        drillbook(home.path(), &["lab", "init"]);
+        let rb = steps_runbook(home.path(), n, change);
+        let wall = drillbook(home.path(), &["run", rb.to_str().unwrap(), "--yes"]);
+        // The run's fixed cost (start, parse, lab load, checkpoint), from a one-step run.
+        let rb1 = steps_runbook(home.path(), 1, change);
+        let fixed = drillbook(home.path(), &["run", rb1.to_str().unwrap(), "--yes"]);
+        let journal: u64 = fs::read_dir(home.path().join("runs"))
+            .expect("runs")
+            .flatten()
+            .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
+            .max()
+            .unwrap_or(0);
+        let per_step = wall.saturating_sub(fixed) / (n as u32 - 1).max(1);
+        // A read step needs one fdatasync; a change step two.
+        let syncs = if change { 2 } else { 1 };
+        let bytes = journal as usize / n / syncs;
+        let fl = floor(home.path(), n * syncs, bytes, 1) / n as u32;
+        println!(
+            "step with one lab {:6}  {:7.3} ms/step   floor ({} fdatasync{} of its {} journal bytes) {:7.3} ms   ratio {:.2}",
+            if change { "change" } else { "read" },
+            ms(per_step),
+            syncs,
+            if syncs > 1 { "s" } else { "" },
+            journal as usize / n,
+            ms(fl),
+            per_step.as_secs_f64() / fl.as_secs_f64()
+        );
+    }
+}
+
+fn catch_up(pending: u64) -> Duration {
+    let home = tempfile::tempdir().expect("temp dir");
+    let h = home.path();
+    drillbook(h, &["lab", "init"]);
+    drillbook(h, &["lab", "advance", "44"]);
+    // The log-shipping secondary is down while backups go on every 5 minutes.
+    drillbook(h, &["lab", "fault", "instance-down:pcsql-dub1"]);
+    drillbook(h, &["lab", "advance", &(pending * 5).to_string()]);
+    drillbook(
+        h,
+        &[
+            "lab",
+            "fault",
+            "instance-up:pcsql-dub1",
+            "primary-site-down",
+        ],
+    );
+    drillbook(h, &["run", "persistent-chat-failover", "--yes"])
+}
+
+fn advance(weeks: u64) -> Duration {
+    let home = tempfile::tempdir().expect("temp dir");
+    drillbook(home.path(), &["lab", "init"]);
+    drillbook(
+        home.path(),
+        &["lab", "advance", &(weeks * 7 * 24 * 60).to_string()],
+    )
+}
+
+fn sync_all() {
+    let _ = Command::new("sync").status();
+}
+
+fn copies(count: usize, size: usize) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (src, ours, cp) = (
+        dir.path().join("src"),
+        dir.path().join("ours"),
+        dir.path().join("cp"),
+    );
+    for d in [&src, &ours, &cp] {
+        fs::create_dir_all(d).expect("dir");
+    }
+    let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    let names: Vec<String> = (0..count).map(|i| format!("mgc_{i:06}.trn")).collect();
+    for n in &names {
+        fs::write(src.join(n), &data).expect("source file");
+    }
+    sync_all();
+    let mut mounts = Mounts(BTreeMap::from([
+        ("\\\\fs\\share".to_string(), src.clone()),
+        ("\\\\fs\\copy".to_string(), ours.clone()),
+    ]));
+    let t = Instant::now();
+    for n in &names {
+        mounts
+            .perform(&Op::CopyFile {
+                from_folder: "\\\\fs\\share".into(),
+                to_folder: "\\\\fs\\copy".into(),
+                file: n.clone(),
+            })
+            .expect("copy");
+    }
+    let ours_took = t.elapsed();
+    let t = Instant::now();
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!("cp {}/* {}/ && sync", src.display(), cp.display()))
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    let cp_took = t.elapsed();
+    println!(
+        "live copy {count} x {:>5} KiB   drillbook {:8.1} ms   cp && sync {:8.1} ms   speed {:.2}x of cp && sync",
+        size / 1024,
+        ms(ours_took),
+        ms(cp_took),
+        cp_took.as_secs_f64() / ours_took.as_secs_f64()
+    );
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "quick");
+    step_cost(if quick { 50 } else { 300 });
+
+    let small = catch_up(1_000);
+    println!(
+        "catch-up of  1,000 pending log backups  {:8.2} s",
+        small.as_secs_f64()
+    );
+    if !quick {
+        let big = catch_up(10_000);
+        println!(
+            "catch-up of 10,000 pending log backups  {:8.2} s   ({:.1}x the 1,000 case)",
+            big.as_secs_f64(),
+            big.as_secs_f64() / small.as_secs_f64()
+        );
+    }
+
+    let mut last: Option<Duration> = None;
+    for weeks in [1, 2, 4, 8] {
+        let took = advance(weeks);
+        let growth = last.map_or(String::new(), |l| {
+            format!(
+                "   ({:.2}x the previous)",
+                took.as_secs_f64() / l.as_secs_f64()
+            )
+        });
+        println!(
+            "lab advance {weeks} week(s)  {:8.3} s{growth}",
+            took.as_secs_f64()
+        );
+        last = Some(took);
+    }
+
+    if quick {
+        copies(20, 4 << 20);
+        copies(200, 64 << 10);
+    } else {
+        copies(200, 4 << 20);
+        copies(2_000, 64 << 10);
+    }
+}
