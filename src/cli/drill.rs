@@ -2,18 +2,30 @@
 //! options to a drill (`crate::drill`), stage it, run it, summarize it.
 
 use super::{load_estate, DrillArgs, Env};
-use crate::drill::Drill;
+use crate::drill::{Drill, NotApplicable, Roles};
 use crate::error::Result;
+use crate::report::Event;
 use crate::run::{Mode, RunSpec};
-use crate::runbook::pick;
+use crate::runbook::{pick, Scenario};
 use crate::runbook::{resolve_params, split_assignment, Runbook};
 
 pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {
     let rb = Runbook::find(&args.runbook, env.runbooks.as_deref())?;
     let scenario = pick(&rb, args.scenario.as_deref())?.clone();
     let estate = load_estate(args.estate.as_ref())?;
-    let mut given: Vec<(String, String)> = scenario
-        .params
+    let not_applicable = |na: NotApplicable| {
+        env.reporter.event(&Event::DrillNotApplicable {
+            runbook: rb.header.name.clone(),
+            scenario: scenario.name.clone(),
+            reason: na.0,
+        });
+        Ok(0)
+    };
+    let scenario_params = match Roles::scenario_params(&estate, &scenario) {
+        Ok(p) => p,
+        Err(na) => return not_applicable(na),
+    };
+    let mut given: Vec<(String, String)> = scenario_params
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
@@ -21,6 +33,13 @@ pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {
         given.push(split_assignment(p)?);
     }
     let params = resolve_params(&rb, &given, &estate)?;
+    let scenario = match Roles::new(&estate, &params).scenario(&scenario) {
+        Ok(s) => Scenario {
+            params: scenario_params,
+            ..s
+        },
+        Err(na) => return not_applicable(na),
+    };
     let mut opts = env.run_options();
     opts.decisions = scenario
         .decisions

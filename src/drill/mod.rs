@@ -6,9 +6,11 @@
 //! Scenarios are read with the runbook's header (`runbook/scenario.rs`).
 
 pub mod measure;
+pub mod roles;
 pub mod stage;
 
 pub use measure::measure;
+pub use roles::{NotApplicable, Roles};
 
 use crate::error::{Error, Result};
 use crate::journal::{self, Journal};
@@ -39,9 +41,16 @@ impl Drill<'_> {
         let name = outcome.scenario.clone().unwrap_or_default();
         let header = journal::read(&Journal::path_for(&self.opts.home, &outcome.run_id))?.header;
         let rb = Runbook::find(&header.runbook.name, self.runbooks)?;
-        let scenario = pick(&rb, Some(&name))?;
+        let estate = crate::run::journaled_estate(&header.estate)?;
+        let scenario = Roles::new(&estate, &header.params)
+            .scenario(pick(&rb, Some(&name))?)
+            .map_err(|na| Error::DrillSetup {
+                scenario: name.clone(),
+                action: "roles".to_string(),
+                message: na.to_string(),
+            })?;
         let lab = Lab::open(&self.lab_path())?;
-        let measurements = measure(&lab.state, &rb, scenario, header.sim_start);
+        let measurements = measure(&lab.state, &rb, &scenario, header.sim_start);
         let failures = measurements.failures();
         self.frontend.reporter.event(&Event::DrillSummary {
             run_id: outcome.run_id.clone(),

@@ -88,6 +88,13 @@ pub enum Event {
         steps: Vec<StepOutcome>,
         measurements: Scorecard,
     },
+    /// A drill scenario that cannot apply to the estate (a role it needs is
+    /// not there): nothing was staged or run, and it is not a failure.
+    DrillNotApplicable {
+        runbook: String,
+        scenario: String,
+        reason: String,
+    },
 }
 
 pub trait Reporter {

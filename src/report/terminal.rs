@@ -212,6 +212,13 @@ impl Reporter for Human {
                 measurements: m,
                 ..
             } => self.drill_summary(runbook, scenario, steps, m),
+            Event::DrillNotApplicable {
+                runbook,
+                scenario,
+                reason,
+            } => self.println(&format!(
+                "drill {runbook} · scenario {scenario}: not applicable: {reason}"
+            )),
             Event::RunFinished {
                 run_id,
                 status,

@@ -90,6 +90,15 @@ pub struct Outcome {
     pub scenario: Option<String>,
 }
 
+/// The estate a journal names: the built-in one, or the file at its path.
+pub fn journaled_estate(id: &crate::journal::EstateId) -> Result<Estate> {
+    if id.source.starts_with("<built-in") {
+        Estate::builtin()
+    } else {
+        Estate::load(Path::new(&id.source))
+    }
+}
+
 pub fn lab_path(home: &Path) -> PathBuf {
     home.join("lab").join("state.json")
 }
@@ -233,11 +242,7 @@ pub fn resume(
             current: rb.sha256.clone(),
         });
     }
-    let estate = if h.estate.source.starts_with("<built-in") {
-        Estate::builtin()?
-    } else {
-        Estate::load(Path::new(&h.estate.source))?
-    };
+    let estate = journaled_estate(&h.estate)?;
     let replay = Replay::from_records(&loaded.records);
     let (mut decisions, bare) = parse_decisions(&opts.decisions);
     if let Some(choice) = bare {
