@@ -60,8 +60,8 @@ pub const ROLES: [(&str, &str); 9] = [
 /// Attributes, by the kind of object they apply to.
 pub const ATTRIBUTES: [(&str, &str); 6] = [
     ("pool", "site, backup (its paired pool), principal, mirror, witness (SQL instances), edge (its media Edge pool), next_hop_edge (the first Edge pool whose next hop it is)"),
-    ("edge pool", "site, next_hop, pool (the first Front End pool using it for media), fallback (the first Edge pool in another site)"),
-    ("chat pool", "primary_site, backup_site, mgc_primary, mgc_mirror, mgc_witness, mgc_backup, mgc_backup_mirror, mgc_backup_witness, active_servers, backup_servers (its servers in the backup site, at most 4)"),
+    ("edge pool", "site, next_hop, pool (the first Front End pool of its site using it for media), fallback (the first Edge pool in another site)"),
+    ("chat pool", "primary_site, backup_site, mgc_primary, mgc_mirror, mgc_witness, mgc_backup, mgc_backup_mirror, mgc_backup_witness, active_servers, primary_servers and backup_servers (its servers in the primary or backup site, at most 4)"),
     ("site", "file_server (a file server in the site, else the estate's first)"),
     ("SQL instance", "site"),
     ("server", "site"),
@@ -311,7 +311,7 @@ impl<'a> Roles<'a> {
             "paired_pool" => first_pool("paired pool that does not host the CMS", &|p| {
                 p.backup_pool.is_some() && !p.hosts_cms
             }),
-            "sync_interval" => Ok(Obj::Text(f.backup_service.sync_interval.clone())),
+            "backup_sync_interval" => Ok(Obj::Text(f.backup_service.sync_interval.clone())),
             "chat_pool" => f
                 .persistent_chat
                 .keys()
@@ -398,9 +398,16 @@ impl<'a> Roles<'a> {
                     "pool" => f
                         .pools
                         .iter()
-                        .find(|(_, p)| p.edge_pool.as_deref() == Some(e.as_str()))
+                        .find(|(_, p)| {
+                            p.site == edge.site && p.edge_pool.as_deref() == Some(e.as_str())
+                        })
                         .map(|(n, _)| Obj::Pool(n.clone()))
-                        .ok_or_else(|| format!("no Front End pool uses Edge pool {e} for media")),
+                        .ok_or_else(|| {
+                            format!(
+                                "no Front End pool in site {} uses Edge pool {e} for media",
+                                edge.site
+                            )
+                        }),
                     "fallback" => f
                         .edge_pools
                         .iter()
@@ -436,8 +443,13 @@ impl<'a> Roles<'a> {
                     "mgc_backup_mirror" => sql(&db.backup_mirror, "backup mirror", &of),
                     "mgc_backup_witness" => sql(&db.backup_witness, "backup witness", &of),
                     "active_servers" => Ok(Obj::List(pc.active_servers.clone())),
-                    "backup_servers" => {
-                        let Obj::Site(site) = site_of(&db.backup)? else {
+                    "primary_servers" | "backup_servers" => {
+                        let db_site = if attr == "primary_servers" {
+                            &db.primary
+                        } else {
+                            &db.backup
+                        };
+                        let Obj::Site(site) = site_of(db_site)? else {
                             unreachable!("site_of gives a site")
                         };
                         let servers: Vec<String> = pc
