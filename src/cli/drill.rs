@@ -2,12 +2,13 @@
 //! options to a drill (`crate::drill`), stage it, run it, summarize it.
 
 use super::{load_estate, DrillArgs, Env};
-use crate::drill::{Drill, NotApplicable, Roles};
+use crate::drill::roles::resolve_scenario;
+use crate::drill::{Drill, NotApplicable};
 use crate::error::Result;
 use crate::report::Event;
 use crate::run::{Mode, RunSpec};
-use crate::runbook::{pick, Scenario};
-use crate::runbook::{resolve_params, split_assignment, Runbook};
+use crate::runbook::pick;
+use crate::runbook::{split_assignment, Runbook};
 
 pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {
     let rb = Runbook::find(&args.runbook, env.runbooks.as_deref())?;
@@ -21,23 +22,12 @@ pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {
         });
         Ok(0)
     };
-    let scenario_params = match Roles::scenario_params(&estate, &scenario) {
-        Ok(p) => p,
-        Err(na) => return not_applicable(na),
-    };
-    let mut given: Vec<(String, String)> = scenario_params
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let mut extra = Vec::new();
     for p in &args.params {
-        given.push(split_assignment(p)?);
+        extra.push(split_assignment(p)?);
     }
-    let params = resolve_params(&rb, &given, &estate)?;
-    let scenario = match Roles::new(&estate, &params).scenario(&scenario) {
-        Ok(s) => Scenario {
-            params: scenario_params,
-            ..s
-        },
+    let (scenario, params) = match resolve_scenario(&rb, &scenario, &estate, &extra)? {
+        Ok(resolved) => resolved,
         Err(na) => return not_applicable(na),
     };
     let mut opts = env.run_options();

@@ -501,6 +501,31 @@ impl<'a> Roles<'a> {
     }
 }
 
+/// A scenario as it runs on `estate`: its own parameters resolved, then
+/// `extra` (`-p name=value`) over them, the runbook's defaults filled in,
+/// and its faults, setup and expectations resolved with those values.
+/// The outer error is bad input (a parameter the runbook refuses); the
+/// inner one, a scenario that does not apply to the estate.
+pub fn resolve_scenario(
+    rb: &crate::runbook::Runbook,
+    scenario: &Scenario,
+    estate: &Estate,
+    extra: &[(String, String)],
+) -> crate::error::Result<
+    std::result::Result<(Scenario, serde_json::Map<String, Value>), NotApplicable>,
+> {
+    let own = match Roles::scenario_params(estate, scenario) {
+        Ok(p) => p,
+        Err(na) => return Ok(Err(na)),
+    };
+    let mut given: Vec<(String, String)> = own.clone().into_iter().collect();
+    given.extend(extra.iter().cloned());
+    let params = crate::runbook::resolve_params(rb, &given, estate)?;
+    Ok(Roles::new(estate, &params)
+        .scenario(scenario)
+        .map(|s| (Scenario { params: own, ..s }, params)))
+}
+
 fn strip_optional(path: &str) -> (&str, bool) {
     match path.strip_suffix('?') {
         Some(p) => (p, true),
