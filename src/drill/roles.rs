@@ -501,6 +501,9 @@ impl<'a> Roles<'a> {
     }
 }
 
+/// A scenario resolved with the run's parameters, or why it does not apply.
+pub type Applies = std::result::Result<(Scenario, serde_json::Map<String, Value>), NotApplicable>;
+
 /// A scenario as it runs on `estate`: its own parameters resolved, then
 /// `extra` (`-p name=value`) over them, the runbook's defaults filled in,
 /// and its faults, setup and expectations resolved with those values.
@@ -511,9 +514,7 @@ pub fn resolve_scenario(
     scenario: &Scenario,
     estate: &Estate,
     extra: &[(String, String)],
-) -> crate::error::Result<
-    std::result::Result<(Scenario, serde_json::Map<String, Value>), NotApplicable>,
-> {
+) -> crate::error::Result<Applies> {
     let own = match Roles::scenario_params(estate, scenario) {
         Ok(p) => p,
         Err(na) => return Ok(Err(na)),
