@@ -3,9 +3,11 @@
 //! `drillbook test` drills scenarios through the same road (`scenario`).
 
 use super::{load_estate, DrillArgs, Env};
-use crate::drill::Drill;
+use crate::drill::roles::resolve_scenario;
+use crate::drill::{Drill, NotApplicable};
 use crate::error::Result;
 use crate::estate::Estate;
+use crate::report::Event;
 use crate::run::{Frontend, Mode, Options, RunSpec};
 use crate::runbook::{pick, Runbook, Scenario};
 use crate::runbook::{resolve_params, split_assignment};
@@ -14,6 +16,14 @@ pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {
     let rb = env.runbook(&args.runbook)?;
     let scenario = pick(&rb, args.scenario.as_deref())?.clone();
     let estate = load_estate(args.estate.as_ref())?;
+    let mut extra = Vec::new();
+    for p in &args.params {
+        extra.push(split_assignment(p)?);
+    }
+    let scenario = match resolve_scenario(&rb, &scenario, &estate, &extra)? {
+        Ok((resolved, _)) => resolved,
+        Err(na) => return Ok(not_applicable(env, &rb, &scenario, na)),
+    };
     let mut opts = env.run_options();
     opts.take_over_lock = args.take_over_lock;
     let frontend = env.frontend();
@@ -28,6 +38,16 @@ pub fn run(env: &Env, args: DrillArgs) -> Result<i32> {
         return Ok(0);
     }
     setting.drill(&rb, &scenario, estate, &args.params, args.decisions)
+}
+
+/// Report a scenario that cannot apply to the estate: not a failure.
+pub fn not_applicable(env: &Env, rb: &Runbook, scenario: &Scenario, na: NotApplicable) -> i32 {
+    env.reporter.event(&Event::DrillNotApplicable {
+        runbook: rb.header.name.clone(),
+        scenario: scenario.name.clone(),
+        reason: na.0,
+    });
+    0
 }
 
 /// Where and how a drill runs: the home in `opts`, who hears of it.

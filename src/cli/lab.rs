@@ -32,6 +32,15 @@ pub enum LabCommand {
     },
     /// Let simulated time pass in normal operation (jobs and user traffic)
     Advance { minutes: u64 },
+    /// Draw a valid estate from the documented topology space (the same
+    /// estate for the same seed) and write it as an estate file
+    Generate {
+        #[arg(long)]
+        seed: u64,
+        /// Where to write it [default: stdout]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Serve the lab over TDS on 127.0.0.1 (one port per SQL instance) and
     /// write a live estate file pointing at it, for `run --target live`
     Serve {
@@ -78,6 +87,13 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
             Lab::create(&path, LabState::from_estate(&estate))?;
             if !env.json {
                 println!("lab created from {} at {}", estate.source, path.display());
+            }
+        }
+        LabCommand::Generate { seed, out } => {
+            let text = crate::estate::generate::generate_toml(seed);
+            match out {
+                Some(path) => std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?,
+                None => print!("{text}"),
             }
         }
         LabCommand::Show => {

@@ -59,7 +59,12 @@ pub enum Command {
     /// The runbook API: every function a runbook can call
     Api,
     /// Show a runbook's header, parameters, scenarios and steps
-    Show { runbook: String },
+    Show {
+        runbook: String,
+        /// Resolve the scenarios' roles against this estate [default: the built-in litware estate]
+        #[arg(long, value_name = "FILE")]
+        estate: Option<PathBuf>,
+    },
     /// Compile and validate a runbook (errors as file:line:col)
     Check { runbook: String },
     /// Run a runbook (apply)
@@ -277,7 +282,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::List => list::run(&env),
         Command::Api => api::run(&env),
-        Command::Show { runbook } => show::run(&env, &runbook),
+        Command::Show { runbook, estate } => show::run(&env, &runbook, estate.as_ref()),
         Command::Check { runbook } => check::run(&env, &runbook),
         Command::Run(args) => run::run(&env, args, crate::run::Mode::Apply),
         Command::Plan(args) => run::run(&env, args, crate::run::Mode::Plan),

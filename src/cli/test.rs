@@ -10,6 +10,7 @@
 
 use super::drill::Setting;
 use super::{load_estate, Env};
+use crate::drill::roles::resolve_scenario;
 use crate::error::{Error, Result};
 use crate::report::junit::{self, Case, Verdict};
 use crate::report::quiet::Quiet;
@@ -83,9 +84,14 @@ pub fn run(env: &Env, args: TestArgs) -> Result<i32> {
             strict_rto: args.strict_rto,
         };
         let clock = Instant::now();
-        let ended = setting.drill(rb, scenario, estate.clone(), &[], Vec::new());
+        let verdict = match resolve_scenario(rb, scenario, &estate, &[])? {
+            Err(na) => Verdict::Skipped(format!("not applicable: {}", na.0)),
+            Ok((resolved, _)) => {
+                let ended = setting.drill(rb, &resolved, estate.clone(), &[], Vec::new());
+                judge(&scenario.outcome, &ended, args.estate.is_some())
+            }
+        };
         let seconds = clock.elapsed().as_secs_f64();
-        let verdict = judge(&scenario.outcome, &ended, args.estate.is_some());
         let label = match &verdict {
             Verdict::Passed => "PASS",
             Verdict::Failed(_) => "FAIL",

@@ -6,10 +6,12 @@
 //! Scenarios are read with the runbook's header (`runbook/scenario.rs`).
 
 pub mod measure;
+pub mod roles;
 pub mod stage;
 pub mod summary;
 
 pub use measure::measure;
+pub use roles::{NotApplicable, Roles};
 
 use crate::error::{Error, Result};
 use crate::journal::{self, Journal, Record, RunbookId};
@@ -50,9 +52,16 @@ impl Drill<'_> {
         let path = Journal::path_for(&self.opts.home, &outcome.run_id);
         let loaded = journal::read(&path)?;
         let rb = runbook_of(&loaded.header.runbook)?;
-        let scenario = pick(&rb, Some(&name))?;
+        let estate = crate::run::journaled_estate(&loaded.header.estate)?;
+        let scenario = Roles::new(&estate, &loaded.header.params)
+            .scenario(pick(&rb, Some(&name))?)
+            .map_err(|na| Error::DrillSetup {
+                scenario: name.clone(),
+                action: "roles".to_string(),
+                message: na.to_string(),
+            })?;
         let lab = Lab::open(&self.lab_path())?;
-        let measurements = measure(&lab.state, &rb, scenario, loaded.header.sim_start);
+        let measurements = measure(&lab.state, &rb, &scenario, loaded.header.sim_start);
         let before: Option<Value> = std::fs::read(self.staged_path())
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());

@@ -10,7 +10,28 @@ use crate::estate::Estate;
 use crate::lab::{Lab, LabState};
 use crate::run::{Mode, RunSpec};
 use crate::runbook::{resolve_params, Runbook};
-use crate::runbook::{Scenario, Setup, SetupAction};
+use crate::runbook::{LeadIn, Scenario, Setup, SetupAction};
+
+/// How long a lead-in waits for its event before the drill gives up.
+const LEAD_IN_MAX_MINUTES: u64 = 48 * 60;
+
+/// Normal operation, a minute at a time, until `event` holds: the minutes
+/// it took, or `None` if it did not happen within `LEAD_IN_MAX_MINUTES`.
+fn wait_for(state: &mut LabState, event: LeadIn) -> Option<u64> {
+    let since = state.elapsed().max(1);
+    for minute in 0..=LEAD_IN_MAX_MINUTES {
+        let holds = match event {
+            LeadIn::LogBackupPending => state.oldest_unrestored().is_some(),
+            // A sync at the lead-in's last second counts; the lab's start is no sync.
+            LeadIn::BackupSynced => state.backup_synced_since(since),
+        };
+        if holds {
+            return Some(minute);
+        }
+        state.advance(60);
+    }
+    None
+}
 
 impl Drill<'_> {
     /// Build the scenario's lab at the drill's lab path; it is saved, and
@@ -19,6 +40,22 @@ impl Drill<'_> {
         let path = self.lab_path();
         let mut state = LabState::from_estate(estate);
         state.advance(scenario.lead_in_minutes as u64 * 60);
+        if let Some(event) = scenario.lead_in {
+            let waited = wait_for(&mut state, event).ok_or_else(|| Error::DrillSetup {
+                scenario: scenario.name.clone(),
+                action: format!("lead_in: {}", event.as_str()),
+                message: format!(
+                    "it did not happen within {} simulated hours of normal operation",
+                    LEAD_IN_MAX_MINUTES / 60
+                ),
+            })?;
+            if waited > 0 {
+                self.frontend.reporter.text(&format!(
+                    "lead-in: {waited} more minutes of normal operation until {}",
+                    event.as_str()
+                ));
+            }
+        }
         Lab::create(&path, state)?;
         for setup in &scenario.setup {
             self.setup(scenario, setup, estate)?;

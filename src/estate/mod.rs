@@ -10,6 +10,7 @@
 
 pub mod design;
 pub mod file;
+pub mod generate;
 pub mod names;
 pub mod validate;
 

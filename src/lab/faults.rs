@@ -586,8 +586,10 @@ impl LabState {
         Ok(format!("{name} {verb} in {}", hit.join(", ")))
     }
 
-    /// The first log backup, by name, that some secondary has yet to restore.
-    fn oldest_unrestored(&self) -> Option<String> {
+    /// The first log backup, by name, that some secondary has yet to restore
+    /// (what `log-backup-missing` removes, and what a drill's
+    /// `log-backup-pending` lead-in waits for).
+    pub fn oldest_unrestored(&self) -> Option<String> {
         let mut oldest: Option<String> = None;
         for inst in self.sql.values() {
             for s in inst.msdb.log_shipping_secondary.values() {

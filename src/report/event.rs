@@ -80,6 +80,13 @@ pub enum Event {
     },
     /// A drill's summary, after its run ended.
     DrillSummary(Box<DrillSummary>),
+    /// A drill scenario that cannot apply to the estate (a role it needs is
+    /// not there): nothing was staged or run, and it is not a failure.
+    DrillNotApplicable {
+        runbook: String,
+        scenario: String,
+        reason: String,
+    },
 }
 
 pub trait Reporter {

@@ -233,6 +233,13 @@ impl Reporter for Human {
                 self.println(&format!("      confirmed by {operator}: {message}"));
             }
             Event::DrillSummary(d) => self.drill_summary(d),
+            Event::DrillNotApplicable {
+                runbook,
+                scenario,
+                reason,
+            } => self.println(&format!(
+                "drill {runbook} · scenario {scenario}: not applicable: {reason}"
+            )),
             Event::RunFinished {
                 run_id,
                 status,

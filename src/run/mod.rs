@@ -90,6 +90,15 @@ pub struct Outcome {
     pub scenario: Option<String>,
 }
 
+/// The estate a journal names: the built-in one, or the file at its path.
+pub fn journaled_estate(id: &crate::journal::EstateId) -> Result<Estate> {
+    if id.source.starts_with("<built-in") {
+        Estate::builtin()
+    } else {
+        Estate::load(Path::new(&id.source))
+    }
+}
+
 pub fn lab_path(home: &Path) -> PathBuf {
     home.join("lab").join("state.json")
 }
@@ -222,11 +231,7 @@ pub fn resume(
     // The header names the estate, whose lock guards the run; everything
     // else is read under the lock, once no other process can append.
     let h = journal::read(&path)?.header;
-    let estate = if h.estate.source.starts_with("<built-in") {
-        Estate::builtin()?
-    } else {
-        Estate::load(Path::new(&h.estate.source))?
-    };
+    let estate = journaled_estate(&h.estate)?;
     let _lock = Lock::acquire(
         &opts.home,
         &estate.file.estate.name,

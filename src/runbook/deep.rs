@@ -219,6 +219,11 @@ impl Runbook {
             let mut known_state = true;
             for setup in &sc.setup {
                 match &setup.action {
+                    // A role placeholder (`{pool}`) names an object only a
+                    // drill's estate resolves: from here the lab is unknown.
+                    super::SetupAction::Fault { spec } if spec.contains('{') => {
+                        known_state = false;
+                    }
                     super::SetupAction::Fault { spec } if known_state => {
                         if let Err(e) = staged.apply_fault(spec) {
                             report(
@@ -243,7 +248,13 @@ impl Runbook {
                     super::SetupAction::Fault { .. } => {}
                 }
             }
-            for f in sc.faults.iter().filter(|_| known_state) {
+            let resolved_at_drill = |f: &&String| f.contains('{');
+            for f in sc
+                .faults
+                .iter()
+                .filter(|_| known_state)
+                .take_while(|f| !resolved_at_drill(f))
+            {
                 if let Err(e) = staged.apply_fault(f) {
                     report(f, format!("scenario `{}`: {e}", sc.name));
                 }

@@ -22,7 +22,7 @@ pub use discovery::{all, shipped};
 pub use header::Header;
 pub use lint::StaticStep;
 pub use params::{resolve_params, split_assignment, ParamKind, ParamSpec};
-pub use scenario::{pick, Scenario, Setup, SetupAction, DEFAULT_SCENARIO};
+pub use scenario::{pick, LeadIn, Scenario, Setup, SetupAction, DEFAULT_SCENARIO};
 
 use crate::engine;
 use crate::error::{Error, Result};

@@ -25,6 +25,8 @@ pub struct Scenario {
     pub name: String,
     pub summary: String,
     pub lead_in_minutes: i64,
+    /// After `lead_in_minutes`, normal operation goes on until this holds.
+    pub lead_in: Option<LeadIn>,
     /// Fault specs for `LabState::apply_fault`, each of a known kind.
     pub faults: Vec<String>,
     /// Actions before the faults, in order.
@@ -65,6 +67,32 @@ impl Outcome {
             (None, None, Some(_)) => crate::error::exit::RUNBOOK_FAILED,
             _ => crate::error::exit::OK,
         }
+    }
+}
+
+/// An event a lead-in waits for, rather than a minute count tuned to one
+/// estate's schedules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeadIn {
+    /// A log backup is on the share or in the copy folder, not yet restored
+    /// on the log-shipping secondary.
+    LogBackupPending,
+    /// Every direction of every pool pair has synced through the Backup Service.
+    BackupSynced,
+}
+
+impl LeadIn {
+    pub const ALL: [(&'static str, LeadIn); 2] = [
+        ("log-backup-pending", LeadIn::LogBackupPending),
+        ("backup-synced", LeadIn::BackupSynced),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, l)| *l == self)
+            .map_or("", |(n, _)| n)
     }
 }
 
@@ -159,12 +187,13 @@ fn known_fault(spec: &str) -> std::result::Result<String, String> {
 pub fn parse(name: &str, spec: Dynamic) -> std::result::Result<Scenario, String> {
     let at = format!("scenarios.{name}: ");
     let spec = spec.try_cast::<Map>().ok_or(format!("{at}must be a map"))?;
-    const FIELDS: [&str; 10] = [
+    const FIELDS: [&str; 11] = [
         "summary",
         "expect_exit",
         "expect_error",
         "expect_decision",
         "lead_in_minutes",
+        "lead_in",
         "faults",
         "setup",
         "params",
@@ -189,6 +218,20 @@ pub fn parse(name: &str, spec: Dynamic) -> std::result::Result<Scenario, String>
         Some(v) => v.as_int().ok().filter(|m| *m >= 0).ok_or(format!(
             "{at}`lead_in_minutes` must be a non-negative integer"
         ))?,
+    };
+    let lead_in = match spec.get("lead_in") {
+        None => None,
+        Some(v) => {
+            let name = v.clone().into_string().unwrap_or_default();
+            let known = LeadIn::ALL.map(|(n, _)| n);
+            Some(
+                LeadIn::ALL
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, l)| *l)
+                    .ok_or(format!("{at}`lead_in` must be one of {}", known.join(", ")))?,
+            )
+        }
     };
     let strings = |key: &str| -> std::result::Result<Vec<String>, String> {
         match spec.get(key) {
@@ -250,6 +293,7 @@ pub fn parse(name: &str, spec: Dynamic) -> std::result::Result<Scenario, String>
         name: name.to_string(),
         summary,
         lead_in_minutes,
+        lead_in,
         faults,
         setup,
         params: string_map("params")?,

@@ -79,6 +79,17 @@ impl LabState {
             .max(1)
     }
 
+    /// Every direction of every pair has replicated user data through a
+    /// sync at or after `since` (a drill's `backup-synced` lead-in).
+    pub fn backup_synced_since(&self, since: u64) -> bool {
+        self.lync.backup_service.directions.values().all(|modules| {
+            modules
+                .get(PRESENCE_FOCUS)
+                .and_then(|m| m.last_export_at)
+                .is_some_and(|t| t >= since)
+        })
+    }
+
     /// Every (pool, its backup) pair, each direction once.
     pub(in crate::lab) fn backup_directions(&self) -> Vec<(String, String)> {
         self.lync
