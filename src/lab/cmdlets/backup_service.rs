@@ -45,19 +45,17 @@ impl LabState {
                 )));
             }
         }
-        for other in [
-            "AuthorizedUniversalGroups",
-            "MaxConcurrentCalls",
-            "MaxBatchesPerPoolSync",
-            "MaxBatchesPerModuleSync",
-            "MaxDataConfPackageSizeKB",
-            "Instance",
-        ] {
-            if call.has(other) {
-                return Err(OpError::NotSimulated {
-                    message: format!("Set-CsBackupServiceConfiguration -{other}"),
-                });
-            }
+        // Only the interval is modeled: any other setting the cmdlet takes
+        // (its parameter list is the spec table's) is refused as such.
+        const MODELED: [&str; 3] = ["Identity", "SyncInterval", "Force"];
+        let params = call.spec.params.iter();
+        if let Some(other) = params
+            .filter(|p| !MODELED.contains(p))
+            .find(|p| call.has(p))
+        {
+            return Err(OpError::NotSimulated {
+                message: format!("Set-CsBackupServiceConfiguration -{other}"),
+            });
         }
         let Some(text) = call.text("SyncInterval")? else {
             return Ok(Value::Null);
