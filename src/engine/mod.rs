@@ -14,7 +14,7 @@ mod stdlib;
 pub mod steps;
 
 pub use host::{Begun, Halt, Host, HostResult};
-pub use stdlib::stdlib;
+pub use stdlib::{find_module, stdlib};
 
 use crate::estate::Estate;
 use rhai::{Engine, AST};

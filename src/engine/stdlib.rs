@@ -5,7 +5,7 @@
 //! cycle (`a -> b -> a`), not an endless descent.
 
 use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, Shared};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/stdlib.rs"));
@@ -14,6 +14,25 @@ mod embedded {
 /// Shipped stdlib modules as (name, text).
 pub fn stdlib() -> &'static [(&'static str, &'static str)] {
     embedded::STDLIB
+}
+
+/// The module `import "name"` loads, as (where it lives, its text): a
+/// shipped stdlib module, else `name.rhai` in the local stdlib folder. A
+/// name that is not a plain word (a path, `..`) finds nothing. The one rule
+/// both running and `drillbook check` follow.
+pub fn find_module(local: Option<&Path>, name: &str) -> Option<(String, String)> {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return None;
+    }
+    if let Some((_, text)) = stdlib().iter().find(|(n, _)| *n == name) {
+        return Some((format!("stdlib/{name}.rhai"), text.to_string()));
+    }
+    let file = local?.join(format!("{name}.rhai"));
+    let text = std::fs::read_to_string(&file).ok()?;
+    Some((file.display().to_string(), text))
 }
 
 /// Resolves `import "name"` to a shipped stdlib module, or to `name.rhai` in
@@ -42,24 +61,7 @@ impl ModuleResolver for StdlibResolver {
         pos: Position,
     ) -> Result<Shared<Module>, Box<EvalAltResult>> {
         let not_found = || Box::new(EvalAltResult::ErrorModuleNotFound(path.to_string(), pos));
-        if !path
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return Err(not_found());
-        }
-        let text = match stdlib().iter().find(|(name, _)| *name == path) {
-            Some((_, text)) => text.to_string(),
-            None => {
-                let file = self
-                    .local
-                    .as_ref()
-                    .map(|d| d.join(format!("{path}.rhai")))
-                    .filter(|p| p.is_file())
-                    .ok_or_else(not_found)?;
-                std::fs::read_to_string(&file).map_err(|_| not_found())?
-            }
-        };
+        let (_, text) = find_module(self.local.as_deref(), path).ok_or_else(not_found)?;
         let mut ast = engine.compile(&text).map_err(|e| {
             Box::new(EvalAltResult::ErrorInModule(
                 path.to_string(),

@@ -81,14 +81,9 @@ fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -
         .unwrap_or_default()
 }
 
-/// A module an import names: its text and where it lives, or `None`.
+/// A module an import names: where it lives and its text, or `None`.
 fn module_text(rb: &Runbook, name: &str) -> Option<(String, String)> {
-    if let Some((_, text)) = crate::engine::stdlib().iter().find(|(n, _)| *n == name) {
-        return Some((format!("stdlib/{name}.rhai"), text.to_string()));
-    }
-    let p = rb.local_stdlib.as_ref()?.join(format!("{name}.rhai"));
-    let text = std::fs::read_to_string(&p).ok()?;
-    Some((p.display().to_string(), text))
+    crate::engine::find_module(rb.local_stdlib.as_deref(), name)
 }
 
 /// `import "path" as alias` statements of an AST: (path, alias, line, col).
