@@ -139,10 +139,13 @@ pub enum Error {
         step: String,
         last_op: String,
     },
+    /// A confirmation nobody could answer (no terminal), or that the
+    /// operator did not give (`paused`: Enter or `n`): the run waits.
     ConfirmationNeeded {
         run_id: String,
         step: String,
         message: String,
+        paused: bool,
     },
 
     LockHeld {
@@ -365,7 +368,12 @@ impl fmt::Display for Error {
                  {last_op}\n  check the estate, then `drillbook resume {run_id} --rerun-in-doubt` \
                  to run the step again"
             ),
-            ConfirmationNeeded { run_id, step, message } => write!(
+            ConfirmationNeeded { run_id, step, message, paused: true } => write!(
+                f,
+                "step `{step}` paused: the operator did not confirm: {message}\n  the run waits; when ready, \
+                 `drillbook resume {run_id}` asks again (or `--yes`); answer `abort` there to end it for good"
+            ),
+            ConfirmationNeeded { run_id, step, message, paused: false } => write!(
                 f,
                 "step `{step}` waits for an operator: {message}\n  do it, then `drillbook resume {run_id} --yes`"
             ),

@@ -10,8 +10,11 @@ use std::rc::Rc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Confirmation {
     Yes,
-    /// The operator declined: the run is aborted.
-    No,
+    /// Not now (Enter, `n`, anything but yes or abort): the run pauses
+    /// (exit 3) and `resume` asks again.
+    Pause,
+    /// The operator answered `abort`: the run ends for good.
+    Abort,
     /// Nobody can be asked now (no terminal): the run waits (exit 3) until
     /// it is resumed with `--yes`.
     Unavailable,

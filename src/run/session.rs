@@ -421,18 +421,19 @@ impl Host for Session {
         };
         match answer {
             Confirmation::Yes => {}
-            Confirmation::No => {
+            Confirmation::Abort => {
                 return Err(self.stop(Error::Aborted {
                     run_id: s.policy.run_id.clone(),
                     step: step.name().to_string(),
-                    reason: format!("the operator declined: {message}"),
+                    reason: format!("the operator answered abort to: {message}"),
                 }))
             }
-            Confirmation::Unavailable => {
+            Confirmation::Pause | Confirmation::Unavailable => {
                 return Err(self.stop(Error::ConfirmationNeeded {
                     run_id: s.policy.run_id.clone(),
                     step: step.name().to_string(),
                     message: message.to_string(),
+                    paused: answer == Confirmation::Pause,
                 }))
             }
         }

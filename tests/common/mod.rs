@@ -440,3 +440,25 @@ impl Db {
             .to_string()
     }
 }
+
+impl Db {
+    /// Run drillbook on a pseudo-terminal (python3's `pty`), typing
+    /// `answers` in turn at its `confirm?` prompts ("" is Enter). The
+    /// terminal merges stderr into stdout.
+    pub fn on_terminal(&self, args: &[&str], answers: &[&str]) -> Out {
+        let file = self.write("answers.txt", &answers.join("\n"));
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/on_terminal.py");
+        let mut all = vec![
+            script.to_str().unwrap(),
+            file.to_str().unwrap(),
+            env!("CARGO_BIN_EXE_drillbook"),
+        ];
+        all.extend_from_slice(args);
+        let child = self
+            .command(Path::new("python3"), self.dir.path(), &all, &[])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("run python3");
+        finish(child)
+    }
+}
