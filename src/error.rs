@@ -153,6 +153,13 @@ pub enum Error {
         owner: String,
         since: String,
     },
+    /// `run` of a runbook that has a run waiting for an operator on the
+    /// same estate and target.
+    RunWaiting {
+        run_id: String,
+        runbook: String,
+        why: String,
+    },
     /// A local runbook whose header takes a shipped runbook's name.
     ShadowsShipped {
         file: String,
@@ -219,7 +226,7 @@ impl Error {
             WaitingForDecision { .. } | InDoubt { .. } | ConfirmationNeeded { .. } => {
                 exit::WAITING_FOR_OPERATOR
             }
-            LockHeld { .. } => exit::LOCK_HELD,
+            LockHeld { .. } | RunWaiting { .. } => exit::LOCK_HELD,
         }
     }
 
@@ -255,6 +262,7 @@ impl Error {
             InDoubt { .. } => "in_doubt",
             ConfirmationNeeded { .. } => "confirmation_needed",
             LockHeld { .. } => "lock_held",
+            RunWaiting { .. } => "run_waiting",
             ShadowsShipped { .. } => "shadows_shipped",
             TestsFailed { .. } => "tests_failed",
         }
@@ -382,6 +390,12 @@ impl fmt::Display for Error {
                 "{} is held by {owner} since {since}: one change run at a time on this estate; \
                  if that run is dead, resume it, or take the lock over with --take-over-lock",
                 path.display()
+            ),
+            RunWaiting { run_id, runbook, why } => write!(
+                f,
+                "run {run_id} of `{runbook}` on this estate waits for an operator ({why}); nothing was \
+                 changed\n  finish it with `drillbook resume {run_id}` (it says what it needs), or start \
+                 anew with --take-over-lock"
             ),
         }
     }

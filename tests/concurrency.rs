@@ -1,6 +1,10 @@
 //! One change run per estate, whatever the timing: processes started at the
 //! same instant on one estate never both proceed; the ones refused exit 4
-//! naming the process that holds the lock, and leave its lock alone.
+//! naming the process that holds the lock, and leave its lock alone. Runs,
+//! resumes, drills and the lab commands that change the lab (`init`,
+//! `advance`, `fault`) all take the lock before they change anything, and a
+//! run that waits for an operator keeps a new run of its runbook off the
+//! estate. Each race is repeated `ROUNDS` times (about 30 s in all).
 
 mod common;
 use common::{finish, Db, Out};
@@ -35,6 +39,12 @@ fn lock_file(db: &Db) -> String {
 
 #[test]
 fn runs_of_one_runbook_started_together_let_exactly_one_proceed() {
+    for _ in 0..ROUNDS {
+        runs_started_together();
+    }
+}
+
+fn runs_started_together() {
     let db = Db::new();
     db.lab_after_disaster(&[]);
     let outs = all_at_once(&db, &[vec!["run", RB], vec!["run", RB], vec!["run", RB]]);
@@ -47,6 +57,12 @@ fn runs_of_one_runbook_started_together_let_exactly_one_proceed() {
 
 #[test]
 fn resumes_of_one_run_started_together_let_exactly_one_proceed() {
+    for _ in 0..ROUNDS {
+        resumes_started_together();
+    }
+}
+
+fn resumes_started_together() {
     let db = Db::new();
     db.lab_after_disaster(&[]);
     db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_AFTER_OPS", "3")])
@@ -64,4 +80,142 @@ fn resumes_of_one_run_started_together_let_exactly_one_proceed() {
         db.lab()["sql"]["pcsql-dub1"]["databases"]["mgc"]["state"],
         "ONLINE"
     );
+}
+
+/// How many times each at-once race is repeated: enough to meet both
+/// orders, few enough for CI (each round is one slowed run, ~2 s).
+const ROUNDS: usize = 3;
+
+/// Wait until a run (named by its run id) holds the estate's lock.
+fn until_a_run_holds_the_lock(db: &Db) {
+    for _ in 0..1500 {
+        if lock_file(db).contains(&format!("-{RB}\"")) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("no run took the lock within 30 s: {:?}", lock_file(db));
+}
+
+/// A slowed run of RB that holds the lock while `during` runs.
+fn while_a_run_holds_the_lock(db: &Db, during: impl FnOnce()) {
+    let child = db.spawn(&["run", RB], &[SLOW]);
+    until_a_run_holds_the_lock(db);
+    during();
+    finish(child).ok();
+}
+
+#[test]
+fn a_drill_meets_the_lock_of_a_running_run_before_it_stages_anything() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    while_a_run_holds_the_lock(&db, || {
+        db.run(&["drill", RB])
+            .code(4)
+            .stderr_has("which is running")
+            .stderr_has(", pid ");
+        // Nothing staged: the lab the run works on was not rebuilt.
+        assert!(!db.home().join("lab").join("staged.json").exists());
+    });
+    assert_eq!(db.runs().len(), 1, "{:?}", db.runs());
+}
+
+#[test]
+fn lab_init_advance_and_fault_meet_the_lock_of_a_running_run() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    while_a_run_holds_the_lock(&db, || {
+        for args in [
+            vec!["lab", "fault", "edge-down:edge-dub.litwareinc.com"],
+            vec!["lab", "advance", "5"],
+            vec!["lab", "init"],
+        ] {
+            db.run(&args)
+                .code(4)
+                .stderr_has("which is running")
+                .stderr_has(", pid ");
+        }
+    });
+    let faults = db.lab()["faults"].to_string();
+    assert!(!faults.contains("edge-down"), "{faults}");
+    assert_eq!(
+        lock_file(&db),
+        "",
+        "the refused commands left the lock alone"
+    );
+}
+
+#[test]
+fn a_run_waiting_for_an_operator_makes_a_new_run_of_its_runbook_refuse() {
+    let db = Db::new();
+    db.lab_after_disaster(&["log-backup-missing"]);
+    db.run(&["run", RB]).code(3);
+    let waiting = db.last_run();
+    let lab = db.lab_bytes();
+    db.run(&["run", RB])
+        .code(4)
+        .stderr_has(&format!("`drillbook resume {waiting}`"))
+        .stderr_has("decision")
+        .stderr_has("nothing was changed");
+    assert_eq!(db.runs(), vec![waiting.clone()], "no second run journaled");
+    assert_eq!(db.lab_bytes(), lab, "the refused run changed the lab");
+    // The way out it names works, and then a new run is no longer refused
+    // for it.
+    db.run(&["resume", &waiting, "--decision", "abort"]).code(1);
+    let again = db.run(&["run", RB]);
+    assert_ne!(again.code, 4, "{again:#?}");
+}
+
+#[test]
+fn a_run_and_a_lab_fault_started_together_never_overlap() {
+    // The fault is quicker to start than a run: started at the same
+    // instant it lands first, so it is also started a little later.
+    for delay_ms in [0, 150, 300, 600] {
+        let db = Db::new();
+        db.lab_after_disaster(&[]);
+        let fault = "edge-down:edge-dub.litwareinc.com";
+        let run = db.spawn(&["run", RB], &[SLOW]);
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let lab_fault = db.spawn(&["lab", "fault", fault], &[]);
+        let outs = vec![finish(run), finish(lab_fault)];
+        let (run, lab_fault) = (&outs[0], &outs[1]);
+        assert!(run.code == 0 || lab_fault.code == 0, "{outs:#?}");
+        for o in outs.iter().filter(|o| o.code != 0) {
+            o.code(4)
+                .stderr_has("which is running")
+                .stderr_has(", pid ");
+        }
+        let lab = db.lab();
+        let applied = lab["faults"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["fault"] == fault)
+            .cloned();
+        if lab_fault.code == 0 {
+            // Applied, and before the run began (never under it).
+            let at = applied.expect("an applied fault is in the lab")["at"].as_u64();
+            if run.code == 0 {
+                let start = db.journal(&db.last_run())[0]["sim_start"].as_u64();
+                assert!(at <= start, "fault at {at:?}, run from {start:?}");
+            }
+        } else {
+            assert_eq!(applied, None);
+        }
+        assert_eq!(lock_file(&db), "");
+    }
+}
+
+#[test]
+fn a_drill_and_a_run_started_together_let_exactly_one_proceed() {
+    for _ in 0..ROUNDS {
+        let db = Db::new();
+        db.lab_after_disaster(&[]);
+        let outs = all_at_once(&db, &[vec!["run", RB], vec!["drill", RB]]);
+        exactly_one_proceeded(&outs);
+        assert_eq!(db.runs().len(), 1, "{:?}", db.runs());
+        // A refused drill staged nothing.
+        let staged = db.home().join("lab").join("staged.json").exists();
+        assert_eq!(staged, outs[1].code == 0, "{outs:#?}");
+    }
 }

@@ -94,7 +94,9 @@ impl Setting<'_> {
         extra: &[String],
     ) -> Result<()> {
         Self::params(rb, scenario, estate, extra)?;
-        self.driller().stage(scenario, estate)?;
+        let driller = self.driller();
+        let mut lock = driller.lock(estate, &rb.header.name)?;
+        driller.stage(scenario, estate, &mut lock)?;
         let mut command = format!("drillbook run {}", rb.header.name);
         for (k, v) in &scenario.params {
             command.push_str(&format!(" -p {k}={v}"));
@@ -131,7 +133,8 @@ impl Setting<'_> {
             opts: &opts,
             ..self.driller()
         };
-        let lab = drill.stage(scenario, &estate)?;
+        let mut lock = drill.lock(&estate, &rb.header.name)?;
+        let lab = drill.stage(scenario, &estate, &mut lock)?;
         self.frontend.reporter.text(&format!(
             "drill {} · scenario {}: {}",
             rb.header.name, scenario.name, scenario.summary
@@ -144,7 +147,7 @@ impl Setting<'_> {
             mode: Mode::Apply,
             scenario: Some(scenario.name.clone()),
         };
-        let outcome = crate::run::start(spec, &opts, self.frontend)?;
+        let outcome = crate::run::start_locked(spec, &mut lock, &opts, self.frontend)?;
         drill.summarize(&outcome, self.strict_rto)?;
         super::finish(outcome)
     }

@@ -1,7 +1,9 @@
-//! `drillbook lab init|show|fault|advance`.
+//! `drillbook lab init|show|fault|advance|generate|serve|pwsh`. The commands
+//! that change the lab file take its estate's change lock first, like a run.
 
 use super::{load_estate, Env};
 use crate::error::{Error, Result};
+use crate::journal::Lock;
 use crate::lab::{Lab, LabState};
 use crate::live::config::{Encryption, LiveSettings, SqlConnection};
 use crate::twin::{pwsh, serve, ServeOptions};
@@ -83,6 +85,10 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
     match cmd {
         LabCommand::Init { estate } => {
             let estate = load_estate(estate.as_ref())?;
+            // The new estate's lock, and the old lab's (its runs lose their lab).
+            let mut scopes = vec![estate.file.estate.name.clone()];
+            scopes.extend(lab_estate(&path));
+            let _held = hold(env, &scopes, "lab init")?;
             let _lock = crate::lab::lock(&path)?;
             Lab::create(&path, LabState::from_estate(&estate))?;
             if !env.json {
@@ -105,6 +111,7 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
             }
         }
         LabCommand::Fault { faults } => {
+            let _held = hold(env, lab_estate(&path).as_slice(), "lab fault")?;
             // All or nothing: a bad fault name leaves the lab as it was.
             let done = Lab::update(&path, |lab| {
                 let mut state = lab.clone();
@@ -128,6 +135,7 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
                      the lab simulates every minute, so advance in steps if you need more"
                 )));
             }
+            let _held = hold(env, lab_estate(&path).as_slice(), "lab advance")?;
             let now = Lab::update(&path, |lab| {
                 lab.advance(minutes * 60);
                 Ok(lab.clock.now.clone())
@@ -166,6 +174,23 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
         LabCommand::Pwsh { host } => return Ok(pwsh::run(&path, &host)),
     }
     Ok(0)
+}
+
+/// The estate the lab file was built from, if there is a readable one.
+fn lab_estate(path: &std::path::Path) -> Option<String> {
+    Lab::open(path).ok().map(|lab| lab.state.estate.name)
+}
+
+/// Take the change lock of each estate named, for `what`: a lab command
+/// waits for no run, it is refused (exit 4) while one holds the lock.
+fn hold(env: &Env, scopes: &[String], what: &str) -> Result<Vec<Lock>> {
+    let mut scopes = scopes.to_vec();
+    scopes.sort();
+    scopes.dedup();
+    scopes
+        .iter()
+        .map(|scope| Lock::acquire_brief(&env.home, scope, &super::operator(), what))
+        .collect()
 }
 
 fn print_summary(s: &LabState) {

@@ -3,10 +3,13 @@
 //! runbooks run first, such as the failover before a failback), then its
 //! faults. What the stage did is told through the reporter, line by line.
 //! `drill --prepare` stops here, leaving the lab for `plan` and `run`.
+//! The estate's lock is taken before the lab is touched ([`Drill::lock`]):
+//! a drill never rebuilds a lab under a run that holds it.
 
 use super::Drill;
 use crate::error::{Error, Result};
 use crate::estate::Estate;
+use crate::journal::Lock;
 use crate::lab::{Lab, LabState};
 use crate::run::{Mode, RunSpec};
 use crate::runbook::{resolve_params, Runbook};
@@ -34,9 +37,22 @@ fn wait_for(state: &mut LabState, event: LeadIn) -> Option<u64> {
 }
 
 impl Drill<'_> {
-    /// Build the scenario's lab at the drill's lab path; it is saved, and
-    /// returned open for the run.
-    pub fn stage(&self, scenario: &Scenario, estate: &Estate) -> Result<Lab> {
+    /// The estate's change lock, for a drill of `runbook`: taken before
+    /// staging, held through the drill's run. Refused (exit 4) while
+    /// another process holds it, or a crashed run's name is in it.
+    pub fn lock(&self, estate: &Estate, runbook: &str) -> Result<Lock> {
+        Lock::acquire(
+            &self.opts.home,
+            &estate.file.estate.name,
+            &self.opts.operator,
+            &format!("staging a drill of {runbook}"),
+            self.opts.take_over_lock,
+        )
+    }
+
+    /// Build the scenario's lab at the drill's lab path, under the estate's
+    /// `lock`; it is saved, and returned open for the run.
+    pub fn stage(&self, scenario: &Scenario, estate: &Estate, lock: &mut Lock) -> Result<Lab> {
         let path = self.lab_path();
         let mut state = LabState::from_estate(estate);
         state.advance(scenario.lead_in_minutes as u64 * 60);
@@ -58,7 +74,7 @@ impl Drill<'_> {
         }
         Lab::create(&path, state)?;
         for setup in &scenario.setup {
-            self.setup(scenario, setup, estate)?;
+            self.setup(scenario, setup, estate, lock)?;
         }
         let mut lab = Lab::open(&path)?;
         for f in &scenario.faults {
@@ -73,7 +89,13 @@ impl Drill<'_> {
     }
 
     /// One setup action, on the lab file.
-    fn setup(&self, scenario: &Scenario, setup: &Setup, estate: &Estate) -> Result<()> {
+    fn setup(
+        &self,
+        scenario: &Scenario,
+        setup: &Setup,
+        estate: &Estate,
+        lock: &mut Lock,
+    ) -> Result<()> {
         let fail = |message: String| Error::DrillSetup {
             scenario: scenario.name.clone(),
             action: setup.text.clone(),
@@ -116,7 +138,7 @@ impl Drill<'_> {
                     mode: Mode::Apply,
                     scenario: None,
                 };
-                let outcome = crate::run::start(spec, &opts, self.frontend)?;
+                let outcome = crate::run::start_locked(spec, lock, &opts, self.frontend)?;
                 if let Some(e) = outcome.error {
                     return Err(fail(e.to_string()));
                 }

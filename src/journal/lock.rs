@@ -22,6 +22,9 @@ pub struct Lock {
     path: PathBuf,
     /// The open file carrying the OS lock; closing it releases the lock.
     file: File,
+    /// Whether the file names this process (cleared on drop); a brief lock
+    /// over a dead run's name leaves that name alone.
+    named: bool,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -60,6 +63,26 @@ fn read_info(file: &mut File) -> Option<LockInfo> {
     serde_json::from_str(text.trim()).ok()
 }
 
+/// Open the scope's lock file and take its OS lock, or refuse naming the
+/// live process that holds it.
+fn lock_file(home: &Path, scope: &str) -> Result<(PathBuf, File)> {
+    let dir = home.join("locks");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let path = dir.join(file_name(scope));
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok((path, file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(held_by_live_process(path, &mut file)),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    }
+}
+
 impl Lock {
     /// Take the lock of `scope` for `run_id`. Refused with
     /// [`Error::LockHeld`] (exit 4) when a live process holds it, or when a
@@ -71,23 +94,7 @@ impl Lock {
         run_id: &str,
         take_over: bool,
     ) -> Result<Lock> {
-        let dir = home.join("locks");
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let path = dir.join(file_name(scope));
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(held_by_live_process(path, &mut file));
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
-        }
+        let (path, mut file) = lock_file(home, scope)?;
         // Ours at the OS level; a name left in the file is a dead holder's.
         if let Some(left) = read_info(&mut file) {
             if left.run_id != run_id && !take_over {
@@ -101,14 +108,33 @@ impl Lock {
                 });
             }
         }
-        let mut lock = Lock { path, file };
+        let mut lock = Lock {
+            path,
+            file,
+            named: true,
+        };
         lock.write_info(owner, run_id)?;
+        Ok(lock)
+    }
+
+    /// Take the lock of `scope` for a short change outside any run (`lab
+    /// init`, `lab advance`, `lab fault`, as `what`): refused with
+    /// [`Error::LockHeld`] (exit 4) when a live process holds it. A crashed
+    /// run's name is left in the file (its resume still finds it).
+    pub fn acquire_brief(home: &Path, scope: &str, owner: &str, what: &str) -> Result<Lock> {
+        let (path, mut file) = lock_file(home, scope)?;
+        let named = read_info(&mut file).is_none();
+        let mut lock = Lock { path, file, named };
+        if named {
+            lock.write_info(owner, what)?;
+        }
         Ok(lock)
     }
 
     /// Name another run id as the holder (the run id was settled after the
     /// lock was taken).
     pub fn rename(&mut self, owner: &str, run_id: &str) -> Result<()> {
+        self.named = true;
         self.write_info(owner, run_id)
     }
 
@@ -151,10 +177,12 @@ fn held_by_live_process(path: PathBuf, file: &mut File) -> Error {
 }
 
 impl Drop for Lock {
-    /// Only the holder gets here: clear the name, then close (which unlocks).
+    /// Only the holder gets here: clear its name, then close (which unlocks).
     fn drop(&mut self) {
-        let _ = self.file.set_len(0);
-        let _ = self.file.sync_all();
+        if self.named {
+            let _ = self.file.set_len(0);
+            let _ = self.file.sync_all();
+        }
     }
 }
 

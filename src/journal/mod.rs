@@ -4,18 +4,21 @@
 //!
 //! `records` is the file format, `writer` appends, `reader` reads back
 //! (tolerating a torn last line), `replay` says what the journal tells a
-//! resume about each step, and `lock` guards an estate scope.
+//! resume about each step, `lock` guards an estate scope, and `waiting`
+//! finds runs that wait for an operator.
 
 mod lock;
 mod reader;
 mod records;
 mod replay;
+mod waiting;
 mod writer;
 
 pub use lock::Lock;
 pub use reader::{last_status, list, parse, parse_bytes, read, Loaded, Torn};
 pub use records::{EstateId, Mode, Record, RunHeader, RunStatus, RunbookId};
 pub use replay::{Prior, PriorStep, Replay};
+pub use waiting::{waiting_run, Waiting};
 pub use writer::Journal;
 
 #[cfg(test)]

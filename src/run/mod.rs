@@ -115,6 +115,18 @@ fn new_run_id(home: &Path, runbook: &str) -> String {
     id
 }
 
+/// How a journal names an estate: its file's absolute path (so a resume
+/// from another directory finds it) or the built-in one, and its sha256.
+fn estate_id(estate: &Estate) -> EstateId {
+    EstateId {
+        source: estate
+            .path
+            .as_ref()
+            .map_or_else(|| estate.source.clone(), |p| p.display().to_string()),
+        sha256: estate.sha256.clone(),
+    }
+}
+
 /// Split `--decision` values into keyed ones and one bare choice.
 fn parse_decisions(given: &[String]) -> (BTreeMap<String, String>, Option<String>) {
     let mut keyed = BTreeMap::new();
@@ -130,8 +142,9 @@ fn parse_decisions(given: &[String]) -> (BTreeMap<String, String>, Option<String
     (keyed, bare)
 }
 
-/// Start a new run (apply or plan).
-pub fn start(spec: RunSpec, opts: &Options, frontend: &Frontend) -> Result<Outcome> {
+/// The `--decision KEY=CHOICE` answers a new run starts with; a bare
+/// CHOICE answers nothing yet.
+fn new_run_decisions(opts: &Options) -> Result<BTreeMap<String, String>> {
     let (mut decisions, bare) = parse_decisions(&opts.decisions);
     if let Some(b) = bare {
         return Err(Error::Usage {
@@ -139,6 +152,12 @@ pub fn start(spec: RunSpec, opts: &Options, frontend: &Frontend) -> Result<Outco
         });
     }
     decisions.retain(|_, v| !v.is_empty());
+    Ok(decisions)
+}
+
+/// Start a new run (apply or plan).
+pub fn start(spec: RunSpec, opts: &Options, frontend: &Frontend) -> Result<Outcome> {
+    let decisions = new_run_decisions(opts)?;
     let rb = spec.runbook;
     if spec.mode == Mode::Plan {
         let spec = RunSpec {
@@ -154,14 +173,40 @@ pub fn start(spec: RunSpec, opts: &Options, frontend: &Frontend) -> Result<Outco
         };
         return execute(spec, attempt, opts, frontend);
     }
-    let mut run_id = new_run_id(&opts.home, &rb.header.name);
     let mut lock = Lock::acquire(
         &opts.home,
         &spec.estate.file.estate.name,
         &opts.operator,
-        &run_id,
+        &format!("starting {}", rb.header.name),
         opts.take_over_lock,
     )?;
+    if !opts.take_over_lock {
+        let estate = estate_id(&spec.estate);
+        let target = spec.target.name();
+        if let Some(w) = journal::waiting_run(&opts.home, &rb.header.name, &estate.source, &target)
+        {
+            return Err(Error::RunWaiting {
+                run_id: w.run_id,
+                runbook: rb.header.name.clone(),
+                why: w.why,
+            });
+        }
+    }
+    start_locked(spec, &mut lock, opts, frontend)
+}
+
+/// Start a new apply run under the estate's lock, which the caller took
+/// before it changed anything (a drill stages its lab under it).
+pub fn start_locked(
+    spec: RunSpec,
+    lock: &mut Lock,
+    opts: &Options,
+    frontend: &Frontend,
+) -> Result<Outcome> {
+    let decisions = new_run_decisions(opts)?;
+    let rb = spec.runbook;
+    let mut run_id = new_run_id(&opts.home, &rb.header.name);
+    lock.rename(&opts.operator, &run_id)?;
     let estate = &spec.estate;
     let mut header = RunHeader {
         run_id: run_id.clone(),
@@ -175,14 +220,7 @@ pub fn start(spec: RunSpec, opts: &Options, frontend: &Frontend) -> Result<Outco
         target: spec.target.name(),
         mode: Mode::Apply,
         operator: opts.operator.clone(),
-        estate: EstateId {
-            // Absolute, so a resume from another directory finds the file.
-            source: estate
-                .path
-                .as_ref()
-                .map_or_else(|| estate.source.clone(), |p| p.display().to_string()),
-            sha256: estate.sha256.clone(),
-        },
+        estate: estate_id(estate),
         started_at: crate::time::rfc3339(crate::time::now_epoch()),
         scenario: spec.scenario.clone(),
         sim_start: spec.target.clock(),
