@@ -117,6 +117,12 @@ pub enum Error {
         step: String,
         reason: String,
     },
+    /// One step wrote more than the journal allows a step (a runaway loop).
+    StepJournalFull {
+        run_id: String,
+        step: String,
+        limit: u64,
+    },
     DrillExpectation {
         scenario: String,
         failures: Vec<String>,
@@ -220,6 +226,7 @@ impl Error {
             | Script { .. }
             | Diverged { .. }
             | Aborted { .. }
+            | StepJournalFull { .. }
             | DrillExpectation { .. }
             | DrillSetup { .. }
             | TestsFailed { .. } => exit::RUNBOOK_FAILED,
@@ -256,6 +263,7 @@ impl Error {
             Script { .. } => "script",
             Diverged { .. } => "diverged",
             Aborted { .. } => "aborted",
+            StepJournalFull { .. } => "step_journal_full",
             DrillExpectation { .. } => "drill_expectation",
             DrillSetup { .. } => "drill_setup",
             WaitingForDecision { .. } => "waiting_for_decision",
@@ -338,6 +346,13 @@ impl fmt::Display for Error {
             Aborted { run_id, step, reason } => {
                 write!(f, "run {run_id} aborted at step `{step}`: {reason}")
             }
+            StepJournalFull { run_id, step, limit } => write!(
+                f,
+                "step `{step}` failed: it journaled more than {} (the most one step may write: a loop \
+                 of ops or log lines that does not end?); stopped before it fills the disk\n  fix the \
+                 runbook, then `drillbook resume {run_id} --allow-changed`",
+                size(*limit)
+            ),
             DrillExpectation { scenario, failures } => write!(
                 f,
                 "drill scenario `{scenario}` ended in the wrong state:\n  {}",
@@ -398,6 +413,16 @@ impl fmt::Display for Error {
                  anew with --take-over-lock"
             ),
         }
+    }
+}
+
+/// A byte count as people read it: whole MiB when it is, else bytes.
+fn size(bytes: u64) -> String {
+    const MIB: u64 = 1 << 20;
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 

@@ -110,3 +110,47 @@ fn waits_and_lab_advances_are_bounded_with_a_clear_error() {
     // Past its last completed step nothing changed: the lab is as it was.
     assert!(db.lab_bytes() == before);
 }
+
+#[test]
+fn wait_until_is_bounded_like_one_wait() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let rb = db.local_runbook(
+        "patient",
+        "step(\"wait\", || wait_until(\"never\", 172800, 86400, || false));",
+    );
+    db.run(&["run", &rb])
+        .code(1)
+        .stderr_has("the timeout is at most 86400 seconds");
+}
+
+#[test]
+fn one_steps_journal_is_bounded_a_loop_of_reads_fails_the_step() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let rb = db.local_runbook(
+        "reader",
+        "step(\"first\", || log(\"fine\"));\n\
+         step(\"reads\", || { for i in 0..4000 { sql::reachable(\"pcsql-dub1\"); } });\n\
+         step(\"never\", || log(\"not reached\"));",
+    );
+    let limit = 100_000;
+    db.run_env(
+        &["run", &rb],
+        &[("DRILLBOOK_STEP_JOURNAL_MAX_BYTES", &limit.to_string())],
+    )
+    .code(1)
+    .stderr_has("step `reads` failed: it journaled more than 100000 bytes")
+    .stderr_has("before it fills the disk");
+    let run_id = db.last_run();
+    let path = db.home().join("runs").join(format!("{run_id}.jsonl"));
+    let size = std::fs::metadata(path).unwrap().len();
+    assert!(size < 2 * limit, "journal of {size} bytes");
+    let journal = db.journal(&run_id);
+    let failed = journal
+        .iter()
+        .find(|r| r["type"] == "step_failed")
+        .expect("the step is journaled as failed");
+    assert_eq!(failed["name"], "reads");
+    assert!(!journal.iter().any(|r| r["name"] == "never"));
+}

@@ -201,6 +201,7 @@ impl Env {
             home: self.home.clone(),
             operator: operator(),
             yes: self.yes,
+            step_journal_max_bytes: step_journal_max_bytes(),
             ..Default::default()
         }
     }
@@ -259,6 +260,21 @@ fn abort_after_ops() -> Option<crate::run::OpObserver> {
         }
         std::thread::sleep(std::time::Duration::from_millis(delay));
     }))
+}
+
+/// `DRILLBOOK_STEP_JOURNAL_MAX_BYTES=N`: a testing aid that lowers the
+/// most one step may journal (0: the default); `test-hooks` builds only.
+#[cfg(feature = "test-hooks")]
+fn step_journal_max_bytes() -> u64 {
+    std::env::var("DRILLBOOK_STEP_JOURNAL_MAX_BYTES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(not(feature = "test-hooks"))]
+fn step_journal_max_bytes() -> u64 {
+    0
 }
 
 #[cfg(not(feature = "test-hooks"))]

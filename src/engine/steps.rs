@@ -253,6 +253,12 @@ pub fn register(engine: &mut Engine, host: &Shared) {
                     "wait_until: the interval must be positive and the timeout not negative",
                 ));
             }
+            if timeout as u64 > MAX_WAIT_SECONDS {
+                return Err(script_error(format!(
+                    "wait_until({what:?}, {timeout}, ...): the timeout is at most {MAX_WAIT_SECONDS} \
+                     seconds (a day), like one wait"
+                )));
+            }
             let mut waited = 0;
             loop {
                 if f.call_within_context::<bool>(&nctx, ())? {
@@ -264,7 +270,7 @@ pub fn register(engine: &mut Engine, host: &Shared) {
                     )));
                 }
                 wait(&c, every)?;
-                waited += every;
+                waited = waited.saturating_add(every);
             }
         },
     );

@@ -16,6 +16,8 @@ pub struct Journal {
     file: File,
     /// Records written since the last fdatasync.
     unsynced: bool,
+    /// Bytes written through this handle (the run bounds them per step).
+    written: u64,
 }
 
 impl Journal {
@@ -53,6 +55,7 @@ impl Journal {
             path,
             file,
             unsynced: false,
+            written: 0,
         };
         j.append(&Record::Run(Box::new(header)))?;
         Ok(j)
@@ -77,6 +80,7 @@ impl Journal {
             path: path.to_path_buf(),
             file,
             unsynced: false,
+            written: 0,
         })
     }
 
@@ -100,7 +104,13 @@ impl Journal {
             .write_all(line.as_bytes())
             .map_err(|e| Error::io(&self.path, e))?;
         self.unsynced = true;
+        self.written += line.len() as u64;
         Ok(())
+    }
+
+    /// Bytes written through this handle so far.
+    pub fn written(&self) -> u64 {
+        self.written
     }
 
     /// Make every record written so far durable (one fdatasync, none if

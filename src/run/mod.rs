@@ -44,7 +44,15 @@ pub struct Options {
     pub decisions: Vec<String>,
     pub take_over_lock: bool,
     pub allow_changed: bool,
+    /// The most one step may journal, in bytes; 0 means
+    /// [`STEP_JOURNAL_MAX_BYTES`].
+    pub step_journal_max_bytes: u64,
 }
+
+/// The most one step may write to the journal: a shipped step writes a few
+/// KiB per op, a restore loop over a week of log backups (2,016 files) well
+/// under 16 MiB; a loop that does not end is stopped here, not by a full disk.
+pub const STEP_JOURNAL_MAX_BYTES: u64 = 16 << 20;
 
 /// What to run: the runbook, where and how.
 pub struct RunSpec<'a> {
@@ -390,6 +398,10 @@ fn execute(
         },
         replay: attempt.replay,
         fresh_decisions: attempt.decisions,
+        step_journal_max_bytes: match opts.step_journal_max_bytes {
+            0 => STEP_JOURNAL_MAX_BYTES,
+            n => n,
+        },
     };
     let session = Rc::new(Session::new(
         settings,

@@ -32,6 +32,8 @@ pub(super) struct Settings {
     pub replay: Replay,
     /// Decisions given on this command line, not yet journaled.
     pub fresh_decisions: BTreeMap<String, String>,
+    /// The most one step may journal, in bytes.
+    pub step_journal_max_bytes: u64,
 }
 
 /// What changes as the script runs.
@@ -51,6 +53,8 @@ struct Running {
     checkpoint: Checkpoint,
     clock0: Option<u64>,
     wall: Instant,
+    /// The journal's bytes written when the step began.
+    journal0: u64,
 }
 
 pub(super) struct Session {
@@ -117,12 +121,31 @@ impl Session {
     }
 
     fn journal_as(&self, record: Record, durable: bool) -> HostResult<()> {
-        let res = match &mut self.state.borrow_mut().journal {
-            Some(j) if durable => j.append(&record),
-            Some(j) => j.write(&record),
-            None => Ok(()),
+        let (res, full) = {
+            let mut st = self.state.borrow_mut();
+            let st = &mut *st;
+            let res = match &mut st.journal {
+                Some(j) if durable => j.append(&record),
+                Some(j) => j.write(&record),
+                None => Ok(()),
+            };
+            // What the running step has journaled, against its bound.
+            let written = st.journal.as_ref().map_or(0, |j| j.written());
+            let full = st.running.as_ref().and_then(|r| {
+                let limit = self.settings.step_journal_max_bytes;
+                (written - r.journal0 > limit).then(|| Error::StepJournalFull {
+                    run_id: self.settings.policy.run_id.clone(),
+                    step: r.checkpoint.name().to_string(),
+                    limit,
+                })
+            });
+            (res, full)
         };
-        res.map_err(|e| self.stop(e))
+        res.map_err(|e| self.stop(e))?;
+        match full {
+            Some(e) => Err(self.stop(e)),
+            None => Ok(()),
+        }
     }
 
     fn event(&self, e: &Event) {
@@ -185,10 +208,12 @@ impl Host for Session {
                 });
                 let mut st = self.state.borrow_mut();
                 let clock0 = st.target.clock();
+                let journal0 = st.journal.as_ref().map_or(0, |j| j.written());
                 st.running = Some(Running {
                     checkpoint,
                     clock0,
                     wall: Instant::now(),
+                    journal0,
                 });
                 Ok(Begun::Running)
             }
@@ -196,14 +221,25 @@ impl Host for Session {
     }
 
     fn end_step(&self, result: Result<Value, String>) -> HostResult<()> {
-        let (running, clock1, stopped) = {
+        let (running, clock1, stopped, full, journal_full) = {
             let mut st = self.state.borrow_mut();
             let waiting = matches!(
                 st.stop,
                 Some(Error::WaitingForDecision { .. } | Error::ConfirmationNeeded { .. })
             );
             let stopped = st.stop.as_ref().map(|_| waiting);
-            (st.running.take(), st.target.clock(), stopped)
+            let full = matches!(st.stop, Some(Error::StepJournalFull { .. }));
+            let journal_full = match &st.stop {
+                Some(e) if full => e.to_string().lines().next().unwrap_or("").to_string(),
+                _ => String::new(),
+            };
+            (
+                st.running.take(),
+                st.target.clock(),
+                stopped,
+                full,
+                journal_full,
+            )
         };
         let running = running.ok_or_else(|| Halt::Script("no step is running".into()))?;
         let wall_ms = running.wall.elapsed().as_millis() as u64;
@@ -216,6 +252,8 @@ impl Host for Session {
             running.checkpoint.name().to_string(),
         );
         let ending = match (result, stopped) {
+            // A step over its journal bound failed: resume runs it again.
+            _ if full => Ending::Failed(journal_full.clone()),
             (Ok(json), _) => Ending::Completed(json),
             (Err(_), Some(true)) => Ending::Waiting,
             (Err(_), Some(false)) => Ending::Stopped,

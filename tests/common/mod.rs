@@ -117,6 +117,7 @@ impl Db {
             .env("DRILLBOOK_OPERATOR", "test-operator")
             .env_remove("DRILLBOOK_ABORT_AFTER_OPS")
             .env_remove("DRILLBOOK_OP_DELAY_MS")
+            .env_remove("DRILLBOOK_STEP_JOURNAL_MAX_BYTES")
             .env_remove("DRILLBOOK_LAB_STALL")
             .env_remove("DRILLBOOK_LAB_SQL_PASSWORD")
             .current_dir(cwd)
