@@ -26,7 +26,7 @@ fn main() {
                 let v = serde_json::json!({"event": "error", "kind": e.kind(), "message": e.to_string(), "exit_code": e.exit_code()});
                 println!("{v}");
             }
-            eprintln!("error: {e}");
+            eprintln!("error: {}", drillbook::report::visible(&e.to_string()));
             e.exit_code()
         }
     };

@@ -3,6 +3,7 @@
 use super::Env;
 use crate::error::Result;
 use crate::journal::{self, Journal, Record};
+use crate::report::visible;
 
 pub fn run(env: &Env, run_id: Option<&str>) -> Result<i32> {
     match run_id {
@@ -59,7 +60,7 @@ fn show(env: &Env, id: &str) -> Result<i32> {
         return Ok(0);
     }
     let h = &loaded.header;
-    println!(
+    let head = format!(
         "run {}: {} {} (sha256 {}), target {}, {} by {}",
         h.run_id,
         h.runbook.name,
@@ -69,38 +70,39 @@ fn show(env: &Env, id: &str) -> Result<i32> {
         h.mode,
         h.operator
     );
+    println!("{}", visible(&head));
     for r in &loaded.records {
-        match r {
-            Record::StepStarted { index, name, .. } => println!("[{}] {name}", index + 1),
+        let line = match r {
+            Record::StepStarted { index, name, .. } => format!("[{}] {name}", index + 1),
             Record::OpStarted { text, change, .. } => {
-                println!("      {} {text}", if *change { "change" } else { "read  " })
+                format!("      {} {text}", if *change { "change" } else { "read  " })
             }
-            Record::OpDone { error: Some(e), .. } => println!("        -> error {e}"),
-            Record::StepCompleted { sim_seconds, .. } => println!(
+            Record::OpDone { error: Some(e), .. } => format!("        -> error {e}"),
+            Record::StepCompleted { sim_seconds, .. } => format!(
                 "      completed ({} simulated)",
                 crate::report::duration(*sim_seconds)
             ),
-            Record::StepFailed { error, .. } => println!("      failed: {error}"),
+            Record::StepFailed { error, .. } => format!("      failed: {error}"),
             Record::DecisionNeeded { question, .. } => {
-                println!("      decision needed: {question}")
+                format!("      decision needed: {question}")
             }
             Record::Decision {
                 choice,
                 operator,
                 at,
                 ..
-            } => println!("      decision: {choice} by {operator} at {at}"),
+            } => format!("      decision: {choice} by {operator} at {at}"),
             Record::Confirmed {
                 message,
                 operator,
                 at,
                 ..
-            } => println!("      confirmed by {operator} at {at}: {message}"),
-            Record::Log { message, .. } => println!("      {message}"),
-            Record::Resumed { at, operator, .. } => println!("-- resumed by {operator} at {at}"),
+            } => format!("      confirmed by {operator} at {at}: {message}"),
+            Record::Log { message, .. } => format!("      {message}"),
+            Record::Resumed { at, operator, .. } => format!("-- resumed by {operator} at {at}"),
             Record::RunFinished {
                 status, message, ..
-            } => println!(
+            } => format!(
                 "-- {}{}",
                 status.as_str(),
                 if message.is_empty() {
@@ -109,8 +111,10 @@ fn show(env: &Env, id: &str) -> Result<i32> {
                     format!(": {message}")
                 }
             ),
-            _ => {}
-        }
+            _ => continue,
+        };
+        // Values in a journal are printed as the terminal must show them.
+        println!("{}", visible(&line));
     }
     if let Some(t) = &loaded.torn {
         println!("note: line {} was cut short by a crash", t.line);

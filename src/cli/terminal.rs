@@ -7,6 +7,7 @@
 //! line the journal's next attempt records, and an unanswered one stops the
 //! run until `resume --decision`.
 
+use crate::report::visible;
 use crate::run::{Confirmation, Operator};
 use std::io::IsTerminal;
 
@@ -30,7 +31,7 @@ impl Operator for Terminal {
         if !std::io::stdin().is_terminal() {
             return Confirmation::Unavailable;
         }
-        eprint!("{message}\n{PROMPT}");
+        eprint!("{}\n{PROMPT}", visible(message));
         let mut line = String::new();
         if std::io::stdin().read_line(&mut line).is_err() {
             return Confirmation::Pause;
@@ -43,7 +44,7 @@ impl Operator for Terminal {
     }
 
     fn show(&self, text: &str) {
-        eprintln!("{text}");
+        eprintln!("{}", visible(text));
     }
 }
 

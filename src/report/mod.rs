@@ -2,7 +2,8 @@
 //!
 //! The run and the drill emit `Event`s (`event.rs`); a `Reporter` renders
 //! them: `terminal::Human` for people, `json::Json` for programs, one JSON
-//! object per line on stdout.
+//! object per line on stdout. Every human line is printed through
+//! `visible::visible`, so a value cannot steer the terminal.
 
 pub mod drill_summary;
 pub mod event;
@@ -15,9 +16,11 @@ pub mod quiet;
 pub mod summary;
 pub mod terminal;
 pub mod timeline;
+pub mod visible;
 
 pub use drill_summary::DrillSummary;
 pub use event::{Event, Reporter};
 pub use json::Json;
 pub use summary::{DataLoss, Expectation, Scorecard, StepOutcome, StepStatus};
 pub use terminal::{duration, Human};
+pub use visible::visible;

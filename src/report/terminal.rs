@@ -28,6 +28,7 @@ impl Human {
     }
 
     fn println(&self, line: &str) {
+        let line = super::visible(line);
         match self.bar.borrow().as_ref() {
             Some(bar) if !bar.is_hidden() => bar.suspend(|| println!("{line}")),
             _ => println!("{line}"),
@@ -152,7 +153,7 @@ impl Reporter for Human {
             }
             Event::StepStarted { index, name } => {
                 if let Some(bar) = self.bar.borrow().as_ref() {
-                    bar.set_message(name.clone());
+                    bar.set_message(super::visible(name).into_owned());
                 }
                 self.println(&format!("{} {name}", self.step_label(*index)));
             }
@@ -217,7 +218,7 @@ impl Reporter for Human {
                 });
                 bar.set_length(*total);
                 bar.set_position(*done);
-                bar.set_message(label.clone());
+                bar.set_message(super::visible(label).into_owned());
             }
             Event::DecisionNeeded {
                 question, choices, ..
@@ -261,10 +262,11 @@ impl Reporter for Human {
                 } else {
                     format!(": {message}")
                 };
-                println!(
+                let line = format!(
                     "{run_id} {status}: {steps} steps, {ops} ops ({changes} changes){sim}, {:.1}s wall{tail}",
                     *wall_ms as f64 / 1000.0
                 );
+                println!("{}", super::visible(&line));
             }
         }
     }
