@@ -221,25 +221,21 @@ impl Host for Session {
     }
 
     fn end_step(&self, result: Result<Value, String>) -> HostResult<()> {
-        let (running, clock1, stopped, full, journal_full) = {
+        let (running, clock1, stopped, journal_full) = {
             let mut st = self.state.borrow_mut();
             let waiting = matches!(
                 st.stop,
                 Some(Error::WaitingForDecision { .. } | Error::ConfirmationNeeded { .. })
             );
             let stopped = st.stop.as_ref().map(|_| waiting);
-            let full = matches!(st.stop, Some(Error::StepJournalFull { .. }));
+            // A step past its journal bound is failed, not left in doubt.
             let journal_full = match &st.stop {
-                Some(e) if full => e.to_string().lines().next().unwrap_or("").to_string(),
-                _ => String::new(),
+                Some(e @ Error::StepJournalFull { .. }) => {
+                    e.to_string().lines().next().map(str::to_string)
+                }
+                _ => None,
             };
-            (
-                st.running.take(),
-                st.target.clock(),
-                stopped,
-                full,
-                journal_full,
-            )
+            (st.running.take(), st.target.clock(), stopped, journal_full)
         };
         let running = running.ok_or_else(|| Halt::Script("no step is running".into()))?;
         let wall_ms = running.wall.elapsed().as_millis() as u64;
@@ -251,13 +247,12 @@ impl Host for Session {
             running.checkpoint.index(),
             running.checkpoint.name().to_string(),
         );
-        let ending = match (result, stopped) {
-            // A step over its journal bound failed: resume runs it again.
-            _ if full => Ending::Failed(journal_full.clone()),
-            (Ok(json), _) => Ending::Completed(json),
-            (Err(_), Some(true)) => Ending::Waiting,
-            (Err(_), Some(false)) => Ending::Stopped,
-            (Err(message), None) => Ending::Failed(message),
+        let ending = match (result, stopped, journal_full) {
+            (_, _, Some(message)) => Ending::Failed(message),
+            (Ok(json), _, None) => Ending::Completed(json),
+            (Err(_), Some(true), None) => Ending::Waiting,
+            (Err(_), Some(false), None) => Ending::Stopped,
+            (Err(message), None, None) => Ending::Failed(message),
         };
         let error = match &ending {
             Ending::Failed(message) => message.clone(),
