@@ -249,3 +249,77 @@ fn decide_with_no_choices_is_a_runbook_error() {
         .code(1)
         .stderr_has("no choices to offer");
 }
+
+/// The estate with `from` replaced by `to` (a `key = value` line, once),
+/// written to `name`, and `name:line:col` of the value in it.
+fn estate_with(db: &Db, name: &str, from: &str, to: &str) -> (String, String) {
+    let base = common::builtin_estate();
+    assert!(base.contains(from), "{from}");
+    let text = base.replacen(from, to, 1);
+    let offset = text.find(to).unwrap() + to.find(" = ").unwrap() + 3;
+    let line = text[..offset].matches('\n').count() + 1;
+    let col = offset - text[..offset].rfind('\n').map_or(0, |n| n + 1) + 1;
+    let path = db.write(name, &text);
+    (
+        path.to_str().unwrap().to_string(),
+        format!("{name}:{line}:{col}: "),
+    )
+}
+
+#[test]
+fn a_unc_path_with_a_control_character_is_refused_at_load_with_its_place() {
+    let db = Db::new();
+    let (estate, place) = estate_with(
+        &db,
+        "bell.toml",
+        "copy_folder = '\\\\pcsql-dub1.litwareinc.com\\lscopy'",
+        "copy_folder = \"\\\\\\\\pcsql-dub1.litwareinc.com\\\\ls\\u0007copy\"",
+    );
+    let out = db.run(&["drill", RB, "--estate", &estate]);
+    out.code(2)
+        .stderr_has(&place)
+        .stderr_has("log_shipping.copy_folder")
+        .stderr_has("control character (U+0007)");
+    assert!(!db.lab_path().exists(), "a lab was made");
+}
+
+#[test]
+fn a_malformed_unc_path_is_refused_at_load_with_its_place() {
+    let db = Db::new();
+    for (i, bad) in [
+        "'\\\\pcsql-dub1.litwareinc.com\\\\lscopy'",
+        "'\\\\pcsql-dub1.litwareinc.com\\ls:copy'",
+        "'\\\\pcsql-dub1.litwareinc.com'",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (estate, place) = estate_with(
+            &db,
+            &format!("unc{i}.toml"),
+            "copy_folder = '\\\\pcsql-dub1.litwareinc.com\\lscopy'",
+            &format!("copy_folder = {bad}"),
+        );
+        db.run(&["drill", RB, "--estate", &estate])
+            .code(2)
+            .stderr_has(&place)
+            .stderr_has("is not a usable UNC path");
+        assert!(!db.lab_path().exists(), "a lab was made for {bad}");
+    }
+}
+
+#[test]
+fn a_parameter_with_a_control_character_is_refused_before_any_op() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    refused(
+        &db,
+        &[
+            "run",
+            RB,
+            "-p",
+            "mirror_share=\\\\fs-dub1.litwareinc.com\\pc\u{1b}[2Jlogs",
+        ],
+        "contains a control character (U+001B)",
+    );
+}

@@ -468,8 +468,17 @@ fn validate_chat_pool(f: &EstateFile, pool: &str, pc: &PersistentChatPool, p: &m
     }
     let ls = &pc.log_shipping;
     for (key, path) in [("share", &ls.share), ("copy_folder", &ls.copy_folder)] {
+        if path.chars().any(char::is_control) {
+            continue; // reported by quoted::control_characters, at its place
+        }
+        if let Some(problem) = super::quoted::unc_problem(path) {
+            p.push(format!(
+                "{at}.log_shipping.{key} = {path:?} is not a usable UNC path: {problem}"
+            ));
+            continue;
+        }
         match unc_server(path) {
-            None => p.push(format!("{at}.log_shipping.{key} = {path:?} is not a UNC path like \\\\server\\share")),
+            None => {}
             Some(server) if !f.servers.contains_key(server) => p.push(format!(
                 "{at}.log_shipping.{key} = {path:?}: server {server:?} is not a server of the estate"
             )),
