@@ -323,3 +323,52 @@ fn a_parameter_with_a_control_character_is_refused_before_any_op() {
         "contains a control character (U+001B)",
     );
 }
+
+#[test]
+fn an_out_of_range_workload_is_refused_at_load_naming_the_allowed_range() {
+    let db = Db::new();
+    let (estate, place) = estate_with(
+        &db,
+        "busy.toml",
+        "transactions_per_minute = 120",
+        "transactions_per_minute = 1000000000000000000",
+    );
+    db.run(&["drill", RB, "--estate", &estate])
+        .code(2)
+        .stderr_has(&place)
+        .stderr_has("transactions_per_minute = 1000000000000000000 is out of range: it must be between 0 and 1000000");
+    assert!(!db.lab_path().exists(), "a lab was made");
+}
+
+#[test]
+fn an_out_of_range_workload_in_the_lab_state_is_refused() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let text = String::from_utf8(db.lab_bytes()).unwrap();
+    assert!(text.contains("\"transactions_per_minute\": 120"));
+    let text = text.replace(
+        "\"transactions_per_minute\": 120",
+        "\"transactions_per_minute\": 1000000000000000000",
+    );
+    std::fs::write(db.lab_path(), &text).unwrap();
+    refused(
+        &db,
+        &["run", RB],
+        "transactions_per_minute = 1000000000000000000 is out of range",
+    );
+}
+
+#[test]
+fn an_rto_beyond_a_week_is_a_header_error() {
+    let db = Db::new();
+    let shipped = common::shipped_runbook(RB);
+    let text = shipped.replacen("rto_minutes: 10,", "rto_minutes: 9223372036854775807,", 1);
+    assert_ne!(text, shipped);
+    let path = db.write(
+        "long-rto.rhai",
+        &text.replacen(&format!("name: \"{RB}\""), "name: \"long-rto\"", 1),
+    );
+    db.run(&["drill", path.to_str().unwrap()])
+        .code(2)
+        .stderr_has("`rto_minutes` must be an integer between 1 and 10080 (a week)");
+}

@@ -23,7 +23,10 @@ pub use file::{
     Server, Settings, Site, SqlInstance,
 };
 pub use names::{is_dns_name, is_fqdn};
-pub use validate::{PC_MAX_ACTIVE, PC_MAX_SERVERS, SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN};
+pub use validate::{
+    out_of_range, CHANGES_PER_MINUTE_MAX, PC_MAX_ACTIVE, PC_MAX_SERVERS, SYNC_INTERVAL_MAX,
+    SYNC_INTERVAL_MIN, TX_PER_MINUTE_MAX, USERS_MAX,
+};
 
 use crate::error::{line_col, Error, Result};
 use sha2::{Digest, Sha256};
