@@ -15,6 +15,7 @@
 //! reads, and its reads leave the lab file untouched, clock included.
 
 use super::chatter::{self, Chatter};
+use super::guard::{Guarded, Slot, LOGIN_MESSAGE_MAX, SESSION_MESSAGE_MAX};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::{columns, stalls, Twin};
@@ -24,7 +25,7 @@ use crate::targets::OpError;
 use serde_json::{json, Map, Value};
 use std::io::{self, BufReader};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -33,13 +34,21 @@ const LOGIN_FAILED: i32 = 18456;
 /// The number the twin gives "not simulated by the lab" (the user-error range).
 const NOT_SIMULATED: i32 = 50000;
 
-/// Accept connections for one instance until the process ends.
+/// Accept connections for one instance until the process ends: at most
+/// `twin.limits.max_connections` at once (`guard.rs`); one more is closed
+/// before a byte is read, and the endpoint goes on.
 pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener) {
+    let open = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
+        let Some(slot) = Slot::take(&open, twin.limits.max_connections) else {
+            drop(stream);
+            continue;
+        };
         let twin = twin.clone();
         let instance = instance.clone();
         std::thread::spawn(move || {
+            let _slot = slot;
             if is_down(&twin, &instance) {
                 // Closed unread: the client's PRELOGIN makes it a reset. The
                 // lab charges no time for an op that reached no one, so
@@ -87,9 +96,12 @@ enum Answer {
 
 fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
+    stream.set_write_timeout(Some(twin.limits.idle_timeout))?;
     let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
+    let mut reader = BufReader::new(Guarded::new(stream));
+    let login_by = Instant::now() + twin.limits.login_timeout;
 
+    reader.get_mut().allow(LOGIN_MESSAGE_MAX, login_by);
     let Some((kind, _)) = tds::read_message(&mut reader)? else {
         return Ok(());
     };
@@ -98,6 +110,7 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
     }
     tds::write_message(&mut writer, tds::PKT_REPLY, &tds::prelogin_reply())?;
 
+    reader.get_mut().allow(LOGIN_MESSAGE_MAX, login_by);
     let Some((kind, payload)) = tds::read_message(&mut reader)? else {
         return Ok(());
     };
@@ -127,6 +140,8 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
     let spid = twin.next_spid.fetch_add(1, Ordering::Relaxed);
 
     loop {
+        let idle_until = Instant::now() + twin.limits.idle_timeout;
+        reader.get_mut().allow(SESSION_MESSAGE_MAX, idle_until);
         let Some((kind, payload)) = tds::read_message(&mut reader)? else {
             return Ok(());
         };

@@ -288,6 +288,21 @@ impl Twin {
         let _ = self.child.wait();
     }
 
+    /// The serve process's id (for /proc/PID/status).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The 127.0.0.1 port of SQL instance `id`, as `lab serve` announced it.
+    pub fn port(&self, id: &str) -> u16 {
+        let served = std::fs::read_to_string(&self.stdout).unwrap_or_default();
+        let prefix = format!("{id}: 127.0.0.1:");
+        served
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("lab serve announced no port for {id}:\n{served}"))
+    }
+
     /// Kill it outright, as a crash would.
     pub fn kill(mut self) {
         let _ = self.child.kill();
