@@ -138,6 +138,7 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
     reply.done(false, false, None);
     tds::write_message(&mut writer, tds::PKT_REPLY, &reply.into_bytes())?;
     let spid = twin.next_spid.fetch_add(1, Ordering::Relaxed);
+    let _session = Session::open(twin, spid);
 
     loop {
         let idle_until = Instant::now() + twin.limits.idle_timeout;
@@ -212,6 +213,37 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
     }
 }
 
+/// A logged-in session as `sys.sysprocesses` shows it: its login time is
+/// listed while the connection's thread serves it, as SQL Server lists a
+/// session until its connection ends — a dead client's included, while its
+/// request still runs.
+struct Session<'a> {
+    twin: &'a Twin,
+    spid: i64,
+}
+
+impl<'a> Session<'a> {
+    fn open(twin: &'a Twin, spid: i64) -> Session<'a> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let at = crate::time::rfc3339(now.as_secs() as i64);
+        let login_time = format!("{}.{:03}", at.trim_end_matches('Z'), now.subsec_millis());
+        if let Ok(mut m) = twin.logins.lock() {
+            m.insert(spid, login_time);
+        }
+        Session { twin, spid }
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.twin.logins.lock() {
+            m.remove(&self.spid);
+        }
+    }
+}
+
 /// SQL Server's 3013 after a failed `RESTORE ...` or `BACKUP ...`.
 fn terminated(statement: &str, number: i32) -> Option<String> {
     let words: Vec<String> = statement
@@ -238,7 +270,31 @@ fn answer(twin: &Twin, instance: &str, spid: i64, read_only: bool, req: &Request
         None => {}
     }
     match parse(instance, &req.statement, &req.params) {
-        Statement::Spid => Answer::Rows(crate::targets::rows(json!([{ "spid": spid }]))),
+        Statement::Spid => {
+            let login_time = twin.logins.lock().ok().and_then(|m| m.get(&spid).cloned());
+            Answer::Rows(crate::targets::rows(
+                json!([{ "spid": spid, "login_time": login_time }]),
+            ))
+        }
+        Statement::SessionRunning {
+            session_id,
+            login_time,
+        } => {
+            let same = twin
+                .logins
+                .lock()
+                .is_ok_and(|m| m.get(&session_id) == Some(&login_time));
+            let busy = twin
+                .in_flight
+                .lock()
+                .is_ok_and(|m| m.contains_key(&session_id));
+            let rows = if same && busy {
+                json!([{ "cmd": "EXECUTE", "status": "runnable" }])
+            } else {
+                json!([])
+            };
+            Answer::Rows(crate::targets::rows(rows))
+        }
         Statement::Progress { session_id } => {
             let in_flight = twin.in_flight.lock().map(|m| m.get(&session_id).copied());
             let rows = match in_flight.ok().flatten() {

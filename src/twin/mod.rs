@@ -91,6 +91,8 @@ pub struct Twin {
     pub next_spid: AtomicI64,
     /// Requests being performed now, by session id: (started, expected duration).
     pub in_flight: Mutex<BTreeMap<i64, (Instant, Duration)>>,
+    /// Open sessions' login times, by session id (`sys.sysprocesses`).
+    pub logins: Mutex<BTreeMap<i64, String>>,
     pub limits: Limits,
 }
 
@@ -135,6 +137,7 @@ pub fn serve(
         stall: stall(),
         next_spid: AtomicI64::new(51),
         in_flight: Mutex::new(BTreeMap::new()),
+        logins: Mutex::new(BTreeMap::new()),
         limits: opts.limits,
     });
     let mut ports = BTreeMap::new();
