@@ -194,7 +194,7 @@ fn mutated_estates_never_panic_and_load_or_are_refused_naming_the_file() {
         11,
         estate.as_bytes(),
         &scratch.path("estate.toml"),
-        |p| drillbook::estate::Estate::load(p),
+        drillbook::estate::Estate::load,
     ));
 }
 
@@ -222,14 +222,14 @@ fn mutated_journals_and_lab_states_never_panic_and_load_or_are_refused_naming_th
         13,
         &journal,
         &scratch.path("run.jsonl"),
-        |p| drillbook::journal::read(p),
+        drillbook::journal::read,
     ));
     holds(in_process(
         "lab",
         14,
         &db.lab_bytes(),
         &scratch.path("state.json"),
-        |p| drillbook::lab::Lab::open(p),
+        drillbook::lab::Lab::open,
     ));
 }
 

@@ -116,10 +116,10 @@ impl Replay {
                 Record::OpSession { step, seq, session } => {
                     r.open_sessions.insert(*step, (*seq, session.clone()));
                 }
-                Record::OpDone { step, seq, .. } => {
-                    if r.open_sessions.get(step).is_some_and(|(s, _)| s == seq) {
-                        r.open_sessions.remove(step);
-                    }
+                Record::OpDone { step, seq, .. }
+                    if r.open_sessions.get(step).is_some_and(|(s, _)| s == seq) =>
+                {
+                    r.open_sessions.remove(step);
                 }
                 Record::StepCompleted { index, result, .. } => {
                     if let Some(s) = r.steps.get_mut(index) {
