@@ -122,7 +122,7 @@ fn trial(setup: &Setup, seed: u64) -> Outcome {
         match out.code {
             0 => {}
             // In doubt: the operator checked the estate and says run it again.
-            4 if out.stderr.contains("--rerun-in-doubt") => rerun = true,
+            3 if out.stderr.contains("--rerun-in-doubt") => rerun = true,
             code => return Outcome::Failed(format!("exit {code}: {}", out.stderr)),
         }
     }
