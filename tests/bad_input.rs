@@ -266,6 +266,15 @@ fn estate_with(db: &Db, name: &str, from: &str, to: &str) -> (String, String) {
     )
 }
 
+/// A drill on `estate` exits 2 naming `place` and `needle`, and makes no lab.
+fn refused_at_load(db: &Db, estate: &str, place: &str, needle: &str) {
+    db.run(&["drill", RB, "--estate", estate])
+        .code(2)
+        .stderr_has(place)
+        .stderr_has(needle);
+    assert!(!db.lab_path().exists(), "a lab was made from {estate}");
+}
+
 #[test]
 fn a_unc_path_with_a_control_character_is_refused_at_load_with_its_place() {
     let db = Db::new();
@@ -275,12 +284,8 @@ fn a_unc_path_with_a_control_character_is_refused_at_load_with_its_place() {
         "copy_folder = '\\\\pcsql-dub1.litwareinc.com\\lscopy'",
         "copy_folder = \"\\\\\\\\pcsql-dub1.litwareinc.com\\\\ls\\u0007copy\"",
     );
-    let out = db.run(&["drill", RB, "--estate", &estate]);
-    out.code(2)
-        .stderr_has(&place)
-        .stderr_has("log_shipping.copy_folder")
-        .stderr_has("control character (U+0007)");
-    assert!(!db.lab_path().exists(), "a lab was made");
+    let needle = "log_shipping.copy_folder = \"\\\\\\\\pcsql-dub1.litwareinc.com\\\\ls\\u{7}copy\" contains a control character (U+0007)";
+    refused_at_load(&db, &estate, &place, needle);
 }
 
 #[test]
@@ -300,11 +305,7 @@ fn a_malformed_unc_path_is_refused_at_load_with_its_place() {
             "copy_folder = '\\\\pcsql-dub1.litwareinc.com\\lscopy'",
             &format!("copy_folder = {bad}"),
         );
-        db.run(&["drill", RB, "--estate", &estate])
-            .code(2)
-            .stderr_has(&place)
-            .stderr_has("is not a usable UNC path");
-        assert!(!db.lab_path().exists(), "a lab was made for {bad}");
+        refused_at_load(&db, &estate, &place, "is not a usable UNC path");
     }
 }
 
@@ -333,11 +334,12 @@ fn an_out_of_range_workload_is_refused_at_load_naming_the_allowed_range() {
         "transactions_per_minute = 120",
         "transactions_per_minute = 1000000000000000000",
     );
-    db.run(&["drill", RB, "--estate", &estate])
-        .code(2)
-        .stderr_has(&place)
-        .stderr_has("transactions_per_minute = 1000000000000000000 is out of range: it must be between 0 and 1000000");
-    assert!(!db.lab_path().exists(), "a lab was made");
+    refused_at_load(
+        &db,
+        &estate,
+        &place,
+        "transactions_per_minute = 1000000000000000000 is out of range: it must be between 0 and 1000000",
+    );
 }
 
 #[test]

@@ -10,7 +10,7 @@
 //! and prints the figures this test prints.
 
 mod common;
-use common::Db;
+use common::{Db, Rng};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::time::Instant;
@@ -18,21 +18,6 @@ use std::time::Instant;
 const RB: &str = "persistent-chat-failover";
 const PER_KIND: usize = 2000;
 const THROUGH_THE_BINARY: usize = 15;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// What hostile or careless edits put into files.
 const SPLICES: &[&[u8]] = &[
