@@ -145,6 +145,15 @@ pub enum Error {
         step: String,
         last_op: String,
     },
+    /// The interrupted attempt's statement still runs on the server.
+    StillRunning {
+        run_id: String,
+        step: String,
+        instance: String,
+        spid: i64,
+        what: String,
+        waited_seconds: u64,
+    },
     /// A confirmation nobody could answer (no terminal), or that the
     /// operator did not give (`paused`: Enter or `n`): the run waits.
     ConfirmationNeeded {
@@ -230,9 +239,10 @@ impl Error {
             | DrillExpectation { .. }
             | DrillSetup { .. }
             | TestsFailed { .. } => exit::RUNBOOK_FAILED,
-            WaitingForDecision { .. } | InDoubt { .. } | ConfirmationNeeded { .. } => {
-                exit::WAITING_FOR_OPERATOR
-            }
+            WaitingForDecision { .. }
+            | InDoubt { .. }
+            | StillRunning { .. }
+            | ConfirmationNeeded { .. } => exit::WAITING_FOR_OPERATOR,
             LockHeld { .. } | RunWaiting { .. } => exit::LOCK_HELD,
         }
     }
@@ -268,6 +278,7 @@ impl Error {
             DrillSetup { .. } => "drill_setup",
             WaitingForDecision { .. } => "waiting_for_decision",
             InDoubt { .. } => "in_doubt",
+            StillRunning { .. } => "still_running",
             ConfirmationNeeded { .. } => "confirmation_needed",
             LockHeld { .. } => "lock_held",
             RunWaiting { .. } => "run_waiting",
@@ -390,6 +401,12 @@ impl fmt::Display for Error {
                 "step `{step}` is in doubt: it started but did not finish; the last op sent was:\n    \
                  {last_op}\n  check the estate, then `drillbook resume {run_id} --rerun-in-doubt` \
                  to run the step again"
+            ),
+            StillRunning { run_id, step, instance, spid, what, waited_seconds } => write!(
+                f,
+                "step `{step}` was not run again: session {spid} on {instance}, which the interrupted \
+                 attempt sent its change on, is still running ({what}) after {waited_seconds} s\n  \
+                 let it finish (or end it with KILL {spid} on {instance}), then `drillbook resume {run_id}`"
             ),
             ConfirmationNeeded { run_id, step, message, paused: true } => write!(
                 f,

@@ -26,8 +26,24 @@ pub const REMOTING_FAILED: &str = "Connecting to remote server";
 /// session only reads (the stand-in then saves nothing).
 pub const READ_ONLY_ENV: &str = "DRILLBOOK_READ_ONLY";
 
-/// The session id of a connection, for progress polls.
-pub const SPID_QUERY: &str = "SELECT @@SPID AS spid;";
+/// The session id of a connection (for progress polls) and when it logged
+/// in (with the id, what names the session in the journal: ids are reused).
+/// `sys.sysprocesses` answers on SQL Server 2008 R2 and 2012 alike.
+pub const SPID_QUERY: &str =
+    "SELECT @@SPID AS spid, CONVERT(varchar(23), login_time, 126) AS login_time \
+     FROM sys.sysprocesses WHERE spid = @@SPID;";
+
+/// The request session `spid` (logged in at `login_time`) is running, if it
+/// runs one: no row when it is idle or gone. `None` if `login_time` cannot
+/// be quoted.
+pub fn session_running_query(spid: i64, login_time: &str) -> Option<String> {
+    let login_time = crate::quote::sql_literal(login_time).ok()?;
+    Some(format!(
+        "SELECT RTRIM(cmd) AS cmd, RTRIM(status) AS status FROM sys.sysprocesses \
+         WHERE spid = {spid} AND CONVERT(varchar(23), login_time, 126) = {login_time} \
+         AND cmd <> 'AWAITING COMMAND';"
+    ))
+}
 
 /// How far one session's current request is.
 pub fn progress_query(session_id: i64) -> String {

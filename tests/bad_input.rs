@@ -249,3 +249,128 @@ fn decide_with_no_choices_is_a_runbook_error() {
         .code(1)
         .stderr_has("no choices to offer");
 }
+
+/// The estate with `from` replaced by `to` (a `key = value` line, once),
+/// written to `name`, and `name:line:col` of the value in it.
+fn estate_with(db: &Db, name: &str, from: &str, to: &str) -> (String, String) {
+    let base = common::builtin_estate();
+    assert!(base.contains(from), "{from}");
+    let text = base.replacen(from, to, 1);
+    let offset = text.find(to).unwrap() + to.find(" = ").unwrap() + 3;
+    let line = text[..offset].matches('\n').count() + 1;
+    let col = offset - text[..offset].rfind('\n').map_or(0, |n| n + 1) + 1;
+    let path = db.write(name, &text);
+    (
+        path.to_str().unwrap().to_string(),
+        format!("{name}:{line}:{col}: "),
+    )
+}
+
+/// A drill on `estate` exits 2 naming `place` and `needle`, and makes no lab.
+fn refused_at_load(db: &Db, estate: &str, place: &str, needle: &str) {
+    db.run(&["drill", RB, "--estate", estate])
+        .code(2)
+        .stderr_has(place)
+        .stderr_has(needle);
+    assert!(!db.lab_path().exists(), "a lab was made from {estate}");
+}
+
+#[test]
+fn a_unc_path_with_a_control_character_is_refused_at_load_with_its_place() {
+    let db = Db::new();
+    let (estate, place) = estate_with(
+        &db,
+        "bell.toml",
+        "copy_folder = '\\\\pcsql-dub1.litwareinc.com\\lscopy'",
+        "copy_folder = \"\\\\\\\\pcsql-dub1.litwareinc.com\\\\ls\\u0007copy\"",
+    );
+    let needle = "log_shipping.copy_folder = \"\\\\\\\\pcsql-dub1.litwareinc.com\\\\ls\\u{7}copy\" contains a control character (U+0007)";
+    refused_at_load(&db, &estate, &place, needle);
+}
+
+#[test]
+fn a_malformed_unc_path_is_refused_at_load_with_its_place() {
+    let db = Db::new();
+    for (i, bad) in [
+        "'\\\\pcsql-dub1.litwareinc.com\\\\lscopy'",
+        "'\\\\pcsql-dub1.litwareinc.com\\ls:copy'",
+        "'\\\\pcsql-dub1.litwareinc.com'",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (estate, place) = estate_with(
+            &db,
+            &format!("unc{i}.toml"),
+            "copy_folder = '\\\\pcsql-dub1.litwareinc.com\\lscopy'",
+            &format!("copy_folder = {bad}"),
+        );
+        refused_at_load(&db, &estate, &place, "is not a usable UNC path");
+    }
+}
+
+#[test]
+fn a_parameter_with_a_control_character_is_refused_before_any_op() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    refused(
+        &db,
+        &[
+            "run",
+            RB,
+            "-p",
+            "mirror_share=\\\\fs-dub1.litwareinc.com\\pc\u{1b}[2Jlogs",
+        ],
+        "contains a control character (U+001B)",
+    );
+}
+
+#[test]
+fn an_out_of_range_workload_is_refused_at_load_naming_the_allowed_range() {
+    let db = Db::new();
+    let (estate, place) = estate_with(
+        &db,
+        "busy.toml",
+        "transactions_per_minute = 120",
+        "transactions_per_minute = 1000000000000000000",
+    );
+    refused_at_load(
+        &db,
+        &estate,
+        &place,
+        "transactions_per_minute = 1000000000000000000 is out of range: it must be between 0 and 1000000",
+    );
+}
+
+#[test]
+fn an_out_of_range_workload_in_the_lab_state_is_refused() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let text = String::from_utf8(db.lab_bytes()).unwrap();
+    assert!(text.contains("\"transactions_per_minute\": 120"));
+    let text = text.replace(
+        "\"transactions_per_minute\": 120",
+        "\"transactions_per_minute\": 1000000000000000000",
+    );
+    std::fs::write(db.lab_path(), &text).unwrap();
+    refused(
+        &db,
+        &["run", RB],
+        "transactions_per_minute = 1000000000000000000 is out of range",
+    );
+}
+
+#[test]
+fn an_rto_beyond_a_week_is_a_header_error() {
+    let db = Db::new();
+    let shipped = common::shipped_runbook(RB);
+    let text = shipped.replacen("rto_minutes: 10,", "rto_minutes: 9223372036854775807,", 1);
+    assert_ne!(text, shipped);
+    let path = db.write(
+        "long-rto.rhai",
+        &text.replacen(&format!("name: \"{RB}\""), "name: \"long-rto\"", 1),
+    );
+    db.run(&["drill", path.to_str().unwrap()])
+        .code(2)
+        .stderr_has("`rto_minutes` must be an integer between 1 and 10080 (a week)");
+}

@@ -365,3 +365,63 @@ fn an_estate_path_with_a_newline_stays_inside_the_generated_comment() {
         .stdout_has("on dry-run(live)");
     twin.stop();
 }
+
+#[test]
+fn a_resume_right_after_kill_waits_for_the_dead_runs_statement_still_on_the_server() {
+    let expected = lab_end_state(RB, &default_scenario(RB));
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    // The twin takes 4 s over removing log shipping, as a busy server might.
+    let twin = db.serve(
+        &[],
+        &[(
+            "DRILLBOOK_LAB_STALL",
+            "DECLARE @rc int; EXEC @rc = master.dbo.sp_delete_log_shipping_secondary_database:4",
+        )],
+    );
+    let mut child = db.spawn(
+        &["run", RB, "--target", "live", "--estate", twin.estate_arg()],
+        &[("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)],
+    );
+    // Kill it once the change is on its way: its session is journaled.
+    let started = Instant::now();
+    let run_id = loop {
+        let sent = db
+            .runs()
+            .into_iter()
+            .find(|r| db.journal(r).iter().any(|rec| rec["type"] == "op_session"));
+        if let Some(run) = sent {
+            break run;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no change was sent"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let session = db
+        .journal(&run_id)
+        .into_iter()
+        .find(|r| r["type"] == "op_session")
+        .unwrap();
+    assert_eq!(session["session"]["instance"], "pcsql-dub1", "{session}");
+    // Resume at once, while the dead run's statement still runs.
+    db.run_env(
+        &["resume", &run_id],
+        &[("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)],
+    )
+    .ok();
+    let spid = session["session"]["spid"].as_i64().unwrap();
+    let told = format!("session {spid} on pcsql-dub1, which the interrupted attempt sent its change on, is still running");
+    assert!(
+        db.journal(&run_id)
+            .iter()
+            .any(|r| r["type"] == "log"
+                && r["message"].as_str().is_some_and(|m| m.starts_with(&told))),
+        "the wait was not journaled"
+    );
+    assert_eq!(without_clock(&db.lab()), without_clock(&expected));
+    twin.stop();
+}

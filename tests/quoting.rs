@@ -6,6 +6,8 @@
 //! cannot be quoted is refused by both renderings, so it never reaches a
 //! target. A seeded xorshift generator keeps failures reproducible.
 
+mod common;
+use common::Rng;
 use drillbook::op::{CmdletArg, Op, PsValue, SqlParam};
 use drillbook::twin::cmdlet_parse::parse_script;
 use drillbook::twin::parse::{parse, Statement};
@@ -57,20 +59,7 @@ const PIECES: &[&str] = &[
     "-1",
 ];
 
-struct Rng(u64);
-
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
     fn text(&mut self) -> String {
         let n = 1 + self.below(6);
         let mut s = String::new();

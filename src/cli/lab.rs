@@ -6,10 +6,11 @@ use crate::error::{Error, Result};
 use crate::journal::Lock;
 use crate::lab::{Lab, LabState};
 use crate::live::config::{Encryption, LiveSettings, SqlConnection};
-use crate::twin::{pwsh, serve, ServeOptions};
+use crate::twin::{pwsh, serve, Limits, ServeOptions};
 use clap::Subcommand;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Subcommand, Debug)]
 pub enum LabCommand {
@@ -67,6 +68,15 @@ pub enum LabCommand {
         /// shell_timeout_seconds written for the PowerShell stand-in
         #[arg(long, default_value_t = 60, value_name = "N")]
         shell_timeout_seconds: u64,
+        /// Connections each SQL endpoint holds open at once (more are closed unanswered)
+        #[arg(long, default_value_t = 64, value_name = "N")]
+        max_connections: usize,
+        /// Seconds a new connection has to finish its login
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        login_timeout_seconds: u64,
+        /// Seconds a logged-in session may stay silent before it is closed
+        #[arg(long, default_value_t = 600, value_name = "N")]
+        idle_timeout_seconds: u64,
     },
     /// The Lync Management Shell stand-in: reads a script on stdin and
     /// answers its cmdlet from the lab (what `lab serve`'s estate runs)
@@ -152,6 +162,9 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
             password_env,
             command_timeout_seconds,
             shell_timeout_seconds,
+            max_connections,
+            login_timeout_seconds,
+            idle_timeout_seconds,
         } => {
             let opts = ServeOptions {
                 lab_path: path,
@@ -164,6 +177,11 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
                 password_env,
                 command_timeout_seconds: command_timeout_seconds.max(1),
                 shell_timeout_seconds: shell_timeout_seconds.max(1),
+                limits: Limits {
+                    max_connections: max_connections.max(1),
+                    login_timeout: Duration::from_secs(login_timeout_seconds.max(1)),
+                    idle_timeout: Duration::from_secs(idle_timeout_seconds.max(1)),
+                },
             };
             serve(opts, twin_estate, |line| {
                 use std::io::Write;

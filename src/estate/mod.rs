@@ -12,6 +12,8 @@ pub mod design;
 pub mod file;
 pub mod generate;
 pub mod names;
+pub mod places;
+pub mod quoted;
 pub mod validate;
 
 pub use design::{Finding, DESIGN_RULES};
@@ -21,7 +23,10 @@ pub use file::{
     Server, Settings, Site, SqlInstance,
 };
 pub use names::{is_dns_name, is_fqdn};
-pub use validate::{PC_MAX_ACTIVE, PC_MAX_SERVERS, SYNC_INTERVAL_MAX, SYNC_INTERVAL_MIN};
+pub use validate::{
+    out_of_range, CHANGES_PER_MINUTE_MAX, PC_MAX_ACTIVE, PC_MAX_SERVERS, SYNC_INTERVAL_MAX,
+    SYNC_INTERVAL_MIN, TX_PER_MINUTE_MAX, USERS_MAX,
+};
 
 use crate::error::{line_col, Error, Result};
 use sha2::{Digest, Sha256};
@@ -74,7 +79,11 @@ impl Estate {
             sha256: sha256_hex(text.as_bytes()),
             text: Arc::from(text),
         };
-        estate.refuse(validate::validate(&estate.file))?;
+        let mut problems = validate::validate(&estate.file);
+        if let Ok(root) = toml::from_str::<places::Node>(text) {
+            problems.extend(quoted::control_characters(&root));
+        }
+        estate.refuse(problems)?;
         Ok(estate)
     }
 
@@ -90,11 +99,28 @@ impl Estate {
         }
     }
 
-    /// Refuse the estate if it breaks any of `problems`, naming them all.
+    /// Refuse the estate if it breaks any of `problems`, naming them all,
+    /// each at the `file:line:col` of the key its message starts with.
     pub fn refuse(&self, problems: Vec<String>) -> Result<()> {
         if problems.is_empty() {
             return Ok(());
         }
+        let root = toml::from_str::<places::Node>(&self.text).ok();
+        let problems: Vec<String> = problems
+            .into_iter()
+            .map(|problem| {
+                let at = root
+                    .as_ref()
+                    .and_then(|r| places::locate(r, &places::leading_path(&problem)));
+                match at {
+                    Some(offset) => {
+                        let (line, col) = line_col(&self.text, offset);
+                        format!("{}:{line}:{col}: {problem}", self.source)
+                    }
+                    None => problem,
+                }
+            })
+            .collect();
         Err(Error::Estate {
             file: self.source.clone(),
             message: format!(

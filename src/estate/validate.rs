@@ -18,6 +18,13 @@ use std::collections::BTreeMap;
 pub const SYNC_INTERVAL_MIN: u64 = 5;
 pub const SYNC_INTERVAL_MAX: u64 = 3 * 3600;
 
+/// The workload an estate may declare, per pool: far above any real pool
+/// (a Lync pool homes at most 80,000 users), low enough that no count or
+/// measurement can overflow (issue 11, finding 14).
+pub const TX_PER_MINUTE_MAX: u64 = 1_000_000;
+pub const CHANGES_PER_MINUTE_MAX: u64 = 1_000_000;
+pub const USERS_MAX: u64 = 1_000_000;
+
 /// Persistent Chat pools hold at most this many servers, this many active.
 pub const PC_MAX_SERVERS: usize = 8;
 pub const PC_MAX_ACTIVE: usize = 4;
@@ -103,6 +110,21 @@ pub fn validate(f: &EstateFile) -> Vec<String> {
     }
     for (pool, pc) in &f.persistent_chat {
         validate_chat_pool(f, pool, pc, &mut p);
+        let at = format!("persistent_chat.{pool:?}.transactions_per_minute");
+        p.extend(out_of_range(
+            &at,
+            pc.transactions_per_minute,
+            TX_PER_MINUTE_MAX,
+        ));
+    }
+    for (fqdn, pool) in &f.pools {
+        let at = format!("pools.{fqdn:?}");
+        p.extend(out_of_range(&format!("{at}.users"), pool.users, USERS_MAX));
+        p.extend(out_of_range(
+            &format!("{at}.changes_per_minute"),
+            pool.changes_per_minute,
+            CHANGES_PER_MINUTE_MAX,
+        ));
     }
     for (name, site) in &f.sites {
         if let Some(route) = &site.xmpp_federation_route {
@@ -138,6 +160,11 @@ pub fn validate(f: &EstateFile) -> Vec<String> {
     }
     validate_dns(f, &mut p);
     p
+}
+
+/// `at = value` outside 0..=max, as a problem naming the allowed range.
+pub fn out_of_range(at: &str, value: u64, max: u64) -> Option<String> {
+    (value > max).then(|| format!("{at} = {value} is out of range: it must be between 0 and {max}"))
 }
 
 /// The servers a list names that are not servers of `role` in `site`.
@@ -468,8 +495,17 @@ fn validate_chat_pool(f: &EstateFile, pool: &str, pc: &PersistentChatPool, p: &m
     }
     let ls = &pc.log_shipping;
     for (key, path) in [("share", &ls.share), ("copy_folder", &ls.copy_folder)] {
+        if path.chars().any(char::is_control) {
+            continue; // reported by quoted::control_characters, at its place
+        }
+        if let Some(problem) = super::quoted::unc_problem(path) {
+            p.push(format!(
+                "{at}.log_shipping.{key} = {path:?} is not a usable UNC path: {problem}"
+            ));
+            continue;
+        }
         match unc_server(path) {
-            None => p.push(format!("{at}.log_shipping.{key} = {path:?} is not a UNC path like \\\\server\\share")),
+            None => {}
             Some(server) if !f.servers.contains_key(server) => p.push(format!(
                 "{at}.log_shipping.{key} = {path:?}: server {server:?} is not a server of the estate"
             )),

@@ -61,6 +61,13 @@ pub enum Record {
         change: bool,
         text: String,
     },
+    /// The server session a change is sent on (live SQL only), durable
+    /// before it is sent.
+    OpSession {
+        step: usize,
+        seq: usize,
+        session: crate::targets::SqlSession,
+    },
     OpDone {
         step: usize,
         seq: usize,

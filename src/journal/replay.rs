@@ -4,6 +4,7 @@
 //! a decision; and the decisions and confirmations already given.
 
 use super::Record;
+use crate::targets::SqlSession;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -60,6 +61,9 @@ pub struct Replay {
     pub steps: BTreeMap<usize, PriorStep>,
     pub decisions: BTreeMap<String, String>,
     pub confirmed: BTreeSet<(usize, String)>,
+    /// By step: the server session of a change that was sent and never
+    /// answered (its op's sequence number and session).
+    pub open_sessions: BTreeMap<usize, (usize, SqlSession)>,
 }
 
 impl Replay {
@@ -108,6 +112,14 @@ impl Replay {
                         // A change that was sent may have taken effect, answered or not.
                         *changes_done |= *change;
                     }
+                }
+                Record::OpSession { step, seq, session } => {
+                    r.open_sessions.insert(*step, (*seq, session.clone()));
+                }
+                Record::OpDone { step, seq, .. }
+                    if r.open_sessions.get(step).is_some_and(|(s, _)| s == seq) =>
+                {
+                    r.open_sessions.remove(step);
                 }
                 Record::StepCompleted { index, result, .. } => {
                     if let Some(s) = r.steps.get_mut(index) {

@@ -135,6 +135,26 @@ impl LabState {
                 state.clock.start
             ));
         }
+        // The workload rates the estate bounds, bounded here too: a lab file
+        // is edited by hand as often as an estate (issue 11, finding 14).
+        use crate::estate::{out_of_range, CHANGES_PER_MINUTE_MAX, TX_PER_MINUTE_MAX};
+        let rates = state
+            .lync
+            .persistent_chat
+            .iter()
+            .map(|(n, p)| {
+                let at = format!("lync.persistent_chat.{n:?}.transactions_per_minute");
+                (at, p.transactions_per_minute, TX_PER_MINUTE_MAX)
+            })
+            .chain(state.lync.pools.iter().map(|(n, p)| {
+                let at = format!("lync.pools.{n:?}.data.changes_per_minute");
+                (at, p.data.changes_per_minute, CHANGES_PER_MINUTE_MAX)
+            }));
+        for (at, value, max) in rates {
+            if let Some(problem) = out_of_range(&at, value, max) {
+                return Err(problem);
+            }
+        }
         Ok(state)
     }
 

@@ -124,16 +124,18 @@ impl LabState {
 /// `rate` sixtieths to `carry`, and an item happens in the second its
 /// sixtieths reach a whole one. Returns how many happened and the offset
 /// (in seconds, 1..=dt) of the last one; `None` if none did.
+///
+/// Computed in u128, exactly: rates are bounded when the estate and the lab
+/// load (`estate::TX_PER_MINUTE_MAX`), so a count never leaves u64; if one
+/// would, nothing accrues rather than a wrong count (issue 11, finding 14).
 pub(in crate::lab) fn per_minute(carry: &mut u64, rate: u64, dt: u64) -> Option<(u64, u64)> {
-    let before = *carry;
-    let total = before.saturating_add(rate.saturating_mul(dt));
-    let n = total / 60;
-    *carry = total % 60;
+    let (before, rate128) = (u128::from(*carry), u128::from(rate));
+    let total = before + rate128 * u128::from(dt);
+    let n = u64::try_from(total / 60).ok()?;
+    *carry = (total % 60) as u64;
     if n == 0 || rate == 0 {
         return None;
     }
-    Some((
-        n,
-        (n * 60).saturating_sub(before).div_ceil(rate).clamp(1, dt),
-    ))
+    let last = (u128::from(n) * 60 - before.min(u128::from(n) * 60)).div_ceil(rate128);
+    Some((n, u64::try_from(last).unwrap_or(dt).clamp(1, dt)))
 }

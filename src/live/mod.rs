@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::estate::Estate;
 use crate::op::Op;
 use crate::targets::ports::{Clock, Ports};
-use crate::targets::{Performed, Target};
+use crate::targets::{OpError, Performed, SqlSession, Target};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -114,6 +114,24 @@ impl Live {
 impl Target for Live {
     fn name(&self) -> String {
         "live".to_string()
+    }
+
+    fn session(&mut self, op: &Op) -> Option<SqlSession> {
+        match op {
+            Op::Wait { .. }
+            | Op::Manual { .. }
+            | Op::ListFiles { .. }
+            | Op::CopyFile { .. }
+            | Op::Cmdlet { .. } => None,
+            _ => self.sql.session(&self.rt, op),
+        }
+    }
+
+    fn still_running(
+        &mut self,
+        session: &SqlSession,
+    ) -> std::result::Result<Option<String>, OpError> {
+        self.sql.still_running(&self.rt, session)
     }
 
     fn perform(&mut self, op: &Op) -> Result<Performed> {

@@ -15,8 +15,9 @@
 use super::answered::Watched;
 use super::connect::Endpoint;
 use crate::op::{Op, SqlParam};
+use crate::targets::SqlSession;
 use crate::targets::{Failed, OpError};
-use crate::wire::{progress_query, SPID_QUERY};
+use crate::wire::{progress_query, session_running_query, SPID_QUERY};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -37,7 +38,8 @@ pub struct Sql {
     pub endpoints: BTreeMap<String, Endpoint>,
     conns: BTreeMap<String, Conn>,
     pollers: BTreeMap<String, Conn>,
-    spids: BTreeMap<String, i64>,
+    /// Each main connection's session: id and login time (`wire::SPID_QUERY`).
+    spids: BTreeMap<String, (i64, String)>,
 }
 
 /// Ops worth a progress bar: they move whole backups.
@@ -168,13 +170,67 @@ impl Sql {
 
     /// The session id of `id`'s main connection, asked once.
     async fn spid(&mut self, id: &str, conn: &mut Conn) -> Option<i64> {
+        Some(self.login(id, conn).await?.0)
+    }
+
+    /// The session id and login time of `id`'s main connection, asked once.
+    async fn login(&mut self, id: &str, conn: &mut Conn) -> Option<(i64, String)> {
         if let Some(s) = self.spids.get(id) {
-            return Some(*s);
+            return Some(s.clone());
         }
         let rows = query(conn, SPID_QUERY, &[]).await.ok()?;
-        let spid = rows.get(0)?.get("spid")?.as_i64()?;
-        self.spids.insert(id.to_string(), spid);
-        Some(spid)
+        let row = rows.get(0)?;
+        let spid = row.get("spid")?.as_i64()?;
+        let login_time = row
+            .get("login_time")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        self.spids
+            .insert(id.to_string(), (spid, login_time.to_string()));
+        Some((spid, login_time.to_string()))
+    }
+
+    /// The session `op` will be sent on: connect to its instance now (a
+    /// failure is left to `perform`, which reports it) and name the session.
+    pub fn session(&mut self, rt: &Runtime, op: &Op) -> Option<SqlSession> {
+        let id = op.host();
+        let ep = self.endpoints.get(&id).cloned()?;
+        rt.block_on(async {
+            let mut conn = Self::conn(&ep, &mut self.conns, &id).await.ok()?;
+            let login = self.login(&id, &mut conn).await;
+            self.conns.insert(id.clone(), conn);
+            let (spid, login_time) = login?;
+            Some(SqlSession {
+                instance: id.clone(),
+                spid,
+                login_time,
+            })
+        })
+    }
+
+    /// What `session` is running now, if it runs a request.
+    pub fn still_running(
+        &mut self,
+        rt: &Runtime,
+        session: &SqlSession,
+    ) -> Result<Option<String>, OpError> {
+        let id = &session.instance;
+        let Some(ep) = self.endpoints.get(id).cloned() else {
+            return Ok(None);
+        };
+        let Some(text) = session_running_query(session.spid, &session.login_time) else {
+            return Ok(None);
+        };
+        rt.block_on(async {
+            let mut conn = Self::conn(&ep, &mut self.conns, id).await?;
+            let rows = query(&mut conn, &text, &[]).await;
+            self.conns.insert(id.clone(), conn);
+            let rows = rows.map_err(|e| op_error(&ep, e).0)?;
+            Ok(rows.get(0).map(|r| {
+                let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
+                format!("{} ({})", field("cmd"), field("status"))
+            }))
+        })
     }
 
     pub fn perform(&mut self, rt: &Runtime, op: &Op) -> Result<Value, OpError> {

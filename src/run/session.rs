@@ -12,11 +12,16 @@ use crate::error::Error;
 use crate::journal::{Journal, Mode, Record, Replay};
 use crate::op::Op;
 use crate::report::Event;
-use crate::targets::{OpError, Target};
+use crate::targets::{OpError, SqlSession, Target};
 use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// How long a resume waits for an interrupted attempt's statement to finish.
+const SESSION_WAIT: Duration = Duration::from_secs(120);
+/// How often it asks the server.
+const SESSION_POLL: Duration = Duration::from_millis(500);
 
 /// Fixed for the whole attempt.
 pub(super) struct Settings {
@@ -148,6 +153,69 @@ impl Session {
         }
     }
 
+    /// Before a step runs again: wait (at most `SESSION_WAIT`) for the
+    /// server session an interrupted attempt of it sent a change on to
+    /// finish its request, so the step's checks see what that change did and
+    /// no second copy of it races the first. What is awaited, and how it
+    /// ended, is journaled; if it still runs, the run stops and says so.
+    fn await_session(&self, index: usize, name: &str, session: &SqlSession) -> HostResult<()> {
+        let started = Instant::now();
+        let mut told = false;
+        loop {
+            let running = self.state.borrow_mut().target.still_running(session);
+            let what = match running {
+                Ok(Some(what)) => what,
+                Ok(None) | Err(_) => {
+                    if told {
+                        self.log_at(
+                            index,
+                            &format!(
+                                "session {} on {} finished after {} s; running the step again",
+                                session.spid,
+                                session.instance,
+                                started.elapsed().as_secs()
+                            ),
+                        )?;
+                    }
+                    return Ok(());
+                }
+            };
+            if !told {
+                told = true;
+                self.log_at(index, &format!(
+                    "session {} on {}, which the interrupted attempt sent its change on, is still running ({what}); \
+                     waiting up to {} s for it to finish before running the step again",
+                    session.spid,
+                    session.instance,
+                    SESSION_WAIT.as_secs()
+                ))?;
+            }
+            if started.elapsed() >= SESSION_WAIT {
+                return Err(self.stop(Error::StillRunning {
+                    run_id: self.settings.policy.run_id.clone(),
+                    step: name.to_string(),
+                    instance: session.instance.clone(),
+                    spid: session.spid,
+                    what,
+                    waited_seconds: started.elapsed().as_secs(),
+                }));
+            }
+            std::thread::sleep(SESSION_POLL);
+        }
+    }
+
+    fn log_at(&self, index: usize, message: &str) -> HostResult<()> {
+        self.journal(Record::Log {
+            step: Some(index),
+            message: message.to_string(),
+        })?;
+        self.event(&Event::Log {
+            step: Some(index),
+            message: message.to_string(),
+        });
+        Ok(())
+    }
+
     fn event(&self, e: &Event) {
         self.frontend.reporter.event(e);
     }
@@ -201,6 +269,9 @@ impl Host for Session {
                 Ok(Begun::Replayed(v))
             }
             Begin::Run(checkpoint) => {
+                if let Some((_, session)) = s.replay.open_sessions.get(&index) {
+                    self.await_session(index, name, session)?;
+                }
                 self.journal_soon(checkpoint.started(now()))?;
                 self.event(&Event::StepStarted {
                     index,
@@ -306,6 +377,16 @@ impl Host for Session {
             },
             change,
         )?;
+        if change && self.settings.mode == Mode::Apply {
+            let session = self.state.borrow_mut().target.session(&op);
+            if let Some(session) = session {
+                self.journal(Record::OpSession {
+                    step: step.index(),
+                    seq,
+                    session,
+                })?;
+            }
+        }
         let performed = self.state.borrow_mut().target.perform(&op);
         let performed = performed.map_err(|e| self.stop(e))?;
         let ops_performed = {

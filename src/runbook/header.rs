@@ -9,6 +9,9 @@ use crate::error::{Error, Result};
 use rhai::{Map, AST};
 use serde::Serialize;
 
+/// The longest recovery time objective a runbook may state: a week.
+pub const RTO_MAX_MINUTES: i64 = 7 * 24 * 60;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Header {
     pub name: String,
@@ -107,8 +110,10 @@ fn parse_header(map: &Map) -> std::result::Result<Header, String> {
         Some(v) => v
             .as_int()
             .ok()
-            .filter(|m| *m > 0)
-            .ok_or("`rto_minutes` must be a positive integer")?,
+            .filter(|m| (1..=RTO_MAX_MINUTES).contains(m))
+            .ok_or(format!(
+                "`rto_minutes` must be an integer between 1 and {RTO_MAX_MINUTES} (a week)"
+            ))?,
         None => return Err("`rto_minutes` is missing".into()),
     };
     let source = get_str(map, "source")?.unwrap_or_default();

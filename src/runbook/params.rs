@@ -192,6 +192,13 @@ fn parse_value(spec: &ParamSpec, raw: &str, estate: &Estate) -> std::result::Res
                 .join(", ")
         )
     };
+    // Every value a run quotes is checked before the first op (issue 11, finding 11).
+    if let Some(c) = raw.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "{raw:?} contains a control character (U+{:04X}); a value a runbook sends may not hold one",
+            c as u32
+        ));
+    }
     Ok(match spec.kind {
         ParamKind::String => Value::String(raw.to_string()),
         ParamKind::Int => Value::from(

@@ -195,6 +195,17 @@ pub struct Performed {
     pub sim_seconds: u64,
 }
 
+/// The server session a live SQL change is sent on, journaled before it is
+/// sent, so a resume can tell whether the interrupted run's statement is
+/// still running there (issue 11, finding 7). `login_time` tells a reused
+/// session id from the one the run had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqlSession {
+    pub instance: String,
+    pub spid: i64,
+    pub login_time: String,
+}
+
 pub trait Target {
     /// `lab`, `live`, or `dry-run(lab)`.
     fn name(&self) -> String;
@@ -209,6 +220,16 @@ pub trait Target {
     /// that predicts the end state. `None` if the target cannot provide one.
     fn scratch(&self) -> Option<Box<dyn Target>> {
         None
+    }
+    /// Open the connection `op` will be sent on and name its server
+    /// session, if this target has sessions (a live SQL op); else `None`.
+    fn session(&mut self, _op: &Op) -> Option<SqlSession> {
+        None
+    }
+    /// What `session` is running now, if a request of it still runs
+    /// (`Ok(None)`: it finished or is gone).
+    fn still_running(&mut self, _session: &SqlSession) -> Result<Option<String>, OpError> {
+        Ok(None)
     }
 }
 

@@ -15,6 +15,7 @@
 //! reads, and its reads leave the lab file untouched, clock included.
 
 use super::chatter::{self, Chatter};
+use super::guard::{Guarded, Slot, LOGIN_MESSAGE_MAX, SESSION_MESSAGE_MAX};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::{columns, stalls, Twin};
@@ -24,7 +25,7 @@ use crate::targets::OpError;
 use serde_json::{json, Map, Value};
 use std::io::{self, BufReader};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -33,13 +34,21 @@ const LOGIN_FAILED: i32 = 18456;
 /// The number the twin gives "not simulated by the lab" (the user-error range).
 const NOT_SIMULATED: i32 = 50000;
 
-/// Accept connections for one instance until the process ends.
+/// Accept connections for one instance until the process ends: at most
+/// `twin.limits.max_connections` at once (`guard.rs`); one more is closed
+/// before a byte is read, and the endpoint goes on.
 pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener) {
+    let open = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
+        let Some(slot) = Slot::take(&open, twin.limits.max_connections) else {
+            drop(stream);
+            continue;
+        };
         let twin = twin.clone();
         let instance = instance.clone();
         std::thread::spawn(move || {
+            let _slot = slot;
             if is_down(&twin, &instance) {
                 // Closed unread: the client's PRELOGIN makes it a reset. The
                 // lab charges no time for an op that reached no one, so
@@ -87,9 +96,12 @@ enum Answer {
 
 fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
+    stream.set_write_timeout(Some(twin.limits.idle_timeout))?;
     let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
+    let mut reader = BufReader::new(Guarded::new(stream));
+    let login_by = Instant::now() + twin.limits.login_timeout;
 
+    reader.get_mut().allow(LOGIN_MESSAGE_MAX, login_by);
     let Some((kind, _)) = tds::read_message(&mut reader)? else {
         return Ok(());
     };
@@ -98,6 +110,7 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
     }
     tds::write_message(&mut writer, tds::PKT_REPLY, &tds::prelogin_reply())?;
 
+    reader.get_mut().allow(LOGIN_MESSAGE_MAX, login_by);
     let Some((kind, payload)) = tds::read_message(&mut reader)? else {
         return Ok(());
     };
@@ -125,8 +138,11 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
     reply.done(false, false, None);
     tds::write_message(&mut writer, tds::PKT_REPLY, &reply.into_bytes())?;
     let spid = twin.next_spid.fetch_add(1, Ordering::Relaxed);
+    let _session = Session::open(twin, spid);
 
     loop {
+        let idle_until = Instant::now() + twin.limits.idle_timeout;
+        reader.get_mut().allow(SESSION_MESSAGE_MAX, idle_until);
         let Some((kind, payload)) = tds::read_message(&mut reader)? else {
             return Ok(());
         };
@@ -197,6 +213,37 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
     }
 }
 
+/// A logged-in session as `sys.sysprocesses` shows it: its login time is
+/// listed while the connection's thread serves it, as SQL Server lists a
+/// session until its connection ends — a dead client's included, while its
+/// request still runs.
+struct Session<'a> {
+    twin: &'a Twin,
+    spid: i64,
+}
+
+impl<'a> Session<'a> {
+    fn open(twin: &'a Twin, spid: i64) -> Session<'a> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let at = crate::time::rfc3339(now.as_secs() as i64);
+        let login_time = format!("{}.{:03}", at.trim_end_matches('Z'), now.subsec_millis());
+        if let Ok(mut m) = twin.logins.lock() {
+            m.insert(spid, login_time);
+        }
+        Session { twin, spid }
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.twin.logins.lock() {
+            m.remove(&self.spid);
+        }
+    }
+}
+
 /// SQL Server's 3013 after a failed `RESTORE ...` or `BACKUP ...`.
 fn terminated(statement: &str, number: i32) -> Option<String> {
     let words: Vec<String> = statement
@@ -223,7 +270,31 @@ fn answer(twin: &Twin, instance: &str, spid: i64, read_only: bool, req: &Request
         None => {}
     }
     match parse(instance, &req.statement, &req.params) {
-        Statement::Spid => Answer::Rows(crate::targets::rows(json!([{ "spid": spid }]))),
+        Statement::Spid => {
+            let login_time = twin.logins.lock().ok().and_then(|m| m.get(&spid).cloned());
+            Answer::Rows(crate::targets::rows(
+                json!([{ "spid": spid, "login_time": login_time }]),
+            ))
+        }
+        Statement::SessionRunning {
+            session_id,
+            login_time,
+        } => {
+            let same = twin
+                .logins
+                .lock()
+                .is_ok_and(|m| m.get(&session_id) == Some(&login_time));
+            let busy = twin
+                .in_flight
+                .lock()
+                .is_ok_and(|m| m.contains_key(&session_id));
+            let rows = if same && busy {
+                json!([{ "cmd": "EXECUTE", "status": "runnable" }])
+            } else {
+                json!([])
+            };
+            Answer::Rows(crate::targets::rows(rows))
+        }
         Statement::Progress { session_id } => {
             let in_flight = twin.in_flight.lock().map(|m| m.get(&session_id).copied());
             let rows = match in_flight.ok().flatten() {

@@ -19,11 +19,13 @@ pub mod chatter;
 pub mod cmdlet_parse;
 pub mod columns;
 pub mod endpoint;
+pub mod guard;
 pub mod lab_file;
 pub mod parse;
 pub mod pwsh;
 pub mod tds;
 
+pub use guard::Limits;
 pub use lab_file::LabFile;
 
 use crate::error::{Error, Result};
@@ -76,6 +78,8 @@ pub struct ServeOptions {
     pub password_env: String,
     pub command_timeout_seconds: u64,
     pub shell_timeout_seconds: u64,
+    /// Connections, login time and idle time each endpoint allows.
+    pub limits: Limits,
 }
 
 /// What every endpoint thread shares.
@@ -87,6 +91,9 @@ pub struct Twin {
     pub next_spid: AtomicI64,
     /// Requests being performed now, by session id: (started, expected duration).
     pub in_flight: Mutex<BTreeMap<i64, (Instant, Duration)>>,
+    /// Open sessions' login times, by session id (`sys.sysprocesses`).
+    pub logins: Mutex<BTreeMap<i64, String>>,
+    pub limits: Limits,
 }
 
 /// Write a file atomically (a reader sees the old one or the whole new one).
@@ -130,6 +137,8 @@ pub fn serve(
         stall: stall(),
         next_spid: AtomicI64::new(51),
         in_flight: Mutex::new(BTreeMap::new()),
+        logins: Mutex::new(BTreeMap::new()),
+        limits: opts.limits,
     });
     let mut ports = BTreeMap::new();
     let mut listeners = Vec::new();

@@ -12,7 +12,7 @@
 
 use crate::op::Op;
 use crate::tsql::Tok;
-use crate::wire::{progress_query, SPID_QUERY};
+use crate::wire::{progress_query, session_running_query, SPID_QUERY};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -25,6 +25,8 @@ pub enum Statement {
     Spid,
     /// A progress poll of `sys.dm_exec_requests` for one session, no op.
     Progress { session_id: i64 },
+    /// Whether a session still runs a request (`sys.sysprocesses`), no op.
+    SessionRunning { session_id: i64, login_time: String },
 }
 
 /// The statement's tokens, a final `;` or two aside; `None` if it does not lex.
@@ -41,6 +43,7 @@ fn lex(text: &str) -> Option<Vec<Tok>> {
 const S_DATABASE: &str = "\u{E000}database";
 const S_FILE: &str = "\u{E000}file";
 const S_SESSION: i64 = 7_321_654_987_123;
+const S_LOGIN: &str = "\u{E000}login";
 
 #[derive(Debug, Clone, PartialEq)]
 enum Pat {
@@ -58,6 +61,7 @@ enum Yields {
     Op(Op),
     Spid,
     Progress,
+    SessionRunning,
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +181,7 @@ fn slot_of(value: &str) -> Option<&'static str> {
     match value {
         S_DATABASE => Some("database"),
         S_FILE => Some("file"),
+        S_LOGIN => Some("login_time"),
         _ => None,
     }
 }
@@ -224,6 +229,9 @@ fn templates() -> &'static [Template] {
         }
         out.extend(template(SPID_QUERY, &[], Yields::Spid));
         out.extend(template(&progress_query(S_SESSION), &[], Yields::Progress));
+        if let Some(text) = session_running_query(S_SESSION, S_LOGIN) {
+            out.extend(template(&text, &[], Yields::SessionRunning));
+        }
         out
     })
 }
@@ -301,6 +309,19 @@ pub fn parse(instance: &str, text: &str, params: &[(String, Value)]) -> Statemen
                         .find_map(|(_, v)| v.as_i64())
                         .unwrap_or_default();
                     return Statement::Progress { session_id: id };
+                }
+                Yields::SessionRunning => {
+                    let field =
+                        |name: &str| fields.iter().find(|(f, _)| *f == name).map(|(_, v)| v);
+                    return Statement::SessionRunning {
+                        session_id: field("session_id")
+                            .and_then(Value::as_i64)
+                            .unwrap_or_default(),
+                        login_time: field("login_time")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string(),
+                    };
                 }
                 Yields::Op(op) => {
                     let mut json = serde_json::to_value(op).unwrap_or(Value::Null);
@@ -421,6 +442,17 @@ mod tests {
     #[test]
     fn bookkeeping_queries_are_not_ops() {
         assert_eq!(parse("x", SPID_QUERY, &[]), Statement::Spid);
+        assert_eq!(
+            parse(
+                "x",
+                &session_running_query(57, "2026-11-29T18:40:00.123").unwrap(),
+                &[]
+            ),
+            Statement::SessionRunning {
+                session_id: 57,
+                login_time: "2026-11-29T18:40:00.123".into()
+            }
+        );
         assert_eq!(
             parse("x", &progress_query(57), &[]),
             Statement::Progress { session_id: 57 }

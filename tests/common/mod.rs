@@ -289,6 +289,21 @@ impl Twin {
         let _ = self.child.wait();
     }
 
+    /// The serve process's id (for /proc/PID/status).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The 127.0.0.1 port of SQL instance `id`, as `lab serve` announced it.
+    pub fn port(&self, id: &str) -> u16 {
+        let served = std::fs::read_to_string(&self.stdout).unwrap_or_default();
+        let prefix = format!("{id}: 127.0.0.1:");
+        served
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("lab serve announced no port for {id}:\n{served}"))
+    }
+
     /// Kill it outright, as a crash would.
     pub fn kill(mut self) {
         let _ = self.child.kill();
@@ -461,5 +476,23 @@ impl Db {
             .spawn()
             .expect("run python3");
         finish(child)
+    }
+}
+
+/// A seeded xorshift generator: the same sequence for the same seed, so a
+/// failing trial names the seed that reproduces it.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
     }
 }

@@ -99,7 +99,8 @@ pub const RESILIENCY_AFTER: u64 = 30 * 60;
 
 /// Minutes, to a tenth, of `seconds`.
 pub(in crate::lab) fn minutes_tenths(seconds: u64) -> f64 {
-    let tenths = seconds.saturating_mul(10).saturating_add(30) / 60;
+    // In u128, so no lab clock can overflow it (issue 11, finding 14).
+    let tenths = (u128::from(seconds) * 10 + 30) / 60;
     tenths as f64 / 10.0
 }
 

@@ -430,7 +430,6 @@ impl LabState {
         let work = self.workload.entry(pool.clone()).or_default();
         let transactions_lost = work.committed.saturating_sub(transactions);
         let seconds_lost = work.last_commit_at.saturating_sub(last_transaction_at);
-        let tenths = seconds_lost.saturating_mul(10).saturating_add(30) / 60;
         work.committed = transactions;
         work.last_commit_at = last_transaction_at;
         self.measurements.recoveries.push(crate::lab::Recovery {
@@ -439,7 +438,7 @@ impl LabState {
             instance: id.to_string(),
             database: database.to_string(),
             transactions_lost,
-            minutes_lost: tenths as f64 / 10.0,
+            minutes_lost: crate::lab::lync::pools::minutes_tenths(seconds_lost),
         });
     }
 }

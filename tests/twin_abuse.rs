@@ -1,0 +1,177 @@
+//! Hostile TDS clients against `lab serve` (issue 11, finding 9 and the TDS
+//! abuse harness): truncated headers, lying lengths, floods before login,
+//! slowloris and many half-open connections, on loopback only and bounded.
+//! The twin closes each abusive connection, stays up, stays bounded in
+//! memory (VmRSS before and after), and a live run afterwards succeeds.
+
+mod common;
+use common::Db;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+const RB: &str = "persistent-chat-failover";
+/// An instance that is up after the disaster: the backup mgc.
+const UP: &str = "pcsql-dub1";
+
+/// A TDS packet header: type, status (1 = end of message), length.
+fn header(kind: u8, eom: bool, len: u16) -> [u8; 8] {
+    let l = len.to_be_bytes();
+    [kind, u8::from(eom), l[0], l[1], 0, 0, 1, 0]
+}
+
+const PRELOGIN: u8 = 0x12;
+
+fn connect(port: u16) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", port)).expect("connect to the twin");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+    s
+}
+
+/// Did the twin close the connection (end of stream or reset), rather than
+/// leave it open for 30 s?
+fn closed_by_twin(s: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 512];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue, // a reply to something sent before: read on
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                return false
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Send up to `total` bytes of PRELOGIN packets that never end the message;
+/// how many were accepted before the twin closed the connection.
+fn flood(s: &mut TcpStream, total: usize) -> usize {
+    let body = vec![0x41u8; 65535 - 8];
+    let mut sent = 0;
+    while sent < total {
+        let mut packet = header(PRELOGIN, false, 65535).to_vec();
+        packet.extend_from_slice(&body);
+        if s.write_all(&packet).is_err() {
+            break;
+        }
+        sent += packet.len();
+    }
+    sent
+}
+
+fn vm_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the twin is up");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+#[test]
+fn a_pre_login_message_over_64_kib_closes_the_connection() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&[], &[]);
+    let mut s = connect(twin.port(UP));
+    let sent = flood(&mut s, 4 * 1024 * 1024);
+    assert!(
+        sent < 4 * 1024 * 1024 || closed_by_twin(&mut s),
+        "the twin read 4 MiB before login"
+    );
+    let _ = closed_by_twin(&mut s);
+    twin.stop();
+}
+
+#[test]
+fn connections_beyond_the_limit_are_closed_and_the_endpoint_goes_on() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&["--max-connections", "4"], &[]);
+    let port = twin.port(UP);
+    let held: Vec<TcpStream> = (0..4).map(|_| connect(port)).collect();
+    let mut extra = connect(port);
+    assert!(closed_by_twin(&mut extra), "a fifth connection was kept");
+    drop(held);
+    // The places come back: a live run gets its connections.
+    db.run_live(&twin, &["--yes", "run", RB], &[]).ok();
+    twin.stop();
+}
+
+#[test]
+fn a_client_trickling_its_login_is_cut_off_at_the_login_timeout() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&["--login-timeout-seconds", "1"], &[]);
+    let mut s = connect(twin.port(UP));
+    let mut packet = header(PRELOGIN, true, 200).to_vec();
+    packet.resize(200, 0);
+    // A byte every 100 ms: 20 s for the message, far past the timeout.
+    let mut cut = false;
+    for b in packet {
+        if s.write_all(&[b]).is_err() {
+            cut = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        cut || closed_by_twin(&mut s),
+        "the trickling client was never cut off"
+    );
+    twin.stop();
+}
+
+#[test]
+fn abuse_leaves_the_twin_up_bounded_in_memory_and_a_live_run_succeeds() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&["--login-timeout-seconds", "2"], &[]);
+    let port = twin.port(UP);
+    let before = vm_rss_kib(twin.pid());
+    // Truncated headers and lying lengths, each on its own connection.
+    let shapes: [&[u8]; 5] = [
+        &[PRELOGIN, 1, 0],
+        &header(PRELOGIN, true, 4),
+        &header(PRELOGIN, true, 65535),
+        &header(0x10, true, 9),
+        &[0xFF; 64],
+    ];
+    for shape in shapes {
+        let mut s = connect(port);
+        let _ = s.write_all(shape);
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        assert!(closed_by_twin(&mut s), "{shape:?} left the connection open");
+    }
+    // Floods before login on 40 connections at once, plus 20 half-open ones.
+    let half_open: Vec<TcpStream> = (0..20).map(|_| connect(port)).collect();
+    let floods: Vec<_> = (0..40)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut s = connect(port);
+                flood(&mut s, 2 * 1024 * 1024)
+            })
+        })
+        .collect();
+    let refused = floods
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .filter(|sent| *sent < 2 * 1024 * 1024)
+        .count();
+    let after = vm_rss_kib(twin.pid());
+    println!("VmRSS before {before} KiB, after {after} KiB; {refused} of 40 floods cut short");
+    assert!(
+        after.saturating_sub(before) < 32 * 1024,
+        "the twin grew by {} KiB under 40 pre-login floods of 2 MiB",
+        after - before
+    );
+    drop(half_open);
+    // Still up, and it still serves a whole run.
+    db.run_live(&twin, &["--yes", "run", RB], &[]).ok();
+    twin.stop();
+}
