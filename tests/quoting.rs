@@ -7,9 +7,10 @@
 //! target. A seeded xorshift generator keeps failures reproducible.
 
 use drillbook::op::{CmdletArg, Op, PsValue, SqlParam};
-use drillbook::twin::cmdlet_parse::parse_script;
+use drillbook::quote;
 use drillbook::twin::parse::{parse, Statement};
-use drillbook::wire::script;
+use drillbook::twin::pwsh_script::read_script;
+use drillbook::wire::{script, Session};
 use serde_json::Value;
 
 const PIECES: &[&str] = &[
@@ -291,8 +292,12 @@ fn every_cmdlet_reads_back_through_the_stand_in_or_is_refused() {
         };
         match op.render() {
             Ok(line) => {
-                let back = parse_script(&script(&line), "fe-dub1.litwareinc.com")
-                    .unwrap_or_else(|e| panic!("{line:?}: {e}"));
+                let remote = Session::Remote {
+                    uri_literal: quote::ps_connection_uri("fe-dub1.litwareinc.com").unwrap(),
+                };
+                let back = read_script(&script(&line, &remote), None)
+                    .unwrap_or_else(|e| panic!("{line:?}: {e}"))
+                    .op;
                 let Op::Cmdlet { host, cmdlet, args } = op else {
                     unreachable!()
                 };

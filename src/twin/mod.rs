@@ -22,6 +22,8 @@ pub mod endpoint;
 pub mod lab_file;
 pub mod parse;
 pub mod pwsh;
+pub mod pwsh_script;
+pub mod pwsh_shapes;
 pub mod tds;
 
 pub use lab_file::LabFile;
