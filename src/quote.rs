@@ -138,6 +138,28 @@ pub fn ps_name(name: &str) -> Result<&str, QuoteError> {
     }
 }
 
+/// The literal for Lync's remote PowerShell endpoint on `host`:
+/// `'https://<host>/OcsPowershell'`. The host must be a DNS name or an
+/// address (letters, digits, `-`, `.`), so nothing of it can change what
+/// the URI names.
+pub fn ps_connection_uri(host: &str) -> Result<String, QuoteError> {
+    let ok = !host.is_empty()
+        && host.len() <= 253
+        && !host.starts_with(['-', '.'])
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !ok {
+        return Err(refuse(
+            "PowerShell",
+            "remote host",
+            host,
+            "a host name may hold only letters, digits, '-' and '.'",
+        ));
+    }
+    ps_literal(&format!("https://{host}/OcsPowershell"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +188,17 @@ mod tests {
         assert_eq!(ps_literal("$(rm -r /)`n").unwrap(), "'$(rm -r /)`n'");
         assert_eq!(ps_literal("it's").unwrap(), "'it''s'");
         assert_eq!(ps_literal("a\u{2019}b").unwrap(), "'a\u{2019}\u{2019}b'");
+    }
+
+    #[test]
+    fn ps_connection_uri_names_the_endpoint_or_refuses() {
+        assert_eq!(
+            ps_connection_uri("fe-dub1.litwareinc.com").unwrap(),
+            "'https://fe-dub1.litwareinc.com/OcsPowershell'"
+        );
+        for bad in ["", "x/y", "a'b", "evil.com?x=", "h:1", "-x", "a b"] {
+            assert!(ps_connection_uri(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

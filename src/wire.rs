@@ -10,12 +10,98 @@
 
 /// The first line of every script the live target feeds the shell.
 pub const PROLOGUE: &str = "$ErrorActionPreference = 'Stop'";
-/// What follows the cmdlet on its line: the result as one line of JSON.
-pub const EPILOGUE: &str = "| ConvertTo-Json -Depth 5 -Compress";
+
+/// After [`PROLOGUE`]: UTF-8 out, without a BOM (Windows PowerShell writes
+/// the OEM code page otherwise), also to native commands (`$OutputEncoding`).
+pub const FORCE_UTF8: &str =
+    "[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false";
+/// The whole script is one statement, `& { try { ... } catch { ... } }`:
+/// under `-Command -` PowerShell parses and runs stdin statement by
+/// statement and exits with the last one's status, so a parse error would
+/// exit 0. As one statement, a parse error runs nothing and prints no
+/// [`SENTINEL`]; every other ending is an explicit `exit`.
+pub const OPEN: &str = "& {\ntry {\n";
+
+/// Local mode: `-NoProfile` does not load the Lync Server module.
+pub const IMPORT_LYNC: &str = "Import-Module Lync";
+
+/// The first line of the type normalization every answer goes through:
+/// TimeSpan as `c` (`hh:mm:ss`), dates as ISO 8601 UTC, enums by name —
+/// not ConvertTo-Json's TimeSpan objects, `/Date(ms)/` and enum numbers.
+pub const NORMALIZE: &str = "function ConvertTo-DrillbookValue($v, $depth) {";
+const NORMALIZE_BODY: &str = "  if ($null -eq $v) { return $null }\n\
+  if ($v -is [TimeSpan]) { return $v.ToString('c') }\n\
+  if ($v -is [DateTime]) { return $v.ToUniversalTime().ToString(\"yyyy-MM-dd'T'HH:mm:ss'Z'\", [Globalization.CultureInfo]::InvariantCulture) }\n\
+  if ($v -is [DateTimeOffset]) { return $v.UtcDateTime.ToString(\"yyyy-MM-dd'T'HH:mm:ss'Z'\", [Globalization.CultureInfo]::InvariantCulture) }\n\
+  if ($v -is [Enum]) { return $v.ToString() }\n\
+  if ($v -is [string] -or $v -is [ValueType]) { return $v }\n\
+  if ($depth -ge 5) { return [string]$v }\n\
+  if ($v -is [Collections.IDictionary]) { $h = [ordered]@{}; foreach ($k in $v.Keys) { $h[[string]$k] = ConvertTo-DrillbookValue $v[$k] ($depth + 1) }; return $h }\n\
+  if ($v -is [Collections.IEnumerable]) { return ,@($v | ForEach-Object { ConvertTo-DrillbookValue $_ ($depth + 1) }) }\n\
+  $h = [ordered]@{}\n\
+  foreach ($p in $v.PSObject.Properties) { $h[$p.Name] = ConvertTo-DrillbookValue $p.Value ($depth + 1) }\n\
+  return [pscustomobject]$h\n\
+}\n";
+
+/// The line before the cmdlet line: its output is collected, its verbose
+/// (4) and warning (3) streams too, apart, as log lines. (The information
+/// stream, 6, is left alone: `6>&1` is a parse error on PowerShell 3.0 and
+/// 4.0; what it prints lands before the [`SENTINEL`] and is kept as a log.)
+pub const CMDLET_OPEN: &str = "$logs = New-Object System.Collections.ArrayList\n$out = & {\n";
+/// What follows the cmdlet line, up to the end of the script.
+pub const CMDLET_CLOSE: &str = "} 3>&1 4>&1 | ForEach-Object {\n\
+  if ($_ -is [System.Management.Automation.VerboseRecord]) { [void]$logs.Add('VERBOSE: ' + $_.Message) }\n\
+  elseif ($_ -is [System.Management.Automation.WarningRecord]) { [void]$logs.Add('WARNING: ' + $_.Message) }\n\
+  else { ConvertTo-DrillbookValue $_ 0 }\n\
+}\n";
+/// The line of stdout the answer follows: one line of JSON with the log
+/// lines (an array of strings), then the result as one line of JSON
+/// (nothing for `$null`). Anything printed before it (a profile, a banner,
+/// the information stream) is not the answer.
+pub const SENTINEL: &str = "#drillbook-answer";
+
+/// Where the Lync Server cmdlets of a script come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Session {
+    /// `Import-Module Lync` on the machine the shell runs on.
+    Local,
+    /// Lync's remote endpoint: the quoted `https://<host>/OcsPowershell`
+    /// (`quote::ps_connection_uri`), with the caller's Windows credentials.
+    Remote { uri_literal: String },
+}
+
+/// The lines that open a remote session, before and after the quoted URI.
+pub const REMOTE_OPEN: &str = "$s = New-PSSession -ConnectionUri ";
+pub const REMOTE_AUTH: &str = " -Authentication NegotiateWithImplicitCredential\n\
+$null = Import-PSSession -Session $s -AllowClobber -DisableNameChecking\n";
+/// Ends a remote session's script: the endpoint allows few sessions per user.
+const REMOTE_CLOSE: &str = " finally {\nif ($s) { Remove-PSSession $s }\n}";
 
 /// The script for one rendered cmdlet line.
-pub fn script(line: &str) -> String {
-    format!("{PROLOGUE}\n{line} {EPILOGUE}\n")
+pub fn script(line: &str, session: &Session) -> String {
+    let (open, close) = match session {
+        Session::Local => (format!("{IMPORT_LYNC}\n"), ""),
+        Session::Remote { uri_literal } => (
+            format!("{REMOTE_OPEN}{uri_literal}{REMOTE_AUTH}"),
+            REMOTE_CLOSE,
+        ),
+    };
+    // The blank line ends the statement for `-Command -`.
+    format!(
+        "{PROLOGUE}\n\
+         $ProgressPreference = 'SilentlyContinue'\n\
+         {FORCE_UTF8}\n\
+         $OutputEncoding = [Console]::OutputEncoding\n\
+         {OPEN}{open}{NORMALIZE}\n{NORMALIZE_BODY}{CMDLET_OPEN}{line}\n{CMDLET_CLOSE}\
+         [Console]::Out.WriteLine('{SENTINEL}')\n\
+         [Console]::Out.WriteLine((ConvertTo-Json -InputObject @($logs) -Compress))\n\
+         if ($null -ne $out) {{ [Console]::Out.WriteLine(($out | ConvertTo-Json -Depth 5 -Compress)) }}\n\
+         exit 0\n\
+         }} catch {{\n\
+         [Console]::Error.WriteLine($_.Exception.Message)\n\
+         exit 1\n\
+         }}{close}\n}}\n\n"
+    )
 }
 
 /// PowerShell remoting's words for a host it cannot reach: an error that

@@ -93,6 +93,9 @@ fn lab_end_state(runbook: &str, s: &Scenario) -> Value {
 fn every_shipped_runbook_reaches_the_same_end_state_live_as_in_the_lab() {
     let runbooks = shipped_runbooks();
     assert!(runbooks.contains(&RB.to_string()), "{runbooks:?}");
+    // The stand-in is as strict as Windows PowerShell 5.1 (tests/strict_pwsh.rs):
+    // a cmdlet sent with -Verbose answers with VERBOSE lines, journaled as logs.
+    let mut verbose_logged = Vec::new();
     for runbook in &runbooks {
         let s = default_scenario(runbook);
         let expected = lab_end_state(runbook, &s);
@@ -114,8 +117,20 @@ fn every_shipped_runbook_reaches_the_same_end_state_live_as_in_the_lab() {
             .unwrap();
         let journal = db.journal(&run);
         assert_eq!(journal[0]["target"], "live", "{}", journal[0]);
+        if journal.iter().any(|r| {
+            r["type"] == "log"
+                && r["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains(": VERBOSE: Performing the operation"))
+        }) {
+            verbose_logged.push(runbook.clone());
+        }
         twin.stop();
     }
+    assert!(
+        verbose_logged.contains(&"pool-failover".to_string()),
+        "{verbose_logged:?}"
+    );
 }
 
 #[test]

@@ -57,7 +57,10 @@ fn lab_stall_does_not_stall_the_stand_in_without_the_feature() {
     let bin = release_without_hooks();
     let db = Db::new();
     db.run(&["lab", "init"]).ok();
-    let script = drillbook::wire::script("Get-CsService -EdgeServer");
+    let script = drillbook::wire::script(
+        "Get-CsService -EdgeServer",
+        &drillbook::wire::Session::Local,
+    );
     let stall = [("DRILLBOOK_LAB_STALL", "Get-CsService:60")];
     let args = ["lab", "pwsh", "--host", "fe-red1.litwareinc.com"];
     let started = Instant::now();

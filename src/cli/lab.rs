@@ -5,7 +5,7 @@ use super::{load_estate, Env};
 use crate::error::{Error, Result};
 use crate::journal::Lock;
 use crate::lab::{Lab, LabState};
-use crate::live::config::{Encryption, LiveSettings, SqlConnection};
+use crate::live::config::{Encryption, LiveSettings, ShellSession, SqlConnection};
 use crate::twin::{pwsh, serve, Limits, ServeOptions};
 use clap::Subcommand;
 use std::collections::BTreeMap;
@@ -78,12 +78,13 @@ pub enum LabCommand {
         #[arg(long, default_value_t = 600, value_name = "N")]
         idle_timeout_seconds: u64,
     },
-    /// The Lync Management Shell stand-in: reads a script on stdin and
-    /// answers its cmdlet from the lab (what `lab serve`'s estate runs)
+    /// The Lync Management Shell stand-in, as strict as Windows PowerShell
+    /// 5.1: reads a script on stdin and answers its cmdlet from the lab
+    /// (what `lab serve`'s estate runs)
     Pwsh {
-        /// The management host the cmdlet runs on
+        /// The host a local session runs on (a remote session's URI names its own)
         #[arg(long, value_name = "FQDN")]
-        host: String,
+        host: Option<String>,
     },
 }
 
@@ -189,7 +190,7 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
                 let _ = std::io::stdout().flush();
             })?;
         }
-        LabCommand::Pwsh { host } => return Ok(pwsh::run(&path, &host)),
+        LabCommand::Pwsh { host } => return Ok(pwsh::run(&path, host.as_deref())),
     }
     Ok(0)
 }
@@ -307,9 +308,9 @@ fn twin_estate(opts: &ServeOptions, ports: &BTreeMap<String, u16>) -> Result<Str
                 home.display().to_string(),
                 "lab".into(),
                 "pwsh".into(),
-                "--host".into(),
-                "{host}".into(),
             ],
+            // The stand-in learns each op's host from the session's URI.
+            session: ShellSession::Remote,
             shell_timeout_seconds: opts.shell_timeout_seconds,
             mounts: BTreeMap::new(),
             lab_files: Some(lab.display().to_string()),

@@ -193,6 +193,7 @@ impl Lab {
                     ),
                 }),
                 sim_seconds: 0,
+                logs: Vec::new(),
             });
         }
         let _lock = lock(path)?;

@@ -183,12 +183,14 @@ impl LabState {
                     Ok(seconds) => Performed {
                         result: Ok(serde_json::Value::Null),
                         sim_seconds: seconds,
+                        logs: Vec::new(),
                     },
                     Err(e) => Performed {
                         result: Err(OpError::NotSimulated {
                             message: e.to_string(),
                         }),
                         sim_seconds: 0,
+                        logs: Vec::new(),
                     },
                 };
             }
@@ -216,6 +218,7 @@ impl LabState {
         Performed {
             result,
             sim_seconds,
+            logs: Vec::new(),
         }
     }
 

@@ -65,14 +65,31 @@ pub enum Encryption {
     NotSupported,
 }
 
+/// Where the Management Shell finds the Lync Server cmdlets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShellSession {
+    /// `Import-Module Lync` on the machine drillbook runs on (a Front End
+    /// or a machine with the Lync Server administrative tools).
+    #[default]
+    Local,
+    /// Lync's remote endpoint on each op's management host:
+    /// `New-PSSession -ConnectionUri https://<host>/OcsPowershell
+    /// -Authentication NegotiateWithImplicitCredential`, then
+    /// `Import-PSSession`, as the account drillbook runs as.
+    Remote,
+}
+
 /// `[live]`: how the live target runs the Lync Management Shell and reaches shares.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LiveSettings {
-    /// The command that runs the Lync Management Shell and reads a script on
-    /// stdin; `{host}` in an argument becomes the op's management host.
+    /// The command that runs Windows PowerShell and reads a script on stdin.
     #[serde(default = "default_shell")]
     pub shell: Vec<String>,
+    /// Where the cmdlets come from: `local` (the default) or `remote`.
+    #[serde(default)]
+    pub session: ShellSession,
     #[serde(default = "default_shell_timeout")]
     pub shell_timeout_seconds: u64,
     /// UNC prefix → local directory where that share is mounted.
@@ -85,10 +102,17 @@ pub struct LiveSettings {
 }
 
 pub fn default_shell() -> Vec<String> {
-    ["pwsh", "-NoProfile", "-NonInteractive", "-Command", "-"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    // Lync Server 2013's module runs on Windows PowerShell (3.0 to 5.1), not pwsh.
+    [
+        "powershell.exe",
+        "-NoProfile",
+        "-NonInteractive",
+        "-Command",
+        "-",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 fn default_shell_timeout() -> u64 {
@@ -99,6 +123,7 @@ impl Default for LiveSettings {
     fn default() -> LiveSettings {
         LiveSettings {
             shell: default_shell(),
+            session: ShellSession::Local,
             shell_timeout_seconds: default_shell_timeout(),
             mounts: BTreeMap::new(),
             lab_files: None,
@@ -140,7 +165,10 @@ impl LiveConfig {
         }
         let live = &self.live;
         if live.shell.first().is_none_or(|program| program.is_empty()) {
-            p.push("live.shell must name a program, like [\"pwsh\", \"-NoProfile\", \"-NonInteractive\", \"-Command\", \"-\"]".to_string());
+            p.push("live.shell must name a program, like [\"powershell.exe\", \"-NoProfile\", \"-NonInteractive\", \"-Command\", \"-\"]".to_string());
+        }
+        if live.shell.iter().any(|a| a.contains("{host}")) {
+            p.push("live.shell: {host} is not replaced; to run each cmdlet on its op's management host, set live.session = \"remote\" (https://<host>/OcsPowershell)".to_string());
         }
         if live.shell_timeout_seconds == 0 {
             p.push("live.shell_timeout_seconds must be at least 1".to_string());
@@ -271,6 +299,19 @@ mod tests {
         ] {
             assert!(msg.contains(expected), "{expected}\n{msg}");
         }
+    }
+
+    #[test]
+    fn the_remote_endpoint_is_a_session_mode_not_a_host_placeholder() {
+        let text = format!("{BUILTIN_TOML}\n[live]\nsession = \"remote\"\n");
+        assert_eq!(config(&text).unwrap().live.session, ShellSession::Remote);
+        let text =
+            format!("{BUILTIN_TOML}\n[live]\nshell = [\"ssh\", \"{{host}}\", \"powershell\"]\n");
+        let msg = config(&text).unwrap_err().to_string();
+        assert!(msg.contains("live.session = \"remote\""), "{msg}");
+        let text = format!("{BUILTIN_TOML}\n[live]\nsession = \"ssh\"\n");
+        let msg = config(&text).unwrap_err().to_string();
+        assert!(msg.contains("unknown variant `ssh`"), "{msg}");
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod files;
 pub mod outcome;
 pub mod powershell;
 pub mod rows;
+pub mod shell_answer;
 pub mod sql;
 
 use crate::error::{Error, Result};
@@ -52,6 +53,7 @@ impl Clock for WallClock {
         Ok(Performed {
             result: Ok(serde_json::Value::Null),
             sim_seconds: 0,
+            logs: Vec::new(),
         })
     }
 }
@@ -91,6 +93,7 @@ impl Live {
         let live = config.live;
         let shell = powershell::Shell {
             command: live.shell.clone(),
+            session: live.session,
             timeout: Duration::from_secs(live.shell_timeout_seconds.max(1)),
             read_only: false,
         };
@@ -135,15 +138,21 @@ impl Target for Live {
     }
 
     fn perform(&mut self, op: &Op) -> Result<Performed> {
+        let mut logs = Vec::new();
         let result = match op {
             Op::Wait { .. } | Op::Manual { .. } => self.ports.clock.perform(op)?.result,
             Op::ListFiles { .. } | Op::CopyFile { .. } => self.ports.files.perform(op),
-            Op::Cmdlet { .. } => self.shell.perform(op),
+            Op::Cmdlet { .. } => {
+                let (result, printed) = self.shell.perform(op);
+                logs = printed;
+                result
+            }
             _ => self.sql.perform(&self.rt, op),
         };
         Ok(Performed {
             result,
             sim_seconds: 0,
+            logs,
         })
     }
 }

@@ -1,26 +1,30 @@
 //! Live cmdlets: each `Op::Cmdlet` becomes a script fed on stdin to the
 //! command the estate names for the Lync Server Management Shell
-//! (`[live] shell`, by default `pwsh -NoProfile -NonInteractive -Command -`):
+//! (`[live] shell`, by default Windows PowerShell:
+//! `powershell.exe -NoProfile -NonInteractive -Command -`).
 //!
-//! ```text
-//! $ErrorActionPreference = 'Stop'
-//! <the rendered cmdlet line> | ConvertTo-Json -Depth 5 -Compress
-//! ```
-//!
-//! That framing is `crate::wire`'s, which the twin's stand-in reads back.
-//! Every argument went through `quote::ps_literal` when the line was
-//! rendered. Output is JSON (nothing at all for `$null`); a non-zero exit is
-//! the cmdlet's error; a shell that outlives `shell_timeout_seconds` is
-//! killed and the op reported as timed out.
+//! The script is `crate::wire::script`, which the twin's stand-in reads
+//! back: UTF-8 out, the Lync cmdlets from `Import-Module Lync` or, with
+//! `[live] session = "remote"`, from the op's host's
+//! `https://<host>/OcsPowershell` endpoint; the cmdlet line (every argument
+//! through `quote::ps_literal`) with its verbose and warning streams
+//! collected apart; the answer after a sentinel line (`shell_answer`), its
+//! types normalized; explicit exit codes from a try/catch. The log lines
+//! come back with the result and are journaled. A non-zero exit is the
+//! cmdlet's error; a shell that outlives `shell_timeout_seconds` is killed
+//! and the op reported as timed out.
 //!
 //! The shell starts with a minimal environment: only the variables in
 //! [`PASSED_THROUGH`] (what Windows and PowerShell need to start and find
 //! their modules), never the rest of drillbook's — so no SQL password
 //! variable reaches it. A plan's shell also gets [`READ_ONLY_ENV`].
 
+use super::config::ShellSession;
+use super::shell_answer;
 use crate::op::Op;
+use crate::quote;
 use crate::targets::OpError;
-use crate::wire::{script, REMOTING_FAILED};
+use crate::wire::{script, Session, REMOTING_FAILED};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -62,8 +66,10 @@ const MAX_MESSAGE: usize = 4000;
 
 #[derive(Debug, Clone)]
 pub struct Shell {
-    /// Program and arguments; `{host}` in an argument becomes the op's host.
+    /// Program and arguments, as given.
     pub command: Vec<String>,
+    /// Where the Lync cmdlets come from: this machine or the op's host.
+    pub session: ShellSession,
     pub timeout: Duration,
     /// A plan's shell: only reads are sent, and it is told so.
     pub read_only: bool,
@@ -98,38 +104,42 @@ fn drain(mut pipe: impl Read + Send + 'static) -> thread::JoinHandle<Vec<u8>> {
     })
 }
 
-/// What ConvertTo-Json printed: the whole output, or its last JSON line
-/// if the shell also printed something else (a profile, a banner).
-fn parse_output(stdout: &str) -> Option<Value> {
-    let text = stdout.trim();
-    if text.is_empty() {
-        return Some(Value::Null);
-    }
-    if let Ok(v) = serde_json::from_str(text) {
-        return Some(v);
-    }
-    text.lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .and_then(|l| serde_json::from_str(l).ok())
-}
+/// The log lines of an op and its result.
+pub type Logged = (Result<Value, OpError>, Vec<String>);
 
 impl Shell {
-    pub fn perform(&self, op: &Op) -> Result<Value, OpError> {
+    /// The script for `op`'s rendered cmdlet line, in this shell's session mode.
+    pub fn script(&self, op: &Op) -> Result<String, quote::QuoteError> {
+        let line = op.render()?;
+        let session = match self.session {
+            ShellSession::Local => Session::Local,
+            ShellSession::Remote => Session::Remote {
+                uri_literal: quote::ps_connection_uri(&op.host())?,
+            },
+        };
+        Ok(script(&line, &session))
+    }
+
+    /// Perform one cmdlet; the log lines the shell printed come back too.
+    pub fn perform(&self, op: &Op) -> Logged {
+        let mut logs = Vec::new();
+        let result = self.run(op, &mut logs);
+        (result, logs)
+    }
+
+    fn run(&self, op: &Op, logs: &mut Vec<String>) -> Result<Value, OpError> {
         let Op::Cmdlet { host, cmdlet, .. } = op else {
             return Err(OpError::NotSimulated {
                 message: "not a cmdlet".into(),
             });
         };
         let failed = |message: String| OpError::cmdlet(cmdlet, message);
-        let line = op.render().map_err(|q| failed(q.to_string()))?;
+        let text = self.script(op).map_err(|q| failed(q.to_string()))?;
         let Some((program, args)) = self.command.split_first() else {
             return Err(failed("live.shell is empty".into()));
         };
-        let args: Vec<String> = args.iter().map(|a| a.replace("{host}", host)).collect();
         let mut child = minimal_command(program, self.read_only)
-            .args(&args)
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -147,7 +157,6 @@ impl Shell {
                 "the shell's standard streams could not be opened".into(),
             ));
         };
-        let text = script(&line);
         let feeder = thread::spawn(move || {
             let _ = stdin.write_all(text.as_bytes());
             // Dropping stdin closes it: the shell reads to the end and runs.
@@ -173,27 +182,33 @@ impl Shell {
             }
         };
         let _ = feeder.join();
-        let stdout = String::from_utf8_lossy(&out.join().unwrap_or_default()).into_owned();
-        let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
-        if !status.success() {
-            let mut message: String = stderr.trim().chars().take(MAX_MESSAGE).collect();
-            if message.is_empty() {
-                message = format!("the shell exited with {status} and wrote no error");
-            }
-            if message.contains(REMOTING_FAILED) {
-                return Err(OpError::Unreachable {
-                    host: host.clone(),
-                    message,
-                });
-            }
-            return Err(failed(message));
+        let stdout = out.join().unwrap_or_default();
+        let stderr = err.join().unwrap_or_default();
+        if status.success() {
+            return match shell_answer::read(&stdout, &stderr) {
+                Ok(answer) => {
+                    logs.extend(answer.logs);
+                    Ok(answer.result)
+                }
+                Err(e) => {
+                    logs.extend(e.logs);
+                    Err(failed(e.message))
+                }
+            };
         }
-        parse_output(&stdout).ok_or_else(|| {
-            failed(format!(
-                "the output is not JSON from ConvertTo-Json: {}",
-                stdout.trim().chars().take(200).collect::<String>()
-            ))
-        })
+        logs.extend(shell_answer::noise(&stdout));
+        let stderr = shell_answer::noise(&stderr).join("\n");
+        let mut message: String = stderr.trim().chars().take(MAX_MESSAGE).collect();
+        if message.is_empty() {
+            message = format!("the shell exited with {status} and wrote no error");
+        }
+        if message.contains(REMOTING_FAILED) {
+            return Err(OpError::Unreachable {
+                host: host.clone(),
+                message,
+            });
+        }
+        Err(failed(message))
     }
 }
 
@@ -205,70 +220,172 @@ mod tests {
     fn op() -> Op {
         Op::Cmdlet {
             host: "fe.x".into(),
-            cmdlet: "Get-CsThing".into(),
-            args: vec![CmdletArg::new("Identity", PsValue::Str("it's".into()))],
+            cmdlet: "Set-CsThing".into(),
+            args: vec![
+                CmdletArg::new("Identity", PsValue::Str("it's".into())),
+                CmdletArg::new("Verbose", PsValue::Switch),
+            ],
         }
     }
 
     fn sh(script: &str, timeout_ms: u64) -> Shell {
         Shell {
-            command: vec![
-                "sh".into(),
-                "-c".into(),
-                script.into(),
-                "sh".into(),
-                "{host}".into(),
-            ],
+            command: vec!["sh".into(), "-c".into(), script.into()],
+            session: ShellSession::Local,
             timeout: Duration::from_millis(timeout_ms),
             read_only: false,
         }
     }
 
+    /// What Windows PowerShell 5.1 does with a script that has none of the
+    /// safeguards: no Lync cmdlets without `Import-Module Lync`, VERBOSE
+    /// lines on stdout, the answer only if the script prints it.
+    const WINDOWS_POWERSHELL: &str = r#"s=$(cat)
+case "$s" in *"Import-Module Lync"*) ;; *) echo "The term 'Set-CsThing' is not recognized" >&2; exit 1;; esac
+echo 'VERBOSE: Performing the operation "Set-CsThing" on target "fe.x".'
+case "$s" in *"WriteLine('#drillbook-answer')"*) printf '#drillbook-answer\r\n["WARNING: slow"]\r\n';; esac"#;
+
     #[test]
-    fn the_script_reaches_stdin_and_json_comes_back() {
-        let shell = sh("cat > /dev/null; echo '{\"Host\":\"'$1'\"}'", 5000);
+    fn a_verbose_change_that_prints_nothing_succeeds_and_its_lines_are_logs() {
+        let (result, logs) = sh(WINDOWS_POWERSHELL, 5000).perform(&op());
+        assert_eq!(result, Ok(Value::Null));
         assert_eq!(
-            shell.perform(&op()).unwrap(),
-            serde_json::json!({"Host": "fe.x"})
+            logs,
+            [
+                "VERBOSE: Performing the operation \"Set-CsThing\" on target \"fe.x\".",
+                "WARNING: slow"
+            ]
         );
-        let echo = sh("cat", 5000);
-        // The script itself is not JSON: the op fails and says so.
-        let err = echo.perform(&op()).unwrap_err();
-        assert!(matches!(err, OpError::Cmdlet { .. }), "{err:?}");
+        let json = sh(
+            "cat >/dev/null; echo banner; printf '#drillbook-answer\\n[]\\n{\"Host\":\"fe.x\"}\\n'",
+            5000,
+        );
         assert_eq!(
-            sh("cat >/dev/null", 5000).perform(&op()).unwrap(),
-            Value::Null
+            json.perform(&op()),
+            (
+                Ok(serde_json::json!({"Host": "fe.x"})),
+                vec!["banner".into()]
+            )
         );
+    }
+
+    #[test]
+    fn a_parse_error_that_exits_0_fails_the_op() {
+        let (result, _) = sh(
+            "cat >/dev/null; echo \"ParserError: Missing closing '}'\" >&2; exit 0",
+            5000,
+        )
+        .perform(&op());
+        let err = result.unwrap_err();
+        assert!(
+            matches!(&err, OpError::Cmdlet { message, .. } if message.contains("without an answer") && message.contains("ParserError")),
+            "{err:?}"
+        );
+        // A shell that just echoes the script is not a PowerShell either.
+        assert!(sh("cat", 5000).perform(&op()).0.is_err());
+    }
+
+    #[test]
+    fn an_answer_in_the_oem_code_page_is_refused_not_misread() {
+        // "é" as code page 437 writes it (0x82).
+        let (result, _) = sh(
+            "cat >/dev/null; printf '#drillbook-answer\\n[]\\n{\"Name\":\"caf\\202\"}\\n'",
+            5000,
+        )
+        .perform(&op());
+        let err = result.unwrap_err();
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn the_script_forces_utf8_imports_lync_normalizes_types_and_exits_explicitly() {
+        let text = sh("", 1).script(&op()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for wanted in [
+            "$ErrorActionPreference = 'Stop'",
+            "[Console]::OutputEncoding = New-Object System.Text.UTF8Encoding $false",
+            "$OutputEncoding = [Console]::OutputEncoding",
+            "Import-Module Lync",
+            "if ($v -is [TimeSpan]) { return $v.ToString('c') }",
+            "} 3>&1 4>&1 | ForEach-Object {",
+            "[Console]::Out.WriteLine('#drillbook-answer')",
+            "exit 0",
+            "} catch {",
+            "exit 1",
+            "Set-CsThing -Identity 'it''s' -Verbose",
+        ] {
+            assert!(lines.contains(&wanted), "{wanted}\n{text}");
+        }
+        assert!(
+            text.contains("ToUniversalTime().ToString(\"yyyy-MM-dd'T'HH:mm:ss'Z'\""),
+            "{text}"
+        );
+        // One statement for `-Command -`, ended by a blank line.
+        assert_eq!(lines[4], "& {", "{text}");
+        assert!(text.ends_with("\n}\n\n"), "{text}");
+        assert!(!text.contains("New-PSSession"));
+    }
+
+    #[test]
+    fn a_remote_session_opens_the_ops_host_endpoint_through_quote() {
+        let mut remote = sh("", 1);
+        remote.session = ShellSession::Remote;
+        let text = remote.script(&op()).unwrap();
+        assert!(
+            text.lines().any(|l| l
+                == "$s = New-PSSession -ConnectionUri 'https://fe.x/OcsPowershell' -Authentication NegotiateWithImplicitCredential"),
+            "{text}"
+        );
+        assert!(text.lines().any(
+            |l| l == "$null = Import-PSSession -Session $s -AllowClobber -DisableNameChecking"
+        ));
+        assert!(text.contains("} finally {\nif ($s) { Remove-PSSession $s }\n}"));
+        assert!(!text.lines().any(|l| l == "Import-Module Lync"), "{text}");
+        let Op::Cmdlet { cmdlet, args, .. } = op() else {
+            unreachable!()
+        };
+        let odd = Op::Cmdlet {
+            host: "fe.x/x'; Remove-Item C:\\ -Recurse; '".into(),
+            cmdlet,
+            args,
+        };
+        let err = remote.script(&odd).unwrap_err();
+        assert_eq!(err.kind, "remote host");
+        // Nothing is started for a host that cannot be quoted.
+        let (result, _) = remote.perform(&odd);
+        assert!(result.unwrap_err().to_string().contains("remote host"));
     }
 
     #[test]
     fn errors_name_the_cmdlet_and_a_stall_is_killed() {
         let failing = sh(
-            "cat >/dev/null; echo 'Get-CsThing: no such pool' >&2; exit 1",
+            "cat >/dev/null; echo 'VERBOSE: trying'; echo 'Set-CsThing: no such pool' >&2; exit 1",
             5000,
         );
         assert_eq!(
-            failing.perform(&op()).unwrap_err(),
-            OpError::Cmdlet {
-                cmdlet: "Get-CsThing".into(),
-                message: "Get-CsThing: no such pool".into(),
-                reason: None,
-            }
+            failing.perform(&op()),
+            (
+                Err(OpError::Cmdlet {
+                    cmdlet: "Set-CsThing".into(),
+                    message: "Set-CsThing: no such pool".into(),
+                    reason: None,
+                }),
+                vec!["VERBOSE: trying".into()]
+            )
         );
         let started = Instant::now();
-        let stalled = sh("sleep 30", 300).perform(&op()).unwrap_err();
+        let (stalled, _) = sh("sleep 30", 300).perform(&op());
         assert!(started.elapsed() < Duration::from_secs(10));
         assert!(
-            matches!(&stalled, OpError::Cmdlet { message, .. } if message.contains("timed out")),
+            matches!(&stalled, Err(OpError::Cmdlet { message, .. }) if message.contains("timed out")),
             "{stalled:?}"
         );
         let missing = Shell {
-            command: vec!["/nonexistent/pwsh".into()],
-            timeout: Duration::from_secs(1),
-            read_only: false,
+            command: vec!["/nonexistent/powershell.exe".into()],
+            ..sh("", 1000)
         };
         assert!(matches!(
-            missing.perform(&op()),
+            missing.perform(&op()).0,
             Err(OpError::Unreachable { .. })
         ));
     }

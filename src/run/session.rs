@@ -410,6 +410,10 @@ impl Host for Session {
             error,
             sim_seconds: performed.sim_seconds,
         })?;
+        // What the shell printed beside its answer (VERBOSE, WARNING lines).
+        for line in &performed.logs {
+            self.log(&format!("{}: {line}", op.host()))?;
+        }
         let planned = !apply && change;
         {
             let mut st = self.state.borrow_mut();

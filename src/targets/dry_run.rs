@@ -38,6 +38,7 @@ impl Target for DryRun {
             Ok(Performed {
                 result: Ok(op.modeled_result()),
                 sim_seconds: 0,
+                logs: Vec::new(),
             })
         } else {
             self.inner.perform(op)
@@ -68,6 +69,7 @@ mod tests {
                     message: "read".into(),
                 }),
                 sim_seconds: 0,
+                logs: Vec::new(),
             })
         }
     }

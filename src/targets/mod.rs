@@ -187,12 +187,14 @@ pub fn rows(v: Value) -> Vec<serde_json::Map<String, Value>> {
     }
 }
 
-/// The outcome of one op: its result value and the simulated seconds it took
-/// (zero outside the lab).
+/// The outcome of one op: its result value, the simulated seconds it took
+/// (zero outside the lab), and what the target printed beside the answer
+/// (the Management Shell's verbose and warning lines), journaled as logs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Performed {
     pub result: Result<Value, OpError>,
     pub sim_seconds: u64,
+    pub logs: Vec<String>,
 }
 
 /// The server session a live SQL change is sent on, journaled before it is

@@ -1,6 +1,5 @@
-//! PowerShell → `Op::Cmdlet`: the stand-in reads back the script the live
-//! target feeds the shell (`$ErrorActionPreference = 'Stop'`, one cmdlet
-//! line, `| ConvertTo-Json -Depth 5 -Compress`).
+//! PowerShell → `Op::Cmdlet`: the stand-in reads back the cmdlet line of
+//! the script the live target feeds the shell (`pwsh_script` finds it).
 //!
 //! The cmdlet line is the generic `Verb-Noun -Name value` syntax
 //! `op::render_cmdlet` writes: single-quoted strings (the typographic single
@@ -9,9 +8,8 @@
 //! `'a','b'` / `@('a')` / `@()`, and tables `@{Key=value;...}`. Anything else
 //! is a parse error, as it would be a ParserError in PowerShell.
 
-use crate::op::{CmdletArg, Op, PsValue};
+use crate::op::{CmdletArg, PsValue};
 use crate::quote;
-use crate::wire::{EPILOGUE, PROLOGUE};
 
 const QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
 
@@ -188,13 +186,19 @@ impl P {
         }
     }
 
+    /// The end of the line outside quotes: the end, a pipe or a line break.
+    fn at_end(&self) -> bool {
+        matches!(self.peek(), None | Some('|' | '\n' | '\r'))
+    }
+
     /// Is the next thing a parameter name (`-Letter...`)?
     fn at_parameter(&self) -> bool {
         self.peek() == Some('-') && self.peek_at(1).is_some_and(|c| c.is_ascii_alphabetic())
     }
 }
 
-/// Parse one cmdlet line up to the pipe to ConvertTo-Json.
+/// Parse one cmdlet line up to its end, a pipe or a line break outside
+/// quotes; the index where it stopped comes back too.
 pub fn parse_line(line: &str) -> Result<(String, Vec<CmdletArg>, usize), String> {
     let mut p = P {
         chars: line.chars().collect(),
@@ -204,7 +208,7 @@ pub fn parse_line(line: &str) -> Result<(String, Vec<CmdletArg>, usize), String>
     let mut args = Vec::new();
     loop {
         let spaced = p.blanks();
-        if p.peek().is_none() || p.peek() == Some('|') {
+        if p.at_end() {
             return Ok((cmdlet, args, p.i));
         }
         if !spaced || !p.at_parameter() {
@@ -222,7 +226,7 @@ pub fn parse_line(line: &str) -> Result<(String, Vec<CmdletArg>, usize), String>
         }
         let before = p.i;
         p.blanks();
-        if p.peek().is_none() || p.peek() == Some('|') || p.at_parameter() {
+        if p.at_end() || p.at_parameter() {
             p.i = before;
             args.push(CmdletArg::new(&name, PsValue::Switch));
             continue;
@@ -235,51 +239,16 @@ pub fn parse_line(line: &str) -> Result<(String, Vec<CmdletArg>, usize), String>
     }
 }
 
-/// Read the script the live target sends for one cmdlet on `host`.
-pub fn parse_script(script: &str, host: &str) -> Result<Op, String> {
-    let text = script.trim_start_matches('\u{FEFF}').trim_start();
-    let Some(rest) = text.strip_prefix(PROLOGUE) else {
-        return Err(format!(
-            "the lab's PowerShell stand-in expects scripts that start with {PROLOGUE:?}"
-        ));
-    };
-    let rest = rest
-        .strip_prefix("\r\n")
-        .or_else(|| rest.strip_prefix('\n'))
-        .ok_or("expected a line break after the $ErrorActionPreference line")?;
-    let (cmdlet, args, end) = parse_line(rest)?;
-    let tail: String = rest.chars().skip(end).collect();
-    if tail.trim() != EPILOGUE {
-        return Err(format!(
-            "ParserError: expected `{EPILOGUE}` after the cmdlet, found {:?}",
-            tail.trim()
-        ));
-    }
-    Ok(Op::Cmdlet {
-        host: host.to_string(),
-        cmdlet,
-        args,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::op::render_cmdlet;
-    use crate::wire::script;
 
     fn round_trip(args: Vec<CmdletArg>) {
         let line = render_cmdlet("Set-CsThing", &args).unwrap();
-        let op = parse_script(&script(&line), "fe").unwrap();
-        assert_eq!(
-            op,
-            Op::Cmdlet {
-                host: "fe".into(),
-                cmdlet: "Set-CsThing".into(),
-                args
-            },
-            "{line}"
-        );
+        let (cmdlet, back, end) = parse_line(&format!("{line}\n}}")).unwrap();
+        assert_eq!((cmdlet.as_str(), back), ("Set-CsThing", args), "{line}");
+        assert_eq!(end, line.chars().count(), "{line}");
     }
 
     #[test]
@@ -325,14 +294,5 @@ mod tests {
         ] {
             round_trip(vec![CmdletArg::new("X", PsValue::Str(s.into()))]);
         }
-    }
-
-    #[test]
-    fn other_scripts_are_refused() {
-        assert!(parse_script("Get-Process | ConvertTo-Json", "h").is_err());
-        let s = script("Get-CsService; Remove-Item x");
-        assert!(parse_script(&s, "h").is_err());
-        let s = script("Get-CsService -Identity $env:X");
-        assert!(parse_script(&s, "h").is_err());
     }
 }

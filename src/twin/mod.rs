@@ -23,6 +23,8 @@ pub mod guard;
 pub mod lab_file;
 pub mod parse;
 pub mod pwsh;
+pub mod pwsh_script;
+pub mod pwsh_shapes;
 pub mod tds;
 
 pub use guard::Limits;

@@ -1,45 +1,121 @@
-//! `drillbook lab pwsh`: the Lync Server Management Shell stand-in. It reads
-//! the script the live target writes on stdin, parses the cmdlet line back
-//! into an op, performs it on the lab file under its lock, and answers as
-//! `pwsh -Command -` would: ConvertTo-Json output on stdout (nothing for
-//! `$null`, a lone object unwrapped from its array), errors on stderr with
-//! exit code 1.
+//! `drillbook lab pwsh`: the Lync Server Management Shell stand-in, as
+//! strict as Windows PowerShell 5.1 under `-NoProfile -Command -`. It reads
+//! the script the live target writes on stdin (`pwsh_script`), performs
+//! its cmdlet on the lab file under its lock, and answers as that shell
+//! would, given which of the script's safeguards are there:
+//!
+//! - no Lync cmdlet exists unless the script ran `Import-Module Lync` or
+//!   opened a remote session (whose URI names the host);
+//! - `-Verbose` lines go to stdout, before any output, unless the script
+//!   redirects stream 4 into its collector;
+//! - the result is ConvertTo-Json's own shapes (TimeSpan objects,
+//!   `"\/Date(ms)\/"`) unless the script normalizes types (`pwsh_shapes`);
+//! - stdout is in code page 437 unless the script sets UTF-8;
+//! - a script PowerShell cannot parse runs nothing, prints the ParserError
+//!   on stderr and exits 0 (the last statement's status under
+//!   `-Command -`); a cmdlet's error is on stderr with exit code 1.
 
-use super::cmdlet_parse::parse_script;
+use super::pwsh_script::{read_script, Safeguards};
+use super::pwsh_shapes::{oem_bytes, raw_shapes, to_json};
 use super::{stall, stalls};
 use crate::lab::Lab;
+use crate::op::{Op, PsValue};
 use crate::targets::OpError;
-use crate::wire::REMOTING_FAILED;
+use crate::wire::{REMOTING_FAILED, SENTINEL};
 use serde_json::Value;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 
 /// What ConvertTo-Json prints for a value piped into it, compressed.
-pub fn convert_to_json(v: &Value) -> Option<String> {
+pub fn convert_to_json(v: &Value, normalized: bool) -> Option<String> {
     match v {
         Value::Null => None,
         Value::Array(items) if items.is_empty() => None,
-        Value::Array(items) if items.len() == 1 => convert_to_json(&items[0]),
-        other => Some(other.to_string()),
+        Value::Array(items) if items.len() == 1 => convert_to_json(&items[0], normalized),
+        other if normalized => Some(other.to_string()),
+        other => Some(to_json(&raw_shapes(other))),
     }
 }
 
-/// Run one script; the process's exit code.
-pub fn run(lab_path: &Path, host: &str) -> i32 {
-    let mut script = String::new();
-    if let Err(e) = std::io::stdin().read_to_string(&mut script) {
-        eprintln!("cannot read the script on stdin: {e}");
-        return 1;
+/// What a script's run printed, and its exit code.
+#[derive(Debug, Default, PartialEq)]
+pub struct Printed {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+/// A cmdlet's error, as PowerShell ends the script on it.
+fn failed(message: String) -> Printed {
+    Printed {
+        stderr: format!("{message}\n"),
+        code: 1,
+        ..Printed::default()
     }
-    let op = match parse_script(&script, host) {
-        Ok(op) => op,
+}
+
+/// A lab error as the Management Shell words it.
+fn error_text(e: OpError) -> String {
+    match e {
+        OpError::Cmdlet {
+            cmdlet, message, ..
+        } => format!("{cmdlet}: {message}"),
+        OpError::Unreachable { host, message } => {
+            format!("{REMOTING_FAILED} {host} failed with the following error message : {message}")
+        }
+        OpError::NotSimulated { message } => format!("not simulated by the lab: {message}"),
+        other => other.to_string(),
+    }
+}
+
+/// The lines `-Verbose` makes a cmdlet write.
+fn verbose_lines(op: &Op) -> Vec<String> {
+    let Op::Cmdlet { host, cmdlet, args } = op else {
+        return Vec::new();
+    };
+    let asked = args.iter().any(|a| {
+        a.name.eq_ignore_ascii_case("Verbose")
+            && matches!(a.value, PsValue::Switch | PsValue::Bool(true))
+    });
+    if !asked {
+        return Vec::new();
+    }
+    vec![
+        format!("VERBOSE: Performing the operation \"{cmdlet}\" on target \"{host}\"."),
+        format!("VERBOSE: {cmdlet}: done."),
+    ]
+}
+
+/// Perform what a script asks on the lab at `lab_path`.
+pub fn answer(lab_path: &Path, script: &str, host: Option<&str>) -> Printed {
+    let script = match read_script(script, host) {
+        Ok(s) => s,
+        // Nothing ran; `-Command -` exits with the status of the last
+        // statement it ran, and there was none that failed.
         Err(e) => {
-            eprintln!("{e}");
-            return 1;
+            return Printed {
+                stderr: format!("{e}\n"),
+                ..Printed::default()
+            }
         }
     };
-    let line = script.lines().nth(1).unwrap_or_default();
-    if let Some(d) = stalls(&stall(), line) {
+    let Safeguards {
+        lync,
+        normalized,
+        redirected,
+        sentinel,
+        ..
+    } = script.safeguards;
+    let op = script.op;
+    let Op::Cmdlet { cmdlet, .. } = &op else {
+        unreachable!("a script reads back as a cmdlet")
+    };
+    if !lync {
+        return failed(format!(
+            "The term '{cmdlet}' is not recognized as the name of a cmdlet, function, script file, or operable program."
+        ));
+    }
+    if let Some(d) = stalls(&stall(), cmdlet) {
         std::thread::sleep(d);
     }
     // A plan's shell only reads, and its reads leave the lab untouched.
@@ -50,39 +126,67 @@ pub fn run(lab_path: &Path, host: &str) -> i32 {
     };
     let done = match done {
         Ok(done) => done,
-        Err(e) => {
-            eprintln!("the lab behind the stand-in: {e}");
-            return 1;
-        }
+        Err(e) => return failed(format!("the lab behind the stand-in: {e}")),
     };
-    match done.result {
-        Ok(v) => {
-            if let Some(text) = convert_to_json(&v) {
-                println!("{text}");
-            }
-            0
-        }
-        Err(OpError::Cmdlet {
-            cmdlet, message, ..
-        }) => {
-            eprintln!("{cmdlet}: {message}");
-            1
-        }
-        Err(OpError::Unreachable { host, message }) => {
-            eprintln!(
-                "{REMOTING_FAILED} {host} failed with the following error message : {message}"
-            );
-            1
-        }
-        Err(OpError::NotSimulated { message }) => {
-            eprintln!("not simulated by the lab: {message}");
-            1
-        }
-        Err(other) => {
-            eprintln!("{other}");
-            1
+    let verbose = verbose_lines(&op);
+    let mut stdout = String::new();
+    if !redirected {
+        for l in &verbose {
+            stdout.push_str(l);
+            stdout.push('\n');
         }
     }
+    let result = match done.result {
+        Ok(v) => v,
+        Err(e) => {
+            let mut p = failed(error_text(e));
+            p.stdout = stdout;
+            return p;
+        }
+    };
+    let json = convert_to_json(&result, normalized);
+    if sentinel {
+        let logs: Vec<&String> = if redirected {
+            verbose.iter().collect()
+        } else {
+            Vec::new()
+        };
+        stdout.push_str(&format!(
+            "{SENTINEL}\n{}\n",
+            Value::from(logs.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+        ));
+    }
+    if let Some(text) = json {
+        stdout.push_str(&text);
+        stdout.push('\n');
+    }
+    Printed {
+        stdout,
+        stderr: String::new(),
+        code: 0,
+    }
+}
+
+/// Run one script from stdin; the process's exit code.
+pub fn run(lab_path: &Path, host: Option<&str>) -> i32 {
+    let mut bytes = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
+        eprintln!("cannot read the script on stdin: {e}");
+        return 1;
+    }
+    let script = String::from_utf8_lossy(&bytes);
+    let printed = answer(lab_path, &script, host);
+    let utf8 = read_script(&script, host).is_ok_and(|s| s.safeguards.utf8);
+    let encode = |text: &str| {
+        if utf8 {
+            text.as_bytes().to_vec()
+        } else {
+            oem_bytes(text)
+        }
+    };
+    let _ = std::io::stdout().write_all(&encode(&printed.stdout));
+    let _ = std::io::stderr().write_all(&encode(&printed.stderr));
+    printed.code
 }
 
 #[cfg(test)]
@@ -92,12 +196,19 @@ mod tests {
 
     #[test]
     fn output_is_shaped_like_convert_to_json() {
-        assert_eq!(convert_to_json(&Value::Null), None);
-        assert_eq!(convert_to_json(&json!([])), None);
+        assert_eq!(convert_to_json(&Value::Null, true), None);
+        assert_eq!(convert_to_json(&json!([]), true), None);
         assert_eq!(
-            convert_to_json(&json!([{"a": [1]}])).as_deref(),
+            convert_to_json(&json!([{"a": [1]}]), true).as_deref(),
             Some("{\"a\":[1]}")
         );
-        assert_eq!(convert_to_json(&json!([1, 2])).as_deref(), Some("[1,2]"));
+        assert_eq!(
+            convert_to_json(&json!([1, 2]), true).as_deref(),
+            Some("[1,2]")
+        );
+        assert_eq!(
+            convert_to_json(&json!({"I": "00:00:05"}), false).as_deref(),
+            Some(raw_shapes(&json!({"I": "00:00:05"})).to_string().as_str())
+        );
     }
 }
