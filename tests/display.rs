@@ -5,9 +5,13 @@
 mod common;
 use common::{Db, Out};
 
-const RB: &str = r#"step("say", || {
-    log(`note: ${params.note}`);
-    lync::cmdlet("fe-dub1.litwareinc.com", "Set-CsDisplayTest", #{ Identity: params.note });
+// The value is the runbook's own (a parameter or estate value holding a
+// control character is refused at load): it reaches the terminal the way a
+// lab or server answer would, inside a value.
+const RB: &str = r#"const NOTE = "ok\rEVIL\x1b[2K\u202Eexe.txt\u2066\u0085end";
+step("say", || {
+    log(`note: ${NOTE}`);
+    lync::cmdlet("fe-dub1.litwareinc.com", "Set-CsDisplayTest", #{ Identity: NOTE });
 });"#;
 
 /// A value that, printed raw, would rewrite the line and reverse its tail.
@@ -15,8 +19,8 @@ const VALUE: &str = "ok\rEVIL\u{1b}[2K\u{202E}exe.txt\u{2066}\u{85}end";
 const SHOWN: &str = r"ok\rEVIL\u{1b}[2K\u{202e}exe.txt\u{2066}\u{85}end";
 
 fn runbook(db: &Db) -> String {
-    let header = r#"runbook(#{ name: "display", version: "1.0.0", summary: "s", rto_minutes: 1,
-    params: #{ note: #{ kind: "string", help: "a value" } } });"#;
+    let header =
+        r#"runbook(#{ name: "display", version: "1.0.0", summary: "s", rto_minutes: 1 });"#;
     db.write("display.rhai", &format!("{header}\n{RB}\n"))
         .to_str()
         .unwrap()
@@ -37,8 +41,7 @@ fn plan_prints_control_and_bidi_characters_in_values_escaped() {
     let db = Db::new();
     db.run(&["lab", "init"]).ok();
     let rb = runbook(&db);
-    let note = format!("note={VALUE}");
-    let out = db.run(&["plan", &rb, "-p", &note]);
+    let out = db.run(&["plan", &rb]);
     // The lab does not simulate the cmdlet: the plan stops after showing it.
     out.code(1)
         .stdout_has(&format!("note: {SHOWN}"))
@@ -51,8 +54,7 @@ fn run_errors_and_journal_print_them_escaped_while_the_journal_keeps_them() {
     let db = Db::new();
     db.run(&["lab", "init"]).ok();
     let rb = runbook(&db);
-    let note = format!("note={VALUE}");
-    let out = db.run(&["run", &rb, "-p", &note]);
+    let out = db.run(&["run", &rb]);
     out.stdout_has(&format!("note: {SHOWN}"));
     nothing_raw(&out);
     let run_id = db.last_run();

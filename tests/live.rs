@@ -386,12 +386,13 @@ fn a_resume_right_after_kill_waits_for_the_dead_runs_statement_still_on_the_serv
     let expected = lab_end_state(RB, &default_scenario(RB));
     let db = Db::new();
     db.lab_after_disaster(&[]);
-    // The twin takes 4 s over removing log shipping, as a busy server might.
+    // The twin takes 15 s over removing log shipping, as a busy server might
+    // (long enough that a resume started on a loaded machine still meets it).
     let twin = db.serve(
         &[],
         &[(
             "DRILLBOOK_LAB_STALL",
-            "DECLARE @rc int; EXEC @rc = master.dbo.sp_delete_log_shipping_secondary_database:4",
+            "DECLARE @rc int; EXEC @rc = master.dbo.sp_delete_log_shipping_secondary_database:15",
         )],
     );
     let mut child = db.spawn(
