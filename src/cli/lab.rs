@@ -2,7 +2,7 @@
 
 use super::{load_estate, Env};
 use crate::error::{Error, Result};
-use crate::lab::{Lab, LabState};
+use crate::lab::{Applied, Lab, LabEvent, LabState};
 use crate::live::config::{Encryption, LiveSettings, SqlConnection};
 use crate::twin::{pwsh, serve, ServeOptions};
 use clap::Subcommand;
@@ -106,15 +106,10 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
         }
         LabCommand::Fault { faults } => {
             // All or nothing: a bad fault name leaves the lab as it was.
-            let done = Lab::update(&path, |lab| {
-                let mut state = lab.clone();
-                let mut done = Vec::new();
-                for f in &faults {
-                    done.push(format!("{f}: {}", state.apply_fault(f)?));
-                }
-                *lab = state;
-                Ok(done)
-            })?;
+            let done = match Lab::open(&path)?.record(LabEvent::Faults(faults), true)? {
+                Applied::Faulted(lines) => lines,
+                _ => Vec::new(),
+            };
             if !env.json {
                 for d in done {
                     println!("{d}");
@@ -128,10 +123,9 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
                      the lab simulates every minute, so advance in steps if you need more"
                 )));
             }
-            let now = Lab::update(&path, |lab| {
-                lab.advance(minutes * 60);
-                Ok(lab.clock.now.clone())
-            })?;
+            let mut lab = Lab::open(&path)?;
+            lab.record(LabEvent::Advance(minutes * 60), true)?;
+            let now = lab.state.clock.now.clone();
             if !env.json {
                 println!("lab clock now {now}");
             }

@@ -295,7 +295,7 @@ fn manual_effects_are_saved_with_the_lab() {
 }
 
 #[test]
-fn lab_file_round_trips_and_saves_after_each_op() {
+fn lab_file_round_trips_through_its_log_and_checkpoints_on_close() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("deep/er/lab.json");
     let mut lab = Lab::create(&path, litware()).unwrap();
@@ -311,8 +311,11 @@ fn lab_file_round_trips_and_saves_after_each_op() {
     assert_eq!(lab.clock(), Some(1));
     let reopened = Lab::open(&path).unwrap();
     assert_eq!(reopened.state, lab.state);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), lab.state.to_json());
+    let state = lab.state.clone();
+    drop(lab);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), state.to_json());
     assert!(!path.with_extension("json.tmp").exists());
+    assert!(!crate::lab::log_path(&path).exists());
 }
 
 #[test]

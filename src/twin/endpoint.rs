@@ -18,9 +18,8 @@ use super::chatter::{self, Chatter};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::{columns, stalls, Twin};
-use crate::lab::Lab;
-use crate::op::Op;
 use crate::targets::OpError;
+use crate::targets::Target;
 use serde_json::{json, Map, Value};
 use std::io::{self, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -55,22 +54,12 @@ pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener) {
     }
 }
 
-fn ping(instance: &str) -> Op {
-    Op::SqlPing {
-        instance: instance.to_string(),
-    }
-}
-
-/// Is the instance down in the lab now? Asked of a copy: nothing is saved.
+/// Is the instance down in the lab now? Nothing moves, nothing is saved.
 fn is_down(twin: &Twin, instance: &str) -> bool {
-    let Ok(lab) = Lab::open(&twin.lab_path) else {
+    let Ok(mut lab) = twin.lab.lock() else {
         return false;
     };
-    let mut state = lab.state;
-    matches!(
-        state.perform(&ping(instance)).result,
-        Err(OpError::Unreachable { .. })
-    )
+    lab.refresh().is_ok() && lab.state.unreachable(instance)
 }
 
 /// How one request ended.
@@ -246,10 +235,13 @@ fn answer(twin: &Twin, instance: &str, spid: i64, read_only: bool, req: &Request
                 }
                 std::thread::sleep(d);
             }
-            let done = if read_only {
-                Lab::read_at(&twin.lab_path, &op)
-            } else {
-                Lab::perform_at(&twin.lab_path, &op)
+            let done = match twin.lab.lock() {
+                Ok(mut lab) if read_only => lab.read(&op),
+                Ok(mut lab) => lab.perform(&op),
+                Err(_) => Err(crate::error::Error::LabState {
+                    path: Default::default(),
+                    message: "an earlier op panicked while holding the lab".into(),
+                }),
             };
             if let Ok(mut m) = twin.in_flight.lock() {
                 m.remove(&spid);
