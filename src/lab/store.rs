@@ -164,8 +164,11 @@ impl Store {
         };
         let meta = file.metadata().map_err(|e| Error::io(&log, e))?;
         let (len, id) = (meta.len(), file_id(&meta));
-        if self.applied > 0 && (id != self.log_id || len < self.applied) {
-            // Another process checkpointed and started a new log.
+        // Another process may have checkpointed and started a new log (whose
+        // inode may be the old one's, reused): the header says whose it is.
+        if self.applied > 0
+            && (id != self.log_id || len < self.applied || !self.continues(&mut file))
+        {
             return self.reload(state);
         }
         if self.applied > 0 && len == self.applied {
@@ -198,6 +201,14 @@ impl Store {
         self.applied = from + end;
         self.log_id = id;
         Ok(())
+    }
+
+    /// Whether the log's header names our snapshot.
+    fn continues(&self, file: &mut fs::File) -> bool {
+        let mut head = vec![0u8; 256];
+        let n = file.read(&mut head).unwrap_or(0);
+        let line = head[..n].split(|&b| b == b'\n').next().unwrap_or_default();
+        serde_json::from_slice::<LogHeader>(line).is_ok_and(|h| h.snapshot_sha256 == self.snapshot)
     }
 
     fn reload(&mut self, state: &mut LabState) -> Result<()> {
