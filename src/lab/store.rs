@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// One change to a lab, as its log records it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -91,6 +92,9 @@ pub(in crate::lab) struct Store {
     applied: u64,
     /// Which file the log was when we read it (a checkpoint replaces it).
     log_id: u64,
+    /// That file, held open: while it is, its inode cannot be reused by a
+    /// new log, so a different `log_id` at the path always means a new log.
+    held: Option<Arc<fs::File>>,
     /// Events this process appended since its last checkpoint.
     pub appended: u64,
 }
@@ -142,6 +146,7 @@ impl Store {
             snapshot_len: bytes.len() as u64,
             applied: 0,
             log_id: 0,
+            held: None,
             appended: 0,
         };
         store.catch_up(&mut state)?;
@@ -164,8 +169,10 @@ impl Store {
         };
         let meta = file.metadata().map_err(|e| Error::io(&log, e))?;
         let (len, id) = (meta.len(), file_id(&meta));
-        // Another process may have checkpointed and started a new log (whose
-        // inode may be the old one's, reused): the header says whose it is.
+        // Another process may have checkpointed and started a new log: its
+        // inode differs from the one we hold open, and (belt and braces,
+        // for file systems that reuse inodes anyway) its header names
+        // another snapshot.
         if self.applied > 0
             && (id != self.log_id || len < self.applied || !self.continues(&mut file))
         {
@@ -200,6 +207,7 @@ impl Store {
         }
         self.applied = from + end;
         self.log_id = id;
+        self.held = Some(Arc::new(file));
         Ok(())
     }
 
@@ -246,8 +254,9 @@ impl Store {
             let header_len = bytes.len() as u64;
             bytes.extend_from_slice(&line);
             write_atomically(&log, &bytes)?;
-            let meta = fs::metadata(&log).map_err(io)?;
-            self.log_id = file_id(&meta);
+            let file = fs::File::open(&log).map_err(io)?;
+            self.log_id = file_id(&file.metadata().map_err(io)?);
+            self.held = Some(Arc::new(file));
             self.applied = header_len;
         } else {
             let mut file = fs::OpenOptions::new().write(true).open(&log).map_err(io)?;

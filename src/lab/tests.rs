@@ -318,29 +318,48 @@ fn lab_file_round_trips_through_its_log_and_checkpoints_on_close() {
     assert!(!crate::lab::log_path(&path).exists());
 }
 
+/// Many performers on one lab file, in rounds: short-lived ones (open,
+/// perform, checkpoint on close — so logs are removed and started again
+/// all the time, and their inodes reused) and long-lived ones (a twin) that
+/// checkpoint now and then. Every ping is one simulated second: none lost.
 #[test]
 fn concurrent_performers_on_one_file_lose_nothing() {
+    const SHORT: usize = 4;
+    const LONG: usize = 4;
+    const OPS: u64 = 30;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lab.json");
     Lab::create(&path, litware()).unwrap();
-    let threads: Vec<_> = (0..4)
-        .map(|_| {
-            let path = path.clone();
-            std::thread::spawn(move || {
-                for _ in 0..10 {
-                    let op = Op::SqlPing {
-                        instance: "pcsql-dub1".into(),
-                    };
-                    Lab::perform_at(&path, &op).unwrap();
-                }
+    let ping = || Op::SqlPing {
+        instance: "pcsql-dub1".into(),
+    };
+    for round in 1..=2u64 {
+        let threads: Vec<_> = (0..SHORT + LONG)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    if t < SHORT {
+                        for _ in 0..OPS {
+                            Lab::perform_at(&path, &ping()).unwrap();
+                        }
+                    } else {
+                        let mut lab = Lab::open(&path).unwrap();
+                        for i in 0..OPS {
+                            lab.perform(&ping()).unwrap();
+                            if i % 7 == 6 {
+                                lab.checkpoint().unwrap();
+                            }
+                        }
+                    }
+                })
             })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let expected = round * OPS * (SHORT + LONG) as u64;
+        assert_eq!(Lab::open(&path).unwrap().state.elapsed(), expected);
     }
-    // Each ping is one simulated second: 40 of them, none overwritten.
-    assert_eq!(Lab::open(&path).unwrap().state.elapsed(), 40);
 }
 
 #[test]
