@@ -28,6 +28,7 @@ mod faults;
 mod file_index;
 mod files;
 mod keyed;
+mod log_file;
 mod lync;
 mod network;
 mod sql;
@@ -40,6 +41,7 @@ pub use effects::{ManualRecord, EFFECT_KINDS};
 pub use faults::{FaultRecord, FAULT_KINDS};
 pub use file_index::Files;
 pub use files::{wildcard_match, BackupFile, Folder, Folders};
+pub use log_file::Durable;
 pub use lync::backup_service::{BackupServiceState, ExportStatus, ImportStatus, ModuleStatus};
 pub use lync::cms::{Cms, Replica};
 pub use lync::edge::{EdgePoolState, XmppRoute};
@@ -116,17 +118,39 @@ impl Lab {
     /// `event`, and log it (synced when `durable`). A failing event changes
     /// nothing and is not logged.
     pub fn record(&mut self, event: LabEvent, durable: bool) -> Result<Applied> {
-        let Some(store) = &mut self.store else {
-            return event.apply(&mut self.state);
-        };
-        let _lock = lock(&store.path)?;
-        store.catch_up(&mut self.state)?;
-        let applied = event.apply(&mut self.state)?;
-        store.append(&event, durable)?;
-        if store.wants_checkpoint() {
-            store.checkpoint(&self.state)?;
+        let (applied, ticket) = self.record_deferred(event)?;
+        if durable {
+            ticket.wait()?;
         }
         Ok(applied)
+    }
+
+    /// `record`, with the sync left to the caller: the returned ticket
+    /// makes the event durable when waited on, so a server can let the
+    /// next client in while this one waits (and share the fdatasync).
+    pub fn record_deferred(&mut self, event: LabEvent) -> Result<(Applied, Durable)> {
+        let Some(store) = &mut self.store else {
+            return Ok((event.apply(&mut self.state)?, Durable::default()));
+        };
+        let _lock = store.lock()?;
+        store.catch_up(&mut self.state)?;
+        let applied = event.apply(&mut self.state)?;
+        let mut ticket = store.append(&event)?;
+        if store.wants_checkpoint() {
+            // The snapshot is synced: the event is durable with it.
+            store.checkpoint(&self.state)?;
+            ticket = Durable::default();
+        }
+        Ok((applied, ticket))
+    }
+
+    /// Perform `op` (as `Target::perform`), its durability left to the
+    /// caller: what the twin uses, waiting outside its lock.
+    pub fn perform_deferred(&mut self, op: &Op) -> Result<(Performed, Durable)> {
+        match self.record_deferred(LabEvent::Op(op.clone()))? {
+            (Applied::Performed(p), ticket) => Ok((p, ticket)),
+            _ => unreachable!("an op event is performed"),
+        }
     }
 
     /// Under the lab's lock: take in what other processes did. What a
@@ -135,7 +159,7 @@ impl Lab {
         let Some(store) = &mut self.store else {
             return Ok(());
         };
-        let _lock = lock(&store.path)?;
+        let _lock = store.lock()?;
         store.catch_up(&mut self.state)
     }
 
@@ -148,7 +172,7 @@ impl Lab {
         if store.appended == 0 {
             return Ok(());
         }
-        let _lock = lock(&store.path)?;
+        let _lock = store.lock()?;
         store.catch_up(&mut self.state)?;
         store.checkpoint(&self.state)
     }
@@ -232,10 +256,11 @@ impl Target for Lab {
     /// (the run journals it as done next); a read only moves the clock,
     /// and is written but not synced.
     fn perform(&mut self, op: &Op) -> Result<Performed> {
-        match self.record(LabEvent::Op(op.clone()), op.is_change())? {
-            Applied::Performed(p) => Ok(p),
-            _ => unreachable!("an op event is performed"),
+        let (performed, ticket) = self.perform_deferred(op)?;
+        if op.is_change() {
+            ticket.wait()?;
         }
+        Ok(performed)
     }
 
     fn clock(&self) -> Option<u64> {

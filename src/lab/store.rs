@@ -13,12 +13,13 @@
 
 use crate::error::{Error, Result};
 use crate::estate::sha256_hex;
+use crate::lab::log_file::{file_id, Durable, LogFile};
 use crate::lab::LabState;
 use crate::op::Op;
 use crate::targets::Performed;
 use serde::{Deserialize, Serialize};
 use std::fs;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -81,7 +82,7 @@ pub fn log_path(path: &Path) -> PathBuf {
 
 /// Where a process stands in a lab file: the snapshot it started from, and
 /// how much of that snapshot's log it has applied.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(in crate::lab) struct Store {
     pub path: PathBuf,
     /// SHA-256 of the snapshot's bytes.
@@ -94,21 +95,42 @@ pub(in crate::lab) struct Store {
     log_id: u64,
     /// That file, held open: while it is, its inode cannot be reused by a
     /// new log, so a different `log_id` at the path always means a new log.
-    held: Option<Arc<fs::File>>,
+    held: Option<Arc<LogFile>>,
+    /// The lock file, opened once; never shared with a clone (a lock is
+    /// per open file, so a clone that shared it would not exclude us).
+    lock_file: Option<Arc<fs::File>>,
+    /// The snapshot file we read or wrote, held open (its inode cannot be
+    /// reused while we do) with its inode: the same inode at the path is
+    /// the same snapshot, known without reading it.
+    held_snapshot: Option<(Arc<fs::File>, u64)>,
     /// Events this process appended since its last checkpoint.
     pub appended: u64,
 }
 
-/// A file's identity on disk (its inode on Unix).
-fn file_id(meta: &fs::Metadata) -> u64 {
-    #[cfg(unix)]
-    {
-        std::os::unix::fs::MetadataExt::ino(meta)
+impl Clone for Store {
+    /// A clone has its own handles: the log is reopened at its next
+    /// catch-up, the lock file at its next lock.
+    fn clone(&self) -> Store {
+        Store {
+            path: self.path.clone(),
+            snapshot: self.snapshot.clone(),
+            snapshot_len: self.snapshot_len,
+            applied: self.applied,
+            log_id: self.log_id,
+            held: self.held.clone(),
+            held_snapshot: self.held_snapshot.clone(),
+            lock_file: None,
+            appended: self.appended,
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        0
+}
+
+/// The lab's lock, held until dropped.
+pub(in crate::lab) struct Locked(Arc<fs::File>);
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
     }
 }
 
@@ -119,6 +141,29 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
         },
         _ => Error::io(path, e),
     })
+}
+
+/// Open a file and keep it, with its inode.
+fn hold(path: &Path) -> Option<(Arc<fs::File>, u64)> {
+    let file = fs::File::open(path).ok()?;
+    let id = file_id(&file.metadata().ok()?);
+    Some((Arc::new(file), id))
+}
+
+/// A snapshot's bytes, and the file they were read from, held.
+fn read_held(path: &Path) -> Result<(Vec<u8>, Option<(Arc<fs::File>, u64)>)> {
+    use std::io::Read;
+    let missing = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::LabMissing {
+            path: path.to_path_buf(),
+        },
+        _ => Error::io(path, e),
+    };
+    let mut file = fs::File::open(path).map_err(missing)?;
+    let id = file_id(&file.metadata().map_err(missing)?);
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(missing)?;
+    Ok((bytes, Some((Arc::new(file), id))))
 }
 
 /// The complete lines of `bytes` and how many bytes they span.
@@ -134,7 +179,7 @@ fn complete_lines(bytes: &[u8]) -> (Vec<&[u8]>, u64) {
 impl Store {
     /// Load the snapshot at `path` and the events of its log.
     pub fn load(path: &Path) -> Result<(LabState, Store)> {
-        let bytes = read_bytes(path)?;
+        let (bytes, held_snapshot) = read_held(path)?;
         let text = String::from_utf8_lossy(&bytes);
         let mut state = LabState::from_json(&text).map_err(|message| Error::LabState {
             path: path.to_path_buf(),
@@ -147,18 +192,38 @@ impl Store {
             applied: 0,
             log_id: 0,
             held: None,
+            held_snapshot,
+            lock_file: None,
             appended: 0,
         };
         store.catch_up(&mut state)?;
         Ok((state, store))
     }
 
+    /// Take the lab's lock (see `crate::lab::lock`), through a lock file
+    /// opened once for the life of this store.
+    pub fn lock(&mut self) -> Result<Locked> {
+        let file = match &self.lock_file {
+            Some(f) => f.clone(),
+            None => {
+                let lock = crate::lab::lock(&self.path)?;
+                let file = Arc::new(lock);
+                self.lock_file = Some(file.clone());
+                return Ok(Locked(file));
+            }
+        };
+        file.lock()
+            .map_err(|e| Error::io(crate::lab::lock_path(&self.path), e))?;
+        Ok(Locked(file))
+    }
+
     /// Apply what other processes appended to the log since; reload when
-    /// the snapshot itself was rewritten. Cheap when nothing changed.
+    /// the snapshot itself was rewritten. Cheap when nothing changed: one
+    /// `stat` of the log.
     pub fn catch_up(&mut self, state: &mut LabState) -> Result<()> {
         let log = log_path(&self.path);
-        let mut file = match fs::File::open(&log) {
-            Ok(f) => f,
+        let meta = match fs::metadata(&log) {
+            Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return match self.applied {
                     0 => self.check_snapshot(state),
@@ -167,35 +232,40 @@ impl Store {
             }
             Err(e) => return Err(Error::io(&log, e)),
         };
-        let meta = file.metadata().map_err(|e| Error::io(&log, e))?;
         let (len, id) = (meta.len(), file_id(&meta));
-        // Another process may have checkpointed and started a new log: its
-        // inode differs from the one we hold open, and (belt and braces,
-        // for file systems that reuse inodes anyway) its header names
-        // another snapshot.
-        if self.applied > 0
-            && (id != self.log_id || len < self.applied || !self.continues(&mut file))
-        {
-            return self.reload(state);
+        let ours = self.held.clone().filter(|_| id == self.log_id);
+        if self.applied > 0 {
+            // Another process may have checkpointed and started a new log:
+            // its inode differs from the one we hold open (which cannot be
+            // reused while we hold it).
+            let Some(_) = &ours else {
+                return self.reload(state);
+            };
+            if len < self.applied {
+                return self.reload(state);
+            }
+            if len == self.applied {
+                return Ok(());
+            }
         }
-        if self.applied > 0 && len == self.applied {
-            return Ok(());
+        let file = match ours {
+            Some(f) => f,
+            None => Arc::new(LogFile::open(&log).map_err(|e| Error::io(&log, e))?),
+        };
+        // Belt and braces, for file systems that reuse inodes anyway: the
+        // header says which snapshot the log continues.
+        if !self.continues(&file) {
+            return match self.applied {
+                0 => self.check_snapshot(state),
+                _ => self.reload(state),
+            };
         }
         let from = self.applied;
-        let mut bytes = Vec::new();
-        file.seek(SeekFrom::Start(from))
-            .and_then(|_| file.read_to_end(&mut bytes))
-            .map_err(|e| Error::io(&log, e))?;
+        let bytes = file.read_from(from)?;
         let (lines, end) = complete_lines(&bytes);
         let mut lines = lines.into_iter();
         if from == 0 {
-            let header: Option<LogHeader> =
-                lines.next().and_then(|l| serde_json::from_slice(l).ok());
-            if header.is_none_or(|h| h.snapshot_sha256 != self.snapshot) {
-                // Stale: the snapshot was rewritten since (maybe by another
-                // process; then it is newer than ours).
-                return self.check_snapshot(state);
-            }
+            lines.next();
         }
         for line in lines {
             let event: LabEvent = serde_json::from_slice(line).map_err(|e| Error::LabState {
@@ -206,17 +276,15 @@ impl Store {
             let _ = event.apply(state);
         }
         self.applied = from + end;
-        self.log_id = id;
-        self.held = Some(Arc::new(file));
+        self.log_id = file.id().map_err(|e| Error::io(&log, e))?;
+        self.held = Some(file);
         Ok(())
     }
 
     /// Whether the log's header names our snapshot.
-    fn continues(&self, file: &mut fs::File) -> bool {
-        let mut head = vec![0u8; 256];
-        let n = file.read(&mut head).unwrap_or(0);
-        let line = head[..n].split(|&b| b == b'\n').next().unwrap_or_default();
-        serde_json::from_slice::<LogHeader>(line).is_ok_and(|h| h.snapshot_sha256 == self.snapshot)
+    fn continues(&self, file: &LogFile) -> bool {
+        serde_json::from_slice::<LogHeader>(&file.head())
+            .is_ok_and(|h| h.snapshot_sha256 == self.snapshot)
     }
 
     fn reload(&mut self, state: &mut LabState) -> Result<()> {
@@ -229,6 +297,11 @@ impl Store {
     /// With no log continuing our snapshot: reload if the snapshot on disk
     /// is no longer the one we hold.
     fn check_snapshot(&mut self, state: &mut LabState) -> Result<()> {
+        let on_disk = fs::metadata(&self.path).map(|m| file_id(&m)).ok();
+        if on_disk.is_some() && self.held_snapshot.as_ref().map(|h| h.1) == on_disk {
+            self.applied = 0;
+            return Ok(());
+        }
         let bytes = read_bytes(&self.path)?;
         if sha256_hex(&bytes) == self.snapshot {
             self.applied = 0;
@@ -237,42 +310,36 @@ impl Store {
         self.reload(state)
     }
 
-    /// Append one event (the caller holds the lab lock and has caught up);
-    /// `durable` syncs it to disk before returning.
-    pub fn append(&mut self, event: &LabEvent, durable: bool) -> Result<()> {
+    /// Append one event (the caller holds the lab lock and has caught up).
+    /// It is durable once the returned ticket is waited on.
+    pub fn append(&mut self, event: &LabEvent) -> Result<Durable> {
         let log = log_path(&self.path);
         let mut line = serde_json::to_vec(event).expect("lab events serialize");
         line.push(b'\n');
-        let io = |e| Error::io(&log, e);
-        if self.applied == 0 {
-            // Start the log of this snapshot, whole or not at all.
-            let header = LogHeader {
-                snapshot_sha256: self.snapshot.clone(),
-            };
-            let mut bytes = serde_json::to_vec(&header).expect("headers serialize");
-            bytes.push(b'\n');
-            let header_len = bytes.len() as u64;
-            bytes.extend_from_slice(&line);
-            write_atomically(&log, &bytes)?;
-            let file = fs::File::open(&log).map_err(io)?;
-            self.log_id = file_id(&file.metadata().map_err(io)?);
-            self.held = Some(Arc::new(file));
-            self.applied = header_len;
-        } else {
-            let mut file = fs::OpenOptions::new().write(true).open(&log).map_err(io)?;
-            // Cut a line a crash left half written.
-            if file.metadata().map_err(io)?.len() != self.applied {
-                file.set_len(self.applied).map_err(io)?;
+        let held = self.held.clone().filter(|_| self.applied > 0);
+        let durable = match held {
+            Some(file) => file.append(self.applied, &line)?,
+            None => {
+                // Start the log of this snapshot, whole or not at all.
+                let header = LogHeader {
+                    snapshot_sha256: self.snapshot.clone(),
+                };
+                let mut bytes = serde_json::to_vec(&header).expect("headers serialize");
+                bytes.push(b'\n');
+                let header_len = bytes.len() as u64;
+                bytes.extend_from_slice(&line);
+                write_atomically(&log, &bytes)?;
+                let file = LogFile::open(&log).map_err(|e| Error::io(&log, e))?;
+                file.synced_up_to(bytes.len() as u64);
+                self.log_id = file.id().map_err(|e| Error::io(&log, e))?;
+                self.held = Some(Arc::new(file));
+                self.applied = header_len;
+                Durable::default()
             }
-            file.seek(SeekFrom::Start(self.applied)).map_err(io)?;
-            file.write_all(&line).map_err(io)?;
-            if durable {
-                file.sync_data().map_err(io)?;
-            }
-        }
+        };
         self.applied += line.len() as u64;
         self.appended += 1;
-        Ok(())
+        Ok(durable)
     }
 
     /// Whether the log has outgrown its snapshot enough to fold it in.
@@ -284,6 +351,7 @@ impl Store {
     pub fn checkpoint(&mut self, state: &LabState) -> Result<()> {
         let text = state.to_json();
         write_atomically(&self.path, text.as_bytes())?;
+        self.held_snapshot = hold(&self.path);
         self.snapshot = sha256_hex(text.as_bytes());
         self.snapshot_len = text.len() as u64;
         self.applied = 0;

@@ -18,8 +18,7 @@ use super::chatter::{self, Chatter};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::{columns, stalls, Twin};
-use crate::targets::OpError;
-use crate::targets::Target;
+use crate::targets::{OpError, Performed};
 use serde_json::{json, Map, Value};
 use std::io::{self, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -60,6 +59,31 @@ fn is_down(twin: &Twin, instance: &str) -> bool {
         return false;
     };
     lab.refresh().is_ok() && lab.state.unreachable(instance)
+}
+
+/// Perform an op on the twin's lab. Changes are applied one at a time
+/// under the lab's lock; a change's fdatasync is waited for after the lock
+/// is let go, so the next client's op goes ahead meanwhile and concurrent
+/// changes share their syncs (group commit). Its answer is still sent
+/// only once it is on disk.
+fn perform(twin: &Twin, op: &crate::op::Op, read_only: bool) -> crate::error::Result<Performed> {
+    let (done, ticket) = {
+        let Ok(mut lab) = twin.lab.lock() else {
+            return Err(crate::error::Error::LabState {
+                path: Default::default(),
+                message: "an earlier op panicked while holding the lab".into(),
+            });
+        };
+        if read_only {
+            (lab.read(op)?, crate::lab::Durable::default())
+        } else {
+            lab.perform_deferred(op)?
+        }
+    };
+    if op.is_change() {
+        ticket.wait()?;
+    }
+    Ok(done)
 }
 
 /// How one request ended.
@@ -235,14 +259,7 @@ fn answer(twin: &Twin, instance: &str, spid: i64, read_only: bool, req: &Request
                 }
                 std::thread::sleep(d);
             }
-            let done = match twin.lab.lock() {
-                Ok(mut lab) if read_only => lab.read(&op),
-                Ok(mut lab) => lab.perform(&op),
-                Err(_) => Err(crate::error::Error::LabState {
-                    path: Default::default(),
-                    message: "an earlier op panicked while holding the lab".into(),
-                }),
-            };
+            let done = perform(twin, &op, read_only);
             if let Ok(mut m) = twin.in_flight.lock() {
                 m.remove(&spid);
             }
