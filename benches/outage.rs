@@ -149,10 +149,17 @@ fn advance_minutes(home: &Path, mut minutes: u64) -> Duration {
     took
 }
 
+/// The best of three, from a fresh lab each time: the machine is shared,
+/// and the least disturbed run says most about the work itself.
 fn advance(weeks: u64) -> Duration {
-    let home = tempfile::tempdir().expect("temp dir");
-    drillbook(home.path(), &["lab", "init"]);
-    advance_minutes(home.path(), weeks * WEEK_MINUTES)
+    (0..3)
+        .map(|_| {
+            let home = tempfile::tempdir().expect("temp dir");
+            drillbook(home.path(), &["lab", "init"]);
+            advance_minutes(home.path(), weeks * WEEK_MINUTES)
+        })
+        .min()
+        .expect("three runs")
 }
 
 fn sync_all() {
