@@ -228,7 +228,7 @@ fn serve(home: &Path, instance: &str) -> (std::process::Child, u16) {
     drillbook(home, &["lab", "init"]);
     let out = home.join("serve.out");
     let estate = home.join("live.toml");
-    let child = Command::new(env!("CARGO_BIN_EXE_drillbook"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drillbook"))
         .arg("--home")
         .arg(home)
         .args(["lab", "serve", "--for-seconds", "600", "--estate-out"])
@@ -249,6 +249,8 @@ fn serve(home: &Path, instance: &str) -> (std::process::Child, u16) {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("lab serve wrote no estate file");
 }
 

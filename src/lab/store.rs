@@ -102,7 +102,7 @@ pub(in crate::lab) struct Store {
     /// The snapshot file we read or wrote, held open (its inode cannot be
     /// reused while we do) with its inode: the same inode at the path is
     /// the same snapshot, known without reading it.
-    held_snapshot: Option<(Arc<fs::File>, u64)>,
+    held_snapshot: Option<Held>,
     /// Events this process appended since its last checkpoint.
     pub appended: u64,
 }
@@ -143,15 +143,18 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     })
 }
 
+/// A file held open, with its inode.
+type Held = (Arc<fs::File>, u64);
+
 /// Open a file and keep it, with its inode.
-fn hold(path: &Path) -> Option<(Arc<fs::File>, u64)> {
+fn hold(path: &Path) -> Option<Held> {
     let file = fs::File::open(path).ok()?;
     let id = file_id(&file.metadata().ok()?);
     Some((Arc::new(file), id))
 }
 
 /// A snapshot's bytes, and the file they were read from, held.
-fn read_held(path: &Path) -> Result<(Vec<u8>, Option<(Arc<fs::File>, u64)>)> {
+fn read_held(path: &Path) -> Result<(Vec<u8>, Option<Held>)> {
     use std::io::Read;
     let missing = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => Error::LabMissing {
