@@ -4,7 +4,7 @@
 use super::{load_estate, Env};
 use crate::error::{Error, Result};
 use crate::journal::Lock;
-use crate::lab::{Lab, LabState};
+use crate::lab::{Applied, Lab, LabEvent, LabState};
 use crate::live::config::{Encryption, LiveSettings, ShellSession, SqlConnection};
 use crate::twin::{pwsh, serve, Limits, ServeOptions};
 use clap::Subcommand;
@@ -124,15 +124,10 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
         LabCommand::Fault { faults } => {
             let _held = hold(env, lab_estate(&path).as_slice(), "lab fault")?;
             // All or nothing: a bad fault name leaves the lab as it was.
-            let done = Lab::update(&path, |lab| {
-                let mut state = lab.clone();
-                let mut done = Vec::new();
-                for f in &faults {
-                    done.push(format!("{f}: {}", state.apply_fault(f)?));
-                }
-                *lab = state;
-                Ok(done)
-            })?;
+            let done = match Lab::open(&path)?.record(LabEvent::Faults(faults), true)? {
+                Applied::Faulted(lines) => lines,
+                _ => Vec::new(),
+            };
             if !env.json {
                 for d in done {
                     println!("{d}");
@@ -147,10 +142,9 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
                 )));
             }
             let _held = hold(env, lab_estate(&path).as_slice(), "lab advance")?;
-            let now = Lab::update(&path, |lab| {
-                lab.advance(minutes * 60);
-                Ok(lab.clock.now.clone())
-            })?;
+            let mut lab = Lab::open(&path)?;
+            lab.record(LabEvent::Advance(minutes * 60), true)?;
+            let now = lab.state.clock.now.clone();
             if !env.json {
                 println!("lab clock now {now}");
             }
@@ -197,7 +191,7 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
 
 /// The estate the lab file was built from, if there is a readable one.
 fn lab_estate(path: &std::path::Path) -> Option<String> {
-    Lab::open(path).ok().map(|lab| lab.state.estate.name)
+    Lab::open(path).ok().map(|lab| lab.state.estate.name.clone())
 }
 
 /// Take the change lock of each estate named, for `what`: a lab command

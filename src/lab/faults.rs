@@ -556,12 +556,7 @@ impl LabState {
         };
         let mut hit = Vec::new();
         for (path, folder) in self.folders.iter_mut() {
-            let Some(key) = folder
-                .files
-                .keys()
-                .find(|n| n.eq_ignore_ascii_case(&name))
-                .cloned()
-            else {
+            let Some(key) = folder.files.find(&name).map(|(n, _)| n.clone()) else {
                 continue;
             };
             match how {

@@ -6,6 +6,7 @@
 //! spelling the estate used. A folder is usable while it is reachable and
 //! its server is up, which `Folders` asks of the `Network` it is given.
 
+use crate::lab::file_index::Files;
 use crate::lab::keyed::keyed_part;
 use crate::lab::network::Network;
 use crate::lab::LabState;
@@ -13,7 +14,6 @@ use crate::op::{join_path, Op};
 use crate::targets::OpError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,7 +21,7 @@ pub struct Folder {
     /// The UNC host: when it is down, so is the folder.
     pub server: String,
     pub reachable: bool,
-    pub files: BTreeMap<String, BackupFile>,
+    pub files: Files,
 }
 
 impl Folder {
@@ -29,7 +29,7 @@ impl Folder {
         Folder {
             server,
             reachable: true,
-            files: BTreeMap::new(),
+            files: Files::default(),
         }
     }
 }
@@ -97,6 +97,9 @@ keyed_part!(
 impl Folders {
     /// The state's key for a folder path, if the lab knows the folder.
     pub(in crate::lab) fn key(&self, path: &str) -> Option<String> {
+        if self.contains_key(path) {
+            return Some(path.to_string());
+        }
         self.keys().find(|k| same_path(k, path)).cloned()
     }
 
@@ -138,8 +141,7 @@ impl Folders {
         }
         let files = &self.folder(folder).ok_or(FileError::NetworkPath)?.files;
         files
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .find(name)
             .map(|(n, f)| (n.clone(), f))
             .ok_or(FileError::NotFound)
     }
@@ -169,8 +171,7 @@ impl Folders {
             return;
         };
         if let Some(f) = self.get_mut(&key) {
-            f.files.retain(|n, _| !n.eq_ignore_ascii_case(name));
-            f.files.insert(name.to_string(), file);
+            f.files.insert(name, file);
         }
     }
 

@@ -1,6 +1,7 @@
 //! The lab: a deterministic simulation of a Lync Server 2013 / SQL Server
-//! estate, built from an estate file and persisted to a JSON file after
-//! every op, so a drill survives a crash and resumes like a live run.
+//! estate, built from an estate file and persisted op by op (a snapshot and
+//! a log of events since, `store.rs`), so a drill survives a crash and
+//! resumes like a live run.
 //!
 //! There is no wall clock and no randomness anywhere in it: the same estate
 //! and the same sequence of calls give a byte-identical state file.
@@ -24,18 +25,23 @@ mod cmdlets;
 mod derive;
 mod effects;
 mod faults;
+mod file_index;
 mod files;
 mod keyed;
+mod log_file;
 mod lync;
 mod network;
 mod sql;
 mod state;
+mod store;
 mod workload;
 
 pub use clock::Clock;
 pub use effects::{ManualRecord, EFFECT_KINDS};
 pub use faults::{FaultRecord, FAULT_KINDS};
+pub use file_index::Files;
 pub use files::{wildcard_match, BackupFile, Folder, Folders};
+pub use log_file::Durable;
 pub use lync::backup_service::{BackupServiceState, ExportStatus, ImportStatus, ModuleStatus};
 pub use lync::cms::{Cms, Replica};
 pub use lync::edge::{EdgePoolState, XmppRoute};
@@ -49,41 +55,32 @@ pub use sql::{
     LSN_BASE, LSN_PER_TRANSACTION,
 };
 pub use state::*;
+use store::Store;
+pub use store::{log_path, Applied, LabEvent};
 pub use workload::Workload;
 
 use crate::error::{Error, Result};
 use crate::op::Op;
 use crate::targets::{Performed, Target};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// A lab state and the file it lives in (none for a scratch copy).
+/// A lab state and the files it lives in (none for a scratch copy). The
+/// state stays in memory for the life of the process; changes are appended
+/// to the lab's log (`store.rs`) and folded into the snapshot now and then.
 #[derive(Debug, Clone)]
 pub struct Lab {
     pub state: LabState,
-    path: Option<PathBuf>,
+    store: Option<Store>,
 }
 
 impl Lab {
-    /// Load a lab file.
+    /// Load a lab file: its snapshot and the events logged since.
     pub fn open(path: &Path) -> Result<Lab> {
-        let text = match Error::read_text(path) {
-            Ok(text) => text,
-            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
-                return Err(Error::LabMissing {
-                    path: path.to_path_buf(),
-                })
-            }
-            Err(e) => return Err(e),
-        };
-        let state = LabState::from_json(&text).map_err(|message| Error::LabState {
-            path: path.to_path_buf(),
-            message,
-        })?;
+        let (state, store) = Store::load(path)?;
         Ok(Lab {
             state,
-            path: Some(path.to_path_buf()),
+            store: Some(store),
         })
     }
 
@@ -92,54 +89,106 @@ impl Lab {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        let lab = Lab {
-            state,
-            path: Some(path.to_path_buf()),
-        };
-        lab.save()?;
-        Ok(lab)
+        store::write_atomically(path, state.to_json().as_bytes())?;
+        // The old log is stale now (it names another snapshot); tidy it away.
+        let _ = fs::remove_file(log_path(path));
+        Lab::open(path)
     }
 
     /// A lab that is never saved: the dry run's scratch copy, and tests.
     pub fn in_memory(state: LabState) -> Lab {
-        Lab { state, path: None }
+        Lab { state, store: None }
     }
 
     /// The file this lab is saved to, if any.
     pub fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
+        self.store.as_ref().map(|s| s.path.as_path())
     }
 
-    /// Write the state atomically: a reader (or a crash) sees the old file
-    /// or the new one, never half of one.
-    pub fn save(&self) -> Result<()> {
-        let Some(path) = &self.path else {
+    /// Write the whole state as the snapshot, atomically (a reader or a
+    /// crash sees the old file or the new one); the log starts afresh.
+    pub fn save(&mut self) -> Result<()> {
+        match &mut self.store {
+            Some(store) => store.checkpoint(&self.state),
+            None => Ok(()),
+        }
+    }
+
+    /// Under the lab's lock: take in what other processes did, apply
+    /// `event`, and log it (synced when `durable`). A failing event changes
+    /// nothing and is not logged.
+    pub fn record(&mut self, event: LabEvent, durable: bool) -> Result<Applied> {
+        let (applied, ticket) = self.record_deferred(event)?;
+        if durable {
+            ticket.wait()?;
+        }
+        Ok(applied)
+    }
+
+    /// `record`, with the sync left to the caller: the returned ticket
+    /// makes the event durable when waited on, so a server can let the
+    /// next client in while this one waits (and share the fdatasync).
+    pub fn record_deferred(&mut self, event: LabEvent) -> Result<(Applied, Durable)> {
+        let Some(store) = &mut self.store else {
+            return Ok((event.apply(&mut self.state)?, Durable::default()));
+        };
+        let _lock = store.lock()?;
+        store.catch_up(&mut self.state)?;
+        let applied = event.apply(&mut self.state)?;
+        let mut ticket = store.append(&event)?;
+        if store.wants_checkpoint() {
+            // The snapshot is synced: the event is durable with it.
+            store.checkpoint(&self.state)?;
+            ticket = Durable::default();
+        }
+        Ok((applied, ticket))
+    }
+
+    /// Perform `op` (as `Target::perform`), its durability left to the
+    /// caller: what the twin uses, waiting outside its lock.
+    pub fn perform_deferred(&mut self, op: &Op) -> Result<(Performed, Durable)> {
+        match self.record_deferred(LabEvent::Op(op.clone()))? {
+            (Applied::Performed(p), ticket) => Ok((p, ticket)),
+            _ => unreachable!("an op event is performed"),
+        }
+    }
+
+    /// Under the lab's lock: take in what other processes did. What a
+    /// reader that lives on (`lab serve`) calls before it answers.
+    pub fn refresh(&mut self) -> Result<()> {
+        let Some(store) = &mut self.store else {
             return Ok(());
         };
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        let write = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&tmp)?;
-            file.write_all(self.state.to_json().as_bytes())?;
-            file.sync_all()
+        let _lock = store.lock()?;
+        store.catch_up(&mut self.state)
+    }
+
+    /// Fold this process's logged events into the snapshot, so the lab
+    /// file reads as the state again. Nothing to do when it logged none.
+    pub fn checkpoint(&mut self) -> Result<()> {
+        let Some(store) = &mut self.store else {
+            return Ok(());
         };
-        write().map_err(|e| Error::io(&tmp, e))?;
-        fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
-        // Make the rename itself durable; not every platform can open a
-        // directory, and the file is already safe if it cannot.
-        #[cfg(unix)]
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if let Ok(d) = fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
+        if store.appended == 0 {
+            return Ok(());
         }
-        Ok(())
+        let _lock = store.lock()?;
+        store.catch_up(&mut self.state)?;
+        store.checkpoint(&self.state)
+    }
+}
+
+impl Drop for Lab {
+    /// A process that changed the lab leaves a snapshot that reads as the
+    /// state. If this fails (or the process is killed first), the log
+    /// still holds every change and the next open replays it.
+    fn drop(&mut self) {
+        let _ = self.checkpoint();
     }
 }
 
 /// The lock file beside a lab file. The state file itself is replaced by
-/// rename on every save, so the lock lives in a file that stays put.
+/// rename on every checkpoint, so the lock lives in a file that stays put.
 pub fn lock_path(path: &Path) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
     p.push(".lock");
@@ -148,7 +197,8 @@ pub fn lock_path(path: &Path) -> PathBuf {
 
 /// Hold the lab's lock until the returned file is dropped. Every process
 /// that changes a lab file — a run against the lab, `lab serve`'s twin, the
-/// `lab pwsh` stand-in, `lab fault` — takes it around load, change and save.
+/// `lab pwsh` stand-in, `lab fault` — takes it around catch-up, change and
+/// append.
 pub fn lock(path: &Path) -> Result<fs::File> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -165,25 +215,21 @@ pub fn lock(path: &Path) -> Result<fs::File> {
 }
 
 impl Lab {
-    /// Lock, load, change, save, unlock: one step on a lab file shared
-    /// with other processes.
-    pub fn update<T>(path: &Path, change: impl FnOnce(&mut LabState) -> Result<T>) -> Result<T> {
-        let _lock = lock(path)?;
-        let mut lab = Lab::open(path)?;
-        let out = change(&mut lab.state)?;
-        lab.save()?;
-        Ok(out)
-    }
-
-    /// Perform one op on the lab file at `path`, under its lock.
+    /// Perform one op on the lab file at `path`: a process that performs
+    /// a single op (`lab pwsh`).
     pub fn perform_at(path: &Path, op: &Op) -> Result<Performed> {
-        Lab::update(path, |state| Ok(state.perform(op)))
+        Lab::open(path)?.perform(op)
     }
 
-    /// Answer a read on the lab file at `path` and save nothing: not even
-    /// the time the read takes passes. What a plan's reads of the twin use,
-    /// so a plan leaves the twin's lab as it found it. A change is refused.
+    /// Answer a read on the lab file at `path` and save nothing.
     pub fn read_at(path: &Path, op: &Op) -> Result<Performed> {
+        Lab::open(path)?.read(op)
+    }
+
+    /// Answer a read and save nothing: not even the time the read takes
+    /// passes. What a plan's reads of the twin use, so a plan leaves the
+    /// twin's lab as it found it. A change is refused.
+    pub fn read(&mut self, op: &Op) -> Result<Performed> {
         if op.is_change() {
             return Ok(Performed {
                 result: Err(crate::targets::OpError::NotSimulated {
@@ -196,8 +242,8 @@ impl Lab {
                 logs: Vec::new(),
             });
         }
-        let _lock = lock(path)?;
-        Ok(Lab::open(path)?.state.perform(op))
+        self.refresh()?;
+        Ok(self.state.clone().perform(op))
     }
 }
 
@@ -206,16 +252,15 @@ impl Target for Lab {
         "lab".to_string()
     }
 
-    /// A lab file is re-read under its lock before each op, so a twin or a
-    /// `lab fault` that changed it meanwhile is seen, and nothing is lost.
+    /// Changes from a twin or a `lab fault` meanwhile are taken in first,
+    /// so nothing is lost. A change is synced to disk before this returns
+    /// (the run journals it as done next); a read only moves the clock,
+    /// and is written but not synced.
     fn perform(&mut self, op: &Op) -> Result<Performed> {
-        let Some(path) = self.path.clone() else {
-            return Ok(self.state.perform(op));
-        };
-        let _lock = lock(&path)?;
-        self.state = Lab::open(&path)?.state;
-        let performed = self.state.perform(op);
-        self.save()?;
+        let (performed, ticket) = self.perform_deferred(op)?;
+        if op.is_change() {
+            ticket.wait()?;
+        }
         Ok(performed)
     }
 

@@ -295,7 +295,7 @@ fn manual_effects_are_saved_with_the_lab() {
 }
 
 #[test]
-fn lab_file_round_trips_and_saves_after_each_op() {
+fn lab_file_round_trips_through_its_log_and_checkpoints_on_close() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("deep/er/lab.json");
     let mut lab = Lab::create(&path, litware()).unwrap();
@@ -311,33 +311,55 @@ fn lab_file_round_trips_and_saves_after_each_op() {
     assert_eq!(lab.clock(), Some(1));
     let reopened = Lab::open(&path).unwrap();
     assert_eq!(reopened.state, lab.state);
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), lab.state.to_json());
+    let state = lab.state.clone();
+    drop(lab);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), state.to_json());
     assert!(!path.with_extension("json.tmp").exists());
+    assert!(!crate::lab::log_path(&path).exists());
 }
 
+/// Many performers on one lab file, in rounds: short-lived ones (open,
+/// perform, checkpoint on close — so logs are removed and started again
+/// all the time, and their inodes reused) and long-lived ones (a twin) that
+/// checkpoint now and then. Every ping is one simulated second: none lost.
 #[test]
 fn concurrent_performers_on_one_file_lose_nothing() {
+    const SHORT: usize = 4;
+    const LONG: usize = 4;
+    const OPS: u64 = 30;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("lab.json");
     Lab::create(&path, litware()).unwrap();
-    let threads: Vec<_> = (0..4)
-        .map(|_| {
-            let path = path.clone();
-            std::thread::spawn(move || {
-                for _ in 0..10 {
-                    let op = Op::SqlPing {
-                        instance: "pcsql-dub1".into(),
-                    };
-                    Lab::perform_at(&path, &op).unwrap();
-                }
+    let ping = || Op::SqlPing {
+        instance: "pcsql-dub1".into(),
+    };
+    for round in 1..=2u64 {
+        let threads: Vec<_> = (0..SHORT + LONG)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    if t < SHORT {
+                        for _ in 0..OPS {
+                            Lab::perform_at(&path, &ping()).unwrap();
+                        }
+                    } else {
+                        let mut lab = Lab::open(&path).unwrap();
+                        for i in 0..OPS {
+                            lab.perform(&ping()).unwrap();
+                            if i % 7 == 6 {
+                                lab.checkpoint().unwrap();
+                            }
+                        }
+                    }
+                })
             })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let expected = round * OPS * (SHORT + LONG) as u64;
+        assert_eq!(Lab::open(&path).unwrap().state.elapsed(), expected);
     }
-    // Each ping is one simulated second: 40 of them, none overwritten.
-    assert_eq!(Lab::open(&path).unwrap().state.elapsed(), 40);
 }
 
 #[test]

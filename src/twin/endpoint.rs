@@ -19,9 +19,7 @@ use super::guard::{Guarded, Slot, LOGIN_MESSAGE_MAX, SESSION_MESSAGE_MAX};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::{columns, stalls, Twin};
-use crate::lab::Lab;
-use crate::op::Op;
-use crate::targets::OpError;
+use crate::targets::{OpError, Performed};
 use serde_json::{json, Map, Value};
 use std::io::{self, BufReader};
 use std::net::{TcpListener, TcpStream};
@@ -64,22 +62,37 @@ pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener) {
     }
 }
 
-fn ping(instance: &str) -> Op {
-    Op::SqlPing {
-        instance: instance.to_string(),
-    }
-}
-
-/// Is the instance down in the lab now? Asked of a copy: nothing is saved.
+/// Is the instance down in the lab now? Nothing moves, nothing is saved.
 fn is_down(twin: &Twin, instance: &str) -> bool {
-    let Ok(lab) = Lab::open(&twin.lab_path) else {
+    let Ok(mut lab) = twin.lab.lock() else {
         return false;
     };
-    let mut state = lab.state;
-    matches!(
-        state.perform(&ping(instance)).result,
-        Err(OpError::Unreachable { .. })
-    )
+    lab.refresh().is_ok() && lab.state.unreachable(instance)
+}
+
+/// Perform an op on the twin's lab. Changes are applied one at a time
+/// under the lab's lock; a change's fdatasync is waited for after the lock
+/// is let go, so the next client's op goes ahead meanwhile and concurrent
+/// changes share their syncs (group commit). Its answer is still sent
+/// only once it is on disk.
+fn perform(twin: &Twin, op: &crate::op::Op, read_only: bool) -> crate::error::Result<Performed> {
+    let (done, ticket) = {
+        let Ok(mut lab) = twin.lab.lock() else {
+            return Err(crate::error::Error::LabState {
+                path: Default::default(),
+                message: "an earlier op panicked while holding the lab".into(),
+            });
+        };
+        if read_only {
+            (lab.read(op)?, crate::lab::Durable::default())
+        } else {
+            lab.perform_deferred(op)?
+        }
+    };
+    if op.is_change() {
+        ticket.wait()?;
+    }
+    Ok(done)
 }
 
 /// How one request ended.
@@ -317,11 +330,7 @@ fn answer(twin: &Twin, instance: &str, spid: i64, read_only: bool, req: &Request
                 }
                 std::thread::sleep(d);
             }
-            let done = if read_only {
-                Lab::read_at(&twin.lab_path, &op)
-            } else {
-                Lab::perform_at(&twin.lab_path, &op)
-            };
+            let done = perform(twin, &op, read_only);
             if let Ok(mut m) = twin.in_flight.lock() {
                 m.remove(&spid);
             }

@@ -12,16 +12,18 @@ use crate::error::Result;
 use crate::lab::Lab;
 use crate::op::Op;
 use crate::targets::ports::{Clock, FileStore, Ports};
-use crate::targets::{OpError, Performed};
+use crate::targets::{OpError, Performed, Target};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// The lab state file behind a twin.
+/// The lab state file behind a twin, opened at its first op and kept open
+/// (its state in memory, its log appended to) for the life of the run.
 #[derive(Debug, Clone)]
 pub struct LabFile {
     pub path: PathBuf,
     /// A plan's: reads leave the lab file untouched, clock included.
     pub read_only: bool,
+    lab: Option<Lab>,
 }
 
 impl LabFile {
@@ -31,6 +33,7 @@ impl LabFile {
         let lab = LabFile {
             path: path.to_path_buf(),
             read_only,
+            lab: None,
         };
         Ports {
             files: Box::new(lab.clone()),
@@ -40,11 +43,15 @@ impl LabFile {
 }
 
 impl LabFile {
-    fn perform_op(&self, op: &Op) -> Result<Performed> {
+    fn perform_op(&mut self, op: &Op) -> Result<Performed> {
+        let lab = match &mut self.lab {
+            Some(lab) => lab,
+            none => none.insert(Lab::open(&self.path)?),
+        };
         if self.read_only {
-            Lab::read_at(&self.path, op)
+            lab.read(op)
         } else {
-            Lab::perform_at(&self.path, op)
+            lab.perform(op)
         }
     }
 }

@@ -86,7 +86,9 @@ pub struct ServeOptions {
 
 /// What every endpoint thread shares.
 pub struct Twin {
-    pub lab_path: PathBuf,
+    /// The lab, in memory for the life of the twin; each op takes in what
+    /// other processes logged, then logs its own (`Lab::record`).
+    pub lab: Mutex<crate::lab::Lab>,
     pub login: String,
     pub password: Secret,
     pub stall: Option<(String, Duration)>,
@@ -110,8 +112,8 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
-/// Serve until stopped: SIGTERM or ctrl-c end the process (each op was saved
-/// under the lock, so nothing is lost), and it exits by itself when the
+/// Serve until stopped: SIGTERM or ctrl-c end the process (each op was
+/// logged under the lock, so nothing is lost), and it exits by itself when the
 /// estate file it wrote is deleted or `for_seconds` have passed.
 ///
 /// `live_estate` writes the text of the live estate that points at the
@@ -132,8 +134,9 @@ pub fn serve(
             opts.login
         ),
     })?;
+    let instances: Vec<String> = lab.state.sql.keys().cloned().collect();
     let twin = Arc::new(Twin {
-        lab_path: opts.lab_path.clone(),
+        lab: Mutex::new(lab),
         login: opts.login.clone(),
         password,
         stall: stall(),
@@ -144,7 +147,7 @@ pub fn serve(
     });
     let mut ports = BTreeMap::new();
     let mut listeners = Vec::new();
-    for id in lab.state.sql.keys() {
+    for id in &instances {
         let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| Error::io("127.0.0.1:0", e))?;
         let port = listener
             .local_addr()

@@ -174,13 +174,13 @@ fn copy_pending(ctx: &Shared, db: &Map, snapshot: &Map) -> RhaiResult<Map> {
             return Ok(out);
         }
     };
-    let present: Vec<(String, i64)> = list(ctx, &dest, &database)?.map_err(|e| op_error(&e))?;
+    let present: std::collections::HashSet<(String, i64)> = list(ctx, &dest, &database)?
+        .map_err(|e| op_error(&e))?
+        .into_iter()
+        .collect();
     let todo: Vec<&(String, i64)> = source
         .iter()
-        .filter(|(name, size)| {
-            name.as_str() > last_copied.as_str()
-                && !present.iter().any(|(n, s)| n == name && s == size)
-        })
+        .filter(|f| f.0.as_str() > last_copied.as_str() && !present.contains(*f))
         .collect();
     let mut copied = Array::new();
     for (i, (name, _)) in todo.iter().enumerate() {

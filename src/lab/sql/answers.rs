@@ -59,6 +59,12 @@ pub(in crate::lab) fn no_such_database(database: &str) -> OpError {
 }
 
 impl LabState {
+    /// A known instance that no client can connect to now (what a ping of
+    /// it would answer, asked without moving the clock).
+    pub fn unreachable(&self, id: &str) -> bool {
+        self.sql.contains_key(id) && !self.instance_up(id)
+    }
+
     /// Can a client connect to this instance now?
     fn connect(&self, id: &str) -> Result<(), OpError> {
         if !self.sql.contains_key(id) {

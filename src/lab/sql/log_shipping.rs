@@ -209,17 +209,13 @@ impl LabState {
             return;
         }
         let last = config.last_copied_file.as_deref().map(|f| split_path(f).1);
+        // Only what sorts after the last copied file: the job takes up where it was.
         let pending: Vec<String> = self
             .folders
             .folder(from)
-            .map(|f| &f.files)
             .into_iter()
-            .flatten()
-            .filter(|(name, f)| {
-                f.backup_type == 2
-                    && f.database == config.primary_database
-                    && last.is_none_or(|l| name.as_str() > l)
-            })
+            .flat_map(|f| f.files.after(last))
+            .filter(|(_, f)| f.backup_type == 2 && f.database == config.primary_database)
             .map(|(name, _)| name.clone())
             .collect();
         let mut copied = None;
@@ -260,14 +256,9 @@ impl LabState {
         let candidates: Vec<(String, BackupFile)> = self
             .folders
             .folder(folder)
-            .map(|f| &f.files)
             .into_iter()
-            .flatten()
-            .filter(|(name, f)| {
-                f.backup_type == 2
-                    && f.database == config.primary_database
-                    && last.is_none_or(|l| name.as_str() > l)
-            })
+            .flat_map(|f| f.files.after(last))
+            .filter(|(_, f)| f.backup_type == 2 && f.database == config.primary_database)
             .map(|(name, f)| (name.clone(), f.clone()))
             .collect();
         for (name, file) in candidates {

@@ -95,7 +95,7 @@ fn restore_log_checks_state_device_and_database() {
         .get_mut(COPY)
         .unwrap()
         .files
-        .insert(trn(5), other);
+        .insert(&trn(5), other);
     assert_eq!(error(restore(&mut lab, 5)).0, 3154);
     let absent = Op::RestoreLog {
         instance: BACKUP.into(),
