@@ -64,7 +64,10 @@ fn read_info(file: &mut File) -> Option<LockInfo> {
 }
 
 /// Open the scope's lock file and take its OS lock, or refuse naming the
-/// live process that holds it.
+/// live process that holds it. A holder's name is written just after it
+/// locks and cleared just before it unlocks: while the file is locked and
+/// names nobody, the lock is tried again, so a holder that is just leaving
+/// (a `lab fault` holds it for milliseconds) does not turn us away unnamed.
 fn lock_file(home: &Path, scope: &str) -> Result<(PathBuf, File)> {
     let dir = home.join("locks");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
@@ -76,11 +79,26 @@ fn lock_file(home: &Path, scope: &str) -> Result<(PathBuf, File)> {
         .truncate(false)
         .open(&path)
         .map_err(|e| Error::io(&path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok((path, file)),
-        Err(std::fs::TryLockError::WouldBlock) => Err(held_by_live_process(path, &mut file)),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
+    for _ in 0..50 {
+        match file.try_lock() {
+            Ok(()) => return Ok((path, file)),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&path, e)),
+        }
+        if let Some(h) = read_info(&mut file) {
+            return Err(Error::LockHeld {
+                path,
+                owner: format!("{}, which is running", h.describe()),
+                since: h.since,
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    Err(Error::LockHeld {
+        path,
+        owner: "a running process that has not named itself yet".into(),
+        since: "just now".into(),
+    })
 }
 
 impl Lock {
@@ -153,26 +171,6 @@ impl Lock {
             .and_then(|_| self.file.write_all(body.as_bytes()))
             .and_then(|_| self.file.sync_all())
             .map_err(|e| Error::io(path, e))
-    }
-}
-
-/// The refusal when a live process holds the lock. Its name may still be
-/// being written: read it a few times before calling it unreadable.
-fn held_by_live_process(path: PathBuf, file: &mut File) -> Error {
-    for _ in 0..20 {
-        if let Some(h) = read_info(file) {
-            return Error::LockHeld {
-                path,
-                owner: format!("{}, which is running", h.describe()),
-                since: h.since,
-            };
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    Error::LockHeld {
-        path,
-        owner: "a running process that has not named itself yet".into(),
-        since: "just now".into(),
     }
 }
 
