@@ -89,33 +89,89 @@ fn lab_end_state(runbook: &str, s: &Scenario) -> Value {
     db.lab()
 }
 
+/// Run `runbook`'s default scenario live against a twin served with
+/// `serve_args`, and check it ends where `--target lab` does.
+fn same_end_state_live(runbook: &str, serve_args: &[&str]) {
+    let s = default_scenario(runbook);
+    let expected = lab_end_state(runbook, &s);
+    let db = Db::new();
+    prepare(&db, &s);
+    let twin = db.serve(serve_args, &[]);
+    let out = db.run_live(&twin, &run_args(runbook, &s), &[]);
+    out.ok().stdout_has("on live (apply)");
+    // The same ops in the same order: the lab clock agrees too.
+    assert_eq!(
+        db.lab(),
+        expected,
+        "{runbook}: live and lab end states differ ({serve_args:?})"
+    );
+    let run = db
+        .runs()
+        .into_iter()
+        .rfind(|r| r.contains(&format!("-{runbook}")))
+        .unwrap();
+    let journal = db.journal(&run);
+    assert_eq!(journal[0]["target"], "live", "{}", journal[0]);
+    twin.stop();
+}
+
+/// With TLS on for the whole session, as a server that forces encryption
+/// does; the twin's certificate is trusted through the estate's ca_file.
 #[test]
-fn every_shipped_runbook_reaches_the_same_end_state_live_as_in_the_lab() {
+fn every_shipped_runbook_reaches_the_same_end_state_live_over_tls_as_in_the_lab() {
     let runbooks = shipped_runbooks();
     assert!(runbooks.contains(&RB.to_string()), "{runbooks:?}");
     for runbook in &runbooks {
-        let s = default_scenario(runbook);
-        let expected = lab_end_state(runbook, &s);
-        let db = Db::new();
-        prepare(&db, &s);
-        let twin = db.serve(&[], &[]);
-        let out = db.run_live(&twin, &run_args(runbook, &s), &[]);
-        out.ok().stdout_has("on live (apply)");
-        // The same ops in the same order: the lab clock agrees too.
-        assert_eq!(
-            db.lab(),
-            expected,
-            "{runbook}: live and lab end states differ"
-        );
-        let run = db
-            .runs()
-            .into_iter()
-            .rfind(|r| r.contains(&format!("-{runbook}")))
-            .unwrap();
-        let journal = db.journal(&run);
-        assert_eq!(journal[0]["target"], "live", "{}", journal[0]);
-        twin.stop();
+        same_end_state_live(runbook, &["--encryption", "required"]);
     }
+}
+
+/// TLS around the login only (`encryption = "off"`), then clear, as TDS
+/// does with a server that has a certificate and does not force it.
+#[test]
+fn a_run_with_login_only_tls_reaches_the_same_end_state_as_in_the_lab() {
+    same_end_state_live(RB, &["--encryption", "off"]);
+}
+
+/// Without TLS at all (`not_supported`).
+#[test]
+fn a_run_without_tls_reaches_the_same_end_state_as_in_the_lab() {
+    same_end_state_live(RB, &[]);
+}
+
+#[test]
+fn the_twins_certificate_is_trusted_through_ca_file_never_silently() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let twin = db.serve(&["--encryption", "required"], &[]);
+    let text = std::fs::read_to_string(&twin.estate).unwrap();
+    let ca = twin.estate.with_extension("ca.pem");
+    assert!(
+        text.contains(&format!("ca_file = {:?}", ca.display().to_string())),
+        "{text}"
+    );
+    assert!(std::fs::read_to_string(&ca)
+        .unwrap()
+        .starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(!text.contains("trust_cert"), "{text}");
+    let before = db.lab_bytes();
+    // Without ca_file the twin's certificate is checked against the
+    // system's roots, and refused.
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("ca_file ="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&twin.estate, without).unwrap();
+    let out = db.run_live(&twin, &["--yes", "run", "estate-check"], &[]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    out.stderr_has("TLS failed").stderr_has("set ca_file");
+    assert_eq!(
+        db.lab_bytes(),
+        before,
+        "a refused connection changed the lab"
+    );
+    twin.stop();
 }
 
 #[test]

@@ -4,7 +4,8 @@ use super::{load_estate, Env};
 use crate::error::{Error, Result};
 use crate::lab::{Lab, LabState};
 use crate::live::config::{Encryption, LiveSettings, SqlConnection};
-use crate::twin::{pwsh, serve, ServeOptions};
+use crate::twin::tls::Offer;
+use crate::twin::{pwsh, serve, ServeOptions, Served};
 use clap::Subcommand;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -65,6 +66,16 @@ pub enum LabCommand {
         /// shell_timeout_seconds written for the PowerShell stand-in
         #[arg(long, default_value_t = 60, value_name = "N")]
         shell_timeout_seconds: u64,
+        /// The encryption the live estate asks for, and the twin's TLS:
+        /// not_supported (no TLS), off (TLS around the login only, the twin
+        /// has a certificate) or required (the twin forces TLS). With TLS,
+        /// the twin's CA is written beside the estate and named as its ca_file
+        #[arg(long, default_value = "not_supported", value_name = "LEVEL", value_parser = ["not_supported", "off", "required"])]
+        encryption: String,
+        /// Speak TLS as SQL Server 2008 R2/2012 without the TLS 1.2 update
+        /// does: TLS 1.0 only; the estate asks for encryption = 'required'
+        #[arg(long)]
+        tls10_only: bool,
     },
     /// The Lync Management Shell stand-in: reads a script on stdin and
     /// answers its cmdlet from the lab (what `lab serve`'s estate runs)
@@ -144,7 +155,15 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
             password_env,
             command_timeout_seconds,
             shell_timeout_seconds,
+            encryption,
+            tls10_only,
         } => {
+            let tls = match (encryption.as_str(), tls10_only) {
+                (_, true) => Offer::Tls10Only,
+                ("not_supported", _) => Offer::None,
+                ("off", false) => Offer::Available,
+                _ => Offer::Forced,
+            };
             let opts = ServeOptions {
                 lab_path: path,
                 home: env.home.clone(),
@@ -156,6 +175,7 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
                 password_env,
                 command_timeout_seconds: command_timeout_seconds.max(1),
                 shell_timeout_seconds: shell_timeout_seconds.max(1),
+                tls,
             };
             serve(opts, twin_estate, |line| {
                 use std::io::Write;
@@ -238,13 +258,19 @@ fn print_summary(s: &LabState) {
 /// The live estate file that points at the twin: the lab's estate with each
 /// SQL instance on its 127.0.0.1 port, and `[live]` naming this binary's
 /// PowerShell stand-in and the lab file for file ops.
-fn twin_estate(opts: &ServeOptions, ports: &BTreeMap<String, u16>) -> Result<String> {
+fn twin_estate(opts: &ServeOptions, served: &Served) -> Result<String> {
     let mut file = opts.estate.file.clone();
+    let encryption = match opts.tls {
+        Offer::None => Encryption::NotSupported,
+        Offer::Available => Encryption::Off,
+        Offer::Forced | Offer::Tls10Only => Encryption::Required,
+    };
     for (id, inst) in file.sql.iter_mut() {
         inst.connection = SqlConnection {
             host: Some("127.0.0.1".into()),
-            port: ports.get(id).copied(),
-            encryption: Some(Encryption::NotSupported),
+            port: served.ports.get(id).copied(),
+            encryption: Some(encryption),
+            ca_file: served.ca_file.as_ref().map(|p| p.display().to_string()),
             connect_timeout_seconds: Some(5),
             command_timeout_seconds: Some(opts.command_timeout_seconds),
             login: Some(opts.login.clone()),

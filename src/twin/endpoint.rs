@@ -1,7 +1,8 @@
 //! One TDS endpoint: the connections to one lab SQL instance, a thread each.
 //!
-//! A connection is PRELOGIN (no encryption), LOGIN7 (the twin's one login
-//! and password, else error 18456), then requests until the client leaves.
+//! A connection is PRELOGIN (with TLS as `tls` negotiates it: none, around
+//! LOGIN7 only, or the whole session), LOGIN7 (the twin's one login and
+//! password, else error 18456), then requests until the client leaves.
 //! Each statement is parsed back into an op and performed on the lab file
 //! under its lock.
 //!
@@ -17,12 +18,13 @@
 use super::chatter::{self, Chatter};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
+use super::tls::{self, Link, Plan};
 use super::{columns, stalls, Twin};
 use crate::lab::Lab;
 use crate::op::Op;
 use crate::targets::OpError;
 use serde_json::{json, Map, Value};
-use std::io::{self, BufReader};
+use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -85,24 +87,35 @@ enum Answer {
     Vanish,
 }
 
-fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Result<()> {
+fn serve_connection(twin: &Twin, instance: &str, mut stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-
-    let Some((kind, _)) = tds::read_message(&mut reader)? else {
+    let Some((kind, payload)) = tds::read_message(&mut stream)? else {
         return Ok(());
     };
     if kind != tds::PKT_PRELOGIN {
         return Ok(());
     }
-    tds::write_message(&mut writer, tds::PKT_REPLY, &tds::prelogin_reply())?;
+    let asked = tds::prelogin_encryption(&payload).ok().flatten();
+    let (encryption, plan) = tls::negotiate(twin.tls.offer, asked);
+    tds::write_message(
+        &mut stream,
+        tds::PKT_REPLY,
+        &tds::prelogin_reply(encryption),
+    )?;
+    let mut link = match plan {
+        Plan::Refuse => return Ok(()),
+        Plan::Clear => Link::Clear(stream),
+        Plan::LoginOnly | Plan::Whole => twin.tls.accept(stream)?,
+    };
 
-    let Some((kind, payload)) = tds::read_message(&mut reader)? else {
+    let Some((kind, payload)) = tds::read_message(&mut link)? else {
         return Ok(());
     };
     if kind != tds::PKT_LOGIN7 {
         return Ok(());
+    }
+    if plan == Plan::LoginOnly {
+        link = link.end_tls();
     }
     let login = tds::parse_login7(&payload)?;
     let mut reply = Reply::default();
@@ -115,7 +128,7 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
             instance,
         );
         reply.done(false, true, None);
-        return tds::write_message(&mut writer, tds::PKT_REPLY, &reply.into_bytes());
+        return tds::write_message(&mut link, tds::PKT_REPLY, &reply.into_bytes());
     }
     let read_only = login.read_only;
     drop(login);
@@ -123,11 +136,11 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
     reply.login_ack();
     reply.env_change(4, "4096", "4096");
     reply.done(false, false, None);
-    tds::write_message(&mut writer, tds::PKT_REPLY, &reply.into_bytes())?;
+    tds::write_message(&mut link, tds::PKT_REPLY, &reply.into_bytes())?;
     let spid = twin.next_spid.fetch_add(1, Ordering::Relaxed);
 
     loop {
-        let Some((kind, payload)) = tds::read_message(&mut reader)? else {
+        let Some((kind, payload)) = tds::read_message(&mut link)? else {
             return Ok(());
         };
         let (request, rpc) = match kind {
@@ -135,13 +148,13 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
             tds::PKT_SQL_BATCH => (tds::parse_batch(&payload), false),
             tds::PKT_TRANSACTION => {
                 let r = tds::transaction(&payload, spid as u64)?;
-                tds::write_message(&mut writer, tds::PKT_REPLY, &r.into_bytes())?;
+                tds::write_message(&mut link, tds::PKT_REPLY, &r.into_bytes())?;
                 continue;
             }
             tds::PKT_ATTENTION => {
                 let mut r = Reply::default();
                 r.done_attention();
-                tds::write_message(&mut writer, tds::PKT_REPLY, &r.into_bytes())?;
+                tds::write_message(&mut link, tds::PKT_REPLY, &r.into_bytes())?;
                 continue;
             }
             _ => return Ok(()),
@@ -193,7 +206,7 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
                 }
             }
         }
-        tds::write_message(&mut writer, tds::PKT_REPLY, &r.into_bytes())?;
+        tds::write_message(&mut link, tds::PKT_REPLY, &r.into_bytes())?;
     }
 }
 

@@ -23,6 +23,7 @@ pub mod lab_file;
 pub mod parse;
 pub mod pwsh;
 pub mod tds;
+pub mod tls;
 
 pub use lab_file::LabFile;
 
@@ -76,6 +77,16 @@ pub struct ServeOptions {
     pub password_env: String,
     pub command_timeout_seconds: u64,
     pub shell_timeout_seconds: u64,
+    /// What TLS the twin offers (`--encryption`, `--tls10-only`).
+    pub tls: tls::Offer,
+}
+
+/// Where the twin is served: what the live estate it writes points at.
+pub struct Served {
+    /// Each SQL instance's port on 127.0.0.1.
+    pub ports: BTreeMap<String, u16>,
+    /// The CA (PEM) that signed the twin's certificate, when it offers TLS.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// What every endpoint thread shares.
@@ -87,6 +98,7 @@ pub struct Twin {
     pub next_spid: AtomicI64,
     /// Requests being performed now, by session id: (started, expected duration).
     pub in_flight: Mutex<BTreeMap<i64, (Instant, Duration)>>,
+    pub tls: tls::Server,
 }
 
 /// Write a file atomically (a reader sees the old one or the whole new one).
@@ -106,11 +118,11 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
 /// estate file it wrote is deleted or `for_seconds` have passed.
 ///
 /// `live_estate` writes the text of the live estate that points at the
-/// twin, given each instance's port: the caller knows the live settings'
-/// format, the twin does not.
+/// twin, given each instance's port and the CA file: the caller knows the
+/// live settings' format, the twin does not.
 pub fn serve(
     opts: ServeOptions,
-    live_estate: impl FnOnce(&ServeOptions, &BTreeMap<String, u16>) -> Result<String>,
+    live_estate: impl FnOnce(&ServeOptions, &Served) -> Result<String>,
     announce: impl Fn(&str),
 ) -> Result<()> {
     let lab = crate::lab::Lab::open(&opts.lab_path)?;
@@ -123,6 +135,19 @@ pub fn serve(
             opts.login
         ),
     })?;
+    let (tls, ca) = tls::Server::new(opts.tls).map_err(|message| Error::LiveSetup {
+        what: "lab serve".into(),
+        message,
+    })?;
+    // The CA beside the live estate, for its ca_file.
+    let ca_file = opts.estate_out.with_extension("ca.pem");
+    let ca_file = match ca {
+        Some(pem) => {
+            write_atomic(&ca_file, &pem)?;
+            Some(std::path::absolute(&ca_file).map_err(|e| Error::io(&ca_file, e))?)
+        }
+        None => None,
+    };
     let twin = Arc::new(Twin {
         lab_path: opts.lab_path.clone(),
         login: opts.login.clone(),
@@ -130,6 +155,7 @@ pub fn serve(
         stall: stall(),
         next_spid: AtomicI64::new(51),
         in_flight: Mutex::new(BTreeMap::new()),
+        tls,
     });
     let mut ports = BTreeMap::new();
     let mut listeners = Vec::new();
@@ -146,8 +172,9 @@ pub fn serve(
         let twin = twin.clone();
         std::thread::spawn(move || endpoint::accept(twin, id, listener));
     }
-    write_atomic(&opts.estate_out, &live_estate(&opts, &ports)?)?;
-    for (id, port) in &ports {
+    let served = Served { ports, ca_file };
+    write_atomic(&opts.estate_out, &live_estate(&opts, &served)?)?;
+    for (id, port) in &served.ports {
         announce(&format!("{id}: 127.0.0.1:{port}"));
     }
     announce(&format!(

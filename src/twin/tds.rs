@@ -1,5 +1,5 @@
 //! The server side of TDS 7.4, as much of it as the lab twin needs: packet
-//! framing, PRELOGIN (no encryption), LOGIN7, RPC `sp_executesql` and SQL
+//! framing, PRELOGIN (its TLS is `tls`'s), LOGIN7, RPC `sp_executesql` and SQL
 //! batch requests, and the reply tokens (LOGINACK, ENVCHANGE, COLMETADATA,
 //! ROW, ERROR, DONE*, RETURNSTATUS).
 //!
@@ -184,13 +184,13 @@ pub fn prelogin_encryption(payload: &[u8]) -> io::Result<Option<u8>> {
     }
 }
 
-/// The PRELOGIN answer: SQL Server 11.0, encryption not supported, no
-/// instance check, MARS off.
-pub fn prelogin_reply() -> Vec<u8> {
+/// The PRELOGIN answer: SQL Server 11.0, the ENCRYPTION value `tls`
+/// negotiated, no instance check, MARS off.
+pub fn prelogin_reply(encryption: u8) -> Vec<u8> {
     // (token, data)
     let options: [(u8, Vec<u8>); 4] = [
         (0x00, vec![11, 0, 0x0C, 0x38, 0, 0]), // version 11.0.3128, sub-build 0
-        (0x01, vec![0x02]),                    // ENCRYPT_NOT_SUP
+        (0x01, vec![encryption]),              // ENCRYPTION
         (0x02, vec![0x00]),                    // INSTOPT: accepted
         (0x04, vec![0x00]),                    // MARS off
     ];
@@ -664,8 +664,9 @@ mod tests {
     }
 
     #[test]
-    fn prelogin_reply_says_encryption_not_supported() {
-        let reply = prelogin_reply();
-        assert_eq!(prelogin_encryption(&reply).unwrap(), Some(0x02));
+    fn prelogin_reply_says_the_negotiated_encryption() {
+        for e in [0x00, 0x01, 0x02, 0x03] {
+            assert_eq!(prelogin_encryption(&prelogin_reply(e)).unwrap(), Some(e));
+        }
     }
 }
