@@ -421,3 +421,47 @@ fn an_estate_path_with_a_newline_stays_inside_the_generated_comment() {
         .stdout_has("on dry-run(live)");
     twin.stop();
 }
+
+/// `lab serve --browser`: named instances without a port, found through
+/// the twin's SQL Browser (SSRP over UDP) as against a real server.
+#[test]
+fn named_instances_without_a_port_are_found_through_sql_browser() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let twin = db.serve(&["--browser", "--encryption", "required"], &[]);
+    let text = std::fs::read_to_string(&twin.estate).unwrap();
+    let red1 = text
+        .split("[sql.pcsql-red1]")
+        .nth(1)
+        .and_then(|t| t.split("\n[").next())
+        .unwrap()
+        .to_string();
+    assert!(red1.contains("browser_port = "), "{red1}");
+    assert!(!red1.contains("\nport = "), "{red1}");
+    let out = db.run_live(&twin, &["--yes", "run", "estate-check"], &[]);
+    out.ok().stdout_has("succeeded");
+
+    // A SQL Browser that does not answer is not a lost server: the
+    // instance is unchecked, and the run says which setting to give.
+    let before = db.lab_bytes();
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let edited: String = text
+        .lines()
+        .map(|l| match l.starts_with("browser_port = ") {
+            true => format!("browser_port = {closed}\n"),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(&twin.estate, edited).unwrap();
+    let out = db.run_live(&twin, &["--yes", "run", "estate-check"], &[]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    out.stderr_has("the SQL Browser lookup failed")
+        .stderr_has(&format!("via SQL Browser on UDP {closed}"))
+        .stderr_has("set port in [sql.");
+    assert_eq!(db.lab_bytes(), before);
+    twin.stop();
+}

@@ -76,6 +76,10 @@ pub enum LabCommand {
         /// does: TLS 1.0 only; the estate asks for encryption = 'required'
         #[arg(long)]
         tls10_only: bool,
+        /// Answer SQL Browser (SSRP over UDP, one port per lab server) and
+        /// leave named instances' ports out of the estate (browser_port instead)
+        #[arg(long)]
+        browser: bool,
     },
     /// The Lync Management Shell stand-in: reads a script on stdin and
     /// answers its cmdlet from the lab (what `lab serve`'s estate runs)
@@ -157,6 +161,7 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
             shell_timeout_seconds,
             encryption,
             tls10_only,
+            browser,
         } => {
             let tls = match (encryption.as_str(), tls10_only) {
                 (_, true) => Offer::Tls10Only,
@@ -176,6 +181,7 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
                 command_timeout_seconds: command_timeout_seconds.max(1),
                 shell_timeout_seconds: shell_timeout_seconds.max(1),
                 tls,
+                browser,
             };
             serve(opts, twin_estate, |line| {
                 use std::io::Write;
@@ -268,7 +274,11 @@ fn twin_estate(opts: &ServeOptions, served: &Served) -> Result<String> {
     for (id, inst) in file.sql.iter_mut() {
         inst.connection = SqlConnection {
             host: Some("127.0.0.1".into()),
-            port: served.ports.get(id).copied(),
+            port: match served.browser_ports.get(id) {
+                Some(_) => None,
+                None => served.ports.get(id).copied(),
+            },
+            browser_port: served.browser_ports.get(id).copied(),
             encryption: Some(encryption),
             ca_file: served.ca_file.as_ref().map(|p| p.display().to_string()),
             connect_timeout_seconds: Some(5),

@@ -143,6 +143,19 @@ pub fn tcp(site: &Site, e: tiberius::error::Error) -> OpError {
     }
 }
 
+/// SQL Browser did not give the named instance's port: it may be a host
+/// that is down, or one whose UDP 1434 is blocked; which, it cannot tell.
+pub fn browser(site: &Site, message: &str) -> OpError {
+    site.unchecked(
+        Failed::SqlBrowser,
+        format!(
+            "{}: {message}; set port in {} to the instance's TCP port (or browser_port to where SQL Browser \
+             answers), or check the instance name",
+            site.address, site.table
+        ),
+    )
+}
+
 /// The PRELOGIN, TLS handshake or LOGIN7 failed; `answered` if the server
 /// had sent anything by then.
 pub fn login(site: &Site, answered: bool, e: tiberius::error::Error) -> OpError {

@@ -64,7 +64,7 @@ fn ping(instance: &str) -> Op {
 }
 
 /// Is the instance down in the lab now? Asked of a copy: nothing is saved.
-fn is_down(twin: &Twin, instance: &str) -> bool {
+pub fn is_down(twin: &Twin, instance: &str) -> bool {
     let Ok(lab) = Lab::open(&twin.lab_path) else {
         return false;
     };

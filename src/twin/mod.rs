@@ -15,6 +15,7 @@
 //! PREFIX, so tests can check timeouts. It is compiled only with the
 //! `test-hooks` feature: an operator's release binary ignores the variable.
 
+pub mod browser;
 pub mod chatter;
 pub mod cmdlet_parse;
 pub mod columns;
@@ -31,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::estate::Estate;
 use crate::secret::Secret;
 use std::collections::BTreeMap;
-use std::net::TcpListener;
+use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
@@ -79,6 +80,9 @@ pub struct ServeOptions {
     pub shell_timeout_seconds: u64,
     /// What TLS the twin offers (`--encryption`, `--tls10-only`).
     pub tls: tls::Offer,
+    /// Run a SQL Browser per lab server and leave named instances' ports
+    /// out of the live estate (`--browser`).
+    pub browser: bool,
 }
 
 /// Where the twin is served: what the live estate it writes points at.
@@ -87,6 +91,9 @@ pub struct Served {
     pub ports: BTreeMap<String, u16>,
     /// The CA (PEM) that signed the twin's certificate, when it offers TLS.
     pub ca_file: Option<PathBuf>,
+    /// The UDP port of the SQL Browser of each named instance's server, by
+    /// instance id, with `--browser`.
+    pub browser_ports: BTreeMap<String, u16>,
 }
 
 /// What every endpoint thread shares.
@@ -111,6 +118,48 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
     let tmp = PathBuf::from(tmp);
     std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// One SQL Browser per server of the estate that has named instances, each
+/// on its own UDP port (all the twin's hosts are 127.0.0.1); the port of
+/// each named instance's browser, by instance id.
+fn sql_browsers(
+    twin: &Arc<Twin>,
+    estate: &Estate,
+    ports: &BTreeMap<String, u16>,
+) -> Result<BTreeMap<String, u16>> {
+    let mut hosts: BTreeMap<&str, Vec<browser::Listed>> = BTreeMap::new();
+    for (id, inst) in &estate.file.sql {
+        let (Some(instance), Some(&port)) = (&inst.instance, ports.get(id)) else {
+            continue;
+        };
+        let computer = inst.server.split('.').next().unwrap_or(&inst.server);
+        hosts
+            .entry(&inst.server)
+            .or_default()
+            .push(browser::Listed {
+                id: id.clone(),
+                computer: computer.to_uppercase(),
+                instance: instance.clone(),
+                version: browser::version(inst.version.as_deref()),
+                port,
+            });
+    }
+    let mut by_id = BTreeMap::new();
+    for listed in hosts.into_values() {
+        let socket =
+            UdpSocket::bind("127.0.0.1:0").map_err(|e| Error::io("127.0.0.1:0 (UDP)", e))?;
+        let port = socket
+            .local_addr()
+            .map_err(|e| Error::io("127.0.0.1 (UDP)", e))?
+            .port();
+        for l in &listed {
+            by_id.insert(l.id.clone(), port);
+        }
+        let twin = twin.clone();
+        std::thread::spawn(move || browser::respond(twin, socket, listed));
+    }
+    Ok(by_id)
 }
 
 /// Serve until stopped: SIGTERM or ctrl-c end the process (each op was saved
@@ -172,7 +221,16 @@ pub fn serve(
         let twin = twin.clone();
         std::thread::spawn(move || endpoint::accept(twin, id, listener));
     }
-    let served = Served { ports, ca_file };
+    let browser_ports = if opts.browser {
+        sql_browsers(&twin, &opts.estate, &ports)?
+    } else {
+        BTreeMap::new()
+    };
+    let served = Served {
+        ports,
+        ca_file,
+        browser_ports,
+    };
     write_atomic(&opts.estate_out, &live_estate(&opts, &served)?)?;
     for (id, port) in &served.ports {
         announce(&format!("{id}: 127.0.0.1:{port}"));
