@@ -325,9 +325,13 @@ impl Op {
                     .to_string(),
                 p(database)?,
             ),
+            // sys.sysprocesses, not sys.dm_exec_sessions: its database_id
+            // exists only from SQL Server 2012. One row per session
+            // (ecid 0), user sessions only (spid > 50), ours excluded.
             DatabaseSessions { database, .. } => (
-                "SELECT session_id, login_name, host_name, program_name FROM sys.dm_exec_sessions \
-                 WHERE database_id = DB_ID(@P1) AND session_id <> @@SPID;"
+                "SELECT spid AS session_id, RTRIM(loginame) AS login_name, RTRIM(hostname) AS host_name, \
+                 RTRIM(program_name) AS program_name FROM sys.sysprocesses \
+                 WHERE dbid = DB_ID(@P1) AND ecid = 0 AND spid > 50 AND spid <> @@SPID;"
                     .to_string(),
                 p(database)?,
             ),

@@ -465,3 +465,41 @@ fn named_instances_without_a_port_are_found_through_sql_browser() {
     assert_eq!(db.lab_bytes(), before);
     twin.stop();
 }
+
+/// The built-in estate with the Dublin Persistent Chat backup on SQL
+/// Server 2008 R2, whose catalog has no `sys.dm_exec_sessions.database_id`.
+fn estate_with_2008_r2_backup(db: &Db) -> String {
+    let text = common::builtin_estate().replace(
+        "[sql.pcsql-dub1]\n",
+        "[sql.pcsql-dub1]\nversion = \"2008 R2\"\n",
+    );
+    assert!(text.contains("version = \"2008 R2\""));
+    db.write("estate-2008r2.toml", &text)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Ending the connections to mgc on a 2008 R2 backup: the same end state
+/// live as in the lab (the twin refuses what a 2008 R2 server refuses).
+#[test]
+fn a_failover_to_a_sql_2008_r2_backup_ends_its_sessions_as_in_the_lab() {
+    let lab_run = |db: &Db, estate: &str| {
+        db.run(&["lab", "init", "--estate", estate]).ok();
+        db.run(&["lab", "advance", "44"]).ok();
+        db.run(&["lab", "fault", "primary-site-down"]).ok();
+    };
+    let lab = Db::new();
+    let estate = estate_with_2008_r2_backup(&lab);
+    lab_run(&lab, &estate);
+    lab.run(&["--yes", "run", RB, "--estate", &estate]).ok();
+
+    let db = Db::new();
+    let estate = estate_with_2008_r2_backup(&db);
+    lab_run(&db, &estate);
+    let twin = db.serve(&["--estate", &estate], &[]);
+    let out = db.run_live(&twin, &["--yes", "run", RB], &[]);
+    out.ok().stdout_has("end connections to mgc");
+    assert_eq!(without_clock(&db.lab()), without_clock(&lab.lab()));
+    twin.stop();
+}

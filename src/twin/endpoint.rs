@@ -19,7 +19,7 @@ use super::chatter::{self, Chatter};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::tls::{self, Link, Plan};
-use super::{columns, stalls, Twin};
+use super::{catalog, columns, stalls, Twin};
 use crate::lab::Lab;
 use crate::op::Op;
 use crate::targets::OpError;
@@ -234,6 +234,14 @@ fn answer(twin: &Twin, instance: &str, spid: i64, read_only: bool, req: &Request
         }
         Some(Chatter::ExecuteSql(inner)) => return answer(twin, instance, spid, read_only, &inner),
         None => {}
+    }
+    let major = twin.majors.get(instance).copied().unwrap_or(11);
+    if let Some(message) = catalog::invalid_column(major, &req.statement) {
+        return Answer::Error {
+            number: catalog::INVALID_COLUMN,
+            class: 16,
+            message,
+        };
     }
     match parse(instance, &req.statement, &req.params) {
         Statement::Spid => Answer::Rows(crate::targets::rows(json!([{ "spid": spid }]))),

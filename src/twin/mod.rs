@@ -16,6 +16,7 @@
 //! `test-hooks` feature: an operator's release binary ignores the variable.
 
 pub mod browser;
+pub mod catalog;
 pub mod chatter;
 pub mod cmdlet_parse;
 pub mod columns;
@@ -106,6 +107,8 @@ pub struct Twin {
     /// Requests being performed now, by session id: (started, expected duration).
     pub in_flight: Mutex<BTreeMap<i64, (Instant, Duration)>>,
     pub tls: tls::Server,
+    /// Each instance's major version (the estate's `version`), by id.
+    pub majors: BTreeMap<String, u32>,
 }
 
 /// Write a file atomically (a reader sees the old one or the whole new one).
@@ -205,6 +208,13 @@ pub fn serve(
         next_spid: AtomicI64::new(51),
         in_flight: Mutex::new(BTreeMap::new()),
         tls,
+        majors: opts
+            .estate
+            .file
+            .sql
+            .iter()
+            .map(|(id, i)| (id.clone(), catalog::major(i.version.as_deref())))
+            .collect(),
     });
     let mut ports = BTreeMap::new();
     let mut listeners = Vec::new();

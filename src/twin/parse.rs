@@ -69,7 +69,7 @@ struct Template {
 /// Every T-SQL op, each with sentinels in its fields. The exhaustive match
 /// makes a new `Op` variant a compile error here until it is decided
 /// whether the twin parses it.
-fn sentinel_ops() -> Vec<Op> {
+pub fn sentinel_ops() -> Vec<Op> {
     let (i, db, file) = (
         || "i".to_string(),
         || S_DATABASE.to_string(),

@@ -86,7 +86,7 @@ pub fn module(ctx: &Shared) -> Module {
         m,
         "sessions",
         ["db: map"],
-        "User sessions in the database (sys.dm_exec_sessions), ours excluded.",
+        "User sessions in the database (sys.sysprocesses: SQL Server 2008 R2 and later), ours excluded.",
         move |db: Map| -> RhaiResult<Array> {
             let (instance, database) = db_ref(&db)?;
             Ok(rows_to_array(call(
