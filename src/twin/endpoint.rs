@@ -19,7 +19,7 @@ use super::chatter::{self, Chatter};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::tls::{self, Link, Plan};
-use super::{catalog, columns, stalls, Twin};
+use super::{catalog, columns, naming, stalls, Twin};
 use crate::lab::Lab;
 use crate::op::Op;
 use crate::targets::OpError;
@@ -276,7 +276,11 @@ fn answer(twin: &Twin, instance: &str, spid: i64, read_only: bool, req: &Request
                 m.remove(&spid);
             }
             match done.map(|p| p.result) {
-                Ok(Ok(v)) => Answer::Rows(crate::targets::rows(v)),
+                Ok(Ok(v)) => {
+                    let mut rows = crate::targets::rows(v);
+                    naming::report(&mut rows);
+                    Answer::Rows(rows)
+                }
                 Ok(Err(OpError::Unreachable { .. })) => Answer::Vanish,
                 Ok(Err(OpError::Sql {
                     number,

@@ -22,6 +22,7 @@ pub mod cmdlet_parse;
 pub mod columns;
 pub mod endpoint;
 pub mod lab_file;
+pub mod naming;
 pub mod parse;
 pub mod pwsh;
 pub mod tds;

@@ -50,6 +50,22 @@ pub fn module(ctx: &Shared) -> Module {
         "Is the instance lost? (see lost(db))",
         move |instance: &str| lost(&c, instance)
     );
+    reg!(
+        m,
+        "same_instance",
+        ["reported: string", "db: map"],
+        "Does a name SQL Server reported (@@SERVERNAME, mirroring_partner_instance: COMPUTER\\INSTANCE) \
+         name this instance? Computer and instance compared case-insensitively, not as the estate's FQDN.",
+        move |reported: &str, db: Map| -> RhaiResult<bool> {
+            let text = |k: &str| db.get(k).and_then(|v| v.clone().into_string().ok());
+            let server = text("server").unwrap_or_default();
+            Ok(crate::estate::names::same_sql_instance(
+                reported,
+                &server,
+                text("sql_instance").as_deref(),
+            ))
+        }
+    );
     let c = ctx.clone();
     reg!(
         m,
