@@ -179,7 +179,7 @@ pub fn module(ctx: &Shared) -> Module {
         "sys.master_files.redo_start_lsn of a restoring database, or ().",
         move |db: Map| -> RhaiResult<Dynamic> {
             let (instance, database) = db_ref(&db)?;
-            redo_start_lsn(&c, instance, database).map(|l| l.map_or(Dynamic::UNIT, Dynamic::from))
+            redo_start_lsn(&c, instance, database).map(|l| l.map_or(Dynamic::UNIT, lsn_dynamic))
         }
     );
     let c = ctx.clone();
@@ -416,10 +416,22 @@ pub(crate) fn redo_start_lsn(
     ctx: &Shared,
     instance: String,
     database: String,
-) -> RhaiResult<Option<i64>> {
+) -> RhaiResult<Option<u128>> {
     let rows = rows(call(ctx, Op::RedoStartLsn { instance, database })?);
-    Ok(rows
-        .first()
-        .and_then(|r| r.get("redo_start_lsn"))
-        .and_then(|v| v.as_i64()))
+    Ok(lsn(rows.first().and_then(|r| r.get("redo_start_lsn"))))
+}
+
+/// An LSN as a target answers it: numeric(25,0), so up to 25 digits — a
+/// JSON integer while it fits in 64 bits, its digits in a string beyond.
+pub(crate) fn lsn(v: Option<&serde_json::Value>) -> Option<u128> {
+    match v? {
+        serde_json::Value::Number(n) => n.as_u64().map(u128::from),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// An LSN for a script: an integer while it fits, else its digits.
+pub(crate) fn lsn_dynamic(lsn: u128) -> Dynamic {
+    i64::try_from(lsn).map_or_else(|_| lsn.to_string().into(), Dynamic::from)
 }
