@@ -311,10 +311,13 @@ impl Op {
                     .to_string(),
                 p(database)?,
             ),
+            // Only the current SQL Agent session's rows: a row a stopped
+            // or crashed agent left unfinished is not a running job.
             RunningJobs { .. } => fixed(
                 "SELECT j.name FROM msdb.dbo.sysjobactivity AS a \
                  JOIN msdb.dbo.sysjobs AS j ON j.job_id = a.job_id \
-                 WHERE a.start_execution_date IS NOT NULL AND a.stop_execution_date IS NULL;",
+                 WHERE a.session_id = (SELECT TOP (1) session_id FROM msdb.dbo.syssessions ORDER BY agent_start_date DESC) \
+                 AND a.start_execution_date IS NOT NULL AND a.stop_execution_date IS NULL;",
             ),
             RestoreHeaderOnly { file, .. } => (
                 "RESTORE HEADERONLY FROM DISK = @P1;".to_string(),

@@ -153,7 +153,8 @@ pub fn module(ctx: &Shared) -> Module {
         m,
         "running_jobs",
         ["instance: string"],
-        "Names of SQL Agent jobs running now.",
+        "Names of SQL Agent jobs running now: in the current agent session (msdb.dbo.syssessions), \
+         so a row a stopped agent left unfinished does not count.",
         move |instance: &str| -> RhaiResult<Array> {
             let rows = rows(call(
                 &c,
@@ -434,4 +435,27 @@ pub(crate) fn lsn(v: Option<&serde_json::Value>) -> Option<u128> {
 /// An LSN for a script: an integer while it fits, else its digits.
 pub(crate) fn lsn_dynamic(lsn: u128) -> Dynamic {
     i64::try_from(lsn).map_or_else(|_| lsn.to_string().into(), Dynamic::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::op::Op;
+
+    /// sysjobactivity keeps the rows of every agent session; a job the
+    /// agent was running when it stopped never gets its stop date.
+    #[test]
+    fn running_jobs_reads_only_the_current_agent_session() {
+        let (text, _) = Op::RunningJobs {
+            instance: "i".into(),
+        }
+        .render_parameterized()
+        .unwrap();
+        let squeezed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            squeezed.contains(
+                "a.session_id = (SELECT TOP (1) session_id FROM msdb.dbo.syssessions ORDER BY agent_start_date DESC)"
+            ),
+            "{squeezed}"
+        );
+    }
 }
