@@ -503,3 +503,27 @@ fn a_failover_to_a_sql_2008_r2_backup_ends_its_sessions_as_in_the_lab() {
     assert_eq!(without_clock(&db.lab()), without_clock(&lab.lab()));
     twin.stop();
 }
+
+/// A pooled connection the server dropped (here: after each answer, with
+/// `DRILLBOOK_LAB_DROP_AFTER=1`) is not a lost server: a read is asked again
+/// once on a new connection, and the plan reads what it would have read.
+#[test]
+fn a_read_on_a_dropped_pooled_connection_is_asked_again_once() {
+    let plan = |drop: &[(&str, &str)]| {
+        let db = Db::new();
+        db.lab_after_disaster(&[]);
+        let twin = db.serve(&[], drop);
+        let before = db.lab_bytes();
+        // A plan stops where the runbook reads back a change it did not
+        // make; what it read until then is what matters here.
+        let out = db.run_live(&twin, &["plan", RB], &[]);
+        assert_eq!(db.lab_bytes(), before, "the plan changed the twin");
+        twin.stop();
+        out.stdout
+            .lines()
+            .filter(|l| !l.contains(" wall") && !l.starts_with("run ") && !l.contains("KILL"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(plan(&[("DRILLBOOK_LAB_DROP_AFTER", "1")]), plan(&[]));
+}

@@ -138,6 +138,7 @@ fn serve_connection(twin: &Twin, instance: &str, mut stream: TcpStream) -> io::R
     reply.done(false, false, None);
     tds::write_message(&mut link, tds::PKT_REPLY, &reply.into_bytes())?;
     let spid = twin.next_spid.fetch_add(1, Ordering::Relaxed);
+    let mut answered = 0u64;
 
     loop {
         let Some((kind, payload)) = tds::read_message(&mut link)? else {
@@ -207,6 +208,10 @@ fn serve_connection(twin: &Twin, instance: &str, mut stream: TcpStream) -> io::R
             }
         }
         tds::write_message(&mut link, tds::PKT_REPLY, &r.into_bytes())?;
+        answered += 1;
+        if twin.drop_after.is_some_and(|n| answered >= n) {
+            return Ok(());
+        }
     }
 }
 

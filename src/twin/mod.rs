@@ -14,6 +14,8 @@
 //! long before performing a statement or cmdlet line that starts with
 //! PREFIX, so tests can check timeouts. It is compiled only with the
 //! `test-hooks` feature: an operator's release binary ignores the variable.
+//! So is `DRILLBOOK_LAB_DROP_AFTER=N`: each connection is closed after N
+//! requests, to test what the live target does with a dropped pooled one.
 
 pub mod browser;
 pub mod catalog;
@@ -55,6 +57,27 @@ pub fn stall() -> Option<(String, Duration)> {
 /// Without the `test-hooks` feature there is no stall.
 #[cfg(not(feature = "test-hooks"))]
 pub fn stall() -> Option<(String, Duration)> {
+    None
+}
+
+/// The environment variable of the dropped-connection testing aid.
+pub const DROP_AFTER_ENV: &str = "DRILLBOOK_LAB_DROP_AFTER";
+
+/// `DRILLBOOK_LAB_DROP_AFTER=N`: the twin closes each connection after
+/// answering N requests, as a firewall or a failover drops a pooled one.
+#[cfg(feature = "test-hooks")]
+pub fn drop_after() -> Option<u64> {
+    std::env::var(DROP_AFTER_ENV)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+}
+
+/// Without the `test-hooks` feature no connection is dropped on purpose.
+#[cfg(not(feature = "test-hooks"))]
+pub fn drop_after() -> Option<u64> {
     None
 }
 
@@ -110,6 +133,8 @@ pub struct Twin {
     pub tls: tls::Server,
     /// Each instance's major version (the estate's `version`), by id.
     pub majors: BTreeMap<String, u32>,
+    /// Close a connection after this many requests (a testing aid).
+    pub drop_after: Option<u64>,
 }
 
 /// Write a file atomically (a reader sees the old one or the whole new one).
@@ -216,6 +241,7 @@ pub fn serve(
             .iter()
             .map(|(id, i)| (id.clone(), catalog::major(i.version.as_deref())))
             .collect(),
+        drop_after: drop_after(),
     });
     let mut ports = BTreeMap::new();
     let mut listeners = Vec::new();
