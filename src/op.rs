@@ -346,7 +346,7 @@ impl Op {
                 p(database)?,
             ),
             RestoreLog { database, file, .. } => (
-                format!("RESTORE LOG {} FROM DISK = @P1 WITH NORECOVERY;", id(database)?),
+                format!("RESTORE LOG {} FROM DISK = @P1 WITH NORECOVERY, STATS = 1;", id(database)?),
                 p(file)?,
             ),
             KillSession { session_id, .. } => (format!("KILL {session_id};"), Vec::new()),
@@ -370,12 +370,12 @@ impl Op {
                 Vec::new(),
             ),
             BackupDatabase { database, file, .. } => (
-                format!("BACKUP DATABASE {} TO DISK = @P1 WITH INIT;", id(database)?),
+                format!("BACKUP DATABASE {} TO DISK = @P1 WITH INIT, STATS = 1;", id(database)?),
                 p(file)?,
             ),
             RestoreDatabase { database, file, .. } => (
                 format!(
-                    "RESTORE DATABASE {} FROM DISK = @P1 WITH REPLACE, RECOVERY;",
+                    "RESTORE DATABASE {} FROM DISK = @P1 WITH REPLACE, RECOVERY, STATS = 1;",
                     id(database)?
                 ),
                 p(file)?,
@@ -616,7 +616,7 @@ mod tests {
         };
         assert_eq!(
             op.render().unwrap(),
-            "RESTORE LOG [mg]]c] FROM DISK = N'\\\\fs\\x\\it''s.trn' WITH NORECOVERY;"
+            "RESTORE LOG [mg]]c] FROM DISK = N'\\\\fs\\x\\it''s.trn' WITH NORECOVERY, STATS = 1;"
         );
         assert!(op.is_change());
     }
@@ -631,12 +631,12 @@ mod tests {
         let (text, params) = op.render_parameterized().unwrap();
         assert_eq!(
             text,
-            "RESTORE LOG [@P1 ]]'] FROM DISK = @P1 WITH NORECOVERY;"
+            "RESTORE LOG [@P1 ]]'] FROM DISK = @P1 WITH NORECOVERY, STATS = 1;"
         );
         assert_eq!(params, vec![SqlParam::Text("@P1 it's".into())]);
         assert_eq!(
             op.render().unwrap(),
-            "RESTORE LOG [@P1 ]]'] FROM DISK = N'@P1 it''s' WITH NORECOVERY;"
+            "RESTORE LOG [@P1 ]]'] FROM DISK = N'@P1 it''s' WITH NORECOVERY, STATS = 1;"
         );
         // Runbook text has no parameters: it is shown as written.
         let text = "SELECT '@P1', [@P2] FROM t WHERE x = @P1 AND y = 'it''s";

@@ -308,7 +308,8 @@ fn a_command_timeout_fails_the_step_and_the_run_resumes_once_the_twin_answers() 
     db.lab_after_disaster(&[]);
     let twin = db.serve(
         &["--command-timeout-seconds", "3"],
-        &[("DRILLBOOK_LAB_STALL", "RESTORE LOG:60")],
+        // A hung server: a read that never answers (no progress to show).
+        &[("DRILLBOOK_LAB_STALL", "RESTORE HEADERONLY:60")],
     );
     let started = Instant::now();
     let out = db.run_live(&twin, &["run", RB], &[]);
@@ -526,4 +527,22 @@ fn a_read_on_a_dropped_pooled_connection_is_asked_again_once() {
             .collect::<Vec<_>>()
     };
     assert_eq!(plan(&[("DRILLBOOK_LAB_DROP_AFTER", "1")]), plan(&[]));
+}
+
+/// A RESTORE longer than command_timeout_seconds is not a lost server while
+/// it says how far it is: sent WITH STATS, its "N percent processed." INFO
+/// messages keep the connection alive, and the run ends as in the lab.
+#[test]
+fn a_restore_longer_than_the_command_timeout_is_judged_by_its_progress() {
+    let expected = lab_end_state(RB, &default_scenario(RB));
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(
+        &["--command-timeout-seconds", "2"],
+        &[("DRILLBOOK_LAB_STALL", "RESTORE LOG:5")],
+    );
+    let out = db.run_live(&twin, &["--yes", "run", RB], &[]);
+    out.ok();
+    assert_eq!(without_clock(&db.lab()), without_clock(&expected));
+    twin.stop();
 }

@@ -19,7 +19,7 @@ use super::chatter::{self, Chatter};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::tls::{self, Link, Plan};
-use super::{catalog, columns, naming, stalls, Twin};
+use super::{catalog, columns, login_reply, naming, stalls, Twin};
 use crate::lab::Lab;
 use crate::op::Op;
 use crate::targets::OpError;
@@ -132,10 +132,8 @@ fn serve_connection(twin: &Twin, instance: &str, mut stream: TcpStream) -> io::R
     }
     let read_only = login.read_only;
     drop(login);
-    reply.env_change(1, "master", "");
-    reply.login_ack();
-    reply.env_change(4, "4096", "4096");
-    reply.done(false, false, None);
+    let major = twin.major(instance);
+    let reply = login_reply::accepted(major);
     tds::write_message(&mut link, tds::PKT_REPLY, &reply.into_bytes())?;
     let spid = twin.next_spid.fetch_add(1, Ordering::Relaxed);
     let mut answered = 0u64;
@@ -164,8 +162,18 @@ fn serve_connection(twin: &Twin, instance: &str, mut stream: TcpStream) -> io::R
             .as_ref()
             .map(|r| r.statement.clone())
             .unwrap_or_default();
+        // INFO messages a statement sends while it runs (WITH STATS).
+        let mut progress = |pct: u32| {
+            let mut r = Reply::default();
+            r.info(
+                PERCENT_PROCESSED,
+                &format!("{pct} percent processed."),
+                instance,
+            );
+            let _ = tds::write_partial(&mut link, tds::PKT_REPLY, &r.into_bytes());
+        };
         let answer = match request {
-            Ok(req) => answer(twin, instance, spid, read_only, &req),
+            Ok(req) => answer(twin, instance, spid, read_only, &req, &mut progress),
             Err(e) => Answer::Error {
                 number: NOT_SIMULATED,
                 class: 16,
@@ -215,6 +223,16 @@ fn serve_connection(twin: &Twin, instance: &str, mut stream: TcpStream) -> io::R
     }
 }
 
+/// "N percent processed." (RESTORE and BACKUP ... WITH STATS).
+const PERCENT_PROCESSED: i32 = 3211;
+
+/// Does the statement have this word (a keyword, in any case)?
+fn has_word(statement: &str, word: &str) -> bool {
+    statement
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .any(|w| w.eq_ignore_ascii_case(word))
+}
+
 /// SQL Server's 3013 after a failed `RESTORE ...` or `BACKUP ...`.
 fn terminated(statement: &str, number: i32) -> Option<String> {
     let words: Vec<String> = statement
@@ -231,16 +249,25 @@ fn terminated(statement: &str, number: i32) -> Option<String> {
 
 /// A read-only session (ApplicationIntent=ReadOnly: a plan's) is answered
 /// without saving the lab, so a plan leaves the twin as it found it.
-fn answer(twin: &Twin, instance: &str, spid: i64, read_only: bool, req: &Request) -> Answer {
+fn answer(
+    twin: &Twin,
+    instance: &str,
+    spid: i64,
+    read_only: bool,
+    req: &Request,
+    progress: &mut dyn FnMut(u32),
+) -> Answer {
     match chatter::recognize(&req.statement) {
         Some(Chatter::Set) => return Answer::Rows(Vec::new()),
         Some(Chatter::Version) => {
             return Answer::Rows(crate::targets::rows(json!([{ "": chatter::VERSION }])))
         }
-        Some(Chatter::ExecuteSql(inner)) => return answer(twin, instance, spid, read_only, &inner),
+        Some(Chatter::ExecuteSql(inner)) => {
+            return answer(twin, instance, spid, read_only, &inner, progress)
+        }
         None => {}
     }
-    let major = twin.majors.get(instance).copied().unwrap_or(11);
+    let major = twin.major(instance);
     if let Some(message) = catalog::invalid_column(major, &req.statement) {
         return Answer::Error {
             number: catalog::INVALID_COLUMN,
@@ -270,7 +297,14 @@ fn answer(twin: &Twin, instance: &str, spid: i64, read_only: bool, req: &Request
                 if let Ok(mut m) = twin.in_flight.lock() {
                     m.insert(spid, (Instant::now(), d));
                 }
-                std::thread::sleep(d);
+                // Asked WITH STATS, it says how far it is; otherwise nothing.
+                let stats = has_word(&req.statement, "STATS");
+                for tenth in 1..=10 {
+                    std::thread::sleep(d / 10);
+                    if stats && tenth < 10 {
+                        progress(tenth * 10);
+                    }
+                }
             }
             let done = if read_only {
                 Lab::read_at(&twin.lab_path, &op)

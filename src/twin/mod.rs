@@ -24,6 +24,7 @@ pub mod cmdlet_parse;
 pub mod columns;
 pub mod endpoint;
 pub mod lab_file;
+pub mod login_reply;
 pub mod naming;
 pub mod parse;
 pub mod pwsh;
@@ -45,10 +46,17 @@ use std::time::{Duration, Instant};
 /// The environment variable of the stall testing aid.
 pub const STALL_ENV: &str = "DRILLBOOK_LAB_STALL";
 
-/// `PREFIX:SECONDS` from `DRILLBOOK_LAB_STALL`, if set and well formed.
-#[cfg(feature = "test-hooks")]
+/// `PREFIX:SECONDS` from `DRILLBOOK_LAB_STALL`: a statement that takes
+/// that long; asked `WITH STATS`, it says how far it is ("N percent
+/// processed.") as it goes, otherwise it is silent, as a hung server is.
 pub fn stall() -> Option<(String, Duration)> {
-    let v = std::env::var(STALL_ENV).ok()?;
+    prefix_seconds(STALL_ENV)
+}
+
+/// `PREFIX:SECONDS` from `var`, if set and well formed.
+#[cfg(feature = "test-hooks")]
+fn prefix_seconds(var: &str) -> Option<(String, Duration)> {
+    let v = std::env::var(var).ok()?;
     let (prefix, secs) = v.rsplit_once(':')?;
     let secs: f64 = secs.trim().parse().ok()?;
     (!prefix.is_empty() && secs >= 0.0).then(|| (prefix.to_string(), Duration::from_secs_f64(secs)))
@@ -56,7 +64,7 @@ pub fn stall() -> Option<(String, Duration)> {
 
 /// Without the `test-hooks` feature there is no stall.
 #[cfg(not(feature = "test-hooks"))]
-pub fn stall() -> Option<(String, Duration)> {
+fn prefix_seconds(_: &str) -> Option<(String, Duration)> {
     None
 }
 
@@ -135,6 +143,13 @@ pub struct Twin {
     pub majors: BTreeMap<String, u32>,
     /// Close a connection after this many requests (a testing aid).
     pub drop_after: Option<u64>,
+}
+
+impl Twin {
+    /// The instance's major version (11, SQL Server 2012, when the estate says none).
+    pub fn major(&self, instance: &str) -> u32 {
+        self.majors.get(instance).copied().unwrap_or(11)
+    }
 }
 
 /// Write a file atomically (a reader sees the old one or the whole new one).

@@ -380,7 +380,7 @@ mod tests {
     fn keywords_ignore_case_and_spacing_and_bare_names_work() {
         let got = parse(
             "x",
-            "restore   log mgc\n from disk=N'a.trn' with norecovery",
+            "restore   log mgc\n from disk=N'a.trn' with norecovery,stats=1",
             &[],
         );
         assert_eq!(
