@@ -311,10 +311,13 @@ impl Op {
                     .to_string(),
                 p(database)?,
             ),
+            // Only the current SQL Agent session's rows: a row a stopped
+            // or crashed agent left unfinished is not a running job.
             RunningJobs { .. } => fixed(
                 "SELECT j.name FROM msdb.dbo.sysjobactivity AS a \
                  JOIN msdb.dbo.sysjobs AS j ON j.job_id = a.job_id \
-                 WHERE a.start_execution_date IS NOT NULL AND a.stop_execution_date IS NULL;",
+                 WHERE a.session_id = (SELECT TOP (1) session_id FROM msdb.dbo.syssessions ORDER BY agent_start_date DESC) \
+                 AND a.start_execution_date IS NOT NULL AND a.stop_execution_date IS NULL;",
             ),
             RestoreHeaderOnly { file, .. } => (
                 "RESTORE HEADERONLY FROM DISK = @P1;".to_string(),
@@ -325,9 +328,13 @@ impl Op {
                     .to_string(),
                 p(database)?,
             ),
+            // sys.sysprocesses, not sys.dm_exec_sessions: its database_id
+            // exists only from SQL Server 2012. One row per session
+            // (ecid 0), user sessions only (spid > 50), ours excluded.
             DatabaseSessions { database, .. } => (
-                "SELECT session_id, login_name, host_name, program_name FROM sys.dm_exec_sessions \
-                 WHERE database_id = DB_ID(@P1) AND session_id <> @@SPID;"
+                "SELECT spid AS session_id, RTRIM(loginame) AS login_name, RTRIM(hostname) AS host_name, \
+                 RTRIM(program_name) AS program_name FROM sys.sysprocesses \
+                 WHERE dbid = DB_ID(@P1) AND ecid = 0 AND spid > 50 AND spid <> @@SPID;"
                     .to_string(),
                 p(database)?,
             ),
@@ -339,7 +346,7 @@ impl Op {
                 p(database)?,
             ),
             RestoreLog { database, file, .. } => (
-                format!("RESTORE LOG {} FROM DISK = @P1 WITH NORECOVERY;", id(database)?),
+                format!("RESTORE LOG {} FROM DISK = @P1 WITH NORECOVERY, STATS = 1;", id(database)?),
                 p(file)?,
             ),
             KillSession { session_id, .. } => (format!("KILL {session_id};"), Vec::new()),
@@ -363,12 +370,12 @@ impl Op {
                 Vec::new(),
             ),
             BackupDatabase { database, file, .. } => (
-                format!("BACKUP DATABASE {} TO DISK = @P1 WITH INIT;", id(database)?),
+                format!("BACKUP DATABASE {} TO DISK = @P1 WITH INIT, STATS = 1;", id(database)?),
                 p(file)?,
             ),
             RestoreDatabase { database, file, .. } => (
                 format!(
-                    "RESTORE DATABASE {} FROM DISK = @P1 WITH REPLACE, RECOVERY;",
+                    "RESTORE DATABASE {} FROM DISK = @P1 WITH REPLACE, RECOVERY, STATS = 1;",
                     id(database)?
                 ),
                 p(file)?,
@@ -609,7 +616,7 @@ mod tests {
         };
         assert_eq!(
             op.render().unwrap(),
-            "RESTORE LOG [mg]]c] FROM DISK = N'\\\\fs\\x\\it''s.trn' WITH NORECOVERY;"
+            "RESTORE LOG [mg]]c] FROM DISK = N'\\\\fs\\x\\it''s.trn' WITH NORECOVERY, STATS = 1;"
         );
         assert!(op.is_change());
     }
@@ -624,12 +631,12 @@ mod tests {
         let (text, params) = op.render_parameterized().unwrap();
         assert_eq!(
             text,
-            "RESTORE LOG [@P1 ]]'] FROM DISK = @P1 WITH NORECOVERY;"
+            "RESTORE LOG [@P1 ]]'] FROM DISK = @P1 WITH NORECOVERY, STATS = 1;"
         );
         assert_eq!(params, vec![SqlParam::Text("@P1 it's".into())]);
         assert_eq!(
             op.render().unwrap(),
-            "RESTORE LOG [@P1 ]]'] FROM DISK = N'@P1 it''s' WITH NORECOVERY;"
+            "RESTORE LOG [@P1 ]]'] FROM DISK = N'@P1 it''s' WITH NORECOVERY, STATS = 1;"
         );
         // Runbook text has no parameters: it is shown as written.
         let text = "SELECT '@P1', [@P2] FROM t WHERE x = @P1 AND y = 'it''s";

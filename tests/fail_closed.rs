@@ -16,9 +16,14 @@ const MIRROR: &str = "pcsql-red2";
 
 /// 44 minutes of normal traffic, no fault: Redmond is up.
 fn healthy_lab_served(db: &Db) -> Twin {
+    healthy_lab_served_with(db, &[])
+}
+
+/// The same, `lab serve` given `args`.
+fn healthy_lab_served_with(db: &Db, args: &[&str]) -> Twin {
     db.run(&["lab", "init"]).ok();
     db.run(&["lab", "advance", "44"]).ok();
-    db.serve(&[], &[])
+    db.serve(args, &[])
 }
 
 /// The served estate with `key = value` set in the `[sql.ID]` tables named.
@@ -112,6 +117,21 @@ fn tls_required_on_a_server_without_tls_stops_for_the_operator_not_a_split_brain
         .expect("decision journaled");
     assert_eq!(decision["choice"], "abort");
     assert_eq!(decision["operator"], "test-operator");
+    twin.stop();
+}
+
+/// SQL Server 2008 R2/2012 without the TLS 1.2 update: TLS 1.0 only.
+#[test]
+fn a_primary_that_speaks_only_tls_1_0_names_the_mismatch_and_the_two_ways_out() {
+    let db = Db::new();
+    let twin = healthy_lab_served_with(&db, &["--tls10-only"]);
+    let out = run(&db, &twin, &[]);
+    out.code(3)
+        .stderr_has("cannot confirm that pcsql-red1 is lost")
+        .stderr_has("no TLS protocol version or cipher suite in common with the server")
+        .stderr_has("install the TLS 1.2 update for SQL Server")
+        .stderr_has("--no-default-features --features native-tls");
+    nothing_changed(&db);
     twin.stop();
 }
 

@@ -89,34 +89,44 @@ fn lab_end_state(runbook: &str, s: &Scenario) -> Value {
     db.lab()
 }
 
+/// Run `runbook`'s default scenario live against a twin served with
+/// `serve_args`, and check it ends where `--target lab` does.
+fn same_end_state_live(runbook: &str, serve_args: &[&str]) -> Vec<serde_json::Value> {
+    let s = default_scenario(runbook);
+    let expected = lab_end_state(runbook, &s);
+    let db = Db::new();
+    prepare(&db, &s);
+    let twin = db.serve(serve_args, &[]);
+    let out = db.run_live(&twin, &run_args(runbook, &s), &[]);
+    out.ok().stdout_has("on live (apply)");
+    // The same ops in the same order: the lab clock agrees too.
+    assert_eq!(
+        db.lab(),
+        expected,
+        "{runbook}: live and lab end states differ ({serve_args:?})"
+    );
+    let run = db
+        .runs()
+        .into_iter()
+        .rfind(|r| r.contains(&format!("-{runbook}")))
+        .unwrap();
+    let journal = db.journal(&run);
+    assert_eq!(journal[0]["target"], "live", "{}", journal[0]);
+    twin.stop();
+    journal
+}
+
+/// With TLS on for the whole session, as a server that forces encryption
+/// does; the twin's certificate is trusted through the estate's ca_file.
 #[test]
-fn every_shipped_runbook_reaches_the_same_end_state_live_as_in_the_lab() {
+fn every_shipped_runbook_reaches_the_same_end_state_live_over_tls_as_in_the_lab() {
     let runbooks = shipped_runbooks();
     assert!(runbooks.contains(&RB.to_string()), "{runbooks:?}");
     // The stand-in is as strict as Windows PowerShell 5.1 (tests/strict_pwsh.rs):
     // a cmdlet sent with -Verbose answers with VERBOSE lines, journaled as logs.
     let mut verbose_logged = Vec::new();
     for runbook in &runbooks {
-        let s = default_scenario(runbook);
-        let expected = lab_end_state(runbook, &s);
-        let db = Db::new();
-        prepare(&db, &s);
-        let twin = db.serve(&[], &[]);
-        let out = db.run_live(&twin, &run_args(runbook, &s), &[]);
-        out.ok().stdout_has("on live (apply)");
-        // The same ops in the same order: the lab clock agrees too.
-        assert_eq!(
-            db.lab(),
-            expected,
-            "{runbook}: live and lab end states differ"
-        );
-        let run = db
-            .runs()
-            .into_iter()
-            .rfind(|r| r.contains(&format!("-{runbook}")))
-            .unwrap();
-        let journal = db.journal(&run);
-        assert_eq!(journal[0]["target"], "live", "{}", journal[0]);
+        let journal = same_end_state_live(runbook, &["--encryption", "required"]);
         if journal.iter().any(|r| {
             r["type"] == "log"
                 && r["message"]
@@ -125,12 +135,59 @@ fn every_shipped_runbook_reaches_the_same_end_state_live_as_in_the_lab() {
         }) {
             verbose_logged.push(runbook.clone());
         }
-        twin.stop();
     }
     assert!(
         verbose_logged.contains(&"pool-failover".to_string()),
         "{verbose_logged:?}"
     );
+}
+
+/// TLS around the login only (`encryption = "off"`), then clear, as TDS
+/// does with a server that has a certificate and does not force it.
+#[test]
+fn a_run_with_login_only_tls_reaches_the_same_end_state_as_in_the_lab() {
+    same_end_state_live(RB, &["--encryption", "off"]);
+}
+
+/// Without TLS at all (`not_supported`).
+#[test]
+fn a_run_without_tls_reaches_the_same_end_state_as_in_the_lab() {
+    same_end_state_live(RB, &[]);
+}
+
+#[test]
+fn the_twins_certificate_is_trusted_through_ca_file_never_silently() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let twin = db.serve(&["--encryption", "required"], &[]);
+    let text = std::fs::read_to_string(&twin.estate).unwrap();
+    let ca = twin.estate.with_extension("ca.pem");
+    assert!(
+        text.contains(&format!("ca_file = {:?}", ca.display().to_string())),
+        "{text}"
+    );
+    assert!(std::fs::read_to_string(&ca)
+        .unwrap()
+        .starts_with("-----BEGIN CERTIFICATE-----"));
+    assert!(!text.contains("trust_cert"), "{text}");
+    let before = db.lab_bytes();
+    // Without ca_file the twin's certificate is checked against the
+    // system's roots, and refused.
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("ca_file ="))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&twin.estate, without).unwrap();
+    let out = db.run_live(&twin, &["--yes", "run", "estate-check"], &[]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    out.stderr_has("TLS failed").stderr_has("set ca_file");
+    assert_eq!(
+        db.lab_bytes(),
+        before,
+        "a refused connection changed the lab"
+    );
+    twin.stop();
 }
 
 #[test]
@@ -267,7 +324,8 @@ fn a_command_timeout_fails_the_step_and_the_run_resumes_once_the_twin_answers() 
     db.lab_after_disaster(&[]);
     let twin = db.serve(
         &["--command-timeout-seconds", "3"],
-        &[("DRILLBOOK_LAB_STALL", "RESTORE LOG:60")],
+        // A hung server: a read that never answers (no progress to show).
+        &[("DRILLBOOK_LAB_STALL", "RESTORE HEADERONLY:60")],
     );
     let started = Instant::now();
     let out = db.run_live(&twin, &["run", RB], &[]);
@@ -438,6 +496,130 @@ fn a_resume_right_after_kill_waits_for_the_dead_runs_statement_still_on_the_serv
                 && r["message"].as_str().is_some_and(|m| m.starts_with(&told))),
         "the wait was not journaled"
     );
+    assert_eq!(without_clock(&db.lab()), without_clock(&expected));
+    twin.stop();
+}
+
+/// `lab serve --browser`: named instances without a port, found through
+/// the twin's SQL Browser (SSRP over UDP) as against a real server.
+#[test]
+fn named_instances_without_a_port_are_found_through_sql_browser() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let twin = db.serve(&["--browser", "--encryption", "required"], &[]);
+    let text = std::fs::read_to_string(&twin.estate).unwrap();
+    let red1 = text
+        .split("[sql.pcsql-red1]")
+        .nth(1)
+        .and_then(|t| t.split("\n[").next())
+        .unwrap()
+        .to_string();
+    assert!(red1.contains("browser_port = "), "{red1}");
+    assert!(!red1.contains("\nport = "), "{red1}");
+    let out = db.run_live(&twin, &["--yes", "run", "estate-check"], &[]);
+    out.ok().stdout_has("succeeded");
+
+    // A SQL Browser that does not answer is not a lost server: the
+    // instance is unchecked, and the run says which setting to give.
+    let before = db.lab_bytes();
+    let closed = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let edited: String = text
+        .lines()
+        .map(|l| match l.starts_with("browser_port = ") {
+            true => format!("browser_port = {closed}\n"),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(&twin.estate, edited).unwrap();
+    let out = db.run_live(&twin, &["--yes", "run", "estate-check"], &[]);
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    out.stderr_has("the SQL Browser lookup failed")
+        .stderr_has(&format!("via SQL Browser on UDP {closed}"))
+        .stderr_has("set port in [sql.");
+    assert_eq!(db.lab_bytes(), before);
+    twin.stop();
+}
+
+/// The built-in estate with the Dublin Persistent Chat backup on SQL
+/// Server 2008 R2, whose catalog has no `sys.dm_exec_sessions.database_id`.
+fn estate_with_2008_r2_backup(db: &Db) -> String {
+    let text = common::builtin_estate().replace(
+        "[sql.pcsql-dub1]\n",
+        "[sql.pcsql-dub1]\nversion = \"2008 R2\"\n",
+    );
+    assert!(text.contains("version = \"2008 R2\""));
+    db.write("estate-2008r2.toml", &text)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Ending the connections to mgc on a 2008 R2 backup: the same end state
+/// live as in the lab (the twin refuses what a 2008 R2 server refuses).
+#[test]
+fn a_failover_to_a_sql_2008_r2_backup_ends_its_sessions_as_in_the_lab() {
+    let lab_run = |db: &Db, estate: &str| {
+        db.run(&["lab", "init", "--estate", estate]).ok();
+        db.run(&["lab", "advance", "44"]).ok();
+        db.run(&["lab", "fault", "primary-site-down"]).ok();
+    };
+    let lab = Db::new();
+    let estate = estate_with_2008_r2_backup(&lab);
+    lab_run(&lab, &estate);
+    lab.run(&["--yes", "run", RB, "--estate", &estate]).ok();
+
+    let db = Db::new();
+    let estate = estate_with_2008_r2_backup(&db);
+    lab_run(&db, &estate);
+    let twin = db.serve(&["--estate", &estate], &[]);
+    let out = db.run_live(&twin, &["--yes", "run", RB], &[]);
+    out.ok().stdout_has("end connections to mgc");
+    assert_eq!(without_clock(&db.lab()), without_clock(&lab.lab()));
+    twin.stop();
+}
+
+/// A pooled connection the server dropped (here: after each answer, with
+/// `DRILLBOOK_LAB_DROP_AFTER=1`) is not a lost server: a read is asked again
+/// once on a new connection, and the plan reads what it would have read.
+#[test]
+fn a_read_on_a_dropped_pooled_connection_is_asked_again_once() {
+    let plan = |drop: &[(&str, &str)]| {
+        let db = Db::new();
+        db.lab_after_disaster(&[]);
+        let twin = db.serve(&[], drop);
+        let before = db.lab_bytes();
+        // A plan stops where the runbook reads back a change it did not
+        // make; what it read until then is what matters here.
+        let out = db.run_live(&twin, &["plan", RB], &[]);
+        assert_eq!(db.lab_bytes(), before, "the plan changed the twin");
+        twin.stop();
+        out.stdout
+            .lines()
+            .filter(|l| !l.contains(" wall") && !l.starts_with("run ") && !l.contains("KILL"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(plan(&[("DRILLBOOK_LAB_DROP_AFTER", "1")]), plan(&[]));
+}
+
+/// A RESTORE longer than command_timeout_seconds is not a lost server while
+/// it says how far it is: sent WITH STATS, its "N percent processed." INFO
+/// messages keep the connection alive, and the run ends as in the lab.
+#[test]
+fn a_restore_longer_than_the_command_timeout_is_judged_by_its_progress() {
+    let expected = lab_end_state(RB, &default_scenario(RB));
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(
+        &["--command-timeout-seconds", "2"],
+        &[("DRILLBOOK_LAB_STALL", "RESTORE LOG:5")],
+    );
+    let out = db.run_live(&twin, &["--yes", "run", RB], &[]);
+    out.ok();
     assert_eq!(without_clock(&db.lab()), without_clock(&expected));
     twin.stop();
 }

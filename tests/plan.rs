@@ -14,7 +14,7 @@ fn plan_shows_every_change_and_leaves_the_lab_byte_identical() {
     out.ok();
     for text in [
         "would change on pcsql-dub1: DECLARE @rc int; EXEC @rc = master.dbo.sp_delete_log_shipping_secondary_database @secondary_database = N'mgc'; SELECT @rc AS return_value;",
-        "would change on pcsql-dub1: RESTORE LOG [mgc] FROM DISK = N'\\\\pcsql-dub1.litwareinc.com\\lscopy\\mgc_20260314013500.trn' WITH NORECOVERY;",
+        "would change on pcsql-dub1: RESTORE LOG [mgc] FROM DISK = N'\\\\pcsql-dub1.litwareinc.com\\lscopy\\mgc_20260314013500.trn' WITH NORECOVERY, STATS = 1;",
         "would change on pcsql-dub1: KILL 61;",
         "would change on pcsql-dub1: RESTORE DATABASE [mgc] WITH RECOVERY;",
         "Set-CsPersistentChatState -Identity 'PersistentChatServer:pchat.litwareinc.com' -PoolState 'FailedOver'",

@@ -70,7 +70,7 @@ fn freetds_tsql_logs_in_and_reads_what_drillbook_reads() {
     }
     // A restore that fails: the reason, then 3013, as SQL Server says it.
     script.push_str(
-        "RESTORE LOG [mgc] FROM DISK = N'\\\\nowhere\\x\\mgc_1.trn' WITH NORECOVERY\ngo\nexit\n",
+        "RESTORE LOG [mgc] FROM DISK = N'\\\\nowhere\\x\\mgc_1.trn' WITH NORECOVERY, STATS = 1\ngo\nexit\n",
     );
     let mut child = Command::new("tsql")
         .args([

@@ -6,7 +6,8 @@ use crate::error::{Error, Result};
 use crate::journal::Lock;
 use crate::lab::{Applied, Lab, LabEvent, LabState};
 use crate::live::config::{Encryption, LiveSettings, ShellSession, SqlConnection};
-use crate::twin::{pwsh, serve, Limits, ServeOptions};
+use crate::twin::tls::Offer;
+use crate::twin::{pwsh, serve, Limits, ServeOptions, Served};
 use clap::Subcommand;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -77,6 +78,20 @@ pub enum LabCommand {
         /// Seconds a logged-in session may stay silent before it is closed
         #[arg(long, default_value_t = 600, value_name = "N")]
         idle_timeout_seconds: u64,
+        /// The encryption the live estate asks for, and the twin's TLS:
+        /// not_supported (no TLS), off (TLS around the login only, the twin
+        /// has a certificate) or required (the twin forces TLS). With TLS,
+        /// the twin's CA is written beside the estate and named as its ca_file
+        #[arg(long, default_value = "not_supported", value_name = "LEVEL", value_parser = ["not_supported", "off", "required"])]
+        encryption: String,
+        /// Speak TLS as SQL Server 2008 R2/2012 without the TLS 1.2 update
+        /// does: TLS 1.0 only; the estate asks for encryption = 'required'
+        #[arg(long)]
+        tls10_only: bool,
+        /// Answer SQL Browser (SSRP over UDP, one port per lab server) and
+        /// leave named instances' ports out of the estate (browser_port instead)
+        #[arg(long)]
+        browser: bool,
     },
     /// The Lync Management Shell stand-in, as strict as Windows PowerShell
     /// 5.1: reads a script on stdin and answers its cmdlet from the lab
@@ -160,7 +175,16 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
             max_connections,
             login_timeout_seconds,
             idle_timeout_seconds,
+            encryption,
+            tls10_only,
+            browser,
         } => {
+            let tls = match (encryption.as_str(), tls10_only) {
+                (_, true) => Offer::Tls10Only,
+                ("not_supported", _) => Offer::None,
+                ("off", false) => Offer::Available,
+                _ => Offer::Forced,
+            };
             let opts = ServeOptions {
                 lab_path: path,
                 home: env.home.clone(),
@@ -177,6 +201,8 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
                     login_timeout: Duration::from_secs(login_timeout_seconds.max(1)),
                     idle_timeout: Duration::from_secs(idle_timeout_seconds.max(1)),
                 },
+                tls,
+                browser,
             };
             serve(opts, twin_estate, |line| {
                 use std::io::Write;
@@ -191,7 +217,9 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
 
 /// The estate the lab file was built from, if there is a readable one.
 fn lab_estate(path: &std::path::Path) -> Option<String> {
-    Lab::open(path).ok().map(|lab| lab.state.estate.name.clone())
+    Lab::open(path)
+        .ok()
+        .map(|lab| lab.state.estate.name.clone())
 }
 
 /// Take the change lock of each estate named, for `what`: a lab command
@@ -276,13 +304,23 @@ fn print_summary(s: &LabState) {
 /// The live estate file that points at the twin: the lab's estate with each
 /// SQL instance on its 127.0.0.1 port, and `[live]` naming this binary's
 /// PowerShell stand-in and the lab file for file ops.
-fn twin_estate(opts: &ServeOptions, ports: &BTreeMap<String, u16>) -> Result<String> {
+fn twin_estate(opts: &ServeOptions, served: &Served) -> Result<String> {
     let mut file = opts.estate.file.clone();
+    let encryption = match opts.tls {
+        Offer::None => Encryption::NotSupported,
+        Offer::Available => Encryption::Off,
+        Offer::Forced | Offer::Tls10Only => Encryption::Required,
+    };
     for (id, inst) in file.sql.iter_mut() {
         inst.connection = SqlConnection {
             host: Some("127.0.0.1".into()),
-            port: ports.get(id).copied(),
-            encryption: Some(Encryption::NotSupported),
+            port: match served.browser_ports.get(id) {
+                Some(_) => None,
+                None => served.ports.get(id).copied(),
+            },
+            browser_port: served.browser_ports.get(id).copied(),
+            encryption: Some(encryption),
+            ca_file: served.ca_file.as_ref().map(|p| p.display().to_string()),
             connect_timeout_seconds: Some(5),
             command_timeout_seconds: Some(opts.command_timeout_seconds),
             login: Some(opts.login.clone()),

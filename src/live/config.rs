@@ -1,5 +1,5 @@
 //! The live target's settings, typed and checked: how to connect to each SQL
-//! instance (`[sql.ID]`'s `host`, `port`, `encryption`, `trust_cert`,
+//! instance (`[sql.ID]`'s `host`, `port`, `browser_port`, `encryption`, `trust_cert`,
 //! `ca_file`, timeouts, `login`, `password_env`, `credentials_file`) and how
 //! to reach the Management Shell and the shares (`[live]`).
 //!
@@ -30,6 +30,10 @@ pub struct SqlConnection {
     /// and a default instance listens on 1433.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
+    /// SQL Browser's UDP port, asked for a named instance's port when
+    /// `port` is not given [default: 1434].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser_port: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encryption: Option<Encryption>,
     /// Trust the server's certificate without checking it (a lab, never production).
@@ -189,8 +193,10 @@ impl SqlConnection {
         if self.trust_cert == Some(true) && self.ca_file.is_some() {
             p.push(format!("sql.{id}: give trust_cert or ca_file, not both"));
         }
-        if self.port == Some(0) {
-            p.push(format!("sql.{id}.port must be between 1 and 65535"));
+        for (key, v) in [("port", self.port), ("browser_port", self.browser_port)] {
+            if v == Some(0) {
+                p.push(format!("sql.{id}.{key} must be between 1 and 65535"));
+            }
         }
         for (key, v) in [
             ("connect_timeout_seconds", self.connect_timeout_seconds),

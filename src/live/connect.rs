@@ -6,6 +6,7 @@
 //! password, which only `AuthMethod::sql_server` ever sees.
 
 use super::answered::Watched;
+use super::browser;
 use super::config::{Encryption, SqlConnection};
 use super::outcome::{self, Site};
 use super::sql::Conn;
@@ -16,12 +17,13 @@ use crate::targets::OpError;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tiberius::{AuthMethod, Client, Config, EncryptionLevel, SqlBrowser};
+use tiberius::{AuthMethod, Client, Config, EncryptionLevel};
 use tokio::net::TcpStream;
 use tokio_util::compat::TokioAsyncWriteCompatExt;
 
 const DEFAULT_CONNECT_TIMEOUT: u64 = 15;
 const DEFAULT_COMMAND_TIMEOUT: u64 = 600;
+const DEFAULT_BROWSER_PORT: u16 = 1434;
 
 #[derive(Clone)]
 pub enum Auth {
@@ -52,6 +54,8 @@ pub struct Endpoint {
     pub host: String,
     pub port: Option<u16>,
     pub instance: Option<String>,
+    /// SQL Browser's UDP port, asked when `port` is not given.
+    pub browser_port: u16,
     pub encryption: EncryptionLevel,
     pub trust: Trust,
     pub connect_timeout: Duration,
@@ -121,6 +125,7 @@ impl Endpoint {
             host: c.host.clone().unwrap_or_else(|| inst.server.clone()),
             port: c.port,
             instance: inst.instance.clone(),
+            browser_port: c.browser_port.unwrap_or(DEFAULT_BROWSER_PORT),
             encryption,
             trust,
             connect_timeout: Duration::from_secs(
@@ -138,7 +143,10 @@ impl Endpoint {
     pub fn address(&self) -> String {
         match (self.port, &self.instance) {
             (Some(p), _) => format!("{}:{p}", self.host),
-            (None, Some(i)) => format!("{}\\{i} (via SQL Browser)", self.host),
+            (None, Some(i)) => format!(
+                "{}\\{i} (via SQL Browser on UDP {})",
+                self.host, self.browser_port
+            ),
             (None, None) => format!("{}:1433", self.host),
         }
     }
@@ -158,15 +166,11 @@ impl Endpoint {
         }
     }
 
-    fn config(&self) -> Config {
+    /// The tiberius config for the instance on `port`.
+    fn config(&self, port: u16) -> Config {
         let mut c = Config::new();
         c.host(&self.host);
-        match (self.port, &self.instance) {
-            (Some(p), _) => c.port(p),
-            // No port: SQL Browser finds the named instance's.
-            (None, Some(i)) => c.instance_name(i),
-            (None, None) => c.port(1433),
-        }
+        c.port(port);
         c.encryption(self.encryption);
         match &self.trust {
             Trust::System => {}
@@ -207,7 +211,6 @@ impl Endpoint {
     /// Connect (to `master`) and log in. Only a server that never answered
     /// is unreachable; see `outcome`.
     pub async fn connect(&self) -> Result<Conn, OpError> {
-        let config = self.config();
         let (table, address, login, encryption) = self.site();
         let site = Site {
             host: &self.name,
@@ -217,16 +220,28 @@ impl Endpoint {
             encryption,
             browser: self.port.is_none() && self.instance.is_some(),
         };
-        let tcp = tokio::time::timeout(self.connect_timeout, TcpStream::connect_named(&config))
-            .await
-            .map_err(|_| {
-                self.unreachable(format!(
-                    "no connection to {} within {} s (connect_timeout_seconds)",
-                    self.address(),
-                    self.connect_timeout.as_secs()
-                ))
-            })?
-            .map_err(|e| outcome::tcp(&site, e))?;
+        let port = match (self.port, &self.instance) {
+            (Some(p), _) => p,
+            // No port: SQL Browser finds the named instance's.
+            (None, Some(i)) => browser::lookup(&self.host, self.browser_port, i)
+                .await
+                .map_err(|message| outcome::browser(&site, &message))?,
+            (None, None) => 1433,
+        };
+        let config = self.config(port);
+        let tcp = tokio::time::timeout(
+            self.connect_timeout,
+            TcpStream::connect((self.host.as_str(), port)),
+        )
+        .await
+        .map_err(|_| {
+            self.unreachable(format!(
+                "no connection to {} within {} s (connect_timeout_seconds)",
+                self.address(),
+                self.connect_timeout.as_secs()
+            ))
+        })?
+        .map_err(|e| outcome::tcp(&site, e.into()))?;
         let _ = tcp.set_nodelay(true);
         let (stream, answered) = Watched::new(tcp);
         Client::connect(config, stream.compat_write())

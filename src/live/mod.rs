@@ -17,6 +17,7 @@
 //! talks to production servers need not understand the simulator.
 
 mod answered;
+pub mod browser;
 pub mod config;
 pub mod connect;
 pub mod files;

@@ -52,11 +52,50 @@ impl Site<'_> {
              encryption, set encryption = \"off\" (only the login is encrypted) or \"not_supported\"; if its \
              certificate is not trusted here, set ca_file (trust_cert = true only in a lab); SQL Server \
              2008 R2/2012 without the TLS 1.2 update offers TLS 1.0 only: build drillbook with \
-             --features native-tls or install the update (README, live section)",
+             --no-default-features --features native-tls or install the update (README, live section)",
             table = self.table,
             enc = self.encryption
         )
     }
+}
+
+/// The TLS client and the server share no protocol version or cipher suite
+/// (rustls' and OpenSSL's words for it).
+fn is_tls_mismatch(message: &str) -> bool {
+    [
+        "ServerDoesNotSupportTls12Or13",
+        "ProtocolVersion",
+        "HandshakeFailure",
+        "InsufficientSecurity",
+        "NoCipherSuitesInCommon",
+        "unsupported protocol",
+        "wrong version number",
+        "no protocols available",
+        "no shared cipher",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
+/// What a protocol or cipher mismatch means, and the two ways out.
+fn tls_mismatch(site: &Site, message: &str, at: &str) -> OpError {
+    let ours = if cfg!(feature = "native-tls") {
+        "This build's TLS is the system's (native-tls): enable TLS 1.0 or the server's protocol in its configuration"
+    } else {
+        "This build's TLS (rustls) speaks TLS 1.2 and 1.3 with AEAD cipher suites only; SQL Server 2008 R2 and \
+         2012 without the TLS 1.2 update speak TLS 1.0, and Windows Server 2008 R2/2012 offer CBC suites by default"
+    };
+    site.unchecked(
+        Failed::Tls,
+        format!(
+            "no TLS protocol version or cipher suite in common with the server: {message} ({at}). {ours}. \
+             Two ways out: (1) install the TLS 1.2 update for SQL Server and enable TLS 1.2 (with a GCM suite) in \
+             the server's Schannel; or (2) build drillbook with native-tls: `cargo build --release \
+             --no-default-features --features native-tls` (README, live section: which encryption setting \
+             works on which SQL Server version). {} asks for encryption = \"{}\"",
+            site.table, site.encryption
+        ),
+    )
 }
 
 /// A connection that goes down before a byte came back is a host that is not there.
@@ -104,6 +143,19 @@ pub fn tcp(site: &Site, e: tiberius::error::Error) -> OpError {
     }
 }
 
+/// SQL Browser did not give the named instance's port: it may be a host
+/// that is down, or one whose UDP 1434 is blocked; which, it cannot tell.
+pub fn browser(site: &Site, message: &str) -> OpError {
+    site.unchecked(
+        Failed::SqlBrowser,
+        format!(
+            "{}: {message}; set port in {} to the instance's TCP port (or browser_port to where SQL Browser \
+             answers), or check the instance name",
+            site.address, site.table
+        ),
+    )
+}
+
 /// The PRELOGIN, TLS handshake or LOGIN7 failed; `answered` if the server
 /// had sent anything by then.
 pub fn login(site: &Site, answered: bool, e: tiberius::error::Error) -> OpError {
@@ -126,6 +178,7 @@ pub fn login(site: &Site, answered: bool, e: tiberius::error::Error) -> OpError 
                 site.table
             ),
         ),
+        E::Tls(message) | E::Io { message, .. } if is_tls_mismatch(&message) => tls_mismatch(site, &message, &at),
         E::Tls(message) => site.unchecked(Failed::Tls, format!("{message} ({at}). {}", site.tls_fix())),
         E::Protocol(message) if message.contains("encryption") => {
             site.unchecked(Failed::Tls, format!("{message} ({at}). {}", site.tls_fix()))
@@ -165,6 +218,13 @@ mod tests {
         E::Io {
             kind,
             message: format!("{kind:?}"),
+        }
+    }
+
+    fn io_message(message: &str) -> E {
+        E::Io {
+            kind: ErrorKind::InvalidData,
+            message: message.into(),
         }
     }
 
@@ -232,6 +292,22 @@ mod tests {
         assert_eq!(
             kind(&login(&s, true, E::Tls("bad certificate".into()))),
             "Tls"
+        );
+        let tls10 = login(
+            &s,
+            true,
+            io_message("peer is incompatible: ServerDoesNotSupportTls12Or13"),
+        );
+        assert_eq!(kind(&tls10), "Tls");
+        let text = tls10.to_string();
+        assert!(
+            text.contains("no TLS protocol version or cipher suite in common"),
+            "{text}"
+        );
+        assert!(text.contains("install the TLS 1.2 update"), "{text}");
+        assert!(
+            text.contains("--no-default-features --features native-tls"),
+            "{text}"
         );
         let junk = login(&s, true, E::Protocol("invalid token type 0x6A".into()));
         assert_eq!(kind(&junk), "Protocol");

@@ -5,8 +5,10 @@
 //! on 4326, 4305, ...). A connection that cannot be made is classified by
 //! `outcome` (unreachable only if the server never answered); one that
 //! breaks or times out is `Unreachable`, naming the instance, and is dropped
-//! so the next op reconnects; an answer that is not TDS is `Unchecked`. Ops are never retried here: a change that may have reached
-//! the server is for the run's resume logic to judge, not for a driver.
+//! so the next op reconnects; an answer that is not TDS is `Unchecked`. A
+//! read whose pooled connection was dropped meanwhile is asked again once on
+//! a new connection; a change is never retried here: one that may have
+//! reached the server is for the run's resume logic to judge.
 //!
 //! Long restores and backups show progress: `sys.dm_exec_requests` is polled
 //! for the session's `percent_complete` on a second connection (tiberius
@@ -93,6 +95,11 @@ pub fn op_error(ep: &Endpoint, e: tiberius::error::Error) -> (OpError, bool) {
             true,
         ),
     }
+}
+
+/// The connection broke (not a timeout: a server still working is not asked twice).
+fn is_dropped(e: &tiberius::error::Error) -> bool {
+    matches!(e, tiberius::error::Error::Io { kind, .. } if *kind != std::io::ErrorKind::TimedOut)
 }
 
 async fn query(conn: &mut Conn, text: &str, params: &[SqlParam]) -> tiberius::Result<Value> {
@@ -251,6 +258,7 @@ impl Sql {
             message: q.to_string(),
         })?;
         rt.block_on(async {
+            let pooled = self.conns.contains_key(&id);
             let mut conn = Self::conn(&ep, &mut self.conns, &id).await?;
             let result = if is_long(op) {
                 let spid = self.spid(&id, &mut conn).await;
@@ -272,6 +280,16 @@ impl Sql {
                 result
             } else {
                 query(&mut conn, &text, &params).await
+            };
+            // A read on a pooled connection the server or the network
+            // dropped meanwhile is asked again, once, on a new connection.
+            let (result, conn) = match result {
+                Err(e) if pooled && !op.is_change() && is_dropped(&e) => {
+                    self.spids.remove(&id);
+                    let mut fresh = ep.connect().await?;
+                    (query(&mut fresh, &text, &params).await, fresh)
+                }
+                other => (other, conn),
             };
             match result {
                 Ok(v) => {

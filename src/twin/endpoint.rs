@@ -1,7 +1,8 @@
 //! One TDS endpoint: the connections to one lab SQL instance, a thread each.
 //!
-//! A connection is PRELOGIN (no encryption), LOGIN7 (the twin's one login
-//! and password, else error 18456), then requests until the client leaves.
+//! A connection is PRELOGIN (with TLS as `tls` negotiates it: none, around
+//! LOGIN7 only, or the whole session), LOGIN7 (the twin's one login and
+//! password, else error 18456), then requests until the client leaves.
 //! Each statement is parsed back into an op and performed on the lab file
 //! under its lock.
 //!
@@ -18,10 +19,11 @@ use super::chatter::{self, Chatter};
 use super::guard::{Guarded, Slot, LOGIN_MESSAGE_MAX, SESSION_MESSAGE_MAX};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
-use super::{columns, stalls, Twin};
+use super::tls::{self, Link, Plan};
+use super::{catalog, columns, login_reply, naming, stalls, Twin};
 use crate::targets::{OpError, Performed};
 use serde_json::{json, Map, Value};
-use std::io::{self, BufReader};
+use std::io;
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -63,7 +65,7 @@ pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener) {
 }
 
 /// Is the instance down in the lab now? Nothing moves, nothing is saved.
-fn is_down(twin: &Twin, instance: &str) -> bool {
+pub fn is_down(twin: &Twin, instance: &str) -> bool {
     let Ok(mut lab) = twin.lab.lock() else {
         return false;
     };
@@ -110,25 +112,42 @@ enum Answer {
 fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
     stream.set_write_timeout(Some(twin.limits.idle_timeout))?;
-    let mut writer = stream.try_clone()?;
-    let mut reader = BufReader::new(Guarded::new(stream));
     let login_by = Instant::now() + twin.limits.login_timeout;
-
-    reader.get_mut().allow(LOGIN_MESSAGE_MAX, login_by);
-    let Some((kind, _)) = tds::read_message(&mut reader)? else {
+    let mut clear = Guarded::new(Link::Clear(stream));
+    clear.allow(LOGIN_MESSAGE_MAX, login_by);
+    let Some((kind, payload)) = tds::read_message(&mut clear)? else {
         return Ok(());
     };
     if kind != tds::PKT_PRELOGIN {
         return Ok(());
     }
-    tds::write_message(&mut writer, tds::PKT_REPLY, &tds::prelogin_reply())?;
+    let asked = tds::prelogin_encryption(&payload).ok().flatten();
+    let (encryption, plan) = tls::negotiate(twin.tls.offer, asked);
+    tds::write_message(&mut clear, tds::PKT_REPLY, &tds::prelogin_reply(encryption))?;
+    let Link::Clear(stream) = clear.into_inner() else {
+        return Ok(());
+    };
+    // The TLS handshake counts against the login's time too.
+    stream.set_read_timeout(Some(
+        login_by
+            .saturating_duration_since(Instant::now())
+            .max(std::time::Duration::from_millis(1)),
+    ))?;
+    let mut link = Guarded::new(match plan {
+        Plan::Refuse => return Ok(()),
+        Plan::Clear => Link::Clear(stream),
+        Plan::LoginOnly | Plan::Whole => twin.tls.accept(stream)?,
+    });
 
-    reader.get_mut().allow(LOGIN_MESSAGE_MAX, login_by);
-    let Some((kind, payload)) = tds::read_message(&mut reader)? else {
+    link.allow(LOGIN_MESSAGE_MAX, login_by);
+    let Some((kind, payload)) = tds::read_message(&mut link)? else {
         return Ok(());
     };
     if kind != tds::PKT_LOGIN7 {
         return Ok(());
+    }
+    if plan == Plan::LoginOnly {
+        link = Guarded::new(link.into_inner().end_tls());
     }
     let login = tds::parse_login7(&payload)?;
     let mut reply = Reply::default();
@@ -141,22 +160,21 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
             instance,
         );
         reply.done(false, true, None);
-        return tds::write_message(&mut writer, tds::PKT_REPLY, &reply.into_bytes());
+        return tds::write_message(&mut link, tds::PKT_REPLY, &reply.into_bytes());
     }
     let read_only = login.read_only;
     drop(login);
-    reply.env_change(1, "master", "");
-    reply.login_ack();
-    reply.env_change(4, "4096", "4096");
-    reply.done(false, false, None);
-    tds::write_message(&mut writer, tds::PKT_REPLY, &reply.into_bytes())?;
+    let major = twin.major(instance);
+    let reply = login_reply::accepted(major);
+    tds::write_message(&mut link, tds::PKT_REPLY, &reply.into_bytes())?;
     let spid = twin.next_spid.fetch_add(1, Ordering::Relaxed);
     let _session = Session::open(twin, spid);
+    let mut answered = 0u64;
 
     loop {
         let idle_until = Instant::now() + twin.limits.idle_timeout;
-        reader.get_mut().allow(SESSION_MESSAGE_MAX, idle_until);
-        let Some((kind, payload)) = tds::read_message(&mut reader)? else {
+        link.allow(SESSION_MESSAGE_MAX, idle_until);
+        let Some((kind, payload)) = tds::read_message(&mut link)? else {
             return Ok(());
         };
         let (request, rpc) = match kind {
@@ -164,13 +182,13 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
             tds::PKT_SQL_BATCH => (tds::parse_batch(&payload), false),
             tds::PKT_TRANSACTION => {
                 let r = tds::transaction(&payload, spid as u64)?;
-                tds::write_message(&mut writer, tds::PKT_REPLY, &r.into_bytes())?;
+                tds::write_message(&mut link, tds::PKT_REPLY, &r.into_bytes())?;
                 continue;
             }
             tds::PKT_ATTENTION => {
                 let mut r = Reply::default();
                 r.done_attention();
-                tds::write_message(&mut writer, tds::PKT_REPLY, &r.into_bytes())?;
+                tds::write_message(&mut link, tds::PKT_REPLY, &r.into_bytes())?;
                 continue;
             }
             _ => return Ok(()),
@@ -179,8 +197,18 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
             .as_ref()
             .map(|r| r.statement.clone())
             .unwrap_or_default();
+        // INFO messages a statement sends while it runs (WITH STATS).
+        let mut progress = |pct: u32| {
+            let mut r = Reply::default();
+            r.info(
+                PERCENT_PROCESSED,
+                &format!("{pct} percent processed."),
+                instance,
+            );
+            let _ = tds::write_partial(&mut link, tds::PKT_REPLY, &r.into_bytes());
+        };
         let answer = match request {
-            Ok(req) => answer(twin, instance, spid, read_only, &req),
+            Ok(req) => answer(twin, instance, spid, read_only, &req, &mut progress),
             Err(e) => Answer::Error {
                 number: NOT_SIMULATED,
                 class: 16,
@@ -222,7 +250,11 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
                 }
             }
         }
-        tds::write_message(&mut writer, tds::PKT_REPLY, &r.into_bytes())?;
+        tds::write_message(&mut link, tds::PKT_REPLY, &r.into_bytes())?;
+        answered += 1;
+        if twin.drop_after.is_some_and(|n| answered >= n) {
+            return Ok(());
+        }
     }
 }
 
@@ -257,6 +289,16 @@ impl Drop for Session<'_> {
     }
 }
 
+/// "N percent processed." (RESTORE and BACKUP ... WITH STATS).
+const PERCENT_PROCESSED: i32 = 3211;
+
+/// Does the statement have this word (a keyword, in any case)?
+fn has_word(statement: &str, word: &str) -> bool {
+    statement
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .any(|w| w.eq_ignore_ascii_case(word))
+}
+
 /// SQL Server's 3013 after a failed `RESTORE ...` or `BACKUP ...`.
 fn terminated(statement: &str, number: i32) -> Option<String> {
     let words: Vec<String> = statement
@@ -273,14 +315,31 @@ fn terminated(statement: &str, number: i32) -> Option<String> {
 
 /// A read-only session (ApplicationIntent=ReadOnly: a plan's) is answered
 /// without saving the lab, so a plan leaves the twin as it found it.
-fn answer(twin: &Twin, instance: &str, spid: i64, read_only: bool, req: &Request) -> Answer {
+fn answer(
+    twin: &Twin,
+    instance: &str,
+    spid: i64,
+    read_only: bool,
+    req: &Request,
+    progress: &mut dyn FnMut(u32),
+) -> Answer {
     match chatter::recognize(&req.statement) {
         Some(Chatter::Set) => return Answer::Rows(Vec::new()),
         Some(Chatter::Version) => {
             return Answer::Rows(crate::targets::rows(json!([{ "": chatter::VERSION }])))
         }
-        Some(Chatter::ExecuteSql(inner)) => return answer(twin, instance, spid, read_only, &inner),
+        Some(Chatter::ExecuteSql(inner)) => {
+            return answer(twin, instance, spid, read_only, &inner, progress)
+        }
         None => {}
+    }
+    let major = twin.major(instance);
+    if let Some(message) = catalog::invalid_column(major, &req.statement) {
+        return Answer::Error {
+            number: catalog::INVALID_COLUMN,
+            class: 16,
+            message,
+        };
     }
     match parse(instance, &req.statement, &req.params) {
         Statement::Spid => {
@@ -328,14 +387,25 @@ fn answer(twin: &Twin, instance: &str, spid: i64, read_only: bool, req: &Request
                 if let Ok(mut m) = twin.in_flight.lock() {
                     m.insert(spid, (Instant::now(), d));
                 }
-                std::thread::sleep(d);
+                // Asked WITH STATS, it says how far it is; otherwise nothing.
+                let stats = has_word(&req.statement, "STATS");
+                for tenth in 1..=10 {
+                    std::thread::sleep(d / 10);
+                    if stats && tenth < 10 {
+                        progress(tenth * 10);
+                    }
+                }
             }
             let done = perform(twin, &op, read_only);
             if let Ok(mut m) = twin.in_flight.lock() {
                 m.remove(&spid);
             }
             match done.map(|p| p.result) {
-                Ok(Ok(v)) => Answer::Rows(crate::targets::rows(v)),
+                Ok(Ok(v)) => {
+                    let mut rows = crate::targets::rows(v);
+                    naming::report(&mut rows);
+                    Answer::Rows(rows)
+                }
                 Ok(Err(OpError::Unreachable { .. })) => Answer::Vanish,
                 Ok(Err(OpError::Sql {
                     number,

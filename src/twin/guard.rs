@@ -10,7 +10,7 @@
 //! drillbook sends comes near), and a session silent for the idle timeout
 //! is closed, as SQL Server's remote-login timeout would.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -62,10 +62,21 @@ impl Drop for Slot {
     }
 }
 
-/// The connection's reading side, with a byte budget and a deadline for the
-/// message being read.
-pub struct Guarded {
-    stream: TcpStream,
+/// A stream whose reads can be given a timeout: the socket under it.
+pub trait Timed {
+    fn socket(&self) -> &TcpStream;
+}
+
+impl Timed for TcpStream {
+    fn socket(&self) -> &TcpStream {
+        self
+    }
+}
+
+/// A connection with a byte budget and a deadline for the message being
+/// read (writes pass through).
+pub struct Guarded<S> {
+    stream: S,
     budget: usize,
     deadline: Instant,
 }
@@ -74,8 +85,8 @@ fn refused(kind: io::ErrorKind, message: String) -> io::Error {
     io::Error::new(kind, message)
 }
 
-impl Guarded {
-    pub fn new(stream: TcpStream) -> Guarded {
+impl<S: Read + Timed> Guarded<S> {
+    pub fn new(stream: S) -> Guarded<S> {
         Guarded {
             stream,
             budget: 0,
@@ -88,9 +99,23 @@ impl Guarded {
         self.budget = budget;
         self.deadline = deadline;
     }
+
+    pub fn into_inner(self) -> S {
+        self.stream
+    }
 }
 
-impl Read for Guarded {
+impl<S: Write> Write for Guarded<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.stream.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+impl<S: Read + Timed> Read for Guarded<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -105,7 +130,7 @@ impl Read for Guarded {
                 "the message is larger than the twin accepts here".into(),
             ));
         }
-        self.stream.set_read_timeout(Some(left))?;
+        self.stream.socket().set_read_timeout(Some(left))?;
         let n = buf.len().min(self.budget);
         let got = self.stream.read(&mut buf[..n])?;
         self.budget -= got;

@@ -14,18 +14,25 @@
 //! long before performing a statement or cmdlet line that starts with
 //! PREFIX, so tests can check timeouts. It is compiled only with the
 //! `test-hooks` feature: an operator's release binary ignores the variable.
+//! So is `DRILLBOOK_LAB_DROP_AFTER=N`: each connection is closed after N
+//! requests, to test what the live target does with a dropped pooled one.
 
+pub mod browser;
+pub mod catalog;
 pub mod chatter;
 pub mod cmdlet_parse;
 pub mod columns;
 pub mod endpoint;
 pub mod guard;
 pub mod lab_file;
+pub mod login_reply;
+pub mod naming;
 pub mod parse;
 pub mod pwsh;
 pub mod pwsh_script;
 pub mod pwsh_shapes;
 pub mod tds;
+pub mod tls;
 
 pub use guard::Limits;
 pub use lab_file::LabFile;
@@ -34,7 +41,7 @@ use crate::error::{Error, Result};
 use crate::estate::Estate;
 use crate::secret::Secret;
 use std::collections::BTreeMap;
-use std::net::TcpListener;
+use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
@@ -43,10 +50,17 @@ use std::time::{Duration, Instant};
 /// The environment variable of the stall testing aid.
 pub const STALL_ENV: &str = "DRILLBOOK_LAB_STALL";
 
-/// `PREFIX:SECONDS` from `DRILLBOOK_LAB_STALL`, if set and well formed.
-#[cfg(feature = "test-hooks")]
+/// `PREFIX:SECONDS` from `DRILLBOOK_LAB_STALL`: a statement that takes
+/// that long; asked `WITH STATS`, it says how far it is ("N percent
+/// processed.") as it goes, otherwise it is silent, as a hung server is.
 pub fn stall() -> Option<(String, Duration)> {
-    let v = std::env::var(STALL_ENV).ok()?;
+    prefix_seconds(STALL_ENV)
+}
+
+/// `PREFIX:SECONDS` from `var`, if set and well formed.
+#[cfg(feature = "test-hooks")]
+fn prefix_seconds(var: &str) -> Option<(String, Duration)> {
+    let v = std::env::var(var).ok()?;
     let (prefix, secs) = v.rsplit_once(':')?;
     let secs: f64 = secs.trim().parse().ok()?;
     (!prefix.is_empty() && secs >= 0.0).then(|| (prefix.to_string(), Duration::from_secs_f64(secs)))
@@ -54,7 +68,28 @@ pub fn stall() -> Option<(String, Duration)> {
 
 /// Without the `test-hooks` feature there is no stall.
 #[cfg(not(feature = "test-hooks"))]
-pub fn stall() -> Option<(String, Duration)> {
+fn prefix_seconds(_: &str) -> Option<(String, Duration)> {
+    None
+}
+
+/// The environment variable of the dropped-connection testing aid.
+pub const DROP_AFTER_ENV: &str = "DRILLBOOK_LAB_DROP_AFTER";
+
+/// `DRILLBOOK_LAB_DROP_AFTER=N`: the twin closes each connection after
+/// answering N requests, as a firewall or a failover drops a pooled one.
+#[cfg(feature = "test-hooks")]
+pub fn drop_after() -> Option<u64> {
+    std::env::var(DROP_AFTER_ENV)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+}
+
+/// Without the `test-hooks` feature no connection is dropped on purpose.
+#[cfg(not(feature = "test-hooks"))]
+pub fn drop_after() -> Option<u64> {
     None
 }
 
@@ -82,6 +117,22 @@ pub struct ServeOptions {
     pub shell_timeout_seconds: u64,
     /// Connections, login time and idle time each endpoint allows.
     pub limits: Limits,
+    /// What TLS the twin offers (`--encryption`, `--tls10-only`).
+    pub tls: tls::Offer,
+    /// Run a SQL Browser per lab server and leave named instances' ports
+    /// out of the live estate (`--browser`).
+    pub browser: bool,
+}
+
+/// Where the twin is served: what the live estate it writes points at.
+pub struct Served {
+    /// Each SQL instance's port on 127.0.0.1.
+    pub ports: BTreeMap<String, u16>,
+    /// The CA (PEM) that signed the twin's certificate, when it offers TLS.
+    pub ca_file: Option<PathBuf>,
+    /// The UDP port of the SQL Browser of each named instance's server, by
+    /// instance id, with `--browser`.
+    pub browser_ports: BTreeMap<String, u16>,
 }
 
 /// What every endpoint thread shares.
@@ -98,6 +149,18 @@ pub struct Twin {
     /// Open sessions' login times, by session id (`sys.sysprocesses`).
     pub logins: Mutex<BTreeMap<i64, String>>,
     pub limits: Limits,
+    pub tls: tls::Server,
+    /// Each instance's major version (the estate's `version`), by id.
+    pub majors: BTreeMap<String, u32>,
+    /// Close a connection after this many requests (a testing aid).
+    pub drop_after: Option<u64>,
+}
+
+impl Twin {
+    /// The instance's major version (11, SQL Server 2012, when the estate says none).
+    pub fn major(&self, instance: &str) -> u32 {
+        self.majors.get(instance).copied().unwrap_or(11)
+    }
 }
 
 /// Write a file atomically (a reader sees the old one or the whole new one).
@@ -112,16 +175,58 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }
 
+/// One SQL Browser per server of the estate that has named instances, each
+/// on its own UDP port (all the twin's hosts are 127.0.0.1); the port of
+/// each named instance's browser, by instance id.
+fn sql_browsers(
+    twin: &Arc<Twin>,
+    estate: &Estate,
+    ports: &BTreeMap<String, u16>,
+) -> Result<BTreeMap<String, u16>> {
+    let mut hosts: BTreeMap<&str, Vec<browser::Listed>> = BTreeMap::new();
+    for (id, inst) in &estate.file.sql {
+        let (Some(instance), Some(&port)) = (&inst.instance, ports.get(id)) else {
+            continue;
+        };
+        let computer = inst.server.split('.').next().unwrap_or(&inst.server);
+        hosts
+            .entry(&inst.server)
+            .or_default()
+            .push(browser::Listed {
+                id: id.clone(),
+                computer: computer.to_uppercase(),
+                instance: instance.clone(),
+                version: browser::version(inst.version.as_deref()),
+                port,
+            });
+    }
+    let mut by_id = BTreeMap::new();
+    for listed in hosts.into_values() {
+        let socket =
+            UdpSocket::bind("127.0.0.1:0").map_err(|e| Error::io("127.0.0.1:0 (UDP)", e))?;
+        let port = socket
+            .local_addr()
+            .map_err(|e| Error::io("127.0.0.1 (UDP)", e))?
+            .port();
+        for l in &listed {
+            by_id.insert(l.id.clone(), port);
+        }
+        let twin = twin.clone();
+        std::thread::spawn(move || browser::respond(twin, socket, listed));
+    }
+    Ok(by_id)
+}
+
 /// Serve until stopped: SIGTERM or ctrl-c end the process (each op was
 /// logged under the lock, so nothing is lost), and it exits by itself when the
 /// estate file it wrote is deleted or `for_seconds` have passed.
 ///
 /// `live_estate` writes the text of the live estate that points at the
-/// twin, given each instance's port: the caller knows the live settings'
-/// format, the twin does not.
+/// twin, given each instance's port and the CA file: the caller knows the
+/// live settings' format, the twin does not.
 pub fn serve(
     opts: ServeOptions,
-    live_estate: impl FnOnce(&ServeOptions, &BTreeMap<String, u16>) -> Result<String>,
+    live_estate: impl FnOnce(&ServeOptions, &Served) -> Result<String>,
     announce: impl Fn(&str),
 ) -> Result<()> {
     let lab = crate::lab::Lab::open(&opts.lab_path)?;
@@ -135,6 +240,19 @@ pub fn serve(
         ),
     })?;
     let instances: Vec<String> = lab.state.sql.keys().cloned().collect();
+    let (tls, ca) = tls::Server::new(opts.tls).map_err(|message| Error::LiveSetup {
+        what: "lab serve".into(),
+        message,
+    })?;
+    // The CA beside the live estate, for its ca_file.
+    let ca_file = opts.estate_out.with_extension("ca.pem");
+    let ca_file = match ca {
+        Some(pem) => {
+            write_atomic(&ca_file, &pem)?;
+            Some(std::path::absolute(&ca_file).map_err(|e| Error::io(&ca_file, e))?)
+        }
+        None => None,
+    };
     let twin = Arc::new(Twin {
         lab: Mutex::new(lab),
         login: opts.login.clone(),
@@ -144,6 +262,15 @@ pub fn serve(
         in_flight: Mutex::new(BTreeMap::new()),
         logins: Mutex::new(BTreeMap::new()),
         limits: opts.limits,
+        tls,
+        majors: opts
+            .estate
+            .file
+            .sql
+            .iter()
+            .map(|(id, i)| (id.clone(), catalog::major(i.version.as_deref())))
+            .collect(),
+        drop_after: drop_after(),
     });
     let mut ports = BTreeMap::new();
     let mut listeners = Vec::new();
@@ -160,8 +287,18 @@ pub fn serve(
         let twin = twin.clone();
         std::thread::spawn(move || endpoint::accept(twin, id, listener));
     }
-    write_atomic(&opts.estate_out, &live_estate(&opts, &ports)?)?;
-    for (id, port) in &ports {
+    let browser_ports = if opts.browser {
+        sql_browsers(&twin, &opts.estate, &ports)?
+    } else {
+        BTreeMap::new()
+    };
+    let served = Served {
+        ports,
+        ca_file,
+        browser_ports,
+    };
+    write_atomic(&opts.estate_out, &live_estate(&opts, &served)?)?;
+    for (id, port) in &served.ports {
         announce(&format!("{id}: 127.0.0.1:{port}"));
     }
     announce(&format!(

@@ -1,5 +1,5 @@
 //! The server side of TDS 7.4, as much of it as the lab twin needs: packet
-//! framing, PRELOGIN (no encryption), LOGIN7, RPC `sp_executesql` and SQL
+//! framing, PRELOGIN (its TLS is `tls`'s), LOGIN7, RPC `sp_executesql` and SQL
 //! batch requests, and the reply tokens (LOGINACK, ENVCHANGE, COLMETADATA,
 //! ROW, ERROR, DONE*, RETURNSTATUS).
 //!
@@ -37,7 +37,7 @@ const DONE_ATTN: u16 = 0x20;
 
 /// Latin1_General_CI_AS, LCID 1033: what the collation bytes of a default
 /// SQL Server install say.
-const COLLATION: [u8; 5] = [0x09, 0x04, 0xD0, 0x00, 0x34];
+pub const COLLATION: [u8; 5] = [0x09, 0x04, 0xD0, 0x00, 0x34];
 
 fn bad(message: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.into())
@@ -78,6 +78,16 @@ pub fn read_message(r: &mut impl Read) -> io::Result<Option<(u8, Vec<u8>)>> {
 
 /// Write one message, split into packets of `PACKET_SIZE`.
 pub fn write_message(w: &mut impl Write, kind: u8, payload: &[u8]) -> io::Result<()> {
+    write_packets(w, kind, payload, true)
+}
+
+/// Write the start of a message now (no end-of-message), as a server
+/// streams INFO messages while a statement is still running.
+pub fn write_partial(w: &mut impl Write, kind: u8, payload: &[u8]) -> io::Result<()> {
+    write_packets(w, kind, payload, false)
+}
+
+fn write_packets(w: &mut impl Write, kind: u8, payload: &[u8], end: bool) -> io::Result<()> {
     let chunk = PACKET_SIZE - 8;
     let mut chunks: Vec<&[u8]> = payload.chunks(chunk).collect();
     if chunks.is_empty() {
@@ -88,7 +98,7 @@ pub fn write_message(w: &mut impl Write, kind: u8, payload: &[u8]) -> io::Result
     for (i, c) in chunks.iter().enumerate() {
         let len = (c.len() + 8) as u16;
         out.push(kind);
-        out.push(if i == last { 0x01 } else { 0x00 });
+        out.push(if end && i == last { 0x01 } else { 0x00 });
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(&[0, 0]); // SPID
         out.push((i as u8).wrapping_add(1)); // packet id
@@ -184,13 +194,13 @@ pub fn prelogin_encryption(payload: &[u8]) -> io::Result<Option<u8>> {
     }
 }
 
-/// The PRELOGIN answer: SQL Server 11.0, encryption not supported, no
-/// instance check, MARS off.
-pub fn prelogin_reply() -> Vec<u8> {
+/// The PRELOGIN answer: SQL Server 11.0, the ENCRYPTION value `tls`
+/// negotiated, no instance check, MARS off.
+pub fn prelogin_reply(encryption: u8) -> Vec<u8> {
     // (token, data)
     let options: [(u8, Vec<u8>); 4] = [
         (0x00, vec![11, 0, 0x0C, 0x38, 0, 0]), // version 11.0.3128, sub-build 0
-        (0x01, vec![0x02]),                    // ENCRYPT_NOT_SUP
+        (0x01, vec![encryption]),              // ENCRYPTION
         (0x02, vec![0x00]),                    // INSTOPT: accepted
         (0x04, vec![0x00]),                    // MARS off
     ];
@@ -458,16 +468,26 @@ impl Reply {
         self.token_with_len(0xE3, &body);
     }
 
-    pub fn login_ack(&mut self) {
+    /// LOGINACK: the TDS version (big-endian) and the program version.
+    pub fn login_ack(&mut self, tds_version: u32, program: [u8; 4]) {
         let mut body = vec![0x01]; // SQL_TSQL
-        body.extend_from_slice(&0x7400_0004u32.to_be_bytes()); // TDS 7.4, big-endian
+        body.extend_from_slice(&tds_version.to_be_bytes());
         put_b_varchar(&mut body, "Microsoft SQL Server");
-        body.extend_from_slice(&[11, 0, 0x0C, 0x38]);
+        body.extend_from_slice(&program);
         self.token_with_len(0xAD, &body);
     }
 
-    /// ERROR (or INFO, 0xAB): number, state, class, message, server, procedure, line.
+    /// INFO: an ERROR token's layout, class 10 (`N percent processed.`).
+    pub fn info(&mut self, number: i32, message: &str, server: &str) {
+        self.message(0xAB, number, 10, message, server);
+    }
+
+    /// ERROR: number, state, class, message, server, procedure, line.
     pub fn error(&mut self, number: i32, class: u8, message: &str, server: &str) {
+        self.message(0xAA, number, class, message, server);
+    }
+
+    fn message(&mut self, token: u8, number: i32, class: u8, message: &str, server: &str) {
         let mut body = Vec::new();
         body.extend_from_slice(&number.to_le_bytes());
         body.push(1); // state
@@ -476,7 +496,7 @@ impl Reply {
         put_b_varchar(&mut body, server);
         put_b_varchar(&mut body, "");
         body.extend_from_slice(&1u32.to_le_bytes()); // line
-        self.token_with_len(0xAA, &body);
+        self.token_with_len(token, &body);
     }
 
     fn done_token(&mut self, token: u8, status: u16, rows: Option<u64>) {
@@ -664,8 +684,9 @@ mod tests {
     }
 
     #[test]
-    fn prelogin_reply_says_encryption_not_supported() {
-        let reply = prelogin_reply();
-        assert_eq!(prelogin_encryption(&reply).unwrap(), Some(0x02));
+    fn prelogin_reply_says_the_negotiated_encryption() {
+        for e in [0x00, 0x01, 0x02, 0x03] {
+            assert_eq!(prelogin_encryption(&prelogin_reply(e)).unwrap(), Some(e));
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! UTC, while `FirstLSN`/`LastLSN` from `RESTORE HEADERONLY` are the truth.
 
 use super::{call, db_ref, field, opt_str, rows};
-use crate::engine::api::sql::redo_start_lsn;
+use crate::engine::api::sql::{lsn, lsn_dynamic, redo_start_lsn};
 use crate::engine::steps::{
     decide, halt, log, op_error, perform, progress, script_error, RhaiResult,
 };
@@ -208,8 +208,22 @@ fn copy_pending(ctx: &Shared, db: &Map, snapshot: &Map) -> RhaiResult<Map> {
 #[derive(Debug, Clone)]
 struct Header {
     file: String,
-    first: i64,
-    last: i64,
+    first: u128,
+    last: u128,
+}
+
+/// A RESTORE HEADERONLY row of a log backup (BackupType 2) of `database`.
+/// LSNs are numeric(25,0): beyond 64 bits they arrive as digits, and such a
+/// backup is ordered and applied like any other, never skipped.
+fn log_header(file: &str, r: &serde_json::Map<String, Value>, database: &str) -> Option<Header> {
+    let backup_type = r.get("BackupType").and_then(Value::as_i64);
+    let db = opt_str(r.get("DatabaseName")).unwrap_or_default();
+    let (first, last) = (lsn(r.get("FirstLSN"))?, lsn(r.get("LastLSN"))?);
+    (backup_type == Some(2) && db.eq_ignore_ascii_case(database)).then(|| Header {
+        file: file.to_string(),
+        first,
+        last,
+    })
 }
 
 /// Read the headers of the candidates; a file whose header cannot be read is
@@ -239,23 +253,7 @@ fn headers(
             },
         )? {
             Ok(v) => {
-                for r in rows(v) {
-                    let backup_type = r.get("BackupType").and_then(Value::as_i64);
-                    let db = opt_str(r.get("DatabaseName")).unwrap_or_default();
-                    let (Some(first), Some(last)) = (
-                        r.get("FirstLSN").and_then(Value::as_i64),
-                        r.get("LastLSN").and_then(Value::as_i64),
-                    ) else {
-                        continue;
-                    };
-                    if backup_type == Some(2) && db.eq_ignore_ascii_case(database) {
-                        out.push(Header {
-                            file: name.clone(),
-                            first,
-                            last,
-                        });
-                    }
-                }
+                out.extend(rows(v).iter().filter_map(|r| log_header(name, r, database)));
             }
             Err(
                 e @ OpError::Sql {
@@ -277,7 +275,7 @@ fn headers(
 fn gap_question(
     database: &str,
     after: &str,
-    expected: i64,
+    expected: u128,
     next: Option<&Header>,
     unreadable: &[String],
 ) -> String {
@@ -327,7 +325,7 @@ fn restore_pending(ctx: &Shared, db: &Map, snapshot: &Map) -> RhaiResult<Map> {
     };
     let mut to_apply = Vec::new();
     let mut skipped = Array::new();
-    let mut gap: Option<(String, i64, Option<Header>)> = None;
+    let mut gap: Option<(String, u128, Option<Header>)> = None;
     for h in &hdrs {
         if h.last <= expected {
             skipped.push(h.file.clone().into());
@@ -401,7 +399,7 @@ fn restore_pending(ctx: &Shared, db: &Map, snapshot: &Map) -> RhaiResult<Map> {
     let mut out = Map::new();
     out.insert("applied".into(), applied.into());
     out.insert("skipped".into(), skipped.into());
-    out.insert("restored_through_lsn".into(), through.into());
+    out.insert("restored_through_lsn".into(), lsn_dynamic(through));
     out.insert("data_loss_accepted".into(), accepted.into());
     out.insert(
         "unreadable".into(),
@@ -453,6 +451,38 @@ mod tests {
         assert!(is_log_backup_name("mgc_20260314014000.trn", "mgc"));
         assert!(!is_log_backup_name("mgccomp_20260314014000.trn", "mgc"));
         assert!(!is_log_backup_name("mgc_2026.trn", "mgc"));
+    }
+
+    #[test]
+    fn log_backups_with_lsns_beyond_64_bits_are_read_not_skipped() {
+        let row = |first: Value, last: Value| {
+            crate::targets::rows(serde_json::json!([{
+                "BackupType": 2, "DatabaseName": "mgc", "FirstLSN": first, "LastLSN": last
+            }]))
+            .remove(0)
+        };
+        // 2^64 and beyond, as the live target hands numeric(25,0) over.
+        let big = row(
+            "18446744073709551616".into(),
+            "9999999999999999999999999".into(),
+        );
+        let h = log_header("mgc_1.trn", &big, "MGC").expect("read, not skipped");
+        assert_eq!(h.first, 1u128 << 64);
+        assert_eq!(h.last, 9_999_999_999_999_999_999_999_999);
+        let small = row(
+            34_000_000_010_000_001i64.into(),
+            34_000_000_020_000_001i64.into(),
+        );
+        assert_eq!(
+            log_header("mgc_0.trn", &small, "mgc").unwrap().first,
+            34_000_000_010_000_001
+        );
+        assert!(log_header("x.trn", &row(Value::Null, 5.into()), "mgc").is_none());
+        assert_eq!(
+            lsn_dynamic(1u128 << 64).into_string().unwrap(),
+            "18446744073709551616"
+        );
+        assert_eq!(lsn_dynamic(42).as_int().unwrap(), 42);
     }
 
     #[test]

@@ -50,6 +50,22 @@ pub fn module(ctx: &Shared) -> Module {
         "Is the instance lost? (see lost(db))",
         move |instance: &str| lost(&c, instance)
     );
+    reg!(
+        m,
+        "same_instance",
+        ["reported: string", "db: map"],
+        "Does a name SQL Server reported (@@SERVERNAME, mirroring_partner_instance: COMPUTER\\INSTANCE) \
+         name this instance? Computer and instance compared case-insensitively, not as the estate's FQDN.",
+        move |reported: &str, db: Map| -> RhaiResult<bool> {
+            let text = |k: &str| db.get(k).and_then(|v| v.clone().into_string().ok());
+            let server = text("server").unwrap_or_default();
+            Ok(crate::estate::names::same_sql_instance(
+                reported,
+                &server,
+                text("sql_instance").as_deref(),
+            ))
+        }
+    );
     let c = ctx.clone();
     reg!(
         m,
@@ -86,7 +102,7 @@ pub fn module(ctx: &Shared) -> Module {
         m,
         "sessions",
         ["db: map"],
-        "User sessions in the database (sys.dm_exec_sessions), ours excluded.",
+        "User sessions in the database (sys.sysprocesses: SQL Server 2008 R2 and later), ours excluded.",
         move |db: Map| -> RhaiResult<Array> {
             let (instance, database) = db_ref(&db)?;
             Ok(rows_to_array(call(
@@ -137,7 +153,8 @@ pub fn module(ctx: &Shared) -> Module {
         m,
         "running_jobs",
         ["instance: string"],
-        "Names of SQL Agent jobs running now.",
+        "Names of SQL Agent jobs running now: in the current agent session (msdb.dbo.syssessions), \
+         so a row a stopped agent left unfinished does not count.",
         move |instance: &str| -> RhaiResult<Array> {
             let rows = rows(call(
                 &c,
@@ -163,7 +180,7 @@ pub fn module(ctx: &Shared) -> Module {
         "sys.master_files.redo_start_lsn of a restoring database, or ().",
         move |db: Map| -> RhaiResult<Dynamic> {
             let (instance, database) = db_ref(&db)?;
-            redo_start_lsn(&c, instance, database).map(|l| l.map_or(Dynamic::UNIT, Dynamic::from))
+            redo_start_lsn(&c, instance, database).map(|l| l.map_or(Dynamic::UNIT, lsn_dynamic))
         }
     );
     let c = ctx.clone();
@@ -400,10 +417,45 @@ pub(crate) fn redo_start_lsn(
     ctx: &Shared,
     instance: String,
     database: String,
-) -> RhaiResult<Option<i64>> {
+) -> RhaiResult<Option<u128>> {
     let rows = rows(call(ctx, Op::RedoStartLsn { instance, database })?);
-    Ok(rows
-        .first()
-        .and_then(|r| r.get("redo_start_lsn"))
-        .and_then(|v| v.as_i64()))
+    Ok(lsn(rows.first().and_then(|r| r.get("redo_start_lsn"))))
+}
+
+/// An LSN as a target answers it: numeric(25,0), so up to 25 digits — a
+/// JSON integer while it fits in 64 bits, its digits in a string beyond.
+pub(crate) fn lsn(v: Option<&serde_json::Value>) -> Option<u128> {
+    match v? {
+        serde_json::Value::Number(n) => n.as_u64().map(u128::from),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// An LSN for a script: an integer while it fits, else its digits.
+pub(crate) fn lsn_dynamic(lsn: u128) -> Dynamic {
+    i64::try_from(lsn).map_or_else(|_| lsn.to_string().into(), Dynamic::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::op::Op;
+
+    /// sysjobactivity keeps the rows of every agent session; a job the
+    /// agent was running when it stopped never gets its stop date.
+    #[test]
+    fn running_jobs_reads_only_the_current_agent_session() {
+        let (text, _) = Op::RunningJobs {
+            instance: "i".into(),
+        }
+        .render_parameterized()
+        .unwrap();
+        let squeezed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            squeezed.contains(
+                "a.session_id = (SELECT TOP (1) session_id FROM msdb.dbo.syssessions ORDER BY agent_start_date DESC)"
+            ),
+            "{squeezed}"
+        );
+    }
 }
