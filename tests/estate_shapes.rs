@@ -88,7 +88,8 @@ fn pool_failover_fails_the_cms_over_to_the_cms_pools_own_backup() {
 #[test]
 fn cms_failover_after_a_site_loss_judges_only_replicas_that_can_answer() {
     let db = Db::new();
-    db.lab_after_disaster(&[]);
+    // Redmond, with the CMS, is lost.
+    db.lab_at(44, &["primary-site-down"]);
     let out = db.run(&["--yes", "run", "cms-failover"]);
     out.ok().stdout_has(
         "replicas that could not answer (server down or cut off), not judged: \
@@ -149,7 +150,12 @@ fn chat_failover_mirrors_through_a_share_in_the_surviving_site() {
     // The log-shipping share is in Redmond, lost with it.
     let db = Db::new();
     let estate = fixture("share-in-primary");
-    lab_on(&db, &estate, "44", &["primary-site-down"]);
+    lab_on(
+        &db,
+        &estate,
+        "44",
+        &["cms-away-from:redmond", "primary-site-down"],
+    );
     chat_failover(&db, Some(&estate), &[])
         .ok()
         .stdout_has("-FileShare '\\\\pcsql-dub1.litwareinc.com\\lscopy'");

@@ -177,3 +177,176 @@ fn the_edge_next_hop_in_another_site_is_repointed_with_set_csedgeserver() {
     assert!(journal.iter().any(|r| r["type"] == "op_started"
         && r["text"] == "Set-CsEdgeServer -Identity 'EdgeServer:edge-red.litwareinc.com' -Registrar 'Registrar:pool-dub.litwareinc.com'"));
 }
+
+/// Topology and configuration writes go through the CMS (PROCEDURES.md §2):
+/// with its pool lost and the CMS not failed over, the chat failover stops
+/// before any change and names cms-failover; after it, the run resumes.
+#[test]
+fn chat_failover_stops_before_any_change_while_the_cms_is_down_and_names_cms_failover() {
+    let db = Db::new();
+    // Redmond holds both the primary mgc and the CMS.
+    db.lab_at(44, &["primary-site-down"]);
+    let out = db.run(&["--yes", "run", "persistent-chat-failover"]);
+    out.code(1).stderr_has(
+        "the Central Management Store has no active master (its pool is down and it is not failed over): \
+         topology and configuration changes would fail. Run cms-failover first (drillbook run cms-failover), \
+         then run this runbook again",
+    );
+    let run = last_run_of(&db, "persistent-chat-failover");
+    assert_eq!(change_ops(&db, &run), 0);
+    db.run(&["--yes", "run", "cms-failover"]).ok();
+    db.run(&["--yes", "resume", &run]).ok();
+    let lab = db.lab();
+    assert_eq!(
+        lab["lync"]["persistent_chat"]["pchat.litwareinc.com"]["state"],
+        "FailedOver"
+    );
+    assert_eq!(lab["lync"]["cms"]["active_pool"], DUB);
+}
+
+/// The lab's CMS-backed cmdlets fail while the CMS cannot be reached, as
+/// Lync's do, and work again once it is failed over.
+#[test]
+fn cms_backed_cmdlets_fail_while_the_cms_is_down() {
+    let db = Db::new();
+    db.lab_at(0, &["pool-down:pool-red.litwareinc.com"]);
+    let lines = [
+        "Set-CsEdgeServer -Identity 'EdgeServer:edge-dub.litwareinc.com' -Registrar 'Registrar:pool-dub.litwareinc.com'",
+        "Set-CsPersistentChatState -Identity 'service:pchat.litwareinc.com' -PoolState 'FailedOver'",
+        "Set-CsPersistentChatActiveServer -ActiveServers $null",
+        "Install-CsMirrorDatabase -DatabaseType 'User' -SqlServerFqdn 'besql-dub1.litwareinc.com' -SqlInstanceName 'rtc' -FileShare '\\\\fs-dub1.litwareinc.com\\share'",
+    ];
+    let shell = |line: &str| {
+        let script = drillbook::wire::script(line);
+        let args = ["lab", "pwsh", "--host", "fe-dub1.litwareinc.com"];
+        let bin = std::path::Path::new(env!("CARGO_BIN_EXE_drillbook"));
+        db.run_bin(bin, db.dir.path(), &args, &[], &script)
+    };
+    let before = db.lab();
+    for line in lines {
+        let out = shell(line);
+        let said = format!("{}{}", out.stdout, out.stderr);
+        assert!(
+            said.contains("the Central Management Store cannot be reached")
+                && said.contains(
+                    "Fail the Central Management Store over (Invoke-CsManagementServerFailover)"
+                ),
+            "{line}: {said}"
+        );
+    }
+    assert!(common::differences(
+        &common::without_clock(&before),
+        &common::without_clock(&db.lab())
+    )
+    .is_empty());
+    db.run(&[
+        "--yes",
+        "run",
+        "cms-failover",
+        "-p",
+        "failed_pool=pool-red.litwareinc.com",
+    ])
+    .ok();
+    shell(lines[0]).ok();
+}
+
+/// Forced service needs quorum (PROCEDURES.md §2): with the principal and
+/// the witness both down, Invoke-CsDatabaseFailover -Force is refused as the
+/// FORCE_SERVICE_ALLOW_DATA_LOSS it runs is (Msg 1455), and nothing moves.
+#[test]
+fn forcing_the_back_end_over_without_principal_and_witness_is_refused_like_sql_server() {
+    let db = Db::new();
+    db.lab_at(0, &["witness-down:besql-redw", "instance-down:besql-red1"]);
+    let out = db.run(&[
+        "--yes",
+        "run",
+        "be-mirror-failover",
+        "-p",
+        &format!("pool={RED}"),
+    ]);
+    out.code(1)
+        .stderr_has("Invoke-CsDatabaseFailover failed: Cannot force the User databases of pool \"pool-red.litwareinc.com\"")
+        .stderr_has("SQL Server error 1455 (severity 16): The database mirroring service cannot be forced")
+        .stderr_has("nor can the witness besql-redw.litwareinc.com\\rtc: the mirror alone has no quorum");
+    let lab = db.lab();
+    let rtcxds = &lab["sql"]["besql-red2"]["databases"]["rtcxds"];
+    assert_eq!(rtcxds["mirroring"]["role"], "MIRROR", "{rtcxds}");
+}
+
+/// backup-service-config-monitor runs on a management host that answers:
+/// with the CMS's data center down, from the other one.
+#[test]
+fn backup_service_monitoring_runs_from_a_surviving_site() {
+    let db = Db::new();
+    db.lab_at(0, &["site-down:redmond"]);
+    let out = db.run(&[
+        "--yes",
+        "-v",
+        "run",
+        "backup-service-config-monitor",
+        "-p",
+        "force_sync=false",
+    ]);
+    out.ok()
+        .stdout_has("not answering: [\"fe-red1.litwareinc.com\"]")
+        .stdout_has("read on fe-dub1.litwareinc.com: Get-CsBackupServiceStatus -PoolFqdn 'pool-red.litwareinc.com'");
+}
+
+/// XMPP federation back on a two-server Edge pool: the external A record
+/// names both of its servers, not only the first (fabrikam's edge-sea).
+#[test]
+fn the_xmpp_a_record_names_every_server_of_the_edge_pool() {
+    let db = Db::new();
+    let estate = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("estates/fabrikam.toml");
+    let out = db.run(&[
+        "--yes",
+        "drill",
+        "edge-federation-failback",
+        "--estate",
+        estate.to_str().unwrap(),
+        "-p",
+        "edge_pool=edge-sea.fabrikam.com",
+        "-p",
+        "from_edge=edge-ams.fabrikam.com",
+    ]);
+    out.ok().stdout_has(
+        "the XMPP A records (xmpp.fabrikam.com) to edge-sea1.fabrikam.com and edge-sea2.fabrikam.com",
+    );
+    let lab = db.lab();
+    let a: Vec<&Value> = lab["lync"]["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["name"] == "xmpp.fabrikam.com")
+        .map(|r| &r["target"])
+        .collect();
+    assert_eq!(a, ["edge-sea1.fabrikam.com", "edge-sea2.fabrikam.com"]);
+}
+
+/// In the 30 minutes after a Back End is lost (no witness), users carry on
+/// normally [S0]: their changes are made, the Backup Service cannot export
+/// them, and a disaster-mode pool failover then loses them all.
+#[test]
+fn changes_made_before_resiliency_mode_count_in_the_pool_failover_loss() {
+    let db = Db::new();
+    // Dublin's back end has no witness: nothing fails over by itself.
+    db.lab_at(10, &["instance-down:besql-dub1", "advance:20"]);
+    let lab = db.lab();
+    let users = &lab["lync"]["pools"][DUB]["users"];
+    assert_eq!(users["resiliency_mode"], false, "{users}");
+    db.run(&["lab", "fault", &format!("pool-down:{DUB}")]).ok();
+    db.run(&[
+        "--yes",
+        "run",
+        "pool-failover",
+        "-p",
+        &format!("pool={DUB}"),
+    ])
+    .ok();
+    let lab = db.lab();
+    let f = &lab["measurements"]["pool_failovers"][0];
+    assert_eq!(f["pool"], DUB);
+    // 150 changes a minute for the 20 minutes, none of them exported.
+    assert!(f["changes_lost"].as_u64().unwrap() >= 20 * 150, "{f}");
+    assert!(f["minutes_lost"].as_f64().unwrap() >= 20.0, "{f}");
+}

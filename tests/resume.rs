@@ -190,8 +190,12 @@ fn a_local_runbook_and_estate_resume_from_another_directory() {
     db.run_in(&work, &["lab", "init", "--estate", "estate.toml"], &[])
         .ok();
     db.run_in(&work, &["lab", "advance", "44"], &[]).ok();
-    db.run_in(&work, &["lab", "fault", "primary-site-down"], &[])
-        .ok();
+    db.run_in(
+        &work,
+        &["lab", "fault", "cms-away-from:redmond", "primary-site-down"],
+        &[],
+    )
+    .ok();
     db.run_in(
         &work,
         &["--override", "run", "pc.rhai", "--estate", "estate.toml"],
@@ -227,7 +231,7 @@ fn a_runbook_that_reaches_other_steps_stops_as_diverged() {
     .unwrap();
     db.run(&["resume", &run_id, "--allow-changed"])
         .code(1)
-        .stderr_has("runbook diverged from journal at step 2")
+        .stderr_has("runbook diverged from journal at step 3")
         .stderr_has("`check: mgc is RESTORING on the backup instance`");
 }
 
@@ -238,7 +242,8 @@ fn resume_refuses_an_estate_changed_since_the_run_started() {
     let estate = estate.to_str().unwrap();
     db.run(&["lab", "init", "--estate", estate]).ok();
     db.run(&["lab", "advance", "44"]).ok();
-    db.run(&["lab", "fault", "primary-site-down"]).ok();
+    db.run(&["lab", "fault", "cms-away-from:redmond", "primary-site-down"])
+        .ok();
     db.run_env(
         &["run", RB, "--estate", estate],
         &[("DRILLBOOK_ABORT_AFTER_OPS", "5")],

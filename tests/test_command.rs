@@ -109,7 +109,7 @@ fn refusal_runbook(db: &Db, expect: &str) -> String {
         .replace(
             "scenarios: #{",
             &format!(
-                "scenarios: #{{\n        \"gap-refused\": #{{\n            summary: \"a log backup is missing and nobody has decided\",\n            lead_in_minutes: 44,\n            faults: [\"primary-site-down\", \"log-backup-missing\"],\n            {expect}\n        }},"
+                "scenarios: #{{\n        \"gap-refused\": #{{\n            summary: \"a log backup is missing and nobody has decided\",\n            lead_in_minutes: 44,\n            faults: [\"cms-away-from:{{chat_pool.primary_site}}\", \"primary-site-down\", \"log-backup-missing\"],\n            {expect}\n        }},"
             ),
         );
     db.write("team/team-pc-failover.rhai", &text)

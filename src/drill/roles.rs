@@ -208,7 +208,38 @@ impl<'a> Roles<'a> {
             };
             out.expect.insert(key, value);
         }
+        let staged = out.setup.iter().filter_map(|a| match &a.action {
+            crate::runbook::SetupAction::Fault { spec } => Some(spec),
+            _ => None,
+        });
+        for spec in out.faults.iter().chain(staged) {
+            if let Some(site) = spec.strip_prefix("cms-away-from:") {
+                self.cms_can_leave(site.trim())?;
+            }
+        }
         Ok(out)
+    }
+
+    /// A scenario that loses the CMS's site stages its failover first
+    /// (`cms-away-from:SITE`); without a backup pool elsewhere the CMS
+    /// cannot leave, no topology or configuration change can be written,
+    /// and the scenario does not apply.
+    fn cms_can_leave(&self, site: &str) -> std::result::Result<(), NotApplicable> {
+        let Some((fqdn, cms)) = self.f.pools.iter().find(|(_, p)| p.hosts_cms) else {
+            return Ok(());
+        };
+        let backup_site = cms
+            .backup_pool
+            .as_ref()
+            .and_then(|b| self.f.pools.get(b))
+            .map(|b| b.site.as_str());
+        if cms.site != site || backup_site.is_some_and(|b| b != site) {
+            return Ok(());
+        }
+        Err(NotApplicable(format!(
+            "the CMS pool {fqdn} is in {site}, which the scenario loses, and has no backup pool elsewhere: \
+             the CMS cannot be failed over, so no topology or configuration change can be written"
+        )))
     }
 
     fn texts(&self, list: &[String]) -> std::result::Result<Vec<String>, NotApplicable> {

@@ -25,7 +25,7 @@ pub struct FaultRecord {
 }
 
 /// The fault and repair kinds, as `lab fault --help` would list them.
-pub const FAULT_KINDS: [&str; 21] = [
+pub const FAULT_KINDS: [&str; 22] = [
     "primary-site-down",
     "site-down:SITE",
     "instance-down:ID",
@@ -46,6 +46,7 @@ pub const FAULT_KINDS: [&str; 21] = [
     "edge-up:FQDN",
     "link-up:SITE-SITE",
     "share-reachable[:UNC]",
+    "cms-away-from:SITE",
     "advance:MINUTES",
 ];
 
@@ -106,6 +107,8 @@ impl LabState {
             "link-up" => needs("SITE-SITE", self.links.keys().cloned().collect())
                 .and_then(|l| self.link_updown(l, true)),
             "share-reachable" => self.share_reachable(target),
+            "cms-away-from" => needs("SITE", self.sites.keys().cloned().collect())
+                .and_then(|s| self.cms_away_from(s)),
             "advance" => needs("MINUTES", vec!["a number of minutes".to_string()])
                 .and_then(|m| self.advance_minutes(m)),
             "share-unreachable" => self.share_unreachable(target),

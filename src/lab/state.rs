@@ -178,6 +178,12 @@ impl LabState {
             Op::Cmdlet { host, cmdlet, args } => self.cmdlet(host, cmdlet, args),
             Op::Wait { .. } => Ok(serde_json::Value::Null),
             Op::Manual { effect, .. } if !effect.is_null() => {
+                if let Some(refused) = self.publish_refused(effect) {
+                    return Performed {
+                        result: Err(refused),
+                        sim_seconds: 0,
+                    };
+                }
                 // Each effect lets its own modeled time pass.
                 return match self.manual_effects(effect) {
                     Ok(seconds) => Performed {
@@ -219,6 +225,25 @@ impl LabState {
             result,
             sim_seconds,
             logs: Vec::new(),
+        }
+    }
+
+    /// A Topology Builder publish among a manual step's effects, refused
+    /// while the CMS cannot be reached.
+    fn publish_refused(&self, effect: &serde_json::Value) -> Option<OpError> {
+        let items = match effect {
+            serde_json::Value::Array(items) => items.iter().collect(),
+            one => vec![one],
+        };
+        let publishes = items.iter().any(|e| {
+            e.get("kind")
+                .and_then(|k| k.as_str())
+                .is_some_and(|k| crate::lab::lync::cms::CMS_PUBLISHES.contains(&k))
+        });
+        if publishes {
+            self.cms_write_refused("Publish-CsTopology")
+        } else {
+            None
         }
     }
 

@@ -24,6 +24,7 @@ fn sql_error(lab: &mut LabState, op: Op) -> i32 {
 /// at 01:44 with backups taken through 01:40.
 fn persistent_chat_failover() -> LabState {
     let mut lab = litware_at(44);
+    lab.apply_fault("cms-away-from:redmond").unwrap();
     lab.apply_fault("primary-site-down").unwrap();
     let backup = || "pcsql-dub1".to_string();
     let ping = lab.perform(&Op::SqlPing {

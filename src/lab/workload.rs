@@ -19,8 +19,11 @@ pub struct Workload {
 }
 
 impl LabState {
-    /// Users make changes on every pool that serves them with a working
-    /// Back End and outside resiliency mode, from `from` to `to`.
+    /// Users make changes on every pool that serves them while its front
+    /// ends are up and they are outside resiliency mode, from `from` to `to`:
+    /// also in the 30 minutes after the Back End is lost, when users carry
+    /// on normally [S0] and the front ends hold what they change (the
+    /// Backup Service cannot export it then, so a pool failover loses it).
     pub(in crate::lab) fn accrue_pool_changes(&mut self, from: u64, to: u64) {
         let dt = to.saturating_sub(from);
         if dt == 0 {
@@ -33,7 +36,8 @@ impl LabState {
             };
             let cpm = p.data.changes_per_minute;
             let serving = p.users.served_by.clone();
-            if cpm == 0 || p.users.resiliency_mode || !self.pool_working(&serving) {
+            let serving_up = self.lync.pools.get(&serving).is_some_and(|s| s.up);
+            if cpm == 0 || p.users.resiliency_mode || !serving_up {
                 continue;
             }
             let home = serving == name;

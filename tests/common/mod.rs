@@ -169,11 +169,26 @@ impl Db {
         serde_json::from_str(&out.stdout).expect("lab show --json is JSON")
     }
 
+    /// A built-in lab after `minutes` of normal operation, then `faults`.
+    pub fn lab_at(&self, minutes: u64, faults: &[&str]) {
+        self.run(&["lab", "init"]).ok();
+        if minutes > 0 {
+            self.run(&["lab", "advance", &minutes.to_string()]).ok();
+        }
+        if !faults.is_empty() {
+            let mut args = vec!["lab", "fault"];
+            args.extend_from_slice(faults);
+            self.run(&args).ok();
+        }
+    }
+
     /// A lab at the moment the primary data center is lost, 44 minutes in.
+    /// The CMS, in that data center too, was failed over to Dublin first (the
+    /// chat runbooks write through it and stop while it is down).
     pub fn lab_after_disaster(&self, extra_faults: &[&str]) {
         self.run(&["lab", "init"]).ok();
         self.run(&["lab", "advance", "44"]).ok();
-        let mut args = vec!["lab", "fault", "primary-site-down"];
+        let mut args = vec!["lab", "fault", "cms-away-from:redmond", "primary-site-down"];
         args.extend_from_slice(extra_faults);
         self.run(&args).ok();
     }

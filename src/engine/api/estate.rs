@@ -22,6 +22,7 @@ pub fn register(engine: &mut Engine, estate: Rc<Estate>) {
     });
     engine.register_fn("pool", |e: &mut EstateView, fqdn: &str| pool(&e.0, fqdn));
     engine.register_fn("pools", |e: &mut EstateView| names(&e.0.file.pools));
+    engine.register_fn("sites", |e: &mut EstateView| names(&e.0.file.sites));
     engine.register_fn("cms_pool", |e: &mut EstateView| -> Dynamic {
         e.0.file
             .pools

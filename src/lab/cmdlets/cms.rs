@@ -168,14 +168,7 @@ impl LabState {
                 )));
             }
         }
-        if let Some(c) = self.lync.cms.as_mut() {
-            c.standby_pool = Some(c.active_pool.clone());
-            c.active_pool = standby;
-            // The replicas are re-pointed at the new master.
-            for r in c.replicas.values_mut() {
-                r.stale_since = None;
-            }
-        }
+        self.cms_move_to_standby();
         Ok(Value::Null)
     }
 }

@@ -245,9 +245,25 @@ impl LabState {
                     store.pool
                 )));
             }
+            // -Force runs FORCE_SERVICE_ALLOW_DATA_LOSS, and can do no more
+            // than it: every database is checked before any is forced.
+            let net = Network::new(&self.servers, &self.links);
             for db in &todo {
-                self.sql
-                    .force_service(&target, db, &Network::new(&self.servers, &self.links));
+                if let Err(refused) = self.sql.force_service_allowed(&target, db, &net) {
+                    let witness = store.witness.as_ref().map(|w| self.sql.name(w));
+                    return Err(call.error(format!(
+                        "Cannot force the {} databases of pool \"{}\" over to {target_name}: {}. \
+                         The principal {other_name} cannot be reached{}: the mirror alone has no quorum. \
+                         Bring the principal or the witness back, then run the command again.",
+                        kind.name(),
+                        store.pool,
+                        refused.to_string().trim_end_matches('.'),
+                        witness.map_or(String::new(), |w| format!(", nor can the witness {w}")),
+                    )));
+                }
+            }
+            for db in &todo {
+                self.sql.force_service(&target, db, &net);
             }
         }
         Ok(Value::Null)

@@ -483,6 +483,11 @@ impl LabState {
         };
         let call = Call { spec, args, host };
         call.check_parameters()?;
+        if crate::lab::lync::cms::CMS_WRITES.contains(&spec.name) {
+            if let Some(refused) = self.cms_write_refused(spec.name) {
+                return Err(refused);
+            }
+        }
         match spec.handler {
             Handler::Reads(read) => read(self, &call),
             Handler::Changes {

@@ -524,6 +524,7 @@ mod tests {
             .result
             .unwrap_err();
         assert!(matches!(unknown, OpError::NotSimulated { .. }));
+        lab.apply_fault("cms-away-from:redmond").unwrap();
         lab.apply_fault("primary-site-down").unwrap();
         let down = lab
             .perform(&cmdlet(FE, "Get-CsService", &[]))

@@ -482,6 +482,31 @@ impl Sql {
         Ok(json!([]))
     }
 
+    /// The one rule for forcing service on `id` ([SQL]; PROCEDURES.md §2),
+    /// kept by `SET PARTNER FORCE_SERVICE_ALLOW_DATA_LOSS` and by
+    /// Invoke-CsDatabaseFailover -Force, which runs it: `id` is the mirror,
+    /// the principal is gone, and the witness is off or connected to `id`.
+    /// The database's stored name, or Msg 1455.
+    pub(in crate::lab) fn force_service_allowed(
+        &self,
+        id: &str,
+        database: &str,
+        net: &Network,
+    ) -> Result<String, OpError> {
+        let (key, m) = self.mirrored(id, database)?;
+        let witness_lost = m
+            .witness
+            .as_deref()
+            .is_some_and(|w| !self.connected(id, w, net));
+        if m.role != MirrorRole::Mirror || self.connected(id, &m.partner, net) || witness_lost {
+            return Err(sql_err(
+                1455,
+                format!("The database mirroring service cannot be forced for database \"{key}\" because the database is not in the correct state to become the principal database."),
+            ));
+        }
+        Ok(key)
+    }
+
     /// `ALTER DATABASE db SET PARTNER FORCE_SERVICE_ALLOW_DATA_LOSS`, on the
     /// mirror, when the principal is gone and the witness is off or sees it.
     pub(in crate::lab) fn mirror_force_service(
@@ -490,22 +515,7 @@ impl Sql {
         database: &str,
         net: &Network,
     ) -> Result<Value, OpError> {
-        let (key, m) = self.mirrored(id, database)?;
-        let cannot = || {
-            sql_err(
-                1455,
-                format!("The database mirroring service cannot be forced for database \"{key}\" because the database is not in the correct state to become the principal database."),
-            )
-        };
-        if m.role != MirrorRole::Mirror || self.connected(id, &m.partner, net) {
-            return Err(cannot());
-        }
-        if m.witness
-            .as_deref()
-            .is_some_and(|w| !self.connected(id, w, net))
-        {
-            return Err(cannot());
-        }
+        let key = self.force_service_allowed(id, database, net)?;
         self.force_service(id, &key, net);
         Ok(json!([]))
     }
