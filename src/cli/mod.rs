@@ -56,8 +56,8 @@ pub struct Cli {
 pub enum Command {
     /// List shipped and local runbooks
     List,
-    /// The runbook API: every function a runbook can call
-    Api,
+    /// The runbook API: every function a runbook can call, and the estate objects' fields
+    Api(api::ApiArgs),
     /// Show a runbook's header, parameters, scenarios and steps
     Show {
         runbook: String,
@@ -281,7 +281,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     let env = Env::from_cli(&cli);
     match cli.command {
         Command::List => list::run(&env),
-        Command::Api => api::run(&env),
+        Command::Api(args) => api::run(&env, &args),
         Command::Show { runbook, estate } => show::run(&env, &runbook, estate.as_ref()),
         Command::Check { runbook } => check::run(&env, &runbook),
         Command::Run(args) => run::run(&env, args, crate::run::Mode::Apply),

@@ -17,7 +17,6 @@ mod lint;
 mod params;
 pub mod scenario;
 
-pub use deep::nearest;
 pub use discovery::{all, shipped};
 pub use header::Header;
 pub use lint::StaticStep;
