@@ -62,7 +62,7 @@ pub fn explain(what: &str, name: &str, found: &Lookup, known: &[&str]) -> String
         ),
         Lookup::Unknown(Some(n)) => {
             format!(
-                "{name:?} is not a {what}; did you mean {n:?}? (known: {})",
+                "{name:?} is not a {what}; did you mean `{n}`? (known: {})",
                 known.join(", ")
             )
         }

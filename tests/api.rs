@@ -116,3 +116,72 @@ fn rhai_definitions_declare_every_registered_function_and_module() {
     );
     assert!(out.stdout.contains("const params: map;"), "{}", out.stdout);
 }
+
+/// A latency check needs no side channel: `now()` reads the lab's simulated
+/// clock, so a wait of 90 simulated seconds measures 90 seconds.
+#[test]
+fn now_reads_the_targets_clock_simulated_in_the_lab() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let start = db.lab()["clock"]["now"].as_str().unwrap().to_string();
+    let file = db.write(
+        "team/clock-check.rhai",
+        r#"runbook(#{
+    name: "clock-check",
+    version: "1.0.0",
+    summary: "s",
+    rto_minutes: 1,
+    params: #{},
+    scenarios: #{ "default": #{} },
+});
+step("measure", || {
+    let t0 = now();
+    log(`started ${timestamp(t0)}`);
+    wait(90);
+    log(`waited ${now() - t0} s (${duration(now() - t0)})`);
+});
+"#,
+    );
+    db.run(&["run", file.to_str().unwrap(), "-v"])
+        .ok()
+        .stdout_has(&format!("started {start}"))
+        .stdout_has("waited 90 s (1m 30s)");
+}
+
+/// What the lab does not simulate it says, in the run's log, rather than
+/// accepting it silently: a Front End service restart has no effect there.
+#[test]
+fn the_lab_says_what_it_does_not_simulate() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let file = db.write(
+        "team/fe-restart.rhai",
+        r#"runbook(#{
+    name: "fe-restart",
+    version: "1.0.0",
+    summary: "s",
+    rto_minutes: 1,
+    params: #{},
+    scenarios: #{ "default": #{} },
+});
+step("restart", || {
+    let pool = estate.pool(estate.pools()[0]);
+    let host = estate.management_host(pool.site);
+    lync::cmdlet(host, "Stop-CsWindowsService", #{ ComputerName: pool.front_ends[0], NoWait: true });
+    lync::cmdlet(host, "Start-CsWindowsService", #{ ComputerName: pool.front_ends[0] });
+});
+"#,
+    );
+    let out = db.run(&["run", file.to_str().unwrap()]);
+    out.ok()
+        .stdout_has("not simulated: Stop-CsWindowsService on a Front End services: accepted when the server answers; no outage is modeled")
+        .stdout_has("not simulated: Stop-CsWindowsService -NoWait: ignored")
+        .stdout_has("not simulated: Start-CsWindowsService on a Front End services");
+    let journal = db.journal(&db.last_run());
+    assert!(
+        journal.iter().any(|r| r["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("not simulated: Stop-CsWindowsService"))),
+        "the journal keeps the line: {journal:?}"
+    );
+}

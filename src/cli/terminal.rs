@@ -1,24 +1,47 @@
 //! The operator at the terminal: the one place a run's questions reach a
-//! person. A confirmation is asked on stdin when it is a terminal; without
-//! one the run waits (exit 3) for `resume --yes`. Decisions are not asked
-//! interactively: they are given as `--decision` so they are on the command
-//! line the journal's next attempt records, and an unanswered one stops the
-//! run until `resume --decision`.
+//! person. A confirmation or a decision is asked on stdin when it is a
+//! terminal (the progress display hidden meanwhile); without one the run
+//! waits (exit 3) for `resume --yes` or `resume --decision`, and a decision
+//! given as `--decision` is on the command line the journal records.
 
+use crate::report::style::Style;
+use crate::report::Reporter;
 use crate::run::{Confirmation, Operator};
 use std::io::IsTerminal;
+use std::rc::Rc;
 
-pub struct Terminal;
+pub struct Terminal {
+    pub reporter: Rc<dyn Reporter>,
+    pub style: Style,
+}
+
+/// The choice an answer names: its number (1-based) or its name.
+fn pick(answer: &str, choices: &[String]) -> Option<String> {
+    let answer = answer.trim();
+    if let Ok(n) = answer.parse::<usize>() {
+        return choices.get(n.checked_sub(1)?).cloned();
+    }
+    choices.iter().find(|c| c.as_str() == answer).cloned()
+}
+
+fn read_line() -> Option<String> {
+    let mut line = String::new();
+    match std::io::stdin().read_line(&mut line) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => Some(line),
+    }
+}
 
 impl Operator for Terminal {
     fn confirm(&self, message: &str) -> Confirmation {
         if !std::io::stdin().is_terminal() {
             return Confirmation::Unavailable;
         }
-        eprint!("{message}\nconfirm? [y/N] ");
-        let mut line = String::new();
-        let yes = std::io::stdin().read_line(&mut line).is_ok()
-            && matches!(line.trim(), "y" | "Y" | "yes");
+        let mut yes = false;
+        self.reporter.suspend(&mut || {
+            eprint!("{message}\nconfirm? [y/N] ");
+            yes = read_line().is_some_and(|l| matches!(l.trim(), "y" | "Y" | "yes"));
+        });
         if yes {
             Confirmation::Yes
         } else {
@@ -26,11 +49,80 @@ impl Operator for Terminal {
         }
     }
 
-    fn choose(&self, _key: &str, _question: &str, _choices: &[String]) -> Option<String> {
-        None
+    /// Ask once: the question and its choices (with their costs), then a
+    /// prompt until the answer names one. End of input leaves it unanswered.
+    fn choose(&self, key: &str, question: &str, choices: &[String]) -> Option<String> {
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        let mut chosen = None;
+        self.reporter.suspend(&mut || {
+            eprintln!("{}", decision_text(&self.style, key, question, choices, ""));
+            loop {
+                eprint!(
+                    "choose 1-{} or a name [{}]: ",
+                    choices.len(),
+                    choices.join("|")
+                );
+                let Some(line) = read_line() else { return };
+                if let Some(c) = pick(&line, choices) {
+                    chosen = Some(c);
+                    return;
+                }
+                let names = choices.iter().map(String::as_str);
+                eprintln!(
+                    "`{}` is not one of the choices{}",
+                    line.trim(),
+                    crate::suggest::did_you_mean(line.trim(), names)
+                );
+            }
+        });
+        chosen
     }
 
     fn show(&self, text: &str) {
         eprintln!("{text}");
+    }
+}
+
+/// A decision as the operator reads it, once: the question, then the
+/// choices — with what each costs when the runbook says — one a line.
+pub fn decision_text(
+    style: &Style,
+    key: &str,
+    question: &str,
+    choices: &[String],
+    indent: &str,
+) -> String {
+    let mut lines = question.lines();
+    let mut out = format!(
+        "{indent}{} ({key}): {}",
+        style.waiting("DECISION NEEDED"),
+        lines.next().unwrap_or("")
+    );
+    let rest: Vec<&str> = lines.collect();
+    if rest.is_empty() {
+        for c in choices {
+            out.push_str(&format!("\n{indent}  - {c}"));
+        }
+    }
+    for l in rest {
+        out.push_str(&format!("\n{indent}  {l}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_a_number_or_a_name() {
+        let c = vec!["abort".to_string(), "accept-data-loss".to_string()];
+        assert_eq!(pick("2\n", &c).as_deref(), Some("accept-data-loss"));
+        assert_eq!(pick(" abort ", &c).as_deref(), Some("abort"));
+        assert_eq!(pick("0", &c), None);
+        assert_eq!(pick("3", &c), None);
+        assert_eq!(pick("accept", &c), None);
     }
 }

@@ -336,9 +336,31 @@ pub fn register(engine: &mut Engine, host: &Shared) {
         ["key: string", "question: string", "choices: array", "string"],
         "Ask the operator to choose (choices are names, or #{name, cost} maps saying what each costs); the answer is journaled, and the run waits (exit 3) until it is given.",
         move |key: &str, question: &str, choices: Array| -> RhaiResult<String> {
-            let choices: Vec<String> = choices.into_iter().map(|d| d.to_string()).collect();
-            decide(&c, key, question, &choices)
+            let (names, question) = choices_with_costs(key, question, choices)?;
+            decide(&c, key, &question, &names)
         }
+    );
+    let c = host.clone();
+    global!(
+        engine,
+        "now",
+        ["int"],
+        "Seconds since the Unix epoch on the target's clock: simulated in the lab and drills, real live. `now() - t0` is a duration in seconds.",
+        move || -> RhaiResult<i64> { c.now().map_err(halt) }
+    );
+    global!(
+        engine,
+        "duration",
+        ["seconds: int", "string"],
+        "A duration as a person reads it: 45s, 5m 21s, 1h 02m 03s.",
+        |seconds: i64| crate::time::duration(seconds.max(0) as u64)
+    );
+    global!(
+        engine,
+        "timestamp",
+        ["epoch: int", "string"],
+        "An epoch second (from now()) as UTC RFC 3339: 2026-03-14T01:00:00Z.",
+        |epoch: i64| crate::time::rfc3339(epoch)
     );
     let c = host.clone();
     global!(
@@ -348,6 +370,43 @@ pub fn register(engine: &mut Engine, host: &Shared) {
         "Stop the run as aborted, with the reason.",
         move |reason: &str| -> RhaiResult<()> { Err(halt(c.abort(reason))) }
     );
+}
+
+/// The names of `decide`'s choices, and the question with what each costs
+/// when any says (one `- name: cost` line per choice), as the operator sees it.
+fn choices_with_costs(
+    key: &str,
+    question: &str,
+    choices: Array,
+) -> RhaiResult<(Vec<String>, String)> {
+    let mut names = Vec::new();
+    let mut lines = Vec::new();
+    let mut any_cost = false;
+    for c in choices {
+        let (name, cost) = if c.is_map() {
+            let m = c.cast::<Map>();
+            let name = m.get("name").map(|n| n.to_string()).ok_or_else(|| {
+                script_error(format!(
+                    "decide({key:?}): a choice map needs a `name` (and may have a `cost`)"
+                ))
+            })?;
+            (name, m.get("cost").map(|c| c.to_string()))
+        } else {
+            (c.to_string(), None)
+        };
+        any_cost |= cost.is_some();
+        lines.push(match &cost {
+            Some(cost) => format!("- {name}: {cost}"),
+            None => format!("- {name}"),
+        });
+        names.push(name);
+    }
+    let question = if any_cost {
+        format!("{question}\n{}", lines.join("\n"))
+    } else {
+        question.to_string()
+    };
+    Ok((names, question))
 }
 
 /// A person's step: shown, confirmed (journaled with who and when), and in

@@ -42,6 +42,10 @@ pub struct LabState {
     /// Manual steps whose documented effect the lab applied, in order.
     #[serde(default)]
     pub manual_effects: Vec<ManualRecord>,
+    /// What the last ops did not simulate (`not simulated: ...`), for the
+    /// run's log; never saved.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 /// Which estate file the lab was built from.

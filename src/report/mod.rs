@@ -4,6 +4,7 @@
 //! them: `terminal::Human` for people, `json::Json` for programs, one JSON
 //! object per line on stdout.
 
+pub mod brief;
 pub mod drill_summary;
 pub mod event;
 pub mod facts;
@@ -12,12 +13,14 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod quiet;
+pub mod style;
 pub mod summary;
 pub mod terminal;
 pub mod timeline;
 
+pub use crate::time::duration;
 pub use drill_summary::DrillSummary;
 pub use event::{Event, Reporter};
 pub use json::Json;
 pub use summary::{DataLoss, Expectation, Scorecard, StepOutcome, StepStatus};
-pub use terminal::{duration, Human};
+pub use terminal::Human;

@@ -2,36 +2,59 @@
 //! indicatif progress bar on a terminal, a drill's measurements as a table,
 //! and one summary line at the end of a run.
 
+use super::style::Style;
 use super::summary::StepStatus;
 use super::DrillSummary;
 use super::{Event, Reporter};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use crate::time::duration;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::cell::{Cell, RefCell};
 use std::io::IsTerminal;
 
-/// Renders events for a person at a terminal.
+/// Renders events for a person at a terminal. Lines go to stdout; the
+/// progress bars (steps, and a loop's progress inside a step) to stderr, in
+/// one `MultiProgress` that every printed line suspends, so no bar is left
+/// behind in the scrollback; bars fit the terminal's width (`wide_msg`) and
+/// are cleared when their work ends.
 pub struct Human {
     verbose: bool,
+    style: Style,
     total: Cell<usize>,
+    multi: MultiProgress,
     bar: RefCell<Option<ProgressBar>>,
     files: RefCell<Option<ProgressBar>>,
 }
 
 impl Human {
-    pub fn new(verbose: bool) -> Human {
+    pub fn new(verbose: bool, style: Style) -> Human {
         Human {
             verbose,
+            style,
             total: Cell::new(0),
+            multi: MultiProgress::with_draw_target(target()),
             bar: RefCell::new(None),
             files: RefCell::new(None),
         }
     }
 
     fn println(&self, line: &str) {
-        match self.bar.borrow().as_ref() {
-            Some(bar) if !bar.is_hidden() => bar.suspend(|| println!("{line}")),
-            _ => println!("{line}"),
+        self.multi.suspend(|| println!("{line}"));
+    }
+
+    fn clear_files(&self) {
+        if let Some(files) = self.files.borrow_mut().take() {
+            files.finish_and_clear();
+            self.multi.remove(&files);
         }
+    }
+
+    fn clear_bars(&self) {
+        self.clear_files();
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
+        }
+        let _ = self.multi.clear();
     }
 
     /// The drill's summary as a table: steps with their simulated and wall
@@ -52,10 +75,10 @@ impl Human {
         ));
         for s in &d.steps {
             let mark = match s.status {
-                StepStatus::Completed | StepStatus::Replayed => "",
-                StepStatus::Failed => "  FAILED",
-                StepStatus::Waiting => "  WAITING",
-                StepStatus::Stopped => "  STOPPED",
+                StepStatus::Completed | StepStatus::Replayed => String::new(),
+                StepStatus::Failed => format!("  {}", self.style.failed("FAILED")),
+                StepStatus::Waiting => format!("  {}", self.style.waiting("WAITING")),
+                StepStatus::Stopped => format!("  {}", self.style.failed("STOPPED")),
             };
             self.println(&format!(
                 "  {:w$}  {:>10}  {:>6} ms{mark}",
@@ -117,15 +140,6 @@ fn target() -> ProgressDrawTarget {
     }
 }
 
-pub fn duration(seconds: u64) -> String {
-    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m {s:02}s"),
-        _ => format!("{h}h {m:02}m {s:02}s"),
-    }
-}
-
 impl Reporter for Human {
     fn event(&self, e: &Event) {
         match e {
@@ -143,9 +157,10 @@ impl Reporter for Human {
                 self.println(&format!(
                     "{verb} {run_id}: {runbook} {version} on {t} ({mode})"
                 ));
-                let bar = ProgressBar::with_draw_target(Some(*steps_total as u64), target());
+                self.clear_bars();
+                let bar = self.multi.add(ProgressBar::new(*steps_total as u64));
                 bar.set_style(
-                    ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}")
+                    ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {wide_msg}")
                         .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
                 *self.bar.borrow_mut() = Some(bar);
@@ -169,15 +184,18 @@ impl Reporter for Human {
                 if let Some(bar) = self.bar.borrow().as_ref() {
                     bar.inc(1);
                 }
-                if let Some(files) = self.files.borrow_mut().take() {
-                    files.finish_and_clear();
-                }
+                self.clear_files();
                 if self.verbose {
-                    self.println(&format!("      ok ({} simulated)", duration(*sim_seconds)));
+                    self.println(&format!(
+                        "      {} ({} simulated)",
+                        self.style.done("ok"),
+                        duration(*sim_seconds)
+                    ));
                 }
             }
             Event::StepFailed { error, .. } => {
-                self.println(&format!("      FAILED: {error}"));
+                self.clear_files();
+                self.println(&format!("      {}: {error}", self.style.failed("FAILED")));
             }
             Event::Op {
                 host,
@@ -190,15 +208,15 @@ impl Reporter for Human {
             } => {
                 if *change || self.verbose {
                     let verb = match (change, planned) {
-                        (true, true) => "would change",
-                        (true, false) => "change",
-                        (false, _) => "read",
+                        (true, true) => self.style.change("would change"),
+                        (true, false) => self.style.change("change"),
+                        (false, _) => self.style.read("read"),
                     };
                     self.println(&format!("      {verb} on {host}: {text}"));
                 }
                 if !ok && (*change || self.verbose) {
                     if let Some(err) = error {
-                        self.println(&format!("        -> {err}"));
+                        self.println(&format!("        -> {}", self.style.failed(err)));
                     }
                 }
             }
@@ -208,9 +226,9 @@ impl Reporter for Human {
             } => {
                 let mut files = self.files.borrow_mut();
                 let bar = files.get_or_insert_with(|| {
-                    let b = ProgressBar::with_draw_target(Some(*total), target());
+                    let b = self.multi.add(ProgressBar::new(*total));
                     b.set_style(
-                        ProgressStyle::with_template("      {bar:30} {pos}/{len} {msg}")
+                        ProgressStyle::with_template("      {bar:30} {pos}/{len} {wide_msg}")
                             .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     );
                     b
@@ -219,14 +237,12 @@ impl Reporter for Human {
                 bar.set_position(*done);
                 bar.set_message(label.clone());
             }
-            Event::DecisionNeeded {
-                question, choices, ..
-            } => {
-                self.println(&format!(
-                    "      DECISION NEEDED: {question} (choices: {})",
-                    choices.join(", ")
-                ));
-            }
+            // The question itself is said once, by the error the waiting
+            // run ends with (or by the operator's prompt at a terminal).
+            Event::DecisionNeeded { key, .. } => self.println(&format!(
+                "      {} for the operator's decision `{key}`",
+                self.style.waiting("waiting")
+            )),
             Event::Confirmed {
                 message, operator, ..
             } => {
@@ -250,19 +266,19 @@ impl Reporter for Human {
                 sim_seconds,
                 wall_ms,
             } => {
-                if let Some(bar) = self.bar.borrow_mut().take() {
-                    bar.finish_and_clear();
-                }
+                self.clear_bars();
                 let sim = sim_seconds
                     .map(|s| format!(", {} simulated", duration(s)))
                     .unwrap_or_default();
-                let tail = if message.is_empty() {
+                // A waiting run's reason follows as its error: said once.
+                let tail = if message.is_empty() || status == "waiting" {
                     String::new()
                 } else {
                     format!(": {message}")
                 };
                 println!(
-                    "{run_id} {status}: {steps} steps, {ops} ops ({changes} changes){sim}, {:.1}s wall{tail}",
+                    "{run_id} {}: {steps} steps, {ops} ops ({changes} changes){sim}, {:.1}s wall{tail}",
+                    self.style.status(status),
                     *wall_ms as f64 / 1000.0
                 );
             }
@@ -271,5 +287,15 @@ impl Reporter for Human {
 
     fn text(&self, line: &str) {
         self.println(line);
+    }
+
+    fn detail(&self, line: &str) {
+        if self.verbose {
+            self.println(line);
+        }
+    }
+
+    fn suspend(&self, f: &mut dyn FnMut()) {
+        self.multi.suspend(f);
     }
 }
