@@ -40,13 +40,17 @@ struct Tty {
 }
 
 /// drillbook in a pseudo-terminal `cols` wide, `feed` typed at it.
+/// `DRILLBOOK_PTY_BIN` runs another build instead (to see these tests fail
+/// on a build from before their fix).
 fn in_pty(db: &Db, cols: u16, feed: &str, args: &[&str], env: &[(&str, &str)]) -> Tty {
+    let bin = std::env::var("DRILLBOOK_PTY_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_drillbook").to_string());
     let mut cmd = Command::new("python3");
     cmd.arg("-c")
         .arg(PTY)
         .arg(cols.to_string())
         .arg(feed)
-        .arg(env!("CARGO_BIN_EXE_drillbook"))
+        .arg(bin)
         .args(args)
         .current_dir(db.dir.path())
         .env("DRILLBOOK_HOME", db.home())
@@ -210,7 +214,7 @@ fn colour_only_at_a_terminal_and_never_under_no_color() {
 /// widths: what remains on the terminal has every step line and no bar.
 #[test]
 fn progress_bars_leave_no_stale_lines_at_any_width() {
-    for cols in [40u16, 80, 160] {
+    for cols in [40u16, 80, 120, 160] {
         let db = Db::new();
         let tty = in_pty(&db, cols, "", &["drill", "persistent-chat-failover"], &[]);
         assert_eq!(tty.code, 0, "{}", tty.raw);

@@ -7,22 +7,23 @@ use super::summary::StepStatus;
 use super::DrillSummary;
 use super::{Event, Reporter};
 use crate::time::duration;
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::cell::{Cell, RefCell};
 use std::io::IsTerminal;
 
-/// Renders events for a person at a terminal. Lines go to stdout; the
-/// progress bars (steps, and a loop's progress inside a step) to stderr, in
-/// one `MultiProgress` that every printed line suspends, so no bar is left
-/// behind in the scrollback; bars fit the terminal's width (`wide_msg`) and
-/// are cleared when their work ends.
+/// Renders events for a person at a terminal. Lines go to stdout; one
+/// progress bar (steps done, the running step, and a loop's progress inside
+/// it) to stderr, at a terminal only. Every printed line suspends the bar,
+/// the bar fits the terminal's width (`wide_msg`), and it is cleared when
+/// the run ends: nothing stale is left in the scrollback. (One bar, not
+/// two: two independent bars on one terminal draw over each other.)
 pub struct Human {
     verbose: bool,
     style: Style,
     total: Cell<usize>,
-    multi: MultiProgress,
     bar: RefCell<Option<ProgressBar>>,
-    files: RefCell<Option<ProgressBar>>,
+    /// The running step's name, the bar's message between loop updates.
+    step: RefCell<String>,
 }
 
 impl Human {
@@ -31,30 +32,29 @@ impl Human {
             verbose,
             style,
             total: Cell::new(0),
-            multi: MultiProgress::with_draw_target(target()),
             bar: RefCell::new(None),
-            files: RefCell::new(None),
+            step: RefCell::new(String::new()),
         }
     }
 
     fn println(&self, line: &str) {
-        self.multi.suspend(|| println!("{line}"));
+        match self.bar.borrow().as_ref() {
+            Some(bar) if !bar.is_hidden() => bar.suspend(|| println!("{line}")),
+            _ => println!("{line}"),
+        }
     }
 
+    /// The bar's message back to the step's name (its loop is over).
     fn clear_files(&self) {
-        if let Some(files) = self.files.borrow_mut().take() {
-            files.finish_and_clear();
-            self.multi.remove(&files);
+        if let Some(bar) = self.bar.borrow().as_ref() {
+            bar.set_message(self.step.borrow().clone());
         }
     }
 
     fn clear_bars(&self) {
-        self.clear_files();
         if let Some(bar) = self.bar.borrow_mut().take() {
             bar.finish_and_clear();
-            self.multi.remove(&bar);
         }
-        let _ = self.multi.clear();
     }
 
     /// The drill's summary as a table: steps with their simulated and wall
@@ -158,7 +158,7 @@ impl Reporter for Human {
                     "{verb} {run_id}: {runbook} {version} on {t} ({mode})"
                 ));
                 self.clear_bars();
-                let bar = self.multi.add(ProgressBar::new(*steps_total as u64));
+                let bar = ProgressBar::with_draw_target(Some(*steps_total as u64), target());
                 bar.set_style(
                     ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {wide_msg}")
                         .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -166,6 +166,7 @@ impl Reporter for Human {
                 *self.bar.borrow_mut() = Some(bar);
             }
             Event::StepStarted { index, name } => {
+                *self.step.borrow_mut() = name.clone();
                 if let Some(bar) = self.bar.borrow().as_ref() {
                     bar.set_message(name.clone());
                 }
@@ -224,18 +225,9 @@ impl Reporter for Human {
             Event::Progress {
                 label, done, total, ..
             } => {
-                let mut files = self.files.borrow_mut();
-                let bar = files.get_or_insert_with(|| {
-                    let b = self.multi.add(ProgressBar::new(*total));
-                    b.set_style(
-                        ProgressStyle::with_template("      {bar:30} {pos}/{len} {wide_msg}")
-                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                    );
-                    b
-                });
-                bar.set_length(*total);
-                bar.set_position(*done);
-                bar.set_message(label.clone());
+                if let Some(bar) = self.bar.borrow().as_ref() {
+                    bar.set_message(format!("{}  ({done}/{total} {label})", self.step.borrow()));
+                }
             }
             // The question itself is said once, by the error the waiting
             // run ends with (or by the operator's prompt at a terminal).
@@ -276,11 +268,11 @@ impl Reporter for Human {
                 } else {
                     format!(": {message}")
                 };
-                println!(
+                self.println(&format!(
                     "{run_id} {}: {steps} steps, {ops} ops ({changes} changes){sim}, {:.1}s wall{tail}",
                     self.style.status(status),
                     *wall_ms as f64 / 1000.0
-                );
+                ));
             }
         }
     }
@@ -296,6 +288,9 @@ impl Reporter for Human {
     }
 
     fn suspend(&self, f: &mut dyn FnMut()) {
-        self.multi.suspend(f);
+        match self.bar.borrow().as_ref() {
+            Some(bar) if !bar.is_hidden() => bar.suspend(f),
+            _ => f(),
+        }
     }
 }
