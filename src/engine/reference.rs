@@ -120,10 +120,13 @@ fn runbook_scope(estate: Rc<crate::estate::Estate>) -> Scope<'static> {
 /// per registered module), for editors with the Rhai language server.
 pub fn definitions(engine: &Engine, estate: Rc<crate::estate::Estate>) -> String {
     let scope = runbook_scope(estate);
+    // Module functions registered with parameter names but no return
+    // type come out as `-> ;`, which is not Rhai: declare them without one.
     engine
         .definitions_with_scope(&scope)
         .include_standard_packages(false)
         .single_file()
+        .replace(") -> ;", ");")
 }
 
 #[cfg(test)]
