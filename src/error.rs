@@ -294,7 +294,8 @@ impl fmt::Display for Error {
         match self {
             UnknownRunbook { name, known } => write!(
                 f,
-                "no runbook named `{name}`: give a shipped runbook ({}) or the path of a .rhai file",
+                "no runbook named `{name}`{}: give a shipped runbook ({}) or the path of a .rhai file",
+                crate::suggest::did_you_mean(name, known.iter().map(String::as_str)),
                 known.join(", ")
             ),
             RunbookSyntax { file, line, col, message } => {
@@ -344,6 +345,11 @@ impl fmt::Display for Error {
                 write!(f, "{what}: {message}; nothing was sent")
             }
             Io { path, source } => write!(f, "{}: {source}", path.display()),
+            // A plan has no run to resume: it is planned again.
+            StepFailed { run_id, step, message } if is_plan(run_id) => write!(
+                f,
+                "step `{step}` failed: {message}\n  fix the cause, then plan again"
+            ),
             StepFailed { run_id, step, message } => write!(
                 f,
                 "step `{step}` failed: {message}\n  fix the cause, then `drillbook resume {run_id}`"
@@ -384,16 +390,20 @@ impl fmt::Display for Error {
                 write!(f, "drill scenario `{scenario}` could not be prepared: `{action}`: {message}")
             }
             // A plan has no run to resume: it is planned again with the answer.
-            WaitingForDecision { run_id, step, key, question, choices } if run_id.starts_with("plan-") => write!(
+            // The one place a waiting run states its question (with what
+            // each choice costs, when the runbook says).
+            WaitingForDecision { run_id, step, key, question, choices } if is_plan(run_id) => write!(
                 f,
-                "step `{step}` needs an operator decision: {question}\n  the plan stops here; plan past it \
+                "step `{step}` needs an operator decision: {}\n  the plan stops here; plan past it \
                  with `--decision {key}=<{}>`",
+                question.replace('\n', "\n  "),
                 choices.join("|")
             ),
             WaitingForDecision { run_id, step, question, choices, .. } => write!(
                 f,
-                "step `{step}` needs an operator decision: {question}\n  choose with \
+                "step `{step}` needs an operator decision: {}\n  choose with \
                  `drillbook resume {run_id} --decision <{}>`",
+                question.replace('\n', "\n  "),
                 choices.join("|")
             ),
             InDoubt { run_id, step, last_op } => write!(
@@ -407,6 +417,10 @@ impl fmt::Display for Error {
                 "step `{step}` was not run again: session {spid} on {instance}, which the interrupted \
                  attempt sent its change on, is still running ({what}) after {waited_seconds} s\n  \
                  let it finish (or end it with KILL {spid} on {instance}), then `drillbook resume {run_id}`"
+            ),
+            ConfirmationNeeded { step, message, run_id, .. } if is_plan(run_id) => write!(
+                f,
+                "step `{step}` waits for an operator: {message}\n  plan again with --yes to plan past it"
             ),
             ConfirmationNeeded { run_id, step, message, paused: true } => write!(
                 f,
@@ -441,6 +455,11 @@ fn size(bytes: u64) -> String {
     } else {
         format!("{bytes} bytes")
     }
+}
+
+/// A plan's run id (`plan-NAME`): there is no run to resume.
+fn is_plan(run_id: &str) -> bool {
+    run_id.starts_with("plan-")
 }
 
 fn short(sha: &str) -> &str {

@@ -17,6 +17,7 @@ pub mod run;
 pub mod runbook;
 pub mod secret;
 pub mod sql_readonly;
+pub mod suggest;
 pub mod targets;
 pub mod time;
 pub mod tsql;

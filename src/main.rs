@@ -1,12 +1,11 @@
 //! `drillbook`: parse, dispatch, report the error, exit with its class's code.
 
-use clap::Parser;
-use drillbook::cli::{self, Cli};
+use drillbook::cli;
 use drillbook::error::exit;
 
 fn main() {
     quiet_on_closed_pipe();
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() {

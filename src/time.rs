@@ -12,6 +12,16 @@ pub fn now_epoch() -> i64 {
         .unwrap_or(0)
 }
 
+/// A span as a person reads it: `45s`, `5m 21s`, `1h 02m 03s`.
+pub fn duration(seconds: u64) -> String {
+    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    match (h, m) {
+        (0, 0) => format!("{s}s"),
+        (0, _) => format!("{m}m {s:02}s"),
+        _ => format!("{h}h {m:02}m {s:02}s"),
+    }
+}
+
 /// `2026-03-14T01:00:00Z`.
 pub fn rfc3339(epoch: i64) -> String {
     let (y, mo, d, h, mi, s) = civil(epoch);

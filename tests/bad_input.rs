@@ -37,7 +37,7 @@ fn unknown_parameter() {
     refused(
         &db,
         &["run", RB, "-p", "pol=pchat.litwareinc.com"],
-        "the runbook has no such parameter (it takes: active_servers, mirror_share, pool)",
+        "the runbook has no such parameter; did you mean `pool`? (it takes: active_servers, mirror_share, pool)",
     );
 }
 

@@ -159,7 +159,7 @@ fn api_reference_lists_primitives_namespaces_and_stdlib() {
     let db = Db::new();
     db.run(&["api"])
         .ok()
-        .stdout_has("step(string, map, Fn)")
+        .stdout_has("step(name: string, opts: map, body: Fn) -> any")
         .stdout_has("sql::query(")
         .stdout_has("lync::cmdlet(")
         .stdout_has("checks::active_servers_for(pc, site, requested)");

@@ -217,7 +217,7 @@ fn cms_backed_cmdlets_fail_while_the_cms_is_down() {
         "Install-CsMirrorDatabase -DatabaseType 'User' -SqlServerFqdn 'besql-dub1.litwareinc.com' -SqlInstanceName 'rtc' -FileShare '\\\\fs-dub1.litwareinc.com\\share'",
     ];
     let shell = |line: &str| {
-        let script = drillbook::wire::script(line);
+        let script = drillbook::wire::script(line, &drillbook::wire::Session::Local);
         let args = ["lab", "pwsh", "--host", "fe-dub1.litwareinc.com"];
         let bin = std::path::Path::new(env!("CARGO_BIN_EXE_drillbook"));
         db.run_bin(bin, db.dir.path(), &args, &[], &script)

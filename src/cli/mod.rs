@@ -18,8 +18,10 @@ pub mod test;
 
 use crate::error::{Error, Result};
 use crate::estate::Estate;
+use crate::report::style::{use_colour, ColorChoice, Style};
 use crate::report::{Human, Json, Reporter};
 use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::rc::Rc;
 
@@ -39,9 +41,12 @@ pub struct Cli {
     /// Answer yes to confirmations and manual steps
     #[arg(long, short = 'y', global = true)]
     pub yes: bool,
-    /// Show read ops and step timings too
+    /// Show read ops, step timings, and the full detail of faults and lab answers
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
+    /// Colour status words: auto (a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: Color,
     /// A folder of local runbooks (and a stdlib/ folder for their imports)
     #[arg(long, global = true, value_name = "DIR")]
     pub runbooks: Option<PathBuf>,
@@ -52,12 +57,19 @@ pub struct Cli {
     pub command: Command,
 }
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// List shipped and local runbooks
     List,
-    /// The runbook API: every function a runbook can call
-    Api,
+    /// The runbook API: every function a runbook can call, and the estate objects' fields
+    Api(api::ApiArgs),
     /// Show a runbook's header, parameters, scenarios and steps
     Show {
         runbook: String,
@@ -83,6 +95,13 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Run every drill scenario of the runbooks (all, or those named) as a test
     Test(test::TestArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell (or elvish)
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), for `man -l -` or a man directory
+    Man,
     /// The lab: create, inspect, inject faults, let time pass
     Lab {
         #[command(subcommand)]
@@ -150,6 +169,32 @@ pub struct DrillArgs {
     pub strict_rto: bool,
 }
 
+/// `0.1.0 (runbooks sha256:0123456789ab)`: the binary's version and the
+/// hash of the runbook set it carries.
+pub fn version() -> String {
+    let hash = crate::runbook::set_hash();
+    format!(
+        "{} (runbooks sha256:{})",
+        env!("CARGO_PKG_VERSION"),
+        &hash[..12]
+    )
+}
+
+/// The command line's definition, with the version that names the runbook set.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    // clap takes a static version text; this one is made once per process.
+    let version: &'static str = Box::leak(version().into_boxed_str());
+    Cli::command().version(version)
+}
+
+/// Parse the command line (`--version` prints the runbook set's hash too).
+pub fn parse() -> std::result::Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches()?;
+    Cli::from_arg_matches(&matches)
+}
+
 /// Settings shared by the subcommands.
 pub struct Env {
     pub home: PathBuf,
@@ -159,6 +204,7 @@ pub struct Env {
     pub runbooks: Option<PathBuf>,
     pub override_shipped: bool,
     pub reporter: Rc<dyn Reporter>,
+    pub style: Style,
 }
 
 impl Env {
@@ -172,10 +218,19 @@ impl Env {
                     .map(PathBuf::from)
             })
             .unwrap_or_else(|| PathBuf::from(".drillbook"));
+        let choice = match cli.color {
+            Color::Auto => ColorChoice::Auto,
+            Color::Always => ColorChoice::Always,
+            Color::Never => ColorChoice::Never,
+        };
+        let no_color = std::env::var("NO_COLOR").ok();
+        let style = Style {
+            on: use_colour(choice, no_color.as_deref(), std::io::stdout().is_terminal()),
+        };
         let reporter: Rc<dyn Reporter> = if cli.json {
             Rc::new(Json)
         } else {
-            Rc::new(Human::new(cli.verbose))
+            Rc::new(Human::new(cli.verbose, style))
         };
         Env {
             home,
@@ -185,6 +240,7 @@ impl Env {
             runbooks: cli.runbooks.clone(),
             override_shipped: cli.override_shipped,
             reporter,
+            style,
         }
     }
 
@@ -211,7 +267,10 @@ impl Env {
     pub fn frontend(&self) -> crate::run::Frontend {
         crate::run::Frontend {
             reporter: self.reporter.clone(),
-            operator: Rc::new(terminal::Terminal),
+            operator: Rc::new(terminal::Terminal {
+                reporter: self.reporter.clone(),
+                style: self.style,
+            }),
             on_op_performed: abort_after_ops(),
         }
     }
@@ -297,7 +356,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     let env = Env::from_cli(&cli);
     match cli.command {
         Command::List => list::run(&env),
-        Command::Api => api::run(&env),
+        Command::Api(args) => api::run(&env, &args),
         Command::Show { runbook, estate } => show::run(&env, &runbook, estate.as_ref()),
         Command::Check { runbook } => check::run(&env, &runbook),
         Command::Run(args) => run::run(&env, args, crate::run::Mode::Apply),
@@ -309,6 +368,21 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Report(args) => report::run(&env, args),
         Command::New(args) => new::run(&env, args),
         Command::Lab { command } => lab::run(&env, command),
+        // Written whole through print!, which ends quietly on a closed pipe.
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut command(), "drillbook", &mut out);
+            print!("{}", String::from_utf8_lossy(&out));
+            Ok(0)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(command())
+                .render(&mut out)
+                .expect("rendering to memory cannot fail");
+            print!("{}", String::from_utf8_lossy(&out));
+            Ok(0)
+        }
     }
 }
 

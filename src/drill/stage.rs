@@ -79,7 +79,16 @@ impl Drill<'_> {
         let mut lab = Lab::open(&path)?;
         for f in &scenario.faults {
             let what = lab.state.apply_fault(f)?;
-            self.frontend.reporter.text(&format!("fault {f}: {what}"));
+            let reporter = &self.frontend.reporter;
+            match crate::report::brief::brief(&what) {
+                None => reporter.text(&format!("fault {f}: {what}")),
+                Some(brief) => {
+                    reporter.text(&format!("fault {f}: {brief}"));
+                    for line in crate::report::brief::detail(&what) {
+                        reporter.detail(&format!("  {line}"));
+                    }
+                }
+            }
         }
         lab.save()?;
         let staged = self.staged_path();

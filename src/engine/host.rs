@@ -51,6 +51,9 @@ pub trait Host {
     fn reject(&self, param: &str, message: &str) -> Halt;
     /// Text the script printed (`print`, `debug`), for the operator.
     fn print(&self, text: &str);
+    /// Seconds since the Unix epoch on the target's clock: simulated in the
+    /// lab (a drill, a plan), real against the live estate.
+    fn now(&self) -> HostResult<i64>;
 }
 
 /// A host for an engine that is only listed (`drillbook api`), never run.
@@ -89,4 +92,7 @@ impl Host for Inert {
         Halt::Stop
     }
     fn print(&self, _: &str) {}
+    fn now(&self) -> HostResult<i64> {
+        self.refuse()
+    }
 }

@@ -8,8 +8,23 @@
 //! these registrations. Everything a script asks of the world goes through a
 //! [`Host`]: the run implements it, so the engine does no I/O of its own.
 
+/// Register a global function (a primitive, an estate method) with its
+/// parameters (`name: type`, the return type last) and one line of doc,
+/// which `drillbook api` prints and the definitions file carries.
+macro_rules! global {
+    ($engine:expr, $name:expr, [$($p:expr),*], $doc:expr, $f:expr $(,)?) => {{
+        // Volatile: these talk to the run or the estate; never folded.
+        rhai::FuncRegistration::new($name)
+            .with_volatility(true)
+            .with_params_info([$($p),*])
+            .with_comments([format!("/// {}", $doc)])
+            .register_into_engine($engine, $f);
+    }};
+}
+
 pub mod api;
 pub mod host;
+pub mod reference;
 mod stdlib;
 pub mod steps;
 
@@ -45,27 +60,33 @@ pub fn sandboxed_engine(local_stdlib: Option<PathBuf>) -> Engine {
     engine.on_print(|_| {});
     engine.on_debug(|_, _, _| {});
     // Registered so the header statement compiles; at run time it does nothing.
-    engine.register_fn("runbook", |_header: rhai::Map| {});
+    global!(
+        &mut engine,
+        "runbook",
+        ["header: map", "()"],
+        "The runbook's header: #{id, version, title, ...}, the first statement of every runbook (read by drillbook, nothing at run time).",
+        |_header: rhai::Map| {}
+    );
     engine
 }
 
 /// An engine ready to run a runbook for `host`.
-pub fn run_engine(host: &Shared, estate: Rc<Estate>, local_stdlib: Option<PathBuf>) -> Engine {
+pub fn run_engine(host: &Shared, local_stdlib: Option<PathBuf>) -> Engine {
     let mut engine = sandboxed_engine(local_stdlib);
     let h = host.clone();
     engine.on_print(move |s| h.print(s));
     let h = host.clone();
     engine.on_debug(move |s, _, _| h.print(s));
     steps::register(&mut engine, host);
-    api::register(&mut engine, host, estate);
+    api::register(&mut engine, host);
     engine
 }
 
 /// An engine with the whole API registered and nothing to run against: for
 /// listing the API (`drillbook api`).
-pub fn listing_engine(estate: Rc<Estate>) -> Engine {
+pub fn listing_engine() -> Engine {
     let host: Shared = Rc::new(host::Inert);
-    run_engine(&host, estate, None)
+    run_engine(&host, None)
 }
 
 /// A script that ended with its own error (not stopped by the host).
@@ -85,7 +106,7 @@ pub fn run(
     local_stdlib: Option<PathBuf>,
     params: &serde_json::Map<String, Value>,
 ) -> Result<(), ScriptFailure> {
-    let engine = run_engine(host, estate.clone(), local_stdlib);
+    let engine = run_engine(host, local_stdlib);
     let mut scope = rhai::Scope::new();
     scope.push_constant("params", steps::to_dynamic(&Value::Object(params.clone())));
     scope.push_constant("estate", api::estate::EstateView(estate));

@@ -182,17 +182,23 @@ pub fn confirm(host: &Shared, message: &str) -> RhaiResult<bool> {
 
 pub fn register(engine: &mut Engine, host: &Shared) {
     let c = host.clone();
-    engine.register_fn(
+    global!(
+        engine,
         "step",
+        ["name: string", "body: Fn", "any"],
+        "A checkpointed step: runs `body` once; on resume a completed step returns its journaled result without running.",
         move |nctx: NativeCallContext, name: &str, f: FnPtr| -> RhaiResult<Dynamic> {
             run_step(&c, name, false, || {
                 f.call_within_context::<Dynamic>(&nctx, ())
             })
-        },
+        }
     );
     let c = host.clone();
-    engine.register_fn(
+    global!(
+        engine,
         "step",
+        ["name: string", "opts: map", "body: Fn", "any"],
+        "A checkpointed step with options: #{idempotent: true} lets a step in doubt after a crash run again.",
         move |nctx: NativeCallContext, name: &str, opts: Map, f: FnPtr| -> RhaiResult<Dynamic> {
             for k in opts.keys() {
                 if k.as_str() != "idempotent" {
@@ -208,40 +214,66 @@ pub fn register(engine: &mut Engine, host: &Shared) {
             run_step(&c, name, idempotent, || {
                 f.call_within_context::<Dynamic>(&nctx, ())
             })
-        },
+        }
     );
     let c = host.clone();
-    engine.register_fn("confirm", move |message: &str| -> RhaiResult<bool> {
-        confirm(&c, message)
-    });
+    global!(
+        engine,
+        "confirm",
+        ["message: string", "bool"],
+        "Ask the operator to confirm; --yes or an earlier journaled answer confirms, else the run waits (exit 3).",
+        move |message: &str| -> RhaiResult<bool> { confirm(&c, message) }
+    );
+    let manual_doc = "A person's step: the instructions are shown and confirmed (journaled with who and when); in the lab its documented effect (a map, or a list of them) is applied.";
     let c = host.clone();
-    engine.register_fn(
+    global!(
+        engine,
         "manual",
+        ["name: string", "instructions: string", "any"],
+        manual_doc,
         move |name: &str, instructions: &str| -> RhaiResult<Dynamic> {
             manual(&c, name, instructions, Dynamic::UNIT)
-        },
+        }
     );
     let c = host.clone();
-    engine.register_fn(
+    global!(
+        engine,
         "manual",
+        ["name: string", "instructions: string", "effect: map", "any"],
+        manual_doc,
         move |name: &str, instructions: &str, effect: Map| -> RhaiResult<Dynamic> {
             manual(&c, name, instructions, Dynamic::from(effect))
-        },
+        }
     );
     let c = host.clone();
-    engine.register_fn(
+    global!(
+        engine,
         "manual",
+        [
+            "name: string",
+            "instructions: string",
+            "effects: array",
+            "any"
+        ],
+        manual_doc,
         move |name: &str, instructions: &str, effects: Array| -> RhaiResult<Dynamic> {
             manual(&c, name, instructions, Dynamic::from(effects))
-        },
+        }
     );
     let c = host.clone();
-    engine.register_fn("wait", move |seconds: i64| -> RhaiResult<()> {
-        wait(&c, seconds)
-    });
+    global!(
+        engine,
+        "wait",
+        ["seconds: int", "()"],
+        "Let `seconds` pass (at most a day): the lab's clock moves, live sleeps.",
+        move |seconds: i64| -> RhaiResult<()> { wait(&c, seconds) }
+    );
     let c = host.clone();
-    engine.register_fn(
+    global!(
+        engine,
         "wait_until",
+        ["what: string", "timeout: int", "every: int", "condition: Fn", "()"],
+        "Call `condition` every `every` seconds until it returns true; an error after `timeout` seconds naming `what`.",
         move |nctx: NativeCallContext,
               what: &str,
               timeout: i64,
@@ -272,36 +304,115 @@ pub fn register(engine: &mut Engine, host: &Shared) {
                 wait(&c, every)?;
                 waited = waited.saturating_add(every);
             }
-        },
-    );
-    engine.register_fn("require", |cond: bool, message: &str| -> RhaiResult<()> {
-        if cond {
-            Ok(())
-        } else {
-            Err(script_error(format!("precondition failed: {message}")))
         }
-    });
+    );
+    global!(
+        engine,
+        "require",
+        ["condition: bool", "message: string", "()"],
+        "A precondition: a catchable error `precondition failed: message` when `condition` is false.",
+        |cond: bool, message: &str| -> RhaiResult<()> {
+            if cond {
+                Ok(())
+            } else {
+                Err(script_error(format!("precondition failed: {message}")))
+            }
+        }
+    );
     let c = host.clone();
-    engine.register_fn(
+    global!(
+        engine,
         "reject",
-        move |param: &str, message: &str| -> RhaiResult<()> { Err(halt(c.reject(param, message))) },
+        ["param: string", "message: string", "()"],
+        "Stop the run: the parameter `param` cannot be used (a bad-input error, exit 2), before anything is changed.",
+        move |param: &str, message: &str| -> RhaiResult<()> { Err(halt(c.reject(param, message))) }
     );
     let c = host.clone();
-    engine.register_fn("log", move |message: &str| -> RhaiResult<()> {
-        log(&c, message)
-    });
+    global!(
+        engine,
+        "log",
+        ["message: string", "()"],
+        "A line for the operator and the journal.",
+        move |message: &str| -> RhaiResult<()> { log(&c, message) }
+    );
     let c = host.clone();
-    engine.register_fn(
+    global!(
+        engine,
         "decide",
+        ["key: string", "question: string", "choices: array", "string"],
+        "Ask the operator to choose (choices are names, or #{name, cost} maps saying what each costs); the answer is journaled, and the run waits (exit 3) until it is given.",
         move |key: &str, question: &str, choices: Array| -> RhaiResult<String> {
-            let choices: Vec<String> = choices.into_iter().map(|d| d.to_string()).collect();
-            decide(&c, key, question, &choices)
-        },
+            let (names, question) = choices_with_costs(key, question, choices)?;
+            decide(&c, key, &question, &names)
+        }
     );
     let c = host.clone();
-    engine.register_fn("abort", move |reason: &str| -> RhaiResult<()> {
-        Err(halt(c.abort(reason)))
-    });
+    global!(
+        engine,
+        "now",
+        ["int"],
+        "Seconds since the Unix epoch on the target's clock: simulated in the lab and drills, real live. `now() - t0` is a duration in seconds.",
+        move || -> RhaiResult<i64> { c.now().map_err(halt) }
+    );
+    global!(
+        engine,
+        "duration",
+        ["seconds: int", "string"],
+        "A duration as a person reads it: 45s, 5m 21s, 1h 02m 03s.",
+        |seconds: i64| crate::time::duration(seconds.max(0) as u64)
+    );
+    global!(
+        engine,
+        "timestamp",
+        ["epoch: int", "string"],
+        "An epoch second (from now()) as UTC RFC 3339: 2026-03-14T01:00:00Z.",
+        |epoch: i64| crate::time::rfc3339(epoch)
+    );
+    let c = host.clone();
+    global!(
+        engine,
+        "abort",
+        ["reason: string", "()"],
+        "Stop the run as aborted, with the reason.",
+        move |reason: &str| -> RhaiResult<()> { Err(halt(c.abort(reason))) }
+    );
+}
+
+/// The names of `decide`'s choices, and the question with what each costs
+/// when any says (one `- name: cost` line per choice), as the operator sees it.
+fn choices_with_costs(
+    key: &str,
+    question: &str,
+    choices: Array,
+) -> RhaiResult<(Vec<String>, String)> {
+    let mut names = Vec::new();
+    let mut lines = Vec::new();
+    let mut any_cost = false;
+    for c in choices {
+        let (name, cost) = if c.is_map() {
+            let m = c.cast::<Map>();
+            let name = m.get("name").map(|n| n.to_string()).ok_or_else(|| {
+                script_error(format!(
+                    "decide({key:?}): a choice map needs a `name` (and may have a `cost`)"
+                ))
+            })?;
+            (name, m.get("cost").map(|c| c.to_string()))
+        } else {
+            (c.to_string(), None)
+        };
+        any_cost |= cost.is_some();
+        lines.push(match &cost {
+            Some(cost) => format!("- {name}: {cost}"),
+            None => format!("- {name}"),
+        });
+        names.push(name);
+    }
+    let question = if any_cost {
+        format!("{question}\n{}", lines.join("\n"))
+    } else {
+        question.to_string()
+    };
+    Ok((names, question))
 }
 
 /// A person's step: shown, confirmed (journaled with who and when), and in

@@ -71,6 +71,7 @@ impl LabState {
             faults: Vec::new(),
             measurements: Measurements::default(),
             manual_effects: Vec::new(),
+            notes: Vec::new(),
         };
         let sites: Vec<&String> = f.sites.keys().collect();
         for (i, a) in sites.iter().enumerate() {

@@ -65,6 +65,27 @@ impl LabState {
                 )
             })
         };
+        // A target naming an object of the estate: exact, or a short name
+        // (`pool-red`) only one starts with. An unknown one goes on to the
+        // fault's own message, which gains the nearest name (`hint`).
+        let hint = std::cell::RefCell::new(String::new());
+        let named = |what: &str, known: Vec<String>| -> std::result::Result<String, String> {
+            let given = needs(what, known.clone())?;
+            let keys: Vec<&str> = known.iter().map(String::as_str).collect();
+            match crate::suggest::lookup(given, &keys) {
+                crate::suggest::Lookup::Found(k) => Ok(k.to_string()),
+                crate::suggest::Lookup::Unknown(_) => {
+                    *hint.borrow_mut() = crate::suggest::did_you_mean(given, keys);
+                    Ok(given.to_string())
+                }
+                ambiguous => Err(crate::suggest::explain(
+                    &format!("target of {kind}"),
+                    given,
+                    &ambiguous,
+                    &keys,
+                )),
+            }
+        };
         let effect = match kind {
             "primary-site-down" => match target {
                 Some(_) => Err(
@@ -74,36 +95,36 @@ impl LabState {
                 None => self.primary_site_down(),
             },
             "site-down" => {
-                needs("SITE", self.sites.keys().cloned().collect()).and_then(|s| self.site_down(s))
+                named("SITE", self.sites.keys().cloned().collect()).and_then(|s| self.site_down(&s))
             }
             "instance-down" => {
-                needs("ID", self.sql.keys().cloned().collect()).and_then(|i| self.instance_down(i))
+                named("ID", self.sql.keys().cloned().collect()).and_then(|i| self.instance_down(&i))
             }
-            "witness-down" => needs("ID", self.witnesses()).and_then(|i| self.witness_down(i)),
-            "pool-down" => needs("FQDN", self.lync.pools.keys().cloned().collect())
-                .and_then(|p| self.pool_updown(p, false)),
-            "edge-down" => needs("FQDN", self.lync.edge_pools.keys().cloned().collect())
-                .and_then(|p| self.edge_updown(p, false)),
+            "witness-down" => named("ID", self.witnesses()).and_then(|i| self.witness_down(&i)),
+            "pool-down" => named("FQDN", self.lync.pools.keys().cloned().collect())
+                .and_then(|p| self.pool_updown(&p, false)),
+            "edge-down" => named("FQDN", self.lync.edge_pools.keys().cloned().collect())
+                .and_then(|p| self.edge_updown(&p, false)),
             "link-down" => needs("SITE-SITE", self.links.keys().cloned().collect())
                 .and_then(|l| self.link_updown(l, false)),
-            "mirroring-off" => needs("POOL", self.lync.pools.keys().cloned().collect())
-                .and_then(|p| self.mirroring_off(p)),
-            "conference-content-lost" => needs("POOL", self.lync.pools.keys().cloned().collect())
-                .and_then(|p| self.conference_content_lost(p)),
-            "log-shipping-off" => needs(
+            "mirroring-off" => named("POOL", self.lync.pools.keys().cloned().collect())
+                .and_then(|p| self.mirroring_off(&p)),
+            "conference-content-lost" => named("POOL", self.lync.pools.keys().cloned().collect())
+                .and_then(|p| self.conference_content_lost(&p)),
+            "log-shipping-off" => named(
                 "CHAT_POOL",
                 self.lync.persistent_chat.keys().cloned().collect(),
             )
-            .and_then(|p| self.log_shipping_off(p)),
+            .and_then(|p| self.log_shipping_off(&p)),
             "site-up" => {
-                needs("SITE", self.sites.keys().cloned().collect()).and_then(|s| self.site_up(s))
+                named("SITE", self.sites.keys().cloned().collect()).and_then(|s| self.site_up(&s))
             }
-            "instance-up" | "witness-up" => needs("ID", self.sql.keys().cloned().collect())
-                .and_then(|i| self.instance_up_again(i)),
-            "pool-up" => needs("FQDN", self.lync.pools.keys().cloned().collect())
-                .and_then(|p| self.pool_updown(p, true)),
-            "edge-up" => needs("FQDN", self.lync.edge_pools.keys().cloned().collect())
-                .and_then(|p| self.edge_updown(p, true)),
+            "instance-up" | "witness-up" => named("ID", self.sql.keys().cloned().collect())
+                .and_then(|i| self.instance_up_again(&i)),
+            "pool-up" => named("FQDN", self.lync.pools.keys().cloned().collect())
+                .and_then(|p| self.pool_updown(&p, true)),
+            "edge-up" => named("FQDN", self.lync.edge_pools.keys().cloned().collect())
+                .and_then(|p| self.edge_updown(&p, true)),
             "link-up" => needs("SITE-SITE", self.links.keys().cloned().collect())
                 .and_then(|l| self.link_updown(l, true)),
             "share-reachable" => self.share_reachable(target),
@@ -115,13 +136,19 @@ impl LabState {
             "log-backup-missing" => self.spoil_backup(target, Spoil::Missing),
             "log-backup-damaged" => self.spoil_backup(target, Spoil::Damaged),
             _ => Err(format!(
-                "unknown fault kind `{kind}`; the kinds are {}",
+                "unknown fault kind `{kind}`{}; the kinds are {}",
+                crate::suggest::did_you_mean(
+                    kind,
+                    FAULT_KINDS
+                        .iter()
+                        .filter_map(|k| k.split([':', '[']).next())
+                ),
                 FAULT_KINDS.join(", ")
             )),
         }
         .map_err(|message| Error::Fault {
             fault: spec.to_string(),
-            message,
+            message: format!("{message}{}", hint.borrow()),
         })?;
         self.refresh();
         self.faults.push(FaultRecord {

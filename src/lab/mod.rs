@@ -268,6 +268,14 @@ impl Target for Lab {
         Some(self.state.elapsed())
     }
 
+    fn now(&self) -> i64 {
+        self.state.epoch_at(self.state.elapsed())
+    }
+
+    fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.state.notes)
+    }
+
     fn scratch(&self) -> Option<Box<dyn Target>> {
         Some(Box::new(Lab::in_memory(self.state.clone())))
     }

@@ -42,6 +42,10 @@ pub struct LabState {
     /// Manual steps whose documented effect the lab applied, in order.
     #[serde(default)]
     pub manual_effects: Vec<ManualRecord>,
+    /// What the last ops did not simulate (`not simulated: ...`), for the
+    /// run's log; never saved.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 /// Which estate file the lab was built from.
@@ -182,6 +186,7 @@ impl LabState {
                     return Performed {
                         result: Err(refused),
                         sim_seconds: 0,
+                        logs: Vec::new(),
                     };
                 }
                 // Each effect lets its own modeled time pass.

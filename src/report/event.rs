@@ -93,4 +93,11 @@ pub trait Reporter {
     fn event(&self, e: &Event);
     /// Free text for humans only (summaries, tables); JSON readers get events.
     fn text(&self, line: &str);
+    /// Detail for humans that asked for it (`--verbose`).
+    fn detail(&self, _line: &str) {}
+    /// Run `f` (which writes to the terminal) with any progress display
+    /// hidden, so it is not left behind in the scrollback.
+    fn suspend(&self, f: &mut dyn FnMut()) {
+        f()
+    }
 }

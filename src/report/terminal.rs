@@ -2,36 +2,63 @@
 //! indicatif progress bar on a terminal, a drill's measurements as a table,
 //! and one summary line at the end of a run.
 
+use super::style::Style;
 use super::summary::StepStatus;
 use super::DrillSummary;
 use super::{Event, Reporter};
+use crate::time::duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::cell::{Cell, RefCell};
 use std::io::IsTerminal;
 
-/// Renders events for a person at a terminal.
+/// Renders events for a person at a terminal. Lines go to stdout; one
+/// progress bar (steps done, the running step, and a loop's progress inside
+/// it) to stderr, at a terminal only. Every printed line suspends the bar,
+/// the bar fits the terminal's width (`wide_msg`), and it is cleared when
+/// the run ends: nothing stale is left in the scrollback. (One bar, not
+/// two: two independent bars on one terminal draw over each other.)
 pub struct Human {
     verbose: bool,
+    style: Style,
     total: Cell<usize>,
     bar: RefCell<Option<ProgressBar>>,
-    files: RefCell<Option<ProgressBar>>,
+    /// The running step's name, the bar's message between loop updates.
+    step: RefCell<String>,
 }
 
 impl Human {
-    pub fn new(verbose: bool) -> Human {
+    pub fn new(verbose: bool, style: Style) -> Human {
         Human {
             verbose,
+            style,
             total: Cell::new(0),
             bar: RefCell::new(None),
-            files: RefCell::new(None),
+            step: RefCell::new(String::new()),
         }
     }
 
     fn println(&self, line: &str) {
-        let line = super::visible(line);
+        let line = if self.style.on {
+            super::visible::visible_in_colour(line)
+        } else {
+            super::visible(line)
+        };
         match self.bar.borrow().as_ref() {
             Some(bar) if !bar.is_hidden() => bar.suspend(|| println!("{line}")),
             _ => println!("{line}"),
+        }
+    }
+
+    /// The bar's message back to the step's name (its loop is over).
+    fn clear_files(&self) {
+        if let Some(bar) = self.bar.borrow().as_ref() {
+            bar.set_message(self.step.borrow().clone());
+        }
+    }
+
+    fn clear_bars(&self) {
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
         }
     }
 
@@ -53,10 +80,10 @@ impl Human {
         ));
         for s in &d.steps {
             let mark = match s.status {
-                StepStatus::Completed | StepStatus::Replayed => "",
-                StepStatus::Failed => "  FAILED",
-                StepStatus::Waiting => "  WAITING",
-                StepStatus::Stopped => "  STOPPED",
+                StepStatus::Completed | StepStatus::Replayed => String::new(),
+                StepStatus::Failed => format!("  {}", self.style.failed("FAILED")),
+                StepStatus::Waiting => format!("  {}", self.style.waiting("WAITING")),
+                StepStatus::Stopped => format!("  {}", self.style.failed("STOPPED")),
             };
             self.println(&format!(
                 "  {:w$}  {:>10}  {:>6} ms{mark}",
@@ -118,15 +145,6 @@ fn target() -> ProgressDrawTarget {
     }
 }
 
-pub fn duration(seconds: u64) -> String {
-    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m {s:02}s"),
-        _ => format!("{h}h {m:02}m {s:02}s"),
-    }
-}
-
 impl Reporter for Human {
     fn event(&self, e: &Event) {
         match e {
@@ -144,14 +162,16 @@ impl Reporter for Human {
                 self.println(&format!(
                     "{verb} {run_id}: {runbook} {version} on {t} ({mode})"
                 ));
+                self.clear_bars();
                 let bar = ProgressBar::with_draw_target(Some(*steps_total as u64), target());
                 bar.set_style(
-                    ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}")
+                    ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {wide_msg}")
                         .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
                 *self.bar.borrow_mut() = Some(bar);
             }
             Event::StepStarted { index, name } => {
+                *self.step.borrow_mut() = name.clone();
                 if let Some(bar) = self.bar.borrow().as_ref() {
                     bar.set_message(super::visible(name).into_owned());
                 }
@@ -170,15 +190,18 @@ impl Reporter for Human {
                 if let Some(bar) = self.bar.borrow().as_ref() {
                     bar.inc(1);
                 }
-                if let Some(files) = self.files.borrow_mut().take() {
-                    files.finish_and_clear();
-                }
+                self.clear_files();
                 if self.verbose {
-                    self.println(&format!("      ok ({} simulated)", duration(*sim_seconds)));
+                    self.println(&format!(
+                        "      {} ({} simulated)",
+                        self.style.done("ok"),
+                        duration(*sim_seconds)
+                    ));
                 }
             }
             Event::StepFailed { error, .. } => {
-                self.println(&format!("      FAILED: {error}"));
+                self.clear_files();
+                self.println(&format!("      {}: {error}", self.style.failed("FAILED")));
             }
             Event::Op {
                 host,
@@ -191,15 +214,15 @@ impl Reporter for Human {
             } => {
                 if *change || self.verbose {
                     let verb = match (change, planned) {
-                        (true, true) => "would change",
-                        (true, false) => "change",
-                        (false, _) => "read",
+                        (true, true) => self.style.change("would change"),
+                        (true, false) => self.style.change("change"),
+                        (false, _) => self.style.read("read"),
                     };
                     self.println(&format!("      {verb} on {host}: {text}"));
                 }
                 if !ok && (*change || self.verbose) {
                     if let Some(err) = error {
-                        self.println(&format!("        -> {err}"));
+                        self.println(&format!("        -> {}", self.style.failed(err)));
                     }
                 }
             }
@@ -207,27 +230,16 @@ impl Reporter for Human {
             Event::Progress {
                 label, done, total, ..
             } => {
-                let mut files = self.files.borrow_mut();
-                let bar = files.get_or_insert_with(|| {
-                    let b = ProgressBar::with_draw_target(Some(*total), target());
-                    b.set_style(
-                        ProgressStyle::with_template("      {bar:30} {pos}/{len} {msg}")
-                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                    );
-                    b
-                });
-                bar.set_length(*total);
-                bar.set_position(*done);
-                bar.set_message(super::visible(label).into_owned());
+                if let Some(bar) = self.bar.borrow().as_ref() {
+                    bar.set_message(format!("{}  ({done}/{total} {label})", self.step.borrow()));
+                }
             }
-            Event::DecisionNeeded {
-                question, choices, ..
-            } => {
-                self.println(&format!(
-                    "      DECISION NEEDED: {question} (choices: {})",
-                    choices.join(", ")
-                ));
-            }
+            // The question itself is said once, by the error the waiting
+            // run ends with (or by the operator's prompt at a terminal).
+            Event::DecisionNeeded { key, .. } => self.println(&format!(
+                "      {} for the operator's decision `{key}`",
+                self.style.waiting("waiting")
+            )),
             Event::Confirmed {
                 message, operator, ..
             } => {
@@ -251,27 +263,39 @@ impl Reporter for Human {
                 sim_seconds,
                 wall_ms,
             } => {
-                if let Some(bar) = self.bar.borrow_mut().take() {
-                    bar.finish_and_clear();
-                }
+                self.clear_bars();
                 let sim = sim_seconds
                     .map(|s| format!(", {} simulated", duration(s)))
                     .unwrap_or_default();
-                let tail = if message.is_empty() {
+                // A waiting run's reason follows as its error: said once.
+                let tail = if message.is_empty() || status == "waiting" {
                     String::new()
                 } else {
                     format!(": {message}")
                 };
-                let line = format!(
-                    "{run_id} {status}: {steps} steps, {ops} ops ({changes} changes){sim}, {:.1}s wall{tail}",
+                self.println(&format!(
+                    "{run_id} {}: {steps} steps, {ops} ops ({changes} changes){sim}, {:.1}s wall{tail}",
+                    self.style.status(status),
                     *wall_ms as f64 / 1000.0
-                );
-                println!("{}", super::visible(&line));
+                ));
             }
         }
     }
 
     fn text(&self, line: &str) {
         self.println(line);
+    }
+
+    fn detail(&self, line: &str) {
+        if self.verbose {
+            self.println(line);
+        }
+    }
+
+    fn suspend(&self, f: &mut dyn FnMut()) {
+        match self.bar.borrow().as_ref() {
+            Some(bar) if !bar.is_hidden() => bar.suspend(f),
+            _ => f(),
+        }
     }
 }

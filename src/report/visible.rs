@@ -34,6 +34,40 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Like [`visible`], but a colour sequence (`ESC [ digits;... m`, SGR) is
+/// kept: for lines drillbook has coloured itself when colour is on. A colour
+/// changes no text, so a value can still not rewrite what is shown.
+pub fn visible_in_colour(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\u{1b}' {
+            if let Some(len) = sgr_len(rest) {
+                out.push_str(&rest[..len]);
+                rest = &rest[len..];
+                continue;
+            }
+        }
+        if hidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    Cow::Owned(out)
+}
+
+/// The length of the SGR sequence `text` starts with, if it does.
+fn sgr_len(text: &str) -> Option<usize> {
+    let body = text.strip_prefix("\u{1b}[")?;
+    let params = body.find(|c: char| !(c.is_ascii_digit() || c == ';'))?;
+    body[params..].starts_with('m').then_some(2 + params + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +83,17 @@ mod tests {
             "line\n  next\tcol — § ü"
         );
         assert!(matches!(visible("plain"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn in_colour_only_colour_sequences_pass() {
+        assert_eq!(
+            visible_in_colour("\u{1b}[32mok\u{1b}[0m a\rb"),
+            "\u{1b}[32mok\u{1b}[0m a\\rb"
+        );
+        assert_eq!(
+            visible_in_colour("\u{1b}[2K\u{1b}[1;31"),
+            r"\u{1b}[2K\u{1b}[1;31"
+        );
     }
 }

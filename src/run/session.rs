@@ -387,7 +387,11 @@ impl Host for Session {
                 })?;
             }
         }
-        let performed = self.state.borrow_mut().target.perform(&op);
+        let (performed, notes) = {
+            let mut st = self.state.borrow_mut();
+            let performed = st.target.perform(&op);
+            (performed, st.target.take_notes())
+        };
         let performed = performed.map_err(|e| self.stop(e))?;
         let ops_performed = {
             let mut st = self.state.borrow_mut();
@@ -439,6 +443,9 @@ impl Host for Session {
             error: performed.result.as_ref().err().map(|e| e.to_string()),
             sim_seconds: performed.sim_seconds,
         });
+        for note in notes {
+            self.log(&note)?;
+        }
         Ok(performed.result)
     }
 
@@ -591,5 +598,10 @@ impl Host for Session {
 
     fn print(&self, text: &str) {
         self.frontend.operator.show(text);
+    }
+
+    fn now(&self) -> HostResult<i64> {
+        self.check_not_stopped()?;
+        Ok(self.state.borrow().target.now())
     }
 }

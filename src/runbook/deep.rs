@@ -38,8 +38,8 @@ struct Known {
     modules: BTreeMap<String, BTreeSet<String>>,
 }
 
-fn known(estate: Rc<Estate>) -> Known {
-    let engine = crate::engine::listing_engine(estate);
+fn known() -> Known {
+    let engine = crate::engine::listing_engine();
     let json: Value = engine
         .gen_fn_metadata_to_json(true)
         .ok()
@@ -65,21 +65,7 @@ fn known(estate: Rc<Estate>) -> Known {
     Known { global, modules }
 }
 
-/// The nearest of `candidates` to `name`, if one is near enough to be a typo.
-pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::osa_distance(name, c), c))
-        .filter(|(d, c)| *d <= 3.max(name.len() / 4) && *d < name.len().max(c.len()))
-        .min()
-        .map(|(_, c)| c)
-}
-
-fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    nearest(name, candidates)
-        .map(|c| format!("; did you mean `{c}`?"))
-        .unwrap_or_default()
-}
+use crate::suggest::did_you_mean;
 
 /// A module an import names: where it lives and its text, or `None`.
 fn module_text(rb: &Runbook, name: &str) -> Option<(String, String)> {
@@ -112,7 +98,7 @@ impl Runbook {
             return Vec::new();
         };
         let estate = Rc::new(estate);
-        let known = known(estate.clone());
+        let known = known();
         let mut problems = Vec::new();
         let at = |line: usize, col: usize, m: String| format!("{}:{line}:{col}: {m}", self.file);
 

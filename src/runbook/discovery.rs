@@ -15,6 +15,28 @@ pub fn shipped() -> &'static [(&'static str, &'static str)] {
     embedded::RUNBOOKS
 }
 
+/// The hash of the shipped runbook set (every runbook and stdlib module,
+/// by name and text): which procedures this binary carries, for
+/// `--version` and for telling two builds' runbooks apart.
+pub fn set_hash() -> String {
+    let mut all: Vec<(String, &str)> = shipped()
+        .iter()
+        .map(|(id, t)| (format!("runbooks/{id}.rhai"), *t))
+        .chain(
+            crate::engine::stdlib()
+                .iter()
+                .map(|(n, t)| (format!("stdlib/{n}.rhai"), *t)),
+        )
+        .collect();
+    all.sort();
+    let mut bytes = Vec::new();
+    for (name, text) in all {
+        bytes.extend_from_slice(format!("{name}\0{}\0", text.len()).as_bytes());
+        bytes.extend_from_slice(text.as_bytes());
+    }
+    crate::estate::sha256_hex(&bytes)
+}
+
 impl Runbook {
     /// Find a runbook by shipped id, local folder, or path.
     pub fn find(spec: &str, local_dir: Option<&Path>) -> Result<Runbook> {

@@ -17,8 +17,7 @@ mod lint;
 mod params;
 pub mod scenario;
 
-pub use deep::nearest;
-pub use discovery::{all, shipped};
+pub use discovery::{all, set_hash, shipped};
 pub use header::Header;
 pub use lint::StaticStep;
 pub use params::{resolve_params, split_assignment, ParamKind, ParamSpec};

@@ -6,6 +6,7 @@ use super::header::req_str;
 use super::Runbook;
 use crate::error::{Error, Result};
 use crate::estate::{is_fqdn, Estate};
+use crate::suggest::Lookup;
 use rhai::{Dynamic, Map};
 use serde::Serialize;
 use serde_json::Value;
@@ -108,7 +109,8 @@ pub fn resolve_params(
             return Err(perr(
                 name,
                 format!(
-                    "the runbook has no such parameter (it takes: {})",
+                    "the runbook has no such parameter{} (it takes: {})",
+                    crate::suggest::did_you_mean(name, known.iter().copied()),
                     if known.is_empty() {
                         "none".to_string()
                     } else {
@@ -182,15 +184,18 @@ fn sole_object(kind: ParamKind, estate: &Estate) -> Option<String> {
 
 fn parse_value(spec: &ParamSpec, raw: &str, estate: &Estate) -> std::result::Result<Value, String> {
     let f = &estate.file;
-    let one_of = |what: &str, keys: Vec<&String>| {
-        format!(
-            "{raw:?} is not a {what} of estate {} (known: {})",
-            estate.source,
-            keys.iter()
-                .map(|k| k.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+    // A name of the estate: exact, or a short name (`pool-red`) only one
+    // name starts with; else the nearest names.
+    let resolve = |what: &str, keys: Vec<&String>| {
+        let keys: Vec<&str> = keys.into_iter().map(String::as_str).collect();
+        match crate::suggest::lookup(raw, &keys) {
+            Lookup::Found(k) => Ok(Value::String(k.to_string())),
+            other => Err(format!(
+                "{} (estate {})",
+                crate::suggest::explain(what, raw, &other, &keys),
+                estate.source
+            )),
+        }
     };
     // Every value a run quotes is checked before the first op (issue 11, finding 11).
     if let Some(c) = raw.chars().find(|c| c.is_control()) {
@@ -226,45 +231,14 @@ fn parse_value(spec: &ParamSpec, raw: &str, estate: &Estate) -> std::result::Res
             }
             Value::Array(items)
         }
-        ParamKind::Pool => {
-            if !f.pools.contains_key(raw) {
-                return Err(one_of("Front End pool", f.pools.keys().collect()));
-            }
-            Value::String(raw.to_string())
-        }
-        ParamKind::EdgePool => {
-            if !f.edge_pools.contains_key(raw) {
-                return Err(one_of("Edge pool", f.edge_pools.keys().collect()));
-            }
-            Value::String(raw.to_string())
-        }
+        ParamKind::Pool => resolve("Front End pool", f.pools.keys().collect())?,
+        ParamKind::EdgePool => resolve("Edge pool", f.edge_pools.keys().collect())?,
         ParamKind::PersistentChatPool => {
-            if !f.persistent_chat.contains_key(raw) {
-                return Err(one_of(
-                    "Persistent Chat pool",
-                    f.persistent_chat.keys().collect(),
-                ));
-            }
-            Value::String(raw.to_string())
+            resolve("Persistent Chat pool", f.persistent_chat.keys().collect())?
         }
-        ParamKind::SqlInstance => {
-            if !f.sql.contains_key(raw) {
-                return Err(one_of("SQL instance", f.sql.keys().collect()));
-            }
-            Value::String(raw.to_string())
-        }
-        ParamKind::Site => {
-            if !f.sites.contains_key(raw) {
-                return Err(one_of("site", f.sites.keys().collect()));
-            }
-            Value::String(raw.to_string())
-        }
-        ParamKind::Server => {
-            if !f.servers.contains_key(raw) {
-                return Err(one_of("server", f.servers.keys().collect()));
-            }
-            Value::String(raw.to_string())
-        }
+        ParamKind::SqlInstance => resolve("SQL instance", f.sql.keys().collect())?,
+        ParamKind::Site => resolve("site", f.sites.keys().collect())?,
+        ParamKind::Server => resolve("server", f.servers.keys().collect())?,
     })
 }
 

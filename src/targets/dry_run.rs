@@ -48,6 +48,19 @@ impl Target for DryRun {
     fn clock(&self) -> Option<u64> {
         self.scratch.as_ref().and_then(|s| s.clock())
     }
+
+    fn take_notes(&mut self) -> Vec<String> {
+        match self.scratch.as_mut() {
+            Some(s) => s.take_notes(),
+            None => self.inner.take_notes(),
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.scratch
+            .as_ref()
+            .map_or_else(|| self.inner.now(), |s| s.now())
+    }
 }
 
 #[cfg(test)]

@@ -218,6 +218,16 @@ pub trait Target {
     fn clock(&self) -> Option<u64> {
         None
     }
+    /// Seconds since the Unix epoch on this target's clock: the lab's
+    /// simulated one, else the real one (`now()` in a runbook).
+    fn now(&self) -> i64 {
+        crate::time::now_epoch()
+    }
+    /// What the target said of the ops it performed since last asked,
+    /// beyond their results: the lab's `not simulated: ...` lines.
+    fn take_notes(&mut self) -> Vec<String> {
+        Vec::new()
+    }
     /// A copy that performs ops without persisting anything, for a dry run
     /// that predicts the end state. `None` if the target cannot provide one.
     fn scratch(&self) -> Option<Box<dyn Target>> {

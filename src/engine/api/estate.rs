@@ -3,6 +3,7 @@
 
 use crate::engine::steps::{script_error, RhaiResult};
 use crate::estate::Estate;
+use crate::suggest::Lookup;
 use rhai::{Array, Dynamic, Engine, Map};
 use std::rc::Rc;
 
@@ -10,69 +11,185 @@ use std::rc::Rc;
 #[derive(Clone)]
 pub struct EstateView(pub Rc<Estate>);
 
-pub fn register(engine: &mut Engine, estate: Rc<Estate>) {
-    let _ = estate;
+pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<EstateView>("Estate");
-    engine.register_get("name", |e: &mut EstateView| e.0.file.estate.name.clone());
-    engine.register_get("domain", |e: &mut EstateView| {
-        e.0.file.estate.domain.clone()
-    });
-    engine.register_fn("persistent_chat_pool", |e: &mut EstateView, fqdn: &str| {
-        persistent_chat_pool(&e.0, fqdn)
-    });
-    engine.register_fn("pool", |e: &mut EstateView, fqdn: &str| pool(&e.0, fqdn));
-    engine.register_fn("pools", |e: &mut EstateView| names(&e.0.file.pools));
-    engine.register_fn("sites", |e: &mut EstateView| names(&e.0.file.sites));
-    engine.register_fn("cms_pool", |e: &mut EstateView| -> Dynamic {
-        e.0.file
-            .pools
-            .iter()
-            .find(|(_, p)| p.hosts_cms)
-            .map_or(Dynamic::UNIT, |(k, _)| k.clone().into())
-    });
-    engine.register_fn("edge_pool", |e: &mut EstateView, fqdn: &str| {
-        edge_pool(&e.0, fqdn)
-    });
-    engine.register_fn("edge_pools", |e: &mut EstateView| {
-        names(&e.0.file.edge_pools)
-    });
-    engine.register_fn("findings", |e: &mut EstateView| -> Array {
-        e.0.design_findings()
-            .into_iter()
-            .map(|f| {
-                let mut m = Map::new();
-                m.insert("rule".into(), f.rule.into());
-                m.insert(
-                    "objects".into(),
-                    f.objects
-                        .into_iter()
-                        .map(Dynamic::from)
-                        .collect::<Array>()
-                        .into(),
-                );
-                m.insert("message".into(), f.message.into());
-                Dynamic::from(m)
-            })
-            .collect()
-    });
-    engine.register_fn(
+    rhai::FuncRegistration::new_getter("name")
+        .with_volatility(true)
+        .with_params_info(["estate: Estate", "string"])
+        .with_comments(["/// The estate's name (estate.name in the estate file)."])
+        .register_into_engine(engine, |e: &mut EstateView| e.0.file.estate.name.clone());
+    rhai::FuncRegistration::new_getter("domain")
+        .with_volatility(true)
+        .with_params_info(["estate: Estate", "string"])
+        .with_comments(["/// The estate's SIP domain."])
+        .register_into_engine(engine, |e: &mut EstateView| e.0.file.estate.domain.clone());
+    global!(
+        engine,
+        "pools",
+        ["estate: Estate", "array"],
+        "The FQDNs of the Front End pools.",
+        |e: &mut EstateView| names(&e.0.file.pools)
+    );
+    global!(
+        engine,
+        "pool",
+        ["estate: Estate", "fqdn: string", "map"],
+        "A Front End pool (see `pool` in the objects); a short name (`pool-red`) resolves when one pool starts with it.",
+        |e: &mut EstateView, fqdn: &str| pool(&e.0, fqdn)
+    );
+    global!(
+        engine,
+        "cms_pool",
+        ["estate: Estate", "any"],
+        "The FQDN of the pool hosting the Central Management Store, or ().",
+        |e: &mut EstateView| -> Dynamic {
+            e.0.file
+                .pools
+                .iter()
+                .find(|(_, p)| p.hosts_cms)
+                .map_or(Dynamic::UNIT, |(k, _)| k.clone().into())
+        }
+    );
+    global!(
+        engine,
+        "persistent_chat_pools",
+        ["estate: Estate", "array"],
+        "The FQDNs of the Persistent Chat pools.",
+        |e: &mut EstateView| names(&e.0.file.persistent_chat)
+    );
+    global!(
+        engine,
+        "persistent_chat_pool",
+        ["estate: Estate", "fqdn: string", "map"],
+        "A Persistent Chat pool (see `persistent_chat_pool` in the objects).",
+        |e: &mut EstateView, fqdn: &str| persistent_chat_pool(&e.0, fqdn)
+    );
+    global!(
+        engine,
+        "edge_pools",
+        ["estate: Estate", "array"],
+        "The FQDNs of the Edge pools.",
+        |e: &mut EstateView| names(&e.0.file.edge_pools)
+    );
+    global!(
+        engine,
+        "edge_pool",
+        ["estate: Estate", "fqdn: string", "map"],
+        "An Edge pool (see `edge_pool` in the objects).",
+        |e: &mut EstateView, fqdn: &str| edge_pool(&e.0, fqdn)
+    );
+    global!(
+        engine,
+        "instances",
+        ["estate: Estate", "array"],
+        "The ids of the SQL Server instances.",
+        |e: &mut EstateView| names(&e.0.file.sql)
+    );
+    global!(
+        engine,
+        "instance",
+        ["estate: Estate", "id: string", "map"],
+        "A SQL Server instance (see `instance` in the objects).",
+        |e: &mut EstateView, id: &str| -> RhaiResult<Map> {
+            let id = known(&e.0.file.sql, id, "SQL instance")?;
+            Ok(instance_ref(&e.0, &id).cast::<Map>())
+        }
+    );
+    global!(
+        engine,
+        "sites",
+        ["estate: Estate", "array"],
+        "The names of the sites (data centers).",
+        |e: &mut EstateView| names(&e.0.file.sites)
+    );
+    global!(
+        engine,
+        "site",
+        ["estate: Estate", "name: string", "map"],
+        "A site (see `site` in the objects).",
+        |e: &mut EstateView, name: &str| site(&e.0, name)
+    );
+    global!(
+        engine,
+        "findings",
+        ["estate: Estate", "array"],
+        "The estate's design findings (see `finding` in the objects): what its design breaks of the documented rules.",
+        |e: &mut EstateView| -> Array {
+            e.0.design_findings()
+                .into_iter()
+                .map(|f| {
+                    let mut m = Map::new();
+                    m.insert("rule".into(), f.rule.into());
+                    m.insert(
+                        "objects".into(),
+                        f.objects
+                            .into_iter()
+                            .map(Dynamic::from)
+                            .collect::<Array>()
+                            .into(),
+                    );
+                    m.insert("message".into(), f.message.into());
+                    Dynamic::from(m)
+                })
+                .collect()
+        }
+    );
+    global!(
+        engine,
         "site_of",
+        ["estate: Estate", "server: string", "string"],
+        "The site of a server (an error if it is not one of the estate's).",
         |e: &mut EstateView, server: &str| -> RhaiResult<String> {
             e.0.site_of_server(server)
                 .map(str::to_string)
                 .ok_or_else(|| script_error(format!("{server:?} is not a server of the estate")))
-        },
+        }
     );
-    engine.register_fn(
+    global!(
+        engine,
         "management_host",
+        ["estate: Estate", "site: string", "string"],
+        "Where Lync Management Shell cmdlets run when `site` is the one acting.",
         |e: &mut EstateView, site: &str| -> RhaiResult<String> {
-            e.0.file
-                .sites
-                .get(site)
-                .map(|s| s.management_host.clone())
-                .ok_or_else(|| script_error(format!("{site:?} is not a site of the estate")))
-        },
+            let site = known(&e.0.file.sites, site, "site")?;
+            Ok(e.0.file.sites[&site].management_host.clone())
+        }
     );
+}
+
+/// The key of an estate section `name` means (exactly, or a short name
+/// only one key starts with), or an error naming the nearest.
+fn known<T>(
+    section: &std::collections::BTreeMap<String, T>,
+    name: &str,
+    what: &str,
+) -> RhaiResult<String> {
+    let keys: Vec<&str> = section.keys().map(String::as_str).collect();
+    match crate::suggest::lookup(name, &keys) {
+        Lookup::Found(k) => Ok(k.to_string()),
+        other => Err(script_error(crate::suggest::explain(
+            &format!("{what} of the estate"),
+            name,
+            &other,
+            &keys,
+        ))),
+    }
+}
+
+/// A site as a map: name, management host, XMPP route, low-latency links.
+fn site(estate: &Estate, name: &str) -> RhaiResult<Map> {
+    let name = known(&estate.file.sites, name, "site")?;
+    let s = &estate.file.sites[&name];
+    let mut m = Map::new();
+    m.insert("name".into(), name.clone().into());
+    m.insert("description".into(), s.description.clone().into());
+    m.insert("management_host".into(), s.management_host.clone().into());
+    m.insert(
+        "xmpp_federation_route".into(),
+        opt_str(s.xmpp_federation_route.as_ref()),
+    );
+    m.insert("low_latency_to".into(), strings(&s.low_latency_to));
+    Ok(m)
 }
 
 /// `#{instance, database, site, server, sql_instance, sql_name}`.
@@ -100,12 +217,8 @@ fn opt_str(v: Option<&String>) -> Dynamic {
 /// `shell_host`, the management host in the backup database's site (where a
 /// failover acts from; a runbook may set another).
 fn persistent_chat_pool(estate: &Estate, fqdn: &str) -> RhaiResult<Map> {
-    let pc = estate.file.persistent_chat.get(fqdn).ok_or_else(|| {
-        let known: Vec<&String> = estate.file.persistent_chat.keys().collect();
-        script_error(format!(
-            "{fqdn:?} is not a Persistent Chat pool of the estate (known: {known:?})"
-        ))
-    })?;
+    let fqdn = &known(&estate.file.persistent_chat, fqdn, "Persistent Chat pool")?;
+    let pc = &estate.file.persistent_chat[fqdn];
     let servers: Array = pc
         .servers
         .iter()
@@ -210,12 +323,8 @@ fn strings(items: &[String]) -> Dynamic {
 /// A Front End pool as a map: site, pairing, CMS, Edge association, front
 /// ends, and its back end as instance references.
 fn pool(estate: &Estate, fqdn: &str) -> RhaiResult<Map> {
-    let p = estate.file.pools.get(fqdn).ok_or_else(|| {
-        let known: Vec<&String> = estate.file.pools.keys().collect();
-        script_error(format!(
-            "{fqdn:?} is not a Front End pool of the estate (known: {known:?})"
-        ))
-    })?;
+    let fqdn = &known(&estate.file.pools, fqdn, "Front End pool")?;
+    let p = &estate.file.pools[fqdn];
     let mut be = Map::new();
     be.insert("ha".into(), p.back_end.ha.to_string().into());
     be.insert(
@@ -249,12 +358,8 @@ fn pool(estate: &Estate, fqdn: &str) -> RhaiResult<Map> {
 
 /// An Edge pool as a map: site, servers, federation flag, next hop.
 fn edge_pool(estate: &Estate, fqdn: &str) -> RhaiResult<Map> {
-    let e = estate.file.edge_pools.get(fqdn).ok_or_else(|| {
-        let known: Vec<&String> = estate.file.edge_pools.keys().collect();
-        script_error(format!(
-            "{fqdn:?} is not an Edge pool of the estate (known: {known:?})"
-        ))
-    })?;
+    let fqdn = &known(&estate.file.edge_pools, fqdn, "Edge pool")?;
+    let e = &estate.file.edge_pools[fqdn];
     let mut m = Map::new();
     m.insert("fqdn".into(), fqdn.into());
     m.insert("site".into(), e.site.clone().into());

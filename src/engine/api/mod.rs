@@ -19,6 +19,7 @@ macro_rules! reg {
 
 pub mod chat;
 pub mod estate;
+pub mod fields;
 pub mod logship;
 pub mod lync;
 pub mod sql;
@@ -28,14 +29,13 @@ use super::Shared;
 use crate::op::Op;
 use rhai::{Array, Dynamic, Engine, Map};
 use serde_json::Value;
-use std::rc::Rc;
 
-pub fn register(engine: &mut Engine, ctx: &Shared, estate: Rc<crate::estate::Estate>) {
+pub fn register(engine: &mut Engine, ctx: &Shared) {
     engine.register_static_module("sql", sql::module(ctx).into());
     engine.register_static_module("logship", logship::module(ctx).into());
     engine.register_static_module("chat", chat::module(ctx).into());
     engine.register_static_module("lync", lync::module(ctx).into());
-    estate::register(engine, estate);
+    estate::register(engine);
 }
 
 /// Perform an op; an estate error becomes a catchable script error.

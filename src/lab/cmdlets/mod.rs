@@ -17,6 +17,7 @@ pub(in crate::lab) mod backup_service;
 pub(in crate::lab) mod cms;
 pub(in crate::lab) mod edge;
 pub(in crate::lab) mod mirror_database;
+pub(in crate::lab) mod not_simulated;
 pub(in crate::lab) mod persistent_chat;
 pub(in crate::lab) mod pools;
 use crate::op::{CmdletArg, PsValue};
@@ -488,7 +489,7 @@ impl LabState {
                 return Err(refused);
             }
         }
-        match spec.handler {
+        let answer = match spec.handler {
             Handler::Reads(read) => read(self, &call),
             Handler::Changes {
                 what_if: Some(what_if),
@@ -499,7 +500,10 @@ impl LabState {
                 run(&mut self.clone(), &call).map(|_| Value::Null)
             }
             Handler::Changes { run, .. } => run(self, &call),
-        }
+        }?;
+        let notes = not_simulated::notes(self, &call);
+        self.notes.extend(notes);
+        Ok(answer)
     }
 
     /// Get-CsService: Persistent Chat, Registrar (Front End pools) and
