@@ -565,7 +565,9 @@ fn a_failover_to_a_sql_2008_r2_backup_ends_its_sessions_as_in_the_lab() {
     let lab_run = |db: &Db, estate: &str| {
         db.run(&["lab", "init", "--estate", estate]).ok();
         db.run(&["lab", "advance", "44"]).ok();
-        db.run(&["lab", "fault", "primary-site-down"]).ok();
+        // The CMS fails over first, as every chat failover needs (PROCEDURES.md §2).
+        db.run(&["lab", "fault", "cms-away-from:redmond", "primary-site-down"])
+            .ok();
     };
     let lab = Db::new();
     let estate = estate_with_2008_r2_backup(&lab);

@@ -163,6 +163,14 @@ fn write_runbook(db: &Db, name: &str, body: &str) -> String {
         .to_string()
 }
 
+/// A home with a lab of the built-in estate and the local runbook `name`.
+fn lab_with_runbook(name: &str, body: &str) -> (Db, String) {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let rb = write_runbook(&db, name, body);
+    (db, rb)
+}
+
 /// Does `s` set a colour (an SGR sequence, `ESC [ ... m`)? Cursor
 /// movement and erasing (a progress bar's) are not colour.
 fn coloured(s: &str) -> bool {
@@ -174,10 +182,7 @@ fn coloured(s: &str) -> bool {
 
 #[test]
 fn colour_only_at_a_terminal_and_never_under_no_color() {
-    let db = Db::new();
-    db.run(&["lab", "init"]).ok();
-    let rb = write_runbook(
-        &db,
+    let (db, rb) = lab_with_runbook(
         "colours",
         r#"step("look", || { lync::cmdlet(estate.management_host("dublin"), "Get-CsSite", #{}); });"#,
     );
@@ -279,9 +284,7 @@ const DECIDE: &str = r#"step("ask", || {
 
 #[test]
 fn a_decision_is_asked_at_a_terminal_once_with_what_each_choice_costs() {
-    let db = Db::new();
-    db.run(&["lab", "init"]).ok();
-    let rb = write_runbook(&db, "gap", DECIDE);
+    let (db, rb) = lab_with_runbook("gap", DECIDE);
     let tty = in_pty(&db, 120, "2\n", &["run", &rb], &[]);
     assert_eq!(tty.code, 0, "{}", tty.raw);
     assert_eq!(
@@ -317,10 +320,7 @@ fn a_decision_is_asked_at_a_terminal_once_with_what_each_choice_costs() {
 
 #[test]
 fn plans_never_suggest_resuming_a_plan() {
-    let db = Db::new();
-    db.run(&["lab", "init"]).ok();
-    let failing = write_runbook(
-        &db,
+    let (db, failing) = lab_with_runbook(
         "breaks",
         r#"step("boom", || { require(false, "not ready"); });"#,
     );
@@ -447,10 +447,7 @@ fn an_ambiguous_short_pool_name_is_refused_naming_every_candidate() {
 /// line says it where it happened.
 #[test]
 fn an_error_is_said_once() {
-    let db = Db::new();
-    db.run(&["lab", "init"]).ok();
-    let rb = write_runbook(
-        &db,
+    let (db, rb) = lab_with_runbook(
         "breaks",
         r#"step("boom", || { require(false, "the witness is unreachable"); });"#,
     );
@@ -511,10 +508,7 @@ fn lab_fault_reads_as_what_went_down_with_the_detail_under_verbose() {
 /// sequence (erase line, `ESC[2K`) is shown escaped, not obeyed.
 #[test]
 fn colours_are_sent_while_a_values_escape_sequence_is_shown_escaped() {
-    let db = Db::new();
-    db.run(&["lab", "init"]).ok();
-    let rb = write_runbook(
-        &db,
+    let (db, rb) = lab_with_runbook(
         "noted",
         "const NOTE = \"a\\x1b[2Kb\";\nstep(\"note\", || { log(`note: ${NOTE}`); });",
     );
