@@ -565,7 +565,7 @@ fn a_failover_to_a_sql_2008_r2_backup_ends_its_sessions_as_in_the_lab() {
     let lab_run = |db: &Db, estate: &str| {
         db.run(&["lab", "init", "--estate", estate]).ok();
         db.run(&["lab", "advance", "44"]).ok();
-        // The CMS is moved out of Redmond first, as the chat failover needs.
+        // The CMS fails over first, as every chat failover needs (PROCEDURES.md §2).
         db.run(&["lab", "fault", "cms-away-from:redmond", "primary-site-down"])
             .ok();
     };

@@ -163,6 +163,14 @@ fn write_runbook(db: &Db, name: &str, body: &str) -> String {
         .to_string()
 }
 
+/// A home with a lab of the built-in estate and the local runbook `name`.
+fn lab_with_runbook(name: &str, body: &str) -> (Db, String) {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let rb = write_runbook(&db, name, body);
+    (db, rb)
+}
+
 /// Does `s` set a colour (an SGR sequence, `ESC [ ... m`)? Cursor
 /// movement and erasing (a progress bar's) are not colour.
 fn coloured(s: &str) -> bool {
@@ -174,10 +182,7 @@ fn coloured(s: &str) -> bool {
 
 #[test]
 fn colour_only_at_a_terminal_and_never_under_no_color() {
-    let db = Db::new();
-    db.run(&["lab", "init"]).ok();
-    let rb = write_runbook(
-        &db,
+    let (db, rb) = lab_with_runbook(
         "colours",
         r#"step("look", || { lync::cmdlet(estate.management_host("dublin"), "Get-CsSite", #{}); });"#,
     );
@@ -245,20 +250,20 @@ fn progress_bars_leave_no_stale_lines_at_any_width() {
 fn a_fault_reads_as_what_went_down_with_the_detail_under_verbose() {
     let db = Db::new();
     let out = db.run(&["drill", "persistent-chat-failover"]);
-    // The scenario first moves the CMS out of the site it loses.
-    let first = out
+    // The scenario stages the CMS's failover first; then the site goes down.
+    let site = out
         .ok()
         .stdout
         .lines()
-        .find(|l| l.starts_with("fault primary-site-down"))
-        .unwrap_or_default()
+        .find(|l| l.starts_with("fault primary-site-down: "))
+        .unwrap_or_else(|| panic!("{}", out.stdout))
         .to_string();
-    assert!(first.len() < 400, "{} characters: {first}", first.len());
+    assert!(site.len() < 400, "{} characters: {site}", site.len());
     assert!(
-        first.starts_with(
+        site.starts_with(
             "fault primary-site-down: site redmond down: 11 servers, 6 SQL instances;"
         ),
-        "{first}"
+        "{site}"
     );
     assert!(
         !out.stdout.contains("\n  cpsdyn: principal"),
@@ -279,9 +284,7 @@ const DECIDE: &str = r#"step("ask", || {
 
 #[test]
 fn a_decision_is_asked_at_a_terminal_once_with_what_each_choice_costs() {
-    let db = Db::new();
-    db.run(&["lab", "init"]).ok();
-    let rb = write_runbook(&db, "gap", DECIDE);
+    let (db, rb) = lab_with_runbook("gap", DECIDE);
     let tty = in_pty(&db, 120, "2\n", &["run", &rb], &[]);
     assert_eq!(tty.code, 0, "{}", tty.raw);
     assert_eq!(
@@ -317,10 +320,7 @@ fn a_decision_is_asked_at_a_terminal_once_with_what_each_choice_costs() {
 
 #[test]
 fn plans_never_suggest_resuming_a_plan() {
-    let db = Db::new();
-    db.run(&["lab", "init"]).ok();
-    let failing = write_runbook(
-        &db,
+    let (db, failing) = lab_with_runbook(
         "breaks",
         r#"step("boom", || { require(false, "not ready"); });"#,
     );
@@ -389,4 +389,150 @@ fn misspelled_names_get_the_nearest_and_short_pool_names_resolve() {
     db.run(&["lab", "fault", "pool-down:pool-red"]).ok();
     let lab = db.lab();
     assert_eq!(lab["lync"]["pools"]["pool-red.litwareinc.com"]["up"], false);
+}
+
+/// Two pools whose first labels are the same (`pool-red` in litwareinc.com
+/// and in dublin.litwareinc.com): the short name is refused, naming both;
+/// a longer one only one pool starts with resolves.
+#[test]
+fn an_ambiguous_short_pool_name_is_refused_naming_every_candidate() {
+    let db = Db::new();
+    let text = common::builtin_estate()
+        .replace("pool-dub.litwareinc.com", "pool-red.dublin.litwareinc.com");
+    let estate = db.write("two-reds.toml", &text);
+    let e = estate.to_str().unwrap();
+    db.run(&["lab", "init", "--estate", e]).ok();
+    let both = "could be any of pool-red.dublin.litwareinc.com, pool-red.litwareinc.com";
+    let plan = db.run(&[
+        "plan",
+        "pool-failover",
+        "--estate",
+        e,
+        "-p",
+        "pool=pool-red",
+    ]);
+    plan.code(2)
+        .stderr_has("\"pool-red\" is ambiguous")
+        .stderr_has(both);
+    db.run(&["lab", "fault", "pool-down:pool-red"])
+        .code(2)
+        .stderr_has("\"pool-red\" is ambiguous")
+        .stderr_has(both);
+    assert_eq!(
+        db.lab()["lync"]["pools"]["pool-red.litwareinc.com"]["up"],
+        true,
+        "a refused fault changes nothing"
+    );
+    db.run(&[
+        "plan",
+        "pool-failover",
+        "--estate",
+        e,
+        "-p",
+        "pool=pool-red.dublin",
+    ])
+    .ok()
+    .stdout_has("-PoolFqdn 'pool-red.dublin.litwareinc.com'");
+    db.run(&["lab", "fault", "pool-down:pool-red.dublin"]).ok();
+    let lab = db.lab();
+    assert_eq!(
+        lab["lync"]["pools"]["pool-red.dublin.litwareinc.com"]["up"],
+        false
+    );
+    assert_eq!(lab["lync"]["pools"]["pool-red.litwareinc.com"]["up"], true);
+}
+
+/// Why a run failed is said once: as its error, not also at the end of the
+/// run's summary line (nor in a drill's summary). The failed step's own
+/// line says it where it happened.
+#[test]
+fn an_error_is_said_once() {
+    let (db, rb) = lab_with_runbook(
+        "breaks",
+        r#"step("boom", || { require(false, "the witness is unreachable"); });"#,
+    );
+    for args in [vec!["run", rb.as_str()], vec!["drill", rb.as_str()]] {
+        let out = db.run(&args);
+        out.code(1);
+        let all = format!("{}{}", out.stdout, out.stderr);
+        fn said(text: &str) -> Vec<&str> {
+            text.lines()
+                .filter(|l| l.contains("the witness is unreachable"))
+                .map(str::trim)
+                .collect()
+        }
+        assert_eq!(
+            said(&out.stderr),
+            ["error: step `boom` failed: precondition failed: the witness is unreachable (line 2)"],
+            "{args:?}:\n{all}"
+        );
+        assert_eq!(
+            said(&out.stdout),
+            ["FAILED: precondition failed: the witness is unreachable (line 2)"],
+            "{args:?}:\n{all}"
+        );
+        assert!(
+            out.stdout.contains(" failed: 1 steps, "),
+            "the run's summary line is still there:\n{all}"
+        );
+    }
+}
+
+/// `lab fault` says what went down, like a drill does; the detail, one
+/// effect a line, under --verbose.
+#[test]
+fn lab_fault_reads_as_what_went_down_with_the_detail_under_verbose() {
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    let out = db.run(&["lab", "fault", "primary-site-down"]);
+    let shown = out.ok().stdout.clone();
+    let first = shown.lines().next().unwrap_or_default();
+    assert!(first.len() < 400, "{} characters: {first}", first.len());
+    assert!(
+        first.starts_with(
+            "fault primary-site-down: site redmond down: 11 servers, 6 SQL instances;"
+        ),
+        "{first}"
+    );
+    assert!(first.ends_with("(--verbose: the detail)"), "{first}");
+    assert!(!shown.contains("\n  cpsdyn: principal"), "{shown}");
+    let db = Db::new();
+    db.run(&["lab", "init"]).ok();
+    db.run(&["lab", "fault", "primary-site-down", "--verbose"])
+        .ok()
+        .stdout_has("\n  cpsdyn: principal besql-red1 lost, no automatic failover");
+}
+
+/// With colour on, drillbook's own status colours reach the terminal as
+/// real SGR sequences, while a value from a runbook carrying an escape
+/// sequence (erase line, `ESC[2K`) is shown escaped, not obeyed.
+#[test]
+fn colours_are_sent_while_a_values_escape_sequence_is_shown_escaped() {
+    let (db, rb) = lab_with_runbook(
+        "noted",
+        "const NOTE = \"a\\x1b[2Kb\";\nstep(\"note\", || { log(`note: ${NOTE}`); });",
+    );
+    let tty = in_pty(&db, 120, "", &["--color", "always", "run", &rb], &[]);
+    assert_eq!(tty.code, 0, "{}", tty.raw);
+    assert!(
+        tty.raw.contains("\x1b[32msucceeded"),
+        "a real colour sequence:\n{:?}",
+        tty.raw
+    );
+    assert!(
+        tty.raw.contains(r"note: a\u{1b}[2Kb"),
+        "the value's escape shown escaped:\n{:?}",
+        tty.raw
+    );
+    assert!(
+        !tty.raw.contains("a\x1b[2Kb"),
+        "the value's escape is not sent:\n{:?}",
+        tty.raw
+    );
+    let shown = screen(&tty.raw, 120);
+    assert!(
+        shown.iter().any(|l| l.trim() == r"note: a\u{1b}[2Kb"),
+        "{}",
+        shown.join("\n")
+    );
 }

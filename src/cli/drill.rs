@@ -135,9 +135,13 @@ impl Setting<'_> {
         };
         let mut lock = drill.lock(&estate, &rb.header.name)?;
         let lab = drill.stage(scenario, &estate, &mut lock)?;
+        let about = match scenario.summary.as_str() {
+            "" => String::new(),
+            s => format!(": {s}"),
+        };
         self.frontend.reporter.text(&format!(
-            "drill {} · scenario {}: {}",
-            rb.header.name, scenario.name, scenario.summary
+            "drill {} · scenario {}{about}",
+            rb.header.name, scenario.name
         ));
         let spec = RunSpec {
             runbook: rb,

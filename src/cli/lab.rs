@@ -143,10 +143,8 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
                 Applied::Faulted(lines) => lines,
                 _ => Vec::new(),
             };
-            if !env.json {
-                for d in done {
-                    println!("{d}");
-                }
+            for (fault, what) in done {
+                crate::report::brief::report_fault(env.reporter.as_ref(), &fault, &what);
             }
         }
         LabCommand::Advance { minutes } => {

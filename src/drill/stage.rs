@@ -79,16 +79,7 @@ impl Drill<'_> {
         let mut lab = Lab::open(&path)?;
         for f in &scenario.faults {
             let what = lab.state.apply_fault(f)?;
-            let reporter = &self.frontend.reporter;
-            match crate::report::brief::brief(&what) {
-                None => reporter.text(&format!("fault {f}: {what}")),
-                Some(brief) => {
-                    reporter.text(&format!("fault {f}: {brief}"));
-                    for line in crate::report::brief::detail(&what) {
-                        reporter.detail(&format!("  {line}"));
-                    }
-                }
-            }
+            crate::report::brief::report_fault(self.frontend.reporter.as_ref(), f, &what);
         }
         lab.save()?;
         let staged = self.staged_path();

@@ -40,8 +40,8 @@ pub enum LabEvent {
 pub enum Applied {
     Performed(Performed),
     Advanced,
-    /// One line per fault: what it did.
-    Faulted(Vec<String>),
+    /// Per fault: the fault, and what it did.
+    Faulted(Vec<(String, String)>),
 }
 
 impl LabEvent {
@@ -58,7 +58,7 @@ impl LabEvent {
                 let mut next = state.clone();
                 let mut done = Vec::new();
                 for f in faults {
-                    done.push(format!("{f}: {}", next.apply_fault(f)?));
+                    done.push((f.clone(), next.apply_fault(f)?));
                 }
                 *state = next;
                 Ok(Applied::Faulted(done))

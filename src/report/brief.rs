@@ -60,6 +60,20 @@ pub fn detail(message: &str) -> Vec<&str> {
     message.split("; ").collect()
 }
 
+/// Say what fault `fault` did (`what`): briefly, with the detail one effect
+/// a line for `--verbose`. One form for a drill's faults and `lab fault`.
+pub fn report_fault(reporter: &dyn super::event::Reporter, fault: &str, what: &str) {
+    match brief(what) {
+        None => reporter.text(&format!("fault {fault}: {what}")),
+        Some(brief) => {
+            reporter.text(&format!("fault {fault}: {brief}"));
+            for line in detail(what) {
+                reporter.detail(&format!("  {line}"));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

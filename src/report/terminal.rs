@@ -119,7 +119,11 @@ impl Human {
             } else {
                 format!("at step `{}`", stop.step)
             };
-            self.println(&format!("  the drill {} {at}: {}", d.status, stop.message));
+            // Why follows as the run's error, said once.
+            self.println(&format!(
+                "  the drill {} {at} (the error follows)",
+                d.status
+            ));
         }
         self.println(&format!(
             "  report: drillbook report {} --format html -o report.html",
@@ -253,28 +257,24 @@ impl Reporter for Human {
             } => self.println(&format!(
                 "drill {runbook} · scenario {scenario}: not applicable: {reason}"
             )),
+            // Why a run did not succeed follows as its error (`error: ...`),
+            // so the summary line does not say it too.
             Event::RunFinished {
                 run_id,
                 status,
-                message,
                 steps,
                 ops,
                 changes,
                 sim_seconds,
                 wall_ms,
+                ..
             } => {
                 self.clear_bars();
                 let sim = sim_seconds
                     .map(|s| format!(", {} simulated", duration(s)))
                     .unwrap_or_default();
-                // A waiting run's reason follows as its error: said once.
-                let tail = if message.is_empty() || status == "waiting" {
-                    String::new()
-                } else {
-                    format!(": {message}")
-                };
                 self.println(&format!(
-                    "{run_id} {}: {steps} steps, {ops} ops ({changes} changes){sim}, {:.1}s wall{tail}",
+                    "{run_id} {}: {steps} steps, {ops} ops ({changes} changes){sim}, {:.1}s wall",
                     self.style.status(status),
                     *wall_ms as f64 / 1000.0
                 ));
