@@ -68,6 +68,20 @@ fn flood(s: &mut TcpStream, total: usize) -> usize {
     sent
 }
 
+/// Slowloris: a 200-byte PRELOGIN a byte every 100 ms (20 s for the
+/// message, far past a login timeout); whether a write failed (cut off).
+fn trickle(s: &mut TcpStream) -> bool {
+    let mut packet = header(PRELOGIN, true, 200).to_vec();
+    packet.resize(200, 0);
+    for b in packet {
+        if s.write_all(&[b]).is_err() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
 /// The twin's resident memory, or None once it is gone.
 fn vm_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -121,17 +135,7 @@ fn a_client_trickling_its_login_is_cut_off_at_the_login_timeout() {
     db.lab_after_disaster(&[]);
     let twin = db.serve(&["--login-timeout-seconds", "1"], &[]);
     let mut s = connect(twin.port(UP));
-    let mut packet = header(PRELOGIN, true, 200).to_vec();
-    packet.resize(200, 0);
-    // A byte every 100 ms: 20 s for the message, far past the timeout.
-    let mut cut = false;
-    for b in packet {
-        if s.write_all(&[b]).is_err() {
-            cut = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let cut = trickle(&mut s);
     assert!(
         cut || closed_by_twin(&mut s),
         "the trickling client was never cut off"
@@ -161,15 +165,7 @@ fn abuse_round(port: u16) -> usize {
     let slow: Vec<_> = (0..4)
         .map(|_| {
             std::thread::spawn(move || {
-                let mut s = connect(port);
-                let mut packet = header(PRELOGIN, true, 200).to_vec();
-                packet.resize(200, 0);
-                for b in packet {
-                    if s.write_all(&[b]).is_err() {
-                        break;
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
-                }
+                trickle(&mut connect(port));
             })
         })
         .collect();
