@@ -4,7 +4,10 @@
 //! resumes, drills and the lab commands that change the lab (`init`,
 //! `advance`, `fault`) all take the lock before they change anything, and a
 //! run that waits for an operator keeps a new run of its runbook off the
-//! estate. Each race is repeated `ROUNDS` times (about 30 s in all).
+//! estate. Each race is repeated a few times in CI (about 30 s in all);
+//! `scripts/concurrency` runs the long version (`DRILLBOOK_ROUNDS=N` rounds
+//! of each race) and prints the figures each race prints: trials, exactly
+//! one proceeded (or never overlapped), failed.
 
 mod common;
 use common::{finish, Db, Out};
@@ -37,11 +40,44 @@ fn lock_file(db: &Db) -> String {
     std::fs::read_to_string(db.home().join("locks").join("litware.lock")).unwrap_or_default()
 }
 
+/// Rounds of each race: `DRILLBOOK_ROUNDS` (the long version), else 3 —
+/// enough to meet both orders, few enough for CI (a round is one slowed
+/// run, ~2 s).
+fn rounds() -> usize {
+    std::env::var("DRILLBOOK_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+}
+
+/// Run `round` (given its number) `n` times, counting the rounds
+/// whose checks all held (`held`: what that means); print the figures and
+/// fail naming each round that failed.
+fn race(name: &str, held: &str, n: usize, round: impl Fn(usize)) {
+    let mut failures = Vec::new();
+    for i in 0..n {
+        if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| round(i))) {
+            let why = e
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            failures.push(format!("round {i}: {why}"));
+        }
+    }
+    println!(
+        "concurrency {name}: trials {n}, {held} {}, failed {}",
+        n - failures.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn runs_of_one_runbook_started_together_let_exactly_one_proceed() {
-    for _ in 0..ROUNDS {
-        runs_started_together();
-    }
+    race("two runs", "exactly one proceeded", rounds(), |_| {
+        runs_started_together()
+    });
 }
 
 fn runs_started_together() {
@@ -57,9 +93,9 @@ fn runs_started_together() {
 
 #[test]
 fn resumes_of_one_run_started_together_let_exactly_one_proceed() {
-    for _ in 0..ROUNDS {
-        resumes_started_together();
-    }
+    race("two resumes", "exactly one proceeded", rounds(), |_| {
+        resumes_started_together()
+    });
 }
 
 fn resumes_started_together() {
@@ -81,10 +117,6 @@ fn resumes_started_together() {
         "ONLINE"
     );
 }
-
-/// How many times each at-once race is repeated: enough to meet both
-/// orders, few enough for CI (each round is one slowed run, ~2 s).
-const ROUNDS: usize = 3;
 
 /// Wait until a run (named by its run id) holds the estate's lock.
 fn until_a_run_holds_the_lock(db: &Db) {
@@ -169,8 +201,12 @@ fn a_run_waiting_for_an_operator_makes_a_new_run_of_its_runbook_refuse() {
 #[test]
 fn a_run_and_a_lab_fault_started_together_never_overlap() {
     // The fault is quicker to start than a run: started at the same
-    // instant it lands first, so it is also started a little later.
-    for delay_ms in [0, 150, 300, 600] {
+    // instant it lands first, so it is also started a little later (the
+    // rounds go through these delays in turn).
+    const DELAYS_MS: [u64; 4] = [0, 150, 300, 600];
+    let n = rounds().max(DELAYS_MS.len());
+    race("run vs lab fault", "never overlapped", n, |i| {
+        let delay_ms = DELAYS_MS[i % DELAYS_MS.len()];
         let db = Db::new();
         db.lab_after_disaster(&[]);
         let fault = "edge-down:edge-dub.litwareinc.com";
@@ -203,12 +239,12 @@ fn a_run_and_a_lab_fault_started_together_never_overlap() {
             assert_eq!(applied, None);
         }
         assert_eq!(lock_file(&db), "");
-    }
+    });
 }
 
 #[test]
 fn a_drill_and_a_run_started_together_let_exactly_one_proceed() {
-    for _ in 0..ROUNDS {
+    race("drill vs run", "exactly one proceeded", rounds(), |_| {
         let db = Db::new();
         db.lab_after_disaster(&[]);
         let outs = all_at_once(&db, &[vec!["run", RB], vec!["drill", RB]]);
@@ -217,5 +253,5 @@ fn a_drill_and_a_run_started_together_let_exactly_one_proceed() {
         // A refused drill staged nothing.
         let staged = db.home().join("lab").join("staged.json").exists();
         assert_eq!(staged, outs[1].code == 0, "{outs:#?}");
-    }
+    });
 }

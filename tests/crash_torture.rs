@@ -100,18 +100,9 @@ fn trial(setup: &Setup, seed: u64) -> Outcome {
     let mut rerun = false;
     for _ in 0..5 {
         let out = match db.runs().pop() {
-            None => {
-                // Killed after taking the lock and before its journal: there
-                // is nothing to resume; the operator takes the lock over.
-                let out = db.run_env(&argv, &env(false));
-                if out.code == 4 && out.stderr.contains("no longer running") {
-                    let mut again = argv.clone();
-                    again.push("--take-over-lock");
-                    db.run_env(&again, &env(false))
-                } else {
-                    out
-                }
-            }
+            // Killed before its journal: nothing to resume; the next run
+            // takes the dead run's lock over by itself.
+            None => db.run_env(&argv, &env(false)),
             Some(run) if finished(&db, &run) => break,
             Some(run) => {
                 let mut a = vec!["--yes", "resume", &run];

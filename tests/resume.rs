@@ -173,12 +173,83 @@ fn in_doubt_non_idempotent_step_waits_for_the_operator() {
 fn a_second_change_run_on_the_same_estate_is_locked_out() {
     let db = Db::new();
     db.lab_after_disaster(&[]);
-    db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_AFTER_OPS", "3")]);
+    // Op 9 is the run's first change (ops 1-8 are reads): a crash after
+    // it leaves something to resume.
+    db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_AFTER_OPS", "9")]);
+    let crashed = db.journal(&db.last_run());
+    assert!(crashed
+        .iter()
+        .any(|r| r["type"] == "op_started" && r["change"] == true));
     // The crashed run still holds the lock.
     db.run(&["run", RB])
         .code(4)
         .stderr_has("held by test-operator");
-    db.run(&["run", RB, "--take-over-lock"]).ok();
+    // Taken over on request (the new run then meets the estate the crash
+    // left: the step it would redo is already done there).
+    let over = db.run(&["run", RB, "--take-over-lock"]);
+    assert_ne!(over.code, 4, "{over:#?}");
+    assert!(!over.stderr.contains("held by"), "{over:#?}");
+}
+
+/// The lock a dead run left, and how the next run of RB fares against it:
+/// it takes the lock over by itself, says so, journals it, and finishes.
+fn next_run_takes_the_lock_over(db: &Db, why: &str) {
+    let lock = std::fs::read_to_string(db.home().join("locks").join("litware.lock")).unwrap();
+    assert!(
+        lock.contains("\"pid\""),
+        "the dead run's name is left: {lock:?}"
+    );
+    let before = db.runs();
+    let out = db.run(&["run", RB]);
+    out.ok();
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        said.contains("took over the estate lock from test-operator"),
+        "{said}"
+    );
+    assert!(said.contains(why), "{said}");
+    let new = db.last_run();
+    assert!(!before.contains(&new), "a new run was journaled");
+    let noted = db.journal(&new).iter().any(|r| {
+        r["type"] == "log"
+            && r["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("took over the estate lock")
+    });
+    assert!(noted, "the new run journals the take-over");
+    assert_eq!(
+        db.lab()["sql"]["pcsql-dub1"]["databases"]["mgc"]["state"],
+        "ONLINE"
+    );
+}
+
+#[test]
+fn a_run_killed_before_its_journal_leaves_a_lock_the_next_run_takes_over() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let lab = db.lab_bytes();
+    db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_BEFORE_JOURNAL", "1")])
+        .code(-1);
+    assert_eq!(db.runs(), Vec::<String>::new(), "killed before its journal");
+    assert_eq!(db.lab_bytes(), lab, "nothing was changed");
+    next_run_takes_the_lock_over(&db, "it has no journal");
+}
+
+#[test]
+fn a_run_killed_before_its_first_change_leaves_a_lock_the_next_run_takes_over() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    db.run_env(&["run", RB], &[("DRILLBOOK_ABORT_AFTER_OPS", "1")])
+        .code(-1);
+    let dead = db.last_run();
+    let changes = db
+        .journal(&dead)
+        .iter()
+        .filter(|r| r["type"] == "op_started" && r["change"] == true)
+        .count();
+    assert_eq!(changes, 0, "the first op of {RB} is a read");
+    next_run_takes_the_lock_over(&db, "its journal shows no change sent");
 }
 
 #[test]

@@ -1,9 +1,10 @@
-//! The testing aids (`DRILLBOOK_ABORT_AFTER_OPS`, `DRILLBOOK_LAB_STALL`)
-//! exist only in a build with `--features test-hooks`: the release binary an
-//! operator runs ignores both variables. The test builds that binary itself,
+//! The testing aids (`DRILLBOOK_ABORT_AFTER_OPS`,
+//! `DRILLBOOK_ABORT_BEFORE_JOURNAL`, `DRILLBOOK_LAB_STALL`) exist only in a
+//! build with `--features test-hooks`: the release binary an operator runs
+//! ignores them. The test builds that binary itself,
 //! as an operator would, into its own target directory (so it never waits
-//! on the lock of the build that runs the tests), and checks that neither
-//! variable does anything there.
+//! on the lock of the build that runs the tests), and checks that none of
+//! them does anything there.
 
 mod common;
 
@@ -42,7 +43,10 @@ fn abort_after_ops_does_nothing_without_the_feature() {
         bin,
         db.dir.path(),
         &["--yes", "run", "persistent-chat-failover"],
-        &[("DRILLBOOK_ABORT_AFTER_OPS", "1")],
+        &[
+            ("DRILLBOOK_ABORT_AFTER_OPS", "1"),
+            ("DRILLBOOK_ABORT_BEFORE_JOURNAL", "1"),
+        ],
         "",
     );
     out.ok();

@@ -3,6 +3,10 @@
 //! slowloris and many half-open connections, on loopback only and bounded.
 //! The twin closes each abusive connection, stays up, stays bounded in
 //! memory (VmRSS before and after), and a live run afterwards succeeds.
+//!
+//! CI runs one round of the mixed abuse; `scripts/tds-abuse` runs the long
+//! version (`DRILLBOOK_ROUNDS=N` rounds against one twin) and prints the
+//! figures the test prints: rounds, twin survived, max RSS, live run after.
 
 mod common;
 use common::Db;
@@ -64,13 +68,35 @@ fn flood(s: &mut TcpStream, total: usize) -> usize {
     sent
 }
 
-fn vm_rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the twin is up");
+/// Slowloris: a 200-byte PRELOGIN a byte every 100 ms (20 s for the
+/// message, far past a login timeout); whether a write failed (cut off).
+fn trickle(s: &mut TcpStream) -> bool {
+    let mut packet = header(PRELOGIN, true, 200).to_vec();
+    packet.resize(200, 0);
+    for b in packet {
+        if s.write_all(&[b]).is_err() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// The twin's resident memory, or None once it is gone.
+fn vm_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
+}
+
+/// Rounds of the mixed abuse: `DRILLBOOK_ROUNDS` (the long version), else 1.
+fn rounds() -> usize {
+    std::env::var("DRILLBOOK_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
 }
 
 #[test]
@@ -109,17 +135,7 @@ fn a_client_trickling_its_login_is_cut_off_at_the_login_timeout() {
     db.lab_after_disaster(&[]);
     let twin = db.serve(&["--login-timeout-seconds", "1"], &[]);
     let mut s = connect(twin.port(UP));
-    let mut packet = header(PRELOGIN, true, 200).to_vec();
-    packet.resize(200, 0);
-    // A byte every 100 ms: 20 s for the message, far past the timeout.
-    let mut cut = false;
-    for b in packet {
-        if s.write_all(&[b]).is_err() {
-            cut = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let cut = trickle(&mut s);
     assert!(
         cut || closed_by_twin(&mut s),
         "the trickling client was never cut off"
@@ -127,14 +143,10 @@ fn a_client_trickling_its_login_is_cut_off_at_the_login_timeout() {
     twin.stop();
 }
 
-#[test]
-fn abuse_leaves_the_twin_up_bounded_in_memory_and_a_live_run_succeeds() {
-    let db = Db::new();
-    db.lab_after_disaster(&[]);
-    let twin = db.serve(&["--login-timeout-seconds", "2"], &[]);
-    let port = twin.port(UP);
-    let before = vm_rss_kib(twin.pid());
-    // Truncated headers and lying lengths, each on its own connection.
+/// One round of every abuse at once on `port`: truncated headers and lying
+/// lengths (each must be closed), 40 floods before login, 20 half-open
+/// connections and 4 slowloris clients. How many floods were cut short.
+fn abuse_round(port: u16) -> usize {
     let shapes: [&[u8]; 5] = [
         &[PRELOGIN, 1, 0],
         &header(PRELOGIN, true, 4),
@@ -148,8 +160,15 @@ fn abuse_leaves_the_twin_up_bounded_in_memory_and_a_live_run_succeeds() {
         let _ = s.shutdown(std::net::Shutdown::Write);
         assert!(closed_by_twin(&mut s), "{shape:?} left the connection open");
     }
-    // Floods before login on 40 connections at once, plus 20 half-open ones.
     let half_open: Vec<TcpStream> = (0..20).map(|_| connect(port)).collect();
+    // Slowloris: a byte every 100 ms until cut off (or 200 bytes sent).
+    let slow: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                trickle(&mut connect(port));
+            })
+        })
+        .collect();
     let floods: Vec<_> = (0..40)
         .map(|_| {
             std::thread::spawn(move || {
@@ -158,20 +177,47 @@ fn abuse_leaves_the_twin_up_bounded_in_memory_and_a_live_run_succeeds() {
             })
         })
         .collect();
-    let refused = floods
+    let cut = floods
         .into_iter()
         .map(|t| t.join().unwrap())
         .filter(|sent| *sent < 2 * 1024 * 1024)
         .count();
-    let after = vm_rss_kib(twin.pid());
-    println!("VmRSS before {before} KiB, after {after} KiB; {refused} of 40 floods cut short");
-    assert!(
-        after.saturating_sub(before) < 32 * 1024,
-        "the twin grew by {} KiB under 40 pre-login floods of 2 MiB",
-        after - before
-    );
+    for t in slow {
+        t.join().unwrap();
+    }
     drop(half_open);
+    cut
+}
+
+#[test]
+fn abuse_leaves_the_twin_up_bounded_in_memory_and_a_live_run_succeeds() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&["--login-timeout-seconds", "2"], &[]);
+    let port = twin.port(UP);
+    let pid = twin.pid();
+    let before = vm_rss_kib(pid).expect("the twin is up");
+    let (rounds, mut survived, mut max_rss, mut cut) = (rounds(), 0, before, 0);
+    for _ in 0..rounds {
+        cut += abuse_round(port);
+        let Some(rss) = vm_rss_kib(pid) else { break };
+        survived += 1;
+        max_rss = max_rss.max(rss);
+    }
     // Still up, and it still serves a whole run.
-    db.run_live(&twin, &["--yes", "run", RB], &[]).ok();
+    let live = db.run_live(&twin, &["--yes", "run", RB], &[]);
+    println!(
+        "tds abuse: rounds {rounds}, twin survived {survived}, RSS before {before} KiB, \
+         max RSS {max_rss} KiB, floods cut short {cut} of {}, live run after {}",
+        40 * rounds,
+        if live.code == 0 { "ok" } else { "FAILED" }
+    );
+    assert_eq!(survived, rounds, "the twin died under abuse");
+    assert!(
+        max_rss.saturating_sub(before) < 32 * 1024,
+        "the twin grew by {} KiB under pre-login floods",
+        max_rss - before
+    );
+    live.ok();
     twin.stop();
 }

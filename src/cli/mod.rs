@@ -272,6 +272,7 @@ impl Env {
                 style: self.style,
             }),
             on_op_performed: abort_after_ops(),
+            on_locked: abort_before_journal(),
         }
     }
 
@@ -334,6 +335,26 @@ fn step_journal_max_bytes() -> u64 {
 #[cfg(not(feature = "test-hooks"))]
 fn step_journal_max_bytes() -> u64 {
     0
+}
+
+/// `DRILLBOOK_ABORT_BEFORE_JOURNAL=1`: a testing aid that aborts a new run
+/// right after it takes the estate lock under its run id and before it
+/// creates its journal, as a crash there would; `test-hooks` builds only.
+#[cfg(feature = "test-hooks")]
+fn abort_before_journal() -> Option<Rc<dyn Fn()>> {
+    std::env::var("DRILLBOOK_ABORT_BEFORE_JOURNAL")
+        .is_ok_and(|v| v.trim() == "1")
+        .then(|| -> Rc<dyn Fn()> {
+            Rc::new(|| {
+                eprintln!("DRILLBOOK_ABORT_BEFORE_JOURNAL: aborting with the lock held");
+                std::process::abort();
+            })
+        })
+}
+
+#[cfg(not(feature = "test-hooks"))]
+fn abort_before_journal() -> Option<Rc<dyn Fn()>> {
+    None
 }
 
 #[cfg(not(feature = "test-hooks"))]

@@ -7,7 +7,10 @@
 //! it. The file's content names the holder (operator, run id, pid, since)
 //! for the message a refused run prints. The content outlives a crash: a
 //! crashed run's lock is free at the OS level but still names its run, and
-//! only a resume of that run (or `--take-over-lock`) may take it. Only the
+//! only a resume of that run (or `--take-over-lock`) may take it — unless
+//! the dead run left nothing to resume (no journal, or a journal with no
+//! change op started): then the next change run takes the lock over by
+//! itself and says so ([`Lock::taken_over`]). Only the
 //! holder ever clears the file, and it never deletes it (deleting a locked
 //! file would let a second process lock a fresh file of the same name).
 
@@ -25,6 +28,9 @@ pub struct Lock {
     /// Whether the file names this process (cleared on drop); a brief lock
     /// over a dead run's name leaves that name alone.
     named: bool,
+    /// The dead holder this lock was taken over from by itself, and why
+    /// that was safe (it left nothing to resume), for the new run to say.
+    taken_over: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -54,6 +60,26 @@ fn file_name(scope: &str) -> String {
         })
         .collect();
     format!("{safe}.lock")
+}
+
+/// Why the dead run `run_id` left nothing to resume, if it did not: it
+/// has no journal (killed before it created one), or its journal records
+/// no change op started. A journal that cannot be read counts as
+/// something to resume (the operator decides).
+fn nothing_to_resume(home: &Path, run_id: &str) -> Option<&'static str> {
+    if run_id.contains(['/', '\\']) || run_id.starts_with('.') {
+        return Some("it has no journal");
+    }
+    let path = super::Journal::path_for(home, run_id);
+    if !path.exists() {
+        return Some("it has no journal");
+    }
+    let loaded = super::read(&path).ok()?;
+    let changed = loaded
+        .records
+        .iter()
+        .any(|r| matches!(r, super::Record::OpStarted { change: true, .. }));
+    (!changed).then_some("its journal shows no change sent")
 }
 
 fn read_info(file: &mut File) -> Option<LockInfo> {
@@ -104,7 +130,9 @@ fn lock_file(home: &Path, scope: &str) -> Result<(PathBuf, File)> {
 impl Lock {
     /// Take the lock of `scope` for `run_id`. Refused with
     /// [`Error::LockHeld`] (exit 4) when a live process holds it, or when a
-    /// crashed run other than `run_id` left it and `take_over` is not set.
+    /// crashed run other than `run_id` left it with something to resume and
+    /// `take_over` is not set. A crashed run that left nothing to resume is
+    /// taken over by itself ([`Lock::taken_over`] says from whom).
     pub fn acquire(
         home: &Path,
         scope: &str,
@@ -114,8 +142,15 @@ impl Lock {
     ) -> Result<Lock> {
         let (path, mut file) = lock_file(home, scope)?;
         // Ours at the OS level; a name left in the file is a dead holder's.
-        if let Some(left) = read_info(&mut file) {
-            if left.run_id != run_id && !take_over {
+        let mut taken_over = None;
+        if let Some(left) = read_info(&mut file).filter(|l| l.run_id != run_id) {
+            if let Some(why) = nothing_to_resume(home, &left.run_id) {
+                taken_over = Some(format!(
+                    "took over the estate lock from {}, which is no longer running \
+                     and left nothing to resume ({why})",
+                    left.describe()
+                ));
+            } else if !take_over {
                 return Err(Error::LockHeld {
                     path,
                     owner: format!(
@@ -130,6 +165,7 @@ impl Lock {
             path,
             file,
             named: true,
+            taken_over,
         };
         lock.write_info(owner, run_id)?;
         Ok(lock)
@@ -142,11 +178,22 @@ impl Lock {
     pub fn acquire_brief(home: &Path, scope: &str, owner: &str, what: &str) -> Result<Lock> {
         let (path, mut file) = lock_file(home, scope)?;
         let named = read_info(&mut file).is_none();
-        let mut lock = Lock { path, file, named };
+        let mut lock = Lock {
+            path,
+            file,
+            named,
+            taken_over: None,
+        };
         if named {
             lock.write_info(owner, what)?;
         }
         Ok(lock)
+    }
+
+    /// The dead holder this lock was taken over from by itself (it left
+    /// nothing to resume), as a line for the new run to report and journal.
+    pub fn taken_over(&self) -> Option<&str> {
+        self.taken_over.as_deref()
     }
 
     /// Name another run id as the holder (the run id was settled after the
@@ -203,13 +250,34 @@ mod tests {
         assert!(Lock::acquire(dir.path(), "litware", "bob", "r2", false).is_ok());
     }
 
-    #[test]
-    fn a_dead_runs_lock_is_taken_by_its_resume_or_by_take_over() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("locks").join("litware.lock");
+    /// A lock file left by a dead `alice` of run `r1`, whose journal
+    /// records `ops` (change or not) when given.
+    fn dead_holder(home: &Path, ops: Option<&[bool]>) -> (PathBuf, &'static str) {
+        let path = home.join("locks").join("litware.lock");
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let dead = r#"{"owner":"alice","run_id":"r1","since":"t","pid":1}"#;
         std::fs::write(&path, dead).unwrap();
+        if let Some(ops) = ops {
+            let mut j =
+                super::super::Journal::create(home, super::super::test_support::header()).unwrap();
+            for (seq, change) in ops.iter().enumerate() {
+                j.append(&super::super::Record::OpStarted {
+                    step: 0,
+                    seq,
+                    op: serde_json::Value::Null,
+                    change: *change,
+                    text: String::new(),
+                })
+                .unwrap();
+            }
+        }
+        (path, dead)
+    }
+
+    #[test]
+    fn a_dead_runs_lock_is_taken_by_its_resume_or_by_take_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, dead) = dead_holder(dir.path(), Some(&[false, true]));
         let err = Lock::acquire(dir.path(), "litware", "bob", "r2", false)
             .err()
             .unwrap();
@@ -218,7 +286,26 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), dead);
         drop(Lock::acquire(dir.path(), "litware", "alice", "r1", false).unwrap());
         std::fs::write(&path, dead).unwrap();
-        drop(Lock::acquire(dir.path(), "litware", "bob", "r2", true).unwrap());
+        let lock = Lock::acquire(dir.path(), "litware", "bob", "r2", true).unwrap();
+        assert_eq!(lock.taken_over(), None, "taken over on request");
+        drop(lock);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+    }
+
+    #[test]
+    fn a_dead_run_that_left_nothing_to_resume_is_taken_over_by_itself() {
+        for (ops, why) in [
+            (None, "it has no journal"),
+            (Some(&[][..]), "no change sent"),
+            (Some(&[false, false][..]), "no change sent"),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let (path, _) = dead_holder(dir.path(), ops);
+            let lock = Lock::acquire(dir.path(), "litware", "bob", "r2", false).unwrap();
+            let said = lock.taken_over().expect("taken over").to_string();
+            assert!(said.contains("alice (run r1, pid 1)"), "{said}");
+            assert!(said.contains(why), "{said}");
+            assert!(std::fs::read_to_string(&path).unwrap().contains("\"r2\""));
+        }
     }
 }

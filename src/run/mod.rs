@@ -215,6 +215,9 @@ pub fn start_locked(
     let rb = spec.runbook;
     let mut run_id = new_run_id(&opts.home, &rb.header.name);
     lock.rename(&opts.operator, &run_id)?;
+    if let Some(hook) = &frontend.on_locked {
+        hook();
+    }
     let estate = &spec.estate;
     let mut header = RunHeader {
         run_id: run_id.clone(),
@@ -246,6 +249,8 @@ pub fn start_locked(
             created => break created?,
         }
     };
+    let mut journal = journal;
+    say_taken_over(lock, &mut journal, frontend)?;
     let attempt = Attempt {
         run_id,
         journal: Some(journal),
@@ -254,6 +259,19 @@ pub fn start_locked(
         resumed: false,
     };
     execute(spec, attempt, opts, frontend)
+}
+
+/// A lock taken over by itself from a dead run that left nothing to
+/// resume: the operator is told, and the new run's journal says so.
+fn say_taken_over(lock: &Lock, journal: &mut Journal, frontend: &Frontend) -> Result<()> {
+    let Some(line) = lock.taken_over() else {
+        return Ok(());
+    };
+    frontend.reporter.text(&format!("note: {line}"));
+    journal.append(&Record::Log {
+        step: None,
+        message: line.to_string(),
+    })
 }
 
 /// Opens the target a journal names (`lab`, `live`) for an estate.
@@ -278,7 +296,7 @@ pub fn resume(
     // else is read under the lock, once no other process can append.
     let h = journal::read(&path)?.header;
     let estate = journaled_estate(&h.estate)?;
-    let _lock = Lock::acquire(
+    let lock = Lock::acquire(
         &opts.home,
         &estate.file.estate.name,
         &opts.operator,
@@ -352,6 +370,7 @@ pub fn resume(
         operator: opts.operator.clone(),
         allow_changed: opts.allow_changed,
     })?;
+    say_taken_over(&lock, &mut journal, frontend)?;
     let spec = RunSpec {
         runbook: &rb,
         estate,

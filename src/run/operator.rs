@@ -41,4 +41,7 @@ pub struct Frontend {
     pub reporter: Rc<dyn Reporter>,
     pub operator: Rc<dyn Operator>,
     pub on_op_performed: Option<OpObserver>,
+    /// Called once a new apply run holds the estate lock under its run id,
+    /// before its journal exists (a test hook).
+    pub on_locked: Option<Rc<dyn Fn()>>,
 }
