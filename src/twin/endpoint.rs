@@ -7,8 +7,9 @@
 //! under its lock.
 //!
 //! A down instance does not answer at all, as a stopped server or a dead
-//! host does: a new connection is closed before a single byte is sent (the
-//! client sees it reset before any TDS answer: unreachable); the lab charges
+//! host does: its port refuses connections (`listener.rs`); one that came
+//! in just as it went down is closed before a single byte is sent (the
+//! client sees it reset before any TDS answer: unreachable). The lab charges
 //! no simulated time for an op that reached no one, so the clock stays as
 //! under `--target lab`. An open connection whose instance goes down has its
 //! op performed and is dropped without an answer, as a server that vanished. A
@@ -20,12 +21,12 @@ use super::guard::{Guarded, Slot, LOGIN_MESSAGE_MAX, SESSION_MESSAGE_MAX};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::tls::{self, Link, Plan};
-use super::{catalog, columns, login_reply, naming, stalls, Twin};
+use super::{catalog, columns, listener, login_reply, naming, stalls, Twin};
 use crate::targets::{OpError, Performed};
 use serde_json::{json, Map, Value};
 use std::io;
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -36,11 +37,25 @@ const NOT_SIMULATED: i32 = 50000;
 
 /// Accept connections for one instance until the process ends: at most
 /// `twin.limits.max_connections` at once (`guard.rs`); one more is closed
-/// before a byte is read, and the endpoint goes on.
-pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener) {
+/// before a byte is read, and the endpoint goes on. While the instance is
+/// `down`, the port is not listened on at all (`listener.rs`).
+pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener, down: Arc<AtomicBool>) {
     let open = Arc::new(AtomicUsize::new(0));
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
+    let Ok(port) = listener.local_addr().map(|a| a.port()) else {
+        return;
+    };
+    let mut listening = Some(listener);
+    loop {
+        listener::follow(&mut listening, &down, port);
+        let Some(l) = &listening else { continue };
+        let Ok((stream, _)) = l.accept() else {
+            continue;
+        };
+        if down.load(Ordering::SeqCst) {
+            // The watcher's wake-up, or a client a moment too early.
+            drop(stream);
+            continue;
+        }
         let Some(slot) = Slot::take(&open, twin.limits.max_connections) else {
             drop(stream);
             continue;
@@ -50,10 +65,10 @@ pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener) {
         std::thread::spawn(move || {
             let _slot = slot;
             if is_down(&twin, &instance) {
-                // Closed unread: the client's PRELOGIN makes it a reset. The
-                // lab charges no time for an op that reached no one, so
-                // nothing is performed here and a plan's attempt leaves the
-                // lab as it was.
+                // Down since the watcher last looked: closed unread, the
+                // client's PRELOGIN makes it a reset. The lab charges no
+                // time for an op that reached no one, so nothing is
+                // performed here and a plan's attempt leaves the lab as it was.
                 drop(stream);
                 return;
             }

@@ -25,6 +25,7 @@ pub mod columns;
 pub mod endpoint;
 pub mod guard;
 pub mod lab_file;
+pub mod listener;
 pub mod login_reply;
 pub mod naming;
 pub mod parse;
@@ -283,9 +284,18 @@ pub fn serve(
         ports.insert(id.clone(), port);
         listeners.push((id.clone(), listener));
     }
+    let mut watched = listener::Watched::default();
     for (id, listener) in listeners {
         let twin = twin.clone();
-        std::thread::spawn(move || endpoint::accept(twin, id, listener));
+        let down = Arc::new(std::sync::atomic::AtomicBool::new(endpoint::is_down(
+            &twin, &id,
+        )));
+        watched.down.insert(id.clone(), (down.clone(), ports[&id]));
+        std::thread::spawn(move || endpoint::accept(twin, id, listener, down));
+    }
+    {
+        let twin = twin.clone();
+        std::thread::spawn(move || listener::watch(twin, watched));
     }
     let browser_ports = if opts.browser {
         sql_browsers(&twin, &opts.estate, &ports)?

@@ -1,0 +1,77 @@
+//! The twin as strict as a real SQL Server: what a client meets is what it
+//! would meet on the real thing (issue 9, §3 and §4).
+
+mod common;
+use common::Db;
+use std::io::ErrorKind;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// Connect to the port until `ok` holds for the outcome (the twin follows
+/// the lab within a moment), at most 10 s; the last outcome.
+fn connect_until(
+    port: u16,
+    ok: impl Fn(&std::io::Result<TcpStream>) -> bool,
+) -> std::io::Result<TcpStream> {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let c = TcpStream::connect(("127.0.0.1", port));
+        if ok(&c) || Instant::now() > until {
+            return c;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn refused(c: &std::io::Result<TcpStream>) -> bool {
+    c.as_ref()
+        .is_err_and(|e| e.kind() == ErrorKind::ConnectionRefused)
+}
+
+#[test]
+fn a_down_instance_refuses_the_tcp_connection_and_listens_again_once_up() {
+    let db = Db::new();
+    db.lab_at(10, &["instance-down:pcsql-red1"]);
+    let twin = db.serve(&[], &[]);
+    let port = twin.port("pcsql-red1");
+    // Down from the start: refused at once, as a stopped server's port is.
+    let first = TcpStream::connect(("127.0.0.1", port));
+    assert!(refused(&first), "{first:?}");
+    // Up again: the same port listens.
+    db.run(&["lab", "fault", "instance-up:pcsql-red1"]).ok();
+    let up = connect_until(port, |c| c.is_ok());
+    assert!(up.is_ok(), "{up:?}");
+    drop(up);
+    // Down while served: refused again.
+    db.run(&["lab", "fault", "instance-down:pcsql-red1"]).ok();
+    let down = connect_until(port, refused);
+    assert!(refused(&down), "{down:?}");
+    twin.stop();
+}
+
+#[test]
+fn the_live_target_finds_a_down_primary_refused_and_unreachable() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&[], &[]);
+    db.run_live(&twin, &["--yes", "run", "persistent-chat-failover"], &[]);
+    let journal = db.journal(&db.last_run());
+    let refused = journal
+        .iter()
+        .filter(|r| r["type"] == "op_done" && r["error"]["kind"] == "unreachable")
+        .map(|r| {
+            r["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect::<Vec<_>>();
+    assert!(!refused.is_empty(), "no unreachable op in {journal:?}");
+    assert!(
+        refused
+            .iter()
+            .all(|m| m.to_lowercase().contains("connection refused")),
+        "{refused:?}"
+    );
+    twin.stop();
+}
