@@ -158,3 +158,105 @@ fn pytds_logs_in_with_a_transaction_and_reads_what_drillbook_reads() {
     assert_eq!(stdout.lines().count(), reads.len() + 2, "{stdout}");
     twin.stop();
 }
+
+/// Drillbook's own catalog reads, as pytds reads their columns: an empty
+/// result still has its columns (COLMETADATA, zero rows), and each column
+/// has the type SQL Server's catalog gives it.
+#[test]
+fn pytds_sees_the_catalog_column_types_and_the_columns_of_empty_results() {
+    let python = venv_python();
+    let has_pytds = Command::new(&python)
+        .args(["-c", "import pytds"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pytds && !required("pytds (python-tds in target/ci-venv)") {
+        return;
+    }
+    let db = Db::new();
+    let (twin, port, _) = served(&db);
+    let statements = [
+        "SELECT name, state_desc FROM sys.databases WHERE name = N'nosuch';",
+        "SELECT s.primary_server, s.primary_database, s.backup_source_directory, \
+         s.backup_destination_directory, s.last_copied_file, s.last_copied_date, \
+         d.last_restored_file, d.last_restored_date, d.restore_mode, d.restore_delay, \
+         cj.name AS copy_job, rj.name AS restore_job \
+         FROM msdb.dbo.log_shipping_secondary_databases AS d \
+         JOIN msdb.dbo.log_shipping_secondary AS s ON s.secondary_id = d.secondary_id \
+         LEFT JOIN msdb.dbo.sysjobs AS cj ON cj.job_id = s.copy_job_id \
+         LEFT JOIN msdb.dbo.sysjobs AS rj ON rj.job_id = s.restore_job_id \
+         WHERE d.secondary_database = N'mgc';",
+        "SELECT redo_start_lsn FROM sys.master_files WHERE database_id = DB_ID(N'mgc') AND file_id = 1;",
+        "SELECT percent_complete FROM sys.dm_exec_requests WHERE session_id = 999;",
+        "SELECT spid AS session_id, RTRIM(loginame) AS login_name, RTRIM(hostname) AS host_name, \
+         RTRIM(program_name) AS program_name FROM sys.sysprocesses \
+         WHERE dbid = DB_ID(N'mgc') AND ecid = 0 AND spid > 50 AND spid <> @@SPID;",
+    ];
+    let file = db.write("reads.sql", &statements.join("\n"));
+    let out = Command::new(&python)
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/pytds_columns.py"))
+        .arg(port.to_string())
+        .arg(&file)
+        .env("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let answers: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), statements.len(), "{stdout}");
+    let columns = |i: usize| -> Vec<(String, String)> {
+        answers[i]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c[0].as_str().unwrap().into(), c[1].as_str().unwrap().into()))
+            .collect()
+    };
+    let typed = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect()
+    };
+    // No such database: no rows, and still its two nvarchar columns.
+    assert_eq!(answers[0]["rows"], serde_json::json!([]), "{stdout}");
+    assert_eq!(
+        columns(0),
+        typed(&[("name", "nvarchar"), ("state_desc", "nvarchar")])
+    );
+    // The log-shipping secondary: bit, int, datetime, nvarchar.
+    let ls = columns(1);
+    assert_eq!(ls.len(), 12, "{stdout}");
+    for want in [
+        ("primary_server", "nvarchar"),
+        ("last_copied_date", "datetime"),
+        ("last_restored_date", "datetime"),
+        ("restore_mode", "bit"),
+        ("restore_delay", "int"),
+        ("restore_job", "nvarchar"),
+    ] {
+        assert!(
+            ls.contains(&(want.0.into(), want.1.into())),
+            "{want:?} in {ls:?}"
+        );
+    }
+    assert_eq!(columns(2), typed(&[("redo_start_lsn", "numeric(25,0)")]));
+    // No such request: no rows, and its real column.
+    assert_eq!(answers[3]["rows"], serde_json::json!([]), "{stdout}");
+    assert_eq!(columns(3), typed(&[("percent_complete", "real")]));
+    assert_eq!(
+        columns(4),
+        typed(&[
+            ("session_id", "smallint"),
+            ("login_name", "nvarchar"),
+            ("host_name", "nvarchar"),
+            ("program_name", "nvarchar")
+        ])
+    );
+    twin.stop();
+}

@@ -21,7 +21,7 @@ use super::guard::{Guarded, Slot, LOGIN_MESSAGE_MAX, SESSION_MESSAGE_MAX};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::tls::{self, Link, Plan};
-use super::{catalog, columns, listener, login_reply, naming, stalls, Twin};
+use super::{catalog, columns, listener, login_reply, naming, select_list, stalls, Twin};
 use crate::targets::{OpError, Performed};
 use serde_json::{json, Map, Value};
 use std::io;
@@ -114,7 +114,10 @@ fn perform(twin: &Twin, op: &crate::op::Op, read_only: bool) -> crate::error::Re
 
 /// How one request ended.
 enum Answer {
+    /// Rows, or no result set at all when there are none (a `SET`).
     Rows(Vec<Map<String, Value>>),
+    /// A result set of these columns and no rows.
+    Empty(Vec<String>),
     Error {
         number: i32,
         class: u8,
@@ -233,12 +236,19 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
         let mut r = Reply::default();
         match answer {
             Answer::Vanish => return Ok(()),
-            Answer::Rows(rows) => {
-                let n = rows.len() as u64;
-                if !rows.is_empty() {
-                    let (cols, values) = columns::shape(&rows);
-                    r.result_set(&cols, &values);
-                }
+            Answer::Rows(_) | Answer::Empty(_) => {
+                let n = match answer {
+                    Answer::Rows(rows) if !rows.is_empty() => {
+                        let (cols, values) = columns::shape(&rows);
+                        r.result_set(&cols, &values);
+                        rows.len() as u64
+                    }
+                    Answer::Empty(names) => {
+                        r.result_set(&columns::empty(&names), &[]);
+                        0
+                    }
+                    _ => 0,
+                };
                 if rpc {
                     r.done_in_proc(false, Some(n));
                     r.end_proc(0, false);
@@ -328,6 +338,17 @@ fn terminated(statement: &str, number: i32) -> Option<String> {
     Some(format!("{} is terminating abnormally.", words.join(" ")))
 }
 
+/// The answer of a statement that selected `rows`: with none, still its
+/// select list's columns, as SQL Server sends them.
+fn selected(statement: &str, rows: Vec<Map<String, Value>>) -> Answer {
+    let names = select_list::names(statement);
+    if rows.is_empty() && !names.is_empty() {
+        Answer::Empty(names)
+    } else {
+        Answer::Rows(rows)
+    }
+}
+
 /// A read-only session (ApplicationIntent=ReadOnly: a plan's) is answered
 /// without saving the lab, so a plan leaves the twin as it found it.
 fn answer(
@@ -380,7 +401,7 @@ fn answer(
             } else {
                 json!([])
             };
-            Answer::Rows(crate::targets::rows(rows))
+            selected(&req.statement, crate::targets::rows(rows))
         }
         Statement::Progress { session_id } => {
             let in_flight = twin.in_flight.lock().map(|m| m.get(&session_id).copied());
@@ -395,7 +416,7 @@ fn answer(
                 }
                 None => json!([]),
             };
-            Answer::Rows(crate::targets::rows(rows))
+            selected(&req.statement, crate::targets::rows(rows))
         }
         Statement::Op(op) => {
             if let Some(d) = stalls(&twin.stall, &req.statement) {
@@ -419,7 +440,7 @@ fn answer(
                 Ok(Ok(v)) => {
                     let mut rows = crate::targets::rows(v);
                     naming::report(&mut rows);
-                    Answer::Rows(rows)
+                    selected(&req.statement, rows)
                 }
                 Ok(Err(OpError::Unreachable { .. })) => Answer::Vanish,
                 Ok(Err(OpError::Sql {

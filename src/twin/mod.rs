@@ -21,6 +21,7 @@ pub mod browser;
 pub mod catalog;
 pub mod chatter;
 pub mod cmdlet_parse;
+pub mod column_wire;
 pub mod columns;
 pub mod endpoint;
 pub mod guard;
@@ -32,6 +33,7 @@ pub mod parse;
 pub mod pwsh;
 pub mod pwsh_script;
 pub mod pwsh_shapes;
+pub mod select_list;
 pub mod tds;
 pub mod tls;
 
