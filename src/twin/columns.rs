@@ -178,6 +178,15 @@ mod tests {
     }
 
     #[test]
+    fn lsns_beyond_64_bits_are_still_numeric_25() {
+        let (cols, _) = shape(&[row(
+            json!({"FirstLSN": "18480744073719551617", "LastLSN": "1e99"}),
+        )]);
+        assert_eq!(cols[0].ty, SqlType::Numeric(25));
+        assert_eq!(cols[1].ty, SqlType::NVarChar { max: false });
+    }
+
+    #[test]
     fn values_that_do_not_fit_fall_back() {
         let (cols, _) = shape(&[row(
             json!({"session_id": "sixty-one", "last_copied_date": "yesterday"}),
