@@ -129,3 +129,34 @@ fn log_backups_with_lsns_past_64_bits_are_restored_live_as_in_the_lab() {
         common::without_clock(&lab.lab())
     );
 }
+
+/// An older SQL Agent session left the log-shipping restore job's
+/// `msdb.dbo.sysjobactivity` row unfinished (the agent stopped mid-job):
+/// the job-running check reads only the current agent session
+/// (`msdb.dbo.syssessions`), so the failover is not blocked by it.
+#[test]
+fn a_stale_agent_session_row_does_not_block_the_running_job_check() {
+    let db = Db::new();
+    db.lab_after_disaster(&["stale-job-activity:pcsql-dub1"]);
+    let twin = db.serve(&[], &[]);
+    let out = db.run_live(&twin, &["--yes", "run", "persistent-chat-failover"], &[]);
+    twin.stop();
+    out.ok();
+    assert!(
+        !out.stderr.contains("is running; wait for it to finish"),
+        "{}",
+        out.stderr
+    );
+    let lab = db.lab();
+    let stale = &lab["sql"]["pcsql-dub1"]["msdb"]["stale_job_activity"];
+    assert!(
+        stale[0]
+            .as_str()
+            .is_some_and(|j| j.starts_with("LSRestore_")),
+        "the stale row is still there: {stale}"
+    );
+    assert_eq!(
+        lab["sql"]["pcsql-dub1"]["databases"]["mgc"]["state"],
+        "ONLINE"
+    );
+}

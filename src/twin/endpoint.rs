@@ -21,7 +21,9 @@ use super::guard::{Guarded, Slot, LOGIN_MESSAGE_MAX, SESSION_MESSAGE_MAX};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::tls::{self, Link, Plan};
-use super::{catalog, columns, listener, login_reply, naming, select_list, stalls, Twin};
+use super::{
+    agent_jobs, catalog, columns, listener, login_reply, naming, select_list, stalls, Twin,
+};
 use crate::targets::{OpError, Performed};
 use serde_json::{json, Map, Value};
 use std::io;
@@ -349,6 +351,44 @@ fn selected(statement: &str, rows: Vec<Map<String, Value>>) -> Answer {
     }
 }
 
+/// The running-jobs read, whatever its exact text: the lab answers the
+/// current agent session's rows; a read without the current-session filter
+/// also sees the rows older sessions left unfinished (`agent_jobs.rs`).
+fn running_jobs(
+    twin: &Twin,
+    instance: &str,
+    read_only: bool,
+    statement: &str,
+    current_only: bool,
+) -> Answer {
+    let op = crate::op::Op::RunningJobs {
+        instance: instance.to_string(),
+    };
+    let mut rows = match perform(twin, &op, read_only).map(|p| p.result) {
+        Ok(Ok(v)) => crate::targets::rows(v),
+        Ok(Err(OpError::Unreachable { .. })) => return Answer::Vanish,
+        Ok(Err(e)) => return not_simulated(e.to_string()),
+        Err(e) => return not_simulated(format!("the lab twin could not use its lab file: {e}")),
+    };
+    if !current_only {
+        let stale = twin
+            .lab
+            .lock()
+            .map(|l| l.state.stale_job_activity_of(instance))
+            .unwrap_or_default();
+        rows.extend(agent_jobs::stale_rows(&stale));
+    }
+    selected(statement, rows)
+}
+
+fn not_simulated(message: String) -> Answer {
+    Answer::Error {
+        number: NOT_SIMULATED,
+        class: 16,
+        message,
+    }
+}
+
 /// A read-only session (ApplicationIntent=ReadOnly: a plan's) is answered
 /// without saving the lab, so a plan leaves the twin as it found it.
 fn answer(
@@ -368,6 +408,9 @@ fn answer(
             return answer(twin, instance, spid, read_only, &inner, progress)
         }
         None => {}
+    }
+    if let Some(current_only) = agent_jobs::running_jobs_read(&req.statement) {
+        return running_jobs(twin, instance, read_only, &req.statement, current_only);
     }
     let major = twin.major(instance);
     if let Some(message) = catalog::invalid_column(major, &req.statement) {

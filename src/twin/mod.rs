@@ -17,6 +17,7 @@
 //! So is `DRILLBOOK_LAB_DROP_AFTER=N`: each connection is closed after N
 //! requests, to test what the live target does with a dropped pooled one.
 
+pub mod agent_jobs;
 pub mod browser;
 pub mod catalog;
 pub mod chatter;

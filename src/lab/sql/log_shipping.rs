@@ -20,6 +20,12 @@ pub struct Msdb {
     pub log_shipping_primary: BTreeMap<String, LogShippingPrimary>,
     pub log_shipping_secondary: BTreeMap<String, LogShippingSecondary>,
     pub restore_history: Vec<RestoreHistory>,
+    /// Jobs with a `msdb.dbo.sysjobactivity` row an older SQL Agent session
+    /// left unfinished (started, never stopped: the agent stopped or
+    /// crashed mid-job). No job runs; only a read that does not filter by
+    /// the current agent session (`msdb.dbo.syssessions`) sees them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale_job_activity: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

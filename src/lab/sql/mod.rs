@@ -8,6 +8,7 @@
 //! that needs it takes a [`Network`] rather than the whole lab, so nothing in
 //! SQL Server's rules depends on the Lync side.
 
+pub(in crate::lab) mod agent;
 pub(in crate::lab) mod answers;
 pub(in crate::lab) mod full_backup;
 pub(in crate::lab) mod log_shipping;
