@@ -129,21 +129,25 @@ fn venv_python() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci-venv/py/bin/python")
 }
 
-#[test]
-fn pytds_logs_in_with_a_transaction_and_reads_what_drillbook_reads() {
-    let python = venv_python();
-    let has_pytds = Command::new(&python)
+/// Is pytds in the venv (else: skipped, or failed in CI)?
+fn has_pytds() -> bool {
+    let ok = Command::new(venv_python())
         .args(["-c", "import pytds"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !has_pytds && !required("pytds (python-tds in target/ci-venv)") {
-        return;
-    }
-    let db = Db::new();
-    let (twin, port, reads) = served(&db);
-    let file = db.write("reads.sql", &reads.join("\n"));
-    let out = Command::new(&python)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/pytds_smoke.py"))
+    ok || required("pytds (python-tds in target/ci-venv)")
+}
+
+/// Run tests/clients/SCRIPT against the port with the statements (one a
+/// line); its stdout, once it succeeded.
+fn pytds(db: &Db, script: &str, port: u16, statements: &[String]) -> String {
+    let file = db.write("reads.sql", &statements.join("\n"));
+    let out = Command::new(venv_python())
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/clients")
+                .join(script),
+        )
         .arg(port.to_string())
         .arg(&file)
         .env("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)
@@ -154,6 +158,17 @@ fn pytds_logs_in_with_a_transaction_and_reads_what_drillbook_reads() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(out.status.success(), "{stdout}\n{stderr}");
+    stdout.into_owned()
+}
+
+#[test]
+fn pytds_logs_in_with_a_transaction_and_reads_what_drillbook_reads() {
+    if !has_pytds() {
+        return;
+    }
+    let db = Db::new();
+    let (twin, port, reads) = served(&db);
+    let stdout = pytds(&db, "pytds_smoke.py", port, &reads);
     assert!(stdout.contains(r#"[["mgc", "RESTORING"]]"#), "{stdout}");
     assert_eq!(stdout.lines().count(), reads.len() + 2, "{stdout}");
     twin.stop();
@@ -164,46 +179,28 @@ fn pytds_logs_in_with_a_transaction_and_reads_what_drillbook_reads() {
 /// has the type SQL Server's catalog gives it.
 #[test]
 fn pytds_sees_the_catalog_column_types_and_the_columns_of_empty_results() {
-    let python = venv_python();
-    let has_pytds = Command::new(&python)
-        .args(["-c", "import pytds"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_pytds && !required("pytds (python-tds in target/ci-venv)") {
+    if !has_pytds() {
         return;
     }
     let db = Db::new();
-    let (twin, port, _) = served(&db);
+    let (twin, port, reads) = served(&db);
+    // drillbook's own reads of the log-shipping secondary, redo_start_lsn
+    // and the database's sessions, then two that find nothing.
+    let read = |start: &str| -> String {
+        reads
+            .iter()
+            .find(|r| r.starts_with(start))
+            .unwrap_or_else(|| panic!("no read starting {start} in {reads:?}"))
+            .clone()
+    };
     let statements = [
-        "SELECT name, state_desc FROM sys.databases WHERE name = N'nosuch';",
-        "SELECT s.primary_server, s.primary_database, s.backup_source_directory, \
-         s.backup_destination_directory, s.last_copied_file, s.last_copied_date, \
-         d.last_restored_file, d.last_restored_date, d.restore_mode, d.restore_delay, \
-         cj.name AS copy_job, rj.name AS restore_job \
-         FROM msdb.dbo.log_shipping_secondary_databases AS d \
-         JOIN msdb.dbo.log_shipping_secondary AS s ON s.secondary_id = d.secondary_id \
-         LEFT JOIN msdb.dbo.sysjobs AS cj ON cj.job_id = s.copy_job_id \
-         LEFT JOIN msdb.dbo.sysjobs AS rj ON rj.job_id = s.restore_job_id \
-         WHERE d.secondary_database = N'mgc';",
-        "SELECT redo_start_lsn FROM sys.master_files WHERE database_id = DB_ID(N'mgc') AND file_id = 1;",
-        "SELECT percent_complete FROM sys.dm_exec_requests WHERE session_id = 999;",
-        "SELECT spid AS session_id, RTRIM(loginame) AS login_name, RTRIM(hostname) AS host_name, \
-         RTRIM(program_name) AS program_name FROM sys.sysprocesses \
-         WHERE dbid = DB_ID(N'mgc') AND ecid = 0 AND spid > 50 AND spid <> @@SPID;",
+        "SELECT name, state_desc FROM sys.databases WHERE name = N'nosuch';".to_string(),
+        read("SELECT s.primary_server"),
+        read("SELECT redo_start_lsn"),
+        "SELECT percent_complete FROM sys.dm_exec_requests WHERE session_id = 999;".to_string(),
+        read("SELECT spid AS session_id"),
     ];
-    let file = db.write("reads.sql", &statements.join("\n"));
-    let out = Command::new(&python)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/pytds_columns.py"))
-        .arg(port.to_string())
-        .arg(&file)
-        .env("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let stdout = pytds(&db, "pytds_columns.py", port, &statements);
     let answers: Vec<Value> = stdout
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

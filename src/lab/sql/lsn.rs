@@ -42,36 +42,6 @@ pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Lsn, D::Error> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Serialize, Deserialize, PartialEq, Debug)]
-    struct Held {
-        #[serde(with = "super")]
-        lsn: Lsn,
-    }
-
-    #[test]
-    fn lsns_round_trip_as_integers_then_decimal_strings() {
-        for lsn in [
-            34_000_000_010_000_001u128,
-            u64::MAX as u128,
-            BEYOND_64_BITS + 34_000_000_010_000_001,
-        ] {
-            let json = serde_json::to_string(&Held { lsn }).unwrap();
-            assert_eq!(serde_json::from_str::<Held>(&json).unwrap(), Held { lsn });
-        }
-        assert_eq!(
-            value(BEYOND_64_BITS),
-            Value::String("18446744073709551616".into())
-        );
-        assert_eq!(value(42), Value::from(42));
-        assert!(serde_json::from_str::<Held>(r#"{"lsn":-1}"#).is_err());
-        assert!(serde_json::from_str::<Held>(r#"{"lsn":"12a"}"#).is_err());
-    }
-}
-
 impl crate::lab::LabState {
     /// The `lsn-beyond-64-bits` fault: every LSN of the lab (each database
     /// copy's, each log-shipping primary's last backup, each backup file's)
@@ -101,5 +71,35 @@ impl crate::lab::LabState {
         Ok(format!(
             "the LSNs of {moved} database copies (and their log backups) moved past 64 bits (+2^64)"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct Held {
+        #[serde(with = "super")]
+        lsn: Lsn,
+    }
+
+    #[test]
+    fn lsns_round_trip_as_integers_then_decimal_strings() {
+        for lsn in [
+            34_000_000_010_000_001u128,
+            u64::MAX as u128,
+            BEYOND_64_BITS + 34_000_000_010_000_001,
+        ] {
+            let json = serde_json::to_string(&Held { lsn }).unwrap();
+            assert_eq!(serde_json::from_str::<Held>(&json).unwrap(), Held { lsn });
+        }
+        assert_eq!(
+            value(BEYOND_64_BITS),
+            Value::String("18446744073709551616".into())
+        );
+        assert_eq!(value(42), Value::from(42));
+        assert!(serde_json::from_str::<Held>(r#"{"lsn":-1}"#).is_err());
+        assert!(serde_json::from_str::<Held>(r#"{"lsn":"12a"}"#).is_err());
     }
 }
