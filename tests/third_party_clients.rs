@@ -129,21 +129,25 @@ fn venv_python() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/ci-venv/py/bin/python")
 }
 
-#[test]
-fn pytds_logs_in_with_a_transaction_and_reads_what_drillbook_reads() {
-    let python = venv_python();
-    let has_pytds = Command::new(&python)
+/// Is pytds in the venv (else: skipped, or failed in CI)?
+fn has_pytds() -> bool {
+    let ok = Command::new(venv_python())
         .args(["-c", "import pytds"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !has_pytds && !required("pytds (python-tds in target/ci-venv)") {
-        return;
-    }
-    let db = Db::new();
-    let (twin, port, reads) = served(&db);
-    let file = db.write("reads.sql", &reads.join("\n"));
-    let out = Command::new(&python)
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/pytds_smoke.py"))
+    ok || required("pytds (python-tds in target/ci-venv)")
+}
+
+/// Run tests/clients/SCRIPT against the port with the statements (one a
+/// line); its stdout, once it succeeded.
+fn pytds(db: &Db, script: &str, port: u16, statements: &[String]) -> String {
+    let file = db.write("reads.sql", &statements.join("\n"));
+    let out = Command::new(venv_python())
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/clients")
+                .join(script),
+        )
         .arg(port.to_string())
         .arg(&file)
         .env("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)
@@ -154,7 +158,102 @@ fn pytds_logs_in_with_a_transaction_and_reads_what_drillbook_reads() {
         String::from_utf8_lossy(&out.stderr),
     );
     assert!(out.status.success(), "{stdout}\n{stderr}");
+    stdout.into_owned()
+}
+
+#[test]
+fn pytds_logs_in_with_a_transaction_and_reads_what_drillbook_reads() {
+    if !has_pytds() {
+        return;
+    }
+    let db = Db::new();
+    let (twin, port, reads) = served(&db);
+    let stdout = pytds(&db, "pytds_smoke.py", port, &reads);
     assert!(stdout.contains(r#"[["mgc", "RESTORING"]]"#), "{stdout}");
     assert_eq!(stdout.lines().count(), reads.len() + 2, "{stdout}");
+    twin.stop();
+}
+
+/// Drillbook's own catalog reads, as pytds reads their columns: an empty
+/// result still has its columns (COLMETADATA, zero rows), and each column
+/// has the type SQL Server's catalog gives it.
+#[test]
+fn pytds_sees_the_catalog_column_types_and_the_columns_of_empty_results() {
+    if !has_pytds() {
+        return;
+    }
+    let db = Db::new();
+    let (twin, port, reads) = served(&db);
+    // drillbook's own reads of the log-shipping secondary, redo_start_lsn
+    // and the database's sessions, then two that find nothing.
+    let read = |start: &str| -> String {
+        reads
+            .iter()
+            .find(|r| r.starts_with(start))
+            .unwrap_or_else(|| panic!("no read starting {start} in {reads:?}"))
+            .clone()
+    };
+    let statements = [
+        "SELECT name, state_desc FROM sys.databases WHERE name = N'nosuch';".to_string(),
+        read("SELECT s.primary_server"),
+        read("SELECT redo_start_lsn"),
+        "SELECT percent_complete FROM sys.dm_exec_requests WHERE session_id = 999;".to_string(),
+        read("SELECT spid AS session_id"),
+    ];
+    let stdout = pytds(&db, "pytds_columns.py", port, &statements);
+    let answers: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(answers.len(), statements.len(), "{stdout}");
+    let columns = |i: usize| -> Vec<(String, String)> {
+        answers[i]["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c[0].as_str().unwrap().into(), c[1].as_str().unwrap().into()))
+            .collect()
+    };
+    let typed = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect()
+    };
+    // No such database: no rows, and still its two nvarchar columns.
+    assert_eq!(answers[0]["rows"], serde_json::json!([]), "{stdout}");
+    assert_eq!(
+        columns(0),
+        typed(&[("name", "nvarchar"), ("state_desc", "nvarchar")])
+    );
+    // The log-shipping secondary: bit, int, datetime, nvarchar.
+    let ls = columns(1);
+    assert_eq!(ls.len(), 12, "{stdout}");
+    for want in [
+        ("primary_server", "nvarchar"),
+        ("last_copied_date", "datetime"),
+        ("last_restored_date", "datetime"),
+        ("restore_mode", "bit"),
+        ("restore_delay", "int"),
+        ("restore_job", "nvarchar"),
+    ] {
+        assert!(
+            ls.contains(&(want.0.into(), want.1.into())),
+            "{want:?} in {ls:?}"
+        );
+    }
+    assert_eq!(columns(2), typed(&[("redo_start_lsn", "numeric(25,0)")]));
+    // No such request: no rows, and its real column.
+    assert_eq!(answers[3]["rows"], serde_json::json!([]), "{stdout}");
+    assert_eq!(columns(3), typed(&[("percent_complete", "real")]));
+    assert_eq!(
+        columns(4),
+        typed(&[
+            ("session_id", "smallint"),
+            ("login_name", "nvarchar"),
+            ("host_name", "nvarchar"),
+            ("program_name", "nvarchar")
+        ])
+    );
     twin.stop();
 }

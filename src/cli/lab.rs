@@ -27,7 +27,8 @@ pub enum LabCommand {
     /// edge-down:FQDN, link-down:SITE-SITE, mirroring-off:POOL,
     /// conference-content-lost:POOL, log-shipping-off:CHAT_POOL,
     /// share-unreachable[:UNC], log-backup-missing[:FILE],
-    /// log-backup-damaged[:FILE]; repairs site-up:SITE, instance-up:ID,
+    /// log-backup-damaged[:FILE], lsn-beyond-64-bits, stale-job-activity:ID;
+    /// repairs site-up:SITE, instance-up:ID,
     /// witness-up:ID, pool-up:FQDN, edge-up:FQDN, link-up:SITE-SITE,
     /// share-reachable[:UNC])
     Fault {

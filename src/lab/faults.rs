@@ -25,7 +25,7 @@ pub struct FaultRecord {
 }
 
 /// The fault and repair kinds, as `lab fault --help` would list them.
-pub const FAULT_KINDS: [&str; 22] = [
+pub const FAULT_KINDS: [&str; 24] = [
     "primary-site-down",
     "site-down:SITE",
     "instance-down:ID",
@@ -39,6 +39,8 @@ pub const FAULT_KINDS: [&str; 22] = [
     "share-unreachable[:UNC]",
     "log-backup-missing[:FILE]",
     "log-backup-damaged[:FILE]",
+    "lsn-beyond-64-bits",
+    "stale-job-activity:ID",
     "site-up:SITE",
     "instance-up:ID",
     "witness-up:ID",
@@ -135,6 +137,9 @@ impl LabState {
             "share-unreachable" => self.share_unreachable(target),
             "log-backup-missing" => self.spoil_backup(target, Spoil::Missing),
             "log-backup-damaged" => self.spoil_backup(target, Spoil::Damaged),
+            "lsn-beyond-64-bits" => self.lsn_beyond_64_bits(),
+            "stale-job-activity" => named("ID", self.sql.keys().cloned().collect())
+                .and_then(|i| self.stale_job_activity(&i)),
             _ => Err(format!(
                 "unknown fault kind `{kind}`{}; the kinds are {}",
                 crate::suggest::did_you_mean(

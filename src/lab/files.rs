@@ -41,9 +41,11 @@ pub struct BackupFile {
     pub database: String,
     /// 2 = transaction log, as in `RESTORE HEADERONLY`.
     pub backup_type: i64,
-    pub first_lsn: i64,
+    #[serde(with = "crate::lab::sql::lsn")]
+    pub first_lsn: crate::lab::sql::Lsn,
     /// The next LSN after the backup.
-    pub last_lsn: i64,
+    #[serde(with = "crate::lab::sql::lsn")]
+    pub last_lsn: crate::lab::sql::Lsn,
     pub transactions: u64,
     pub last_transaction_at: u64,
     pub size: u64,

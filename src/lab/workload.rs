@@ -92,9 +92,7 @@ impl LabState {
 
     /// `n` transactions reach the writer's mgc and, synchronously, its mirror.
     pub(in crate::lab) fn commit(&mut self, writer: &str, n: u64, at: u64) {
-        let lsn_step = i64::try_from(n)
-            .unwrap_or(i64::MAX)
-            .saturating_mul(LSN_PER_TRANSACTION);
+        let lsn_step = crate::lab::sql::Lsn::from(n).saturating_mul(LSN_PER_TRANSACTION);
         let Some(db) = self.sql.database_mut(writer, CHAT_DATABASE) else {
             return;
         };

@@ -1,7 +1,10 @@
 //! The SQL types the twin gives the lab's result columns, so a client reads
-//! what SQL Server would send: `session_id` a smallint, LSNs numeric(25,0),
-//! msdb dates datetime, and so on. A column whose values do not fit the type
-//! its name calls for falls back to what its JSON values are.
+//! what SQL Server would send: the types of the catalog columns drillbook
+//! reads (`session_id` a smallint, `restore_mode` a bit, LSNs numeric(25,0),
+//! `percent_complete` a real, msdb dates datetime, names nvarchar). A column
+//! whose values do not fit the type its name calls for falls back to what its
+//! JSON values are. An empty result still has its columns (from the
+//! statement's select list), as SQL Server sends them.
 
 use serde_json::{Map, Value};
 
@@ -10,6 +13,8 @@ pub enum SqlType {
     /// INTN of 1, 2, 4 or 8 bytes: tinyint, smallint, int, bigint.
     Int(u8),
     Bit,
+    /// float(24): 4 bytes.
+    Real,
     Float,
     DateTime,
     /// numeric(p, 0).
@@ -28,15 +33,43 @@ pub struct Column {
 /// The type SQL Server's catalog gives a column of this name.
 fn by_name(name: &str) -> Option<SqlType> {
     Some(match name {
-        "session_id" => SqlType::Int(2),
-        "BackupType" => SqlType::Int(1),
-        "return_value" | "restore_mode" | "restore_delay" | "spid" => SqlType::Int(4),
-        "FirstLSN" | "LastLSN" | "redo_start_lsn" => SqlType::Numeric(25),
+        // sys.sysprocesses.spid, @@SPID, sys.dm_exec_*.session_id;
+        // RESTORE HEADERONLY's BackupType and Position.
+        "session_id" | "spid" | "BackupType" | "Position" => SqlType::Int(2),
+        // sys.databases.state, the mirroring codes, a backup's DeviceType.
+        "state"
+        | "mirroring_role"
+        | "mirroring_state"
+        | "mirroring_safety_level"
+        | "mirroring_witness_state"
+        | "DeviceType" => SqlType::Int(1),
+        "return_value" | "restore_delay" => SqlType::Int(4),
+        // msdb.dbo.log_shipping_secondary_databases.restore_mode.
+        "restore_mode" | "disconnect_users" | "HasBackupChecksums" | "IsCopyOnly" => SqlType::Bit,
+        "FirstLSN" | "LastLSN" | "CheckpointLSN" | "DatabaseBackupLSN" | "redo_start_lsn" => {
+            SqlType::Numeric(25)
+        }
         "BackupSize" => SqlType::Numeric(20),
-        "percent_complete" => SqlType::Float,
-        n if n.ends_with("_date") || n == "BackupFinishDate" => SqlType::DateTime,
+        // sys.dm_exec_requests.percent_complete.
+        "percent_complete" => SqlType::Real,
+        "login_time" | "BackupStartDate" | "BackupFinishDate" | "agent_start_date" => {
+            SqlType::DateTime
+        }
+        n if n.ends_with("_date") => SqlType::DateTime,
         _ => return None,
     })
+}
+
+/// The columns of an empty result: each named column of the select list,
+/// typed by its name (nvarchar when the name says nothing).
+pub fn empty(names: &[String]) -> Vec<Column> {
+    names
+        .iter()
+        .map(|name| Column {
+            name: name.clone(),
+            ty: by_name(name).unwrap_or(SqlType::NVarChar { max: false }),
+        })
+        .collect()
 }
 
 fn fits(ty: SqlType, v: &Value) -> bool {
@@ -48,10 +81,11 @@ fn fits(ty: SqlType, v: &Value) -> bool {
         SqlType::Int(2) => v.as_i64().is_some_and(|i| i16::try_from(i).is_ok()),
         SqlType::Int(4) => v.as_i64().is_some_and(|i| i32::try_from(i).is_ok()),
         SqlType::Int(_) => v.as_i64().is_some(),
-        SqlType::Bit => v.is_boolean(),
-        SqlType::Float => v.is_number(),
+        SqlType::Bit => super::column_wire::bit(v).is_some(),
+        SqlType::Real | SqlType::Float => v.is_number(),
         SqlType::DateTime => v.as_str().and_then(crate::time::parse_rfc3339).is_some(),
-        SqlType::Numeric(_) => v.as_i64().is_some(),
+        SqlType::Numeric(p) => super::column_wire::whole(v)
+            .is_some_and(|i| i.unsigned_abs().checked_ilog10().unwrap_or(0) < u32::from(p)),
         SqlType::NVarChar { .. } => true,
     }
 }
@@ -141,6 +175,15 @@ mod tests {
             ]
         );
         assert_eq!(vals[0][1], json!(34000000010000001i64));
+    }
+
+    #[test]
+    fn lsns_beyond_64_bits_are_still_numeric_25() {
+        let (cols, _) = shape(&[row(
+            json!({"FirstLSN": "18480744073719551617", "LastLSN": "1e99"}),
+        )]);
+        assert_eq!(cols[0].ty, SqlType::Numeric(25));
+        assert_eq!(cols[1].ty, SqlType::NVarChar { max: false });
     }
 
     #[test]

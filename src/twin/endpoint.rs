@@ -7,8 +7,9 @@
 //! under its lock.
 //!
 //! A down instance does not answer at all, as a stopped server or a dead
-//! host does: a new connection is closed before a single byte is sent (the
-//! client sees it reset before any TDS answer: unreachable); the lab charges
+//! host does: its port refuses connections (`listener.rs`); one that came
+//! in just as it went down is closed before a single byte is sent (the
+//! client sees it reset before any TDS answer: unreachable). The lab charges
 //! no simulated time for an op that reached no one, so the clock stays as
 //! under `--target lab`. An open connection whose instance goes down has its
 //! op performed and is dropped without an answer, as a server that vanished. A
@@ -20,12 +21,14 @@ use super::guard::{Guarded, Slot, LOGIN_MESSAGE_MAX, SESSION_MESSAGE_MAX};
 use super::parse::{parse, Statement};
 use super::tds::{self, Reply, Request};
 use super::tls::{self, Link, Plan};
-use super::{catalog, columns, login_reply, naming, stalls, Twin};
+use super::{
+    agent_jobs, catalog, columns, listener, login_reply, naming, select_list, stalls, Twin,
+};
 use crate::targets::{OpError, Performed};
 use serde_json::{json, Map, Value};
 use std::io;
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -36,11 +39,25 @@ const NOT_SIMULATED: i32 = 50000;
 
 /// Accept connections for one instance until the process ends: at most
 /// `twin.limits.max_connections` at once (`guard.rs`); one more is closed
-/// before a byte is read, and the endpoint goes on.
-pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener) {
+/// before a byte is read, and the endpoint goes on. While the instance is
+/// `down`, the port is not listened on at all (`listener.rs`).
+pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener, down: Arc<AtomicBool>) {
     let open = Arc::new(AtomicUsize::new(0));
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
+    let Ok(port) = listener.local_addr().map(|a| a.port()) else {
+        return;
+    };
+    let mut listening = Some(listener);
+    loop {
+        listener::follow(&mut listening, &down, port);
+        let Some(l) = &listening else { continue };
+        let Ok((stream, _)) = l.accept() else {
+            continue;
+        };
+        if down.load(Ordering::SeqCst) {
+            // The watcher's wake-up, or a client a moment too early.
+            drop(stream);
+            continue;
+        }
         let Some(slot) = Slot::take(&open, twin.limits.max_connections) else {
             drop(stream);
             continue;
@@ -50,10 +67,10 @@ pub fn accept(twin: Arc<Twin>, instance: String, listener: TcpListener) {
         std::thread::spawn(move || {
             let _slot = slot;
             if is_down(&twin, &instance) {
-                // Closed unread: the client's PRELOGIN makes it a reset. The
-                // lab charges no time for an op that reached no one, so
-                // nothing is performed here and a plan's attempt leaves the
-                // lab as it was.
+                // Down since the watcher last looked: closed unread, the
+                // client's PRELOGIN makes it a reset. The lab charges no
+                // time for an op that reached no one, so nothing is
+                // performed here and a plan's attempt leaves the lab as it was.
                 drop(stream);
                 return;
             }
@@ -99,7 +116,10 @@ fn perform(twin: &Twin, op: &crate::op::Op, read_only: bool) -> crate::error::Re
 
 /// How one request ended.
 enum Answer {
+    /// Rows, or no result set at all when there are none (a `SET`).
     Rows(Vec<Map<String, Value>>),
+    /// A result set of these columns and no rows.
+    Empty(Vec<String>),
     Error {
         number: i32,
         class: u8,
@@ -218,12 +238,19 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
         let mut r = Reply::default();
         match answer {
             Answer::Vanish => return Ok(()),
-            Answer::Rows(rows) => {
-                let n = rows.len() as u64;
-                if !rows.is_empty() {
-                    let (cols, values) = columns::shape(&rows);
-                    r.result_set(&cols, &values);
-                }
+            Answer::Rows(_) | Answer::Empty(_) => {
+                let n = match answer {
+                    Answer::Rows(rows) if !rows.is_empty() => {
+                        let (cols, values) = columns::shape(&rows);
+                        r.result_set(&cols, &values);
+                        rows.len() as u64
+                    }
+                    Answer::Empty(names) => {
+                        r.result_set(&columns::empty(&names), &[]);
+                        0
+                    }
+                    _ => 0,
+                };
                 if rpc {
                     r.done_in_proc(false, Some(n));
                     r.end_proc(0, false);
@@ -313,6 +340,55 @@ fn terminated(statement: &str, number: i32) -> Option<String> {
     Some(format!("{} is terminating abnormally.", words.join(" ")))
 }
 
+/// The answer of a statement that selected `rows`: with none, still its
+/// select list's columns, as SQL Server sends them.
+fn selected(statement: &str, rows: Vec<Map<String, Value>>) -> Answer {
+    let names = select_list::names(statement);
+    if rows.is_empty() && !names.is_empty() {
+        Answer::Empty(names)
+    } else {
+        Answer::Rows(rows)
+    }
+}
+
+/// The running-jobs read, whatever its exact text: the lab answers the
+/// current agent session's rows; a read without the current-session filter
+/// also sees the rows older sessions left unfinished (`agent_jobs.rs`).
+fn running_jobs(
+    twin: &Twin,
+    instance: &str,
+    read_only: bool,
+    statement: &str,
+    current_only: bool,
+) -> Answer {
+    let op = crate::op::Op::RunningJobs {
+        instance: instance.to_string(),
+    };
+    let mut rows = match perform(twin, &op, read_only).map(|p| p.result) {
+        Ok(Ok(v)) => crate::targets::rows(v),
+        Ok(Err(OpError::Unreachable { .. })) => return Answer::Vanish,
+        Ok(Err(e)) => return not_simulated(e.to_string()),
+        Err(e) => return not_simulated(format!("the lab twin could not use its lab file: {e}")),
+    };
+    if !current_only {
+        let stale = twin
+            .lab
+            .lock()
+            .map(|l| l.state.stale_job_activity_of(instance))
+            .unwrap_or_default();
+        rows.extend(agent_jobs::stale_rows(&stale));
+    }
+    selected(statement, rows)
+}
+
+fn not_simulated(message: String) -> Answer {
+    Answer::Error {
+        number: NOT_SIMULATED,
+        class: 16,
+        message,
+    }
+}
+
 /// A read-only session (ApplicationIntent=ReadOnly: a plan's) is answered
 /// without saving the lab, so a plan leaves the twin as it found it.
 fn answer(
@@ -332,6 +408,9 @@ fn answer(
             return answer(twin, instance, spid, read_only, &inner, progress)
         }
         None => {}
+    }
+    if let Some(current_only) = agent_jobs::running_jobs_read(&req.statement) {
+        return running_jobs(twin, instance, read_only, &req.statement, current_only);
     }
     let major = twin.major(instance);
     if let Some(message) = catalog::invalid_column(major, &req.statement) {
@@ -365,7 +444,7 @@ fn answer(
             } else {
                 json!([])
             };
-            Answer::Rows(crate::targets::rows(rows))
+            selected(&req.statement, crate::targets::rows(rows))
         }
         Statement::Progress { session_id } => {
             let in_flight = twin.in_flight.lock().map(|m| m.get(&session_id).copied());
@@ -380,7 +459,7 @@ fn answer(
                 }
                 None => json!([]),
             };
-            Answer::Rows(crate::targets::rows(rows))
+            selected(&req.statement, crate::targets::rows(rows))
         }
         Statement::Op(op) => {
             if let Some(d) = stalls(&twin.stall, &req.statement) {
@@ -404,7 +483,7 @@ fn answer(
                 Ok(Ok(v)) => {
                     let mut rows = crate::targets::rows(v);
                     naming::report(&mut rows);
-                    Answer::Rows(rows)
+                    selected(&req.statement, rows)
                 }
                 Ok(Err(OpError::Unreachable { .. })) => Answer::Vanish,
                 Ok(Err(OpError::Sql {

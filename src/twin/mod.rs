@@ -17,20 +17,24 @@
 //! So is `DRILLBOOK_LAB_DROP_AFTER=N`: each connection is closed after N
 //! requests, to test what the live target does with a dropped pooled one.
 
+pub mod agent_jobs;
 pub mod browser;
 pub mod catalog;
 pub mod chatter;
 pub mod cmdlet_parse;
+pub mod column_wire;
 pub mod columns;
 pub mod endpoint;
 pub mod guard;
 pub mod lab_file;
+pub mod listener;
 pub mod login_reply;
 pub mod naming;
 pub mod parse;
 pub mod pwsh;
 pub mod pwsh_script;
 pub mod pwsh_shapes;
+pub mod select_list;
 pub mod tds;
 pub mod tls;
 
@@ -283,9 +287,18 @@ pub fn serve(
         ports.insert(id.clone(), port);
         listeners.push((id.clone(), listener));
     }
+    let mut watched = listener::Watched::default();
     for (id, listener) in listeners {
         let twin = twin.clone();
-        std::thread::spawn(move || endpoint::accept(twin, id, listener));
+        let down = Arc::new(std::sync::atomic::AtomicBool::new(endpoint::is_down(
+            &twin, &id,
+        )));
+        watched.down.insert(id.clone(), (down.clone(), ports[&id]));
+        std::thread::spawn(move || endpoint::accept(twin, id, listener, down));
+    }
+    {
+        let twin = twin.clone();
+        std::thread::spawn(move || listener::watch(twin, watched));
     }
     let browser_ports = if opts.browser {
         sql_browsers(&twin, &opts.estate, &ports)?

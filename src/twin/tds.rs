@@ -9,7 +9,8 @@
 //! LOGINACK carries the TDS version big-endian (0x74000004); an RPC's result
 //! sets each end with DONEINPROC, then RETURNSTATUS and DONEPROC.
 
-use super::columns::{Column, SqlType};
+use super::column_wire;
+use super::columns::Column;
 use crate::secret::Secret;
 use serde_json::Value;
 use std::io::{self, Read, Write};
@@ -538,115 +539,15 @@ impl Reply {
         for col in columns {
             self.buf.extend_from_slice(&0u32.to_le_bytes()); // user type
             self.buf.extend_from_slice(&0x0001u16.to_le_bytes()); // nullable
-            col.ty.put_type_info(&mut self.buf);
+            column_wire::put_type_info(col.ty, &mut self.buf);
             put_b_varchar(&mut self.buf, &col.name);
         }
         for row in rows {
             self.buf.push(0xD1);
             for (col, v) in columns.iter().zip(row) {
-                col.ty.put_value(&mut self.buf, v);
+                column_wire::put_value(col.ty, &mut self.buf, v);
             }
         }
-    }
-}
-
-impl SqlType {
-    fn put_type_info(&self, buf: &mut Vec<u8>) {
-        match self {
-            SqlType::Int(n) => buf.extend_from_slice(&[0x26, *n]),
-            SqlType::Bit => buf.extend_from_slice(&[0x68, 1]),
-            SqlType::Float => buf.extend_from_slice(&[0x6D, 8]),
-            SqlType::DateTime => buf.extend_from_slice(&[0x6F, 8]),
-            SqlType::Numeric(precision) => {
-                buf.extend_from_slice(&[0x6C, numeric_len(*precision), *precision, 0])
-            }
-            SqlType::NVarChar { max } => {
-                buf.push(0xE7);
-                buf.extend_from_slice(&(if *max { 0xFFFFu16 } else { 8000u16 }).to_le_bytes());
-                buf.extend_from_slice(&COLLATION);
-            }
-        }
-    }
-
-    fn put_value(&self, buf: &mut Vec<u8>, v: &Value) {
-        let null = v.is_null();
-        match self {
-            SqlType::Int(n) => match v.as_i64().filter(|_| !null) {
-                None => buf.push(0),
-                Some(i) => {
-                    buf.push(*n);
-                    buf.extend_from_slice(&i.to_le_bytes()[..*n as usize]);
-                }
-            },
-            SqlType::Bit => match v.as_bool() {
-                None => buf.push(0),
-                Some(b) => buf.extend_from_slice(&[1, b as u8]),
-            },
-            SqlType::Float => match v.as_f64().filter(|_| !null) {
-                None => buf.push(0),
-                Some(f) => {
-                    buf.push(8);
-                    buf.extend_from_slice(&f.to_le_bytes());
-                }
-            },
-            SqlType::DateTime => match v.as_str().and_then(crate::time::parse_rfc3339) {
-                None => buf.push(0),
-                Some(epoch) => {
-                    // Days since 1900-01-01 and 1/300 s ticks since midnight.
-                    let since_1900 = epoch + 2_208_988_800;
-                    let days = since_1900.div_euclid(86_400) as i32;
-                    let ticks = (since_1900.rem_euclid(86_400) * 300) as u32;
-                    buf.push(8);
-                    buf.extend_from_slice(&days.to_le_bytes());
-                    buf.extend_from_slice(&ticks.to_le_bytes());
-                }
-            },
-            SqlType::Numeric(precision) => match v.as_i64().filter(|_| !null) {
-                None => buf.push(0),
-                Some(i) => {
-                    let len = numeric_len(*precision);
-                    buf.push(len);
-                    buf.push(if i < 0 { 0 } else { 1 });
-                    let magnitude = (i as i128).unsigned_abs().to_le_bytes();
-                    buf.extend_from_slice(&magnitude[..(len - 1) as usize]);
-                }
-            },
-            SqlType::NVarChar { max } => {
-                let text = match v {
-                    Value::Null => None,
-                    Value::String(s) => Some(s.clone()),
-                    other => Some(other.to_string()),
-                };
-                let units: Option<Vec<u8>> =
-                    text.map(|t| t.encode_utf16().flat_map(|u| u.to_le_bytes()).collect());
-                match (units, max) {
-                    (None, false) => buf.extend_from_slice(&0xFFFFu16.to_le_bytes()),
-                    (None, true) => buf.extend_from_slice(&u64::MAX.to_le_bytes()),
-                    (Some(b), false) => {
-                        buf.extend_from_slice(&(b.len() as u16).to_le_bytes());
-                        buf.extend_from_slice(&b);
-                    }
-                    (Some(b), true) => {
-                        buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
-                        if !b.is_empty() {
-                            buf.extend_from_slice(&(b.len() as u32).to_le_bytes());
-                            buf.extend_from_slice(&b);
-                        }
-                        buf.extend_from_slice(&0u32.to_le_bytes());
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Bytes of a DECIMAL/NUMERIC value (sign byte included) for a precision.
-fn numeric_len(precision: u8) -> u8 {
-    match precision {
-        0..=9 => 5,
-        10..=19 => 9,
-        20..=28 => 13,
-        _ => 17,
     }
 }
 

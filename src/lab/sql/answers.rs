@@ -5,6 +5,7 @@
 
 use crate::lab::files::BackupFile;
 use crate::lab::network::Network;
+use crate::lab::sql::lsn;
 use crate::lab::{desc, DbState, LabState, RestoreHistory, CHAT_DATABASE};
 use crate::op::Op;
 use crate::targets::OpError;
@@ -28,7 +29,7 @@ pub enum LogFit {
 }
 
 impl LogFit {
-    pub fn of(file: &BackupFile, lsn: i64) -> LogFit {
+    pub fn of(file: &BackupFile, lsn: crate::lab::sql::Lsn) -> LogFit {
         if file.last_lsn <= lsn {
             LogFit::TooEarly
         } else if file.first_lsn > lsn {
@@ -114,16 +115,16 @@ impl LabState {
                 Ok(json!([{
                     "BackupType": f.backup_type,
                     "DatabaseName": f.database,
-                    "FirstLSN": f.first_lsn,
-                    "LastLSN": f.last_lsn,
+                    "FirstLSN": lsn::value(f.first_lsn),
+                    "LastLSN": lsn::value(f.last_lsn),
                     "BackupFinishDate": self.stamp(f.finished_at),
                     "BackupSize": f.size,
                 }]))
             }
             // redo_start_lsn is NULL unless the database is restoring.
             Op::RedoStartLsn { database, .. } => Ok(self.rows_of(&id, database, |_, db| {
-                let lsn = (db.state == DbState::Restoring).then_some(db.lsn);
-                json!({"redo_start_lsn": lsn})
+                let redo = (db.state == DbState::Restoring).then_some(lsn::value(db.lsn));
+                json!({"redo_start_lsn": redo})
             })),
             Op::DatabaseSessions { database, .. } => {
                 let sessions = self

@@ -20,6 +20,12 @@ pub struct Msdb {
     pub log_shipping_primary: BTreeMap<String, LogShippingPrimary>,
     pub log_shipping_secondary: BTreeMap<String, LogShippingSecondary>,
     pub restore_history: Vec<RestoreHistory>,
+    /// Jobs with a `msdb.dbo.sysjobactivity` row an older SQL Agent session
+    /// left unfinished (started, never stopped: the agent stopped or
+    /// crashed mid-job). No job runs; only a read that does not filter by
+    /// the current agent session (`msdb.dbo.syssessions`) sees them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale_job_activity: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,7 +35,8 @@ pub struct LogShippingPrimary {
     pub backup_job: String,
     pub every_minutes: u64,
     pub last_backup_file: Option<String>,
-    pub last_backup_lsn: i64,
+    #[serde(with = "crate::lab::sql::lsn")]
+    pub last_backup_lsn: crate::lab::sql::Lsn,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,7 +61,7 @@ pub struct LogShippingSecondary {
 impl LogShippingPrimary {
     /// mgc backing its log up to `share` every `every_minutes`, the chain
     /// starting at `lsn` (the full backup the secondary was initialized from).
-    pub fn chat(share: &str, every_minutes: u64, lsn: i64) -> Self {
+    pub fn chat(share: &str, every_minutes: u64, lsn: crate::lab::sql::Lsn) -> Self {
         LogShippingPrimary {
             backup_directory: share.to_string(),
             backup_job: format!("LSBackup_{CHAT_DATABASE}"),
@@ -160,7 +167,8 @@ impl LabState {
             return;
         }
         let logged =
-            (db.lsn.saturating_sub(config.last_backup_lsn).max(0) / LSN_PER_TRANSACTION) as u64;
+            u64::try_from(db.lsn.saturating_sub(config.last_backup_lsn) / LSN_PER_TRANSACTION)
+                .unwrap_or(u64::MAX);
         let file = BackupFile {
             database: database.to_string(),
             backup_type: 2,

@@ -8,23 +8,26 @@
 //! that needs it takes a [`Network`] rather than the whole lab, so nothing in
 //! SQL Server's rules depends on the Lync side.
 
+pub(in crate::lab) mod agent;
 pub(in crate::lab) mod answers;
 pub(in crate::lab) mod full_backup;
 pub(in crate::lab) mod log_shipping;
+pub mod lsn;
 pub(in crate::lab) mod mirroring;
 pub(in crate::lab) mod statements;
 
 use crate::lab::keyed::keyed_part;
 use crate::lab::network::Network;
 use crate::lab::{LabState, Msdb};
+pub use lsn::Lsn;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The first LSN of every Persistent Chat database the lab creates: a value
 /// of the size SQL Server shows, so runbooks see realistic numbers.
-pub const LSN_BASE: i64 = 34_000_000_010_000_001;
+pub const LSN_BASE: Lsn = 34_000_000_010_000_001;
 /// Each committed transaction moves the log this far.
-pub const LSN_PER_TRANSACTION: i64 = 10;
+pub const LSN_PER_TRANSACTION: Lsn = 10;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,7 +56,8 @@ pub struct Database {
     pub state: DbState,
     pub mirroring: Option<Mirroring>,
     /// The next LSN: where redo would start.
-    pub lsn: i64,
+    #[serde(with = "lsn")]
+    pub lsn: Lsn,
     pub transactions: u64,
     /// Elapsed seconds when the last transaction this copy holds was committed.
     pub last_transaction_at: u64,
