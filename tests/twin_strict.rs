@@ -160,3 +160,46 @@ fn a_stale_agent_session_row_does_not_block_the_running_job_check() {
         "ONLINE"
     );
 }
+
+/// A login whose default database cannot be opened (here `mgc`, which a
+/// failover leaves RESTORING on one side) is refused with 4064 to any client
+/// that names no database, as SQL Server refuses it; drillbook names
+/// `master` on every connection, so its run goes on (issue 9, §4).
+#[test]
+fn drillbook_connects_to_master_not_the_logins_default_database() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&["--login-default-database", "mgc"], &[]);
+    // A client that names no database meets the refusal (FreeTDS `tsql`,
+    // when it is here: `.ci/run` installs it).
+    if std::process::Command::new("tsql")
+        .arg("-C")
+        .output()
+        .is_ok()
+    {
+        let port = twin.port("pcsql-dub1");
+        let out = std::process::Command::new("tsql")
+            .args([
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                "drillbook",
+            ])
+            .args(["-P", common::TWIN_PASSWORD])
+            .env("TDSVER", "7.4")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(said.contains("4064"), "{said}");
+    }
+    let out = db.run_live(&twin, &["--yes", "run", "persistent-chat-failover"], &[]);
+    out.ok().stdout_has("on live (apply)");
+    twin.stop();
+}

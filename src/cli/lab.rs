@@ -93,6 +93,11 @@ pub enum LabCommand {
         /// leave named instances' ports out of the estate (browser_port instead)
         #[arg(long)]
         browser: bool,
+        /// The login's default database, as one that cannot be opened (a user
+        /// database a failover left RESTORING): a client that names no
+        /// database is refused with 4064, as SQL Server refuses it
+        #[arg(long, value_name = "NAME")]
+        login_default_database: Option<String>,
     },
     /// The Lync Management Shell stand-in, as strict as Windows PowerShell
     /// 5.1: reads a script on stdin and answers its cmdlet from the lab
@@ -177,6 +182,7 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
             encryption,
             tls10_only,
             browser,
+            login_default_database,
         } => {
             let tls = match (encryption.as_str(), tls10_only) {
                 (_, true) => Offer::Tls10Only,
@@ -202,6 +208,7 @@ pub fn run(env: &Env, cmd: LabCommand) -> Result<i32> {
                 },
                 tls,
                 browser,
+                login_default_database,
             };
             serve(opts, twin_estate, |line| {
                 use std::io::Write;

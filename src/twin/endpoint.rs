@@ -34,6 +34,18 @@ use std::time::Instant;
 
 /// SQL Server's number for "Login failed for user".
 const LOGIN_FAILED: i32 = 18456;
+const CANNOT_OPEN_DEFAULT_DATABASE: i32 = 4064;
+
+/// The login's default database when the client named none and the twin
+/// models that default as one that cannot be opened (any but a system
+/// database: `lab serve --login-default-database`).
+fn unopenable_default<'a>(twin: &'a Twin, asked: &str) -> Option<&'a str> {
+    let default = twin.login_default_database.as_deref()?;
+    let system = ["master", "tempdb", "model", "msdb"]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(default));
+    (asked.is_empty() && !system).then_some(default)
+}
 /// The number the twin gives "not simulated by the lab" (the user-error range).
 const NOT_SIMULATED: i32 = 50000;
 
@@ -173,6 +185,24 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
     let mut reply = Reply::default();
     if login.sspi || login.user != twin.login || login.password.expose() != twin.password.expose() {
         // As SQL Server does: the login is named, the password never.
+        reply.error(
+            LOGIN_FAILED,
+            14,
+            &format!("Login failed for user '{}'.", login.user),
+            instance,
+        );
+        reply.done(false, true, None);
+        return tds::write_message(&mut link, tds::PKT_REPLY, &reply.into_bytes());
+    }
+    if let Some(default) = unopenable_default(twin, &login.database) {
+        // As SQL Server does when a login names no database and its default
+        // cannot be opened (say, a user database a failover left RESTORING).
+        reply.error(
+            CANNOT_OPEN_DEFAULT_DATABASE,
+            11,
+            &format!("Cannot open user default database '{default}'. Login failed."),
+            instance,
+        );
         reply.error(
             LOGIN_FAILED,
             14,

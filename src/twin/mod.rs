@@ -123,6 +123,9 @@ pub struct ServeOptions {
     pub limits: Limits,
     /// What TLS the twin offers (`--encryption`, `--tls10-only`).
     pub tls: tls::Offer,
+    /// The login's default database, modeled as one that cannot be opened
+    /// unless it is a system database (`--login-default-database`).
+    pub login_default_database: Option<String>,
     /// Run a SQL Browser per lab server and leave named instances' ports
     /// out of the live estate (`--browser`).
     pub browser: bool,
@@ -154,6 +157,7 @@ pub struct Twin {
     pub logins: Mutex<BTreeMap<i64, String>>,
     pub limits: Limits,
     pub tls: tls::Server,
+    pub login_default_database: Option<String>,
     /// Each instance's major version (the estate's `version`), by id.
     pub majors: BTreeMap<String, u32>,
     /// Close a connection after this many requests (a testing aid).
@@ -267,6 +271,7 @@ pub fn serve(
         logins: Mutex::new(BTreeMap::new()),
         limits: opts.limits,
         tls,
+        login_default_database: opts.login_default_database.clone(),
         majors: opts
             .estate
             .file

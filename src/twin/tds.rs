@@ -230,6 +230,8 @@ pub struct Login {
     /// ApplicationIntent=ReadOnly (TypeFlags fReadOnlyIntent): the session
     /// only reads, as a plan's does.
     pub read_only: bool,
+    /// The database the client asked for (empty: the login's default).
+    pub database: String,
 }
 
 /// LOGIN7 (MS-TDS 2.2.6.4): fixed fields, then offset/length pairs.
@@ -262,6 +264,7 @@ pub fn parse_login7(payload: &[u8]) -> io::Result<Login> {
         app: utf16_le(bytes(48)?)?,
         sspi: sspi_len > 0,
         read_only,
+        database: utf16_le(bytes(68)?)?,
     })
 }
 
