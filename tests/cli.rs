@@ -15,7 +15,7 @@ fn list_shows_shipped_runbooks_with_versions_from_any_directory() {
         .lines()
         .find(|l| l.starts_with("persistent-chat-failover "))
         .expect("listed");
-    assert!(line.contains(" 1.2.0 "), "{line}");
+    assert!(line.contains(" 1.3.0 "), "{line}");
 }
 
 #[test]

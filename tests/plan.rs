@@ -40,7 +40,7 @@ fn plan_json_lists_planned_changes_as_events() {
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v["event"] == "op" && v["planned"] == true)
         .collect();
-    assert_eq!(planned.len(), 10, "{planned:#?}");
+    assert_eq!(planned.len(), 12, "{planned:#?}");
     assert!(planned
         .iter()
         .all(|p| p["change"] == true && !p["text"].as_str().unwrap().is_empty()));

@@ -52,7 +52,7 @@ fn the_drill_summary_is_kept_in_the_journal() {
     let run = drilled(&db);
     let s = summary_record(&db, &run);
     assert_eq!(s["status"], "succeeded");
-    assert_eq!(s["steps"].as_array().unwrap().len(), 13);
+    assert_eq!(s["steps"].as_array().unwrap().len(), 15);
     assert!(s["steps"][0]["sim_seconds"].as_u64().is_some());
     assert!(s["steps"][0]["wall_ms"].as_u64().is_some());
     assert_eq!(s["measurements"]["rto_target_seconds"], 600);
@@ -139,7 +139,7 @@ fn markdown_and_json_reports_tell_the_same_facts() {
         "accept-data-loss",
         "test-operator",
         "/lync/persistent_chat/pchat.litwareinc.com/state",
-        "RTO 4m",
+        "RTO 5m",
     ] {
         assert!(md.stdout.contains(text), "md lacks {text}:\n{}", md.stdout);
         assert!(html.contains(text), "html lacks {text}");
@@ -157,8 +157,8 @@ fn a_junit_report_of_a_drill_parses() {
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
-    // 13 steps, 2 expectations, the RTO.
-    assert_eq!(cases.len(), 16);
+    // 15 steps, 2 expectations, the RTO.
+    assert_eq!(cases.len(), 18);
     assert!(doc.descendants().all(|n| !n.has_tag_name("failure")));
 }
 
@@ -224,7 +224,7 @@ fn the_html_report_renders_in_a_browser_with_one_bar_per_step() {
     let dom = browser(&bin, &profile, &["--dump-dom", &url]);
     let dom = String::from_utf8_lossy(&dom.stdout);
     let bars = dom.matches("class=\"step-bar\"").count();
-    assert_eq!(bars, 13, "one bar per step in the rendered DOM");
+    assert_eq!(bars, 15, "one bar per step in the rendered DOM");
     assert!(dom.contains("class=\"rto-target\""));
     assert!(dom.contains("class=\"op-change\""));
     assert!(dom.contains("class=\"op-read\""));

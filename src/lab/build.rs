@@ -107,45 +107,63 @@ impl LabState {
             sessions: Vec::new(),
         };
         if let Some(primary) = self.sql.get_mut(&db.primary) {
-            primary
-                .databases
-                .insert(CHAT_DATABASE.to_string(), fresh(DbState::Online));
+            for name in CHAT_DATABASES {
+                primary
+                    .databases
+                    .insert(name.to_string(), fresh(DbState::Online));
+            }
         }
+        // mgc is mirrored; the lab leaves mgccomp unmirrored.
         if let Some(mirror) = &db.mirror {
             self.sql
                 .establish_mirroring(&db.primary, mirror, db.witness.as_deref(), CHAT_DATABASE);
         }
-        // The doc configures the primary's mirror as a log-shipping primary
-        // too, so shipping survives a mirror failover.
-        for id in std::iter::once(&db.primary).chain(&db.mirror) {
-            if let Some(instance) = self.sql.get_mut(id) {
-                instance.msdb.log_shipping_primary.insert(
-                    CHAT_DATABASE.to_string(),
-                    LogShippingPrimary::chat(&ls.share, ls.backup_every_minutes, LSN_BASE),
-                );
+        // Both databases are log shipped (laid out the same way). The doc
+        // configures the primary's mirror as a log-shipping primary too, so
+        // shipping survives a mirror failover.
+        for name in CHAT_DATABASES {
+            // Only mgc is mirrored, so only mgc ships from the mirror too.
+            let mirror = db.mirror.as_ref().filter(|_| name == CHAT_DATABASE);
+            for id in std::iter::once(&db.primary).chain(mirror) {
+                if let Some(instance) = self.sql.get_mut(id) {
+                    instance.msdb.log_shipping_primary.insert(
+                        name.to_string(),
+                        LogShippingPrimary::chat(
+                            name,
+                            &ls.share,
+                            ls.backup_every_minutes,
+                            LSN_BASE,
+                        ),
+                    );
+                }
             }
         }
         let primary_name = self.sql.name(&db.primary);
         if let Some(backup) = self.sql.get_mut(&db.backup) {
-            // Initialized from a full backup at t=0, and an admin's SSMS
-            // window left open on it: the procedure must end that session.
-            let mut copy = fresh(DbState::Restoring);
-            copy.sessions.push(Session {
-                session_id: 61,
-                login_name: "LITWARE\\sqladmin".to_string(),
-                host_name: "ADMIN-WS07".to_string(),
-                program_name: "Microsoft SQL Server Management Studio".to_string(),
-            });
-            backup.databases.insert(CHAT_DATABASE.to_string(), copy);
-            backup.msdb.log_shipping_secondary.insert(
-                CHAT_DATABASE.to_string(),
-                LogShippingSecondary::initialized(
-                    &db.primary,
-                    &primary_name,
-                    (&ls.share, &ls.copy_folder),
-                    (ls.copy_every_minutes, ls.restore_every_minutes),
-                ),
-            );
+            for name in CHAT_DATABASES {
+                // Initialized from a full backup at t=0, and an admin's SSMS
+                // window left open on mgc: the procedure must end that session.
+                let mut copy = fresh(DbState::Restoring);
+                if name == CHAT_DATABASE {
+                    copy.sessions.push(Session {
+                        session_id: 61,
+                        login_name: "LITWARE\\sqladmin".to_string(),
+                        host_name: "ADMIN-WS07".to_string(),
+                        program_name: "Microsoft SQL Server Management Studio".to_string(),
+                    });
+                }
+                backup.databases.insert(name.to_string(), copy);
+                backup.msdb.log_shipping_secondary.insert(
+                    name.to_string(),
+                    LogShippingSecondary::initialized(
+                        name,
+                        &db.primary,
+                        &primary_name,
+                        (&ls.share, &ls.copy_folder),
+                        (ls.copy_every_minutes, ls.restore_every_minutes),
+                    ),
+                );
+            }
         }
         for path in [&ls.share, &ls.copy_folder] {
             let server = unc_server(path).unwrap_or_default().to_string();

@@ -221,8 +221,20 @@ mod tests {
     use crate::lab::LSN_BASE;
     use crate::op::Op;
 
+    /// The mgc files in `folder` (mgccomp ships beside them, on the same
+    /// schedule: `mgccomp_is_shipped_beside_mgc` checks it).
     fn names(lab: &LabState, folder: &str) -> Vec<String> {
-        lab.folders[folder].files.keys().cloned().collect()
+        of(lab, folder, "mgc")
+    }
+
+    fn of(lab: &LabState, folder: &str, database: &str) -> Vec<String> {
+        let prefix = format!("{database}_");
+        lab.folders[folder]
+            .files
+            .keys()
+            .filter(|n| n.starts_with(&prefix))
+            .cloned()
+            .collect()
     }
 
     fn trns(minutes: &[u64]) -> Vec<String> {
@@ -236,6 +248,22 @@ mod tests {
         assert_eq!(copy.next_after(960), Some(1860));
         assert!(copy.fires_at(1860) && !copy.fires_at(60));
         assert_eq!(Schedule::every_minutes(0, 60).next_after(0), None);
+    }
+
+    #[test]
+    fn mgccomp_is_shipped_beside_mgc() {
+        let lab = litware_at(44);
+        let comp: Vec<String> = of(&lab, SHARE, "mgccomp")
+            .iter()
+            .map(|n| n.replacen("mgccomp_", "mgc_", 1))
+            .collect();
+        assert_eq!(comp, names(&lab, SHARE));
+        assert_eq!(of(&lab, COPY, "mgccomp").len(), names(&lab, COPY).len());
+        let secondary = &lab.sql["pcsql-dub1"].msdb.log_shipping_secondary["mgccomp"];
+        // No user writes to mgccomp in the lab: its log backups hold no
+        // transaction, so the restore job has nothing to apply.
+        let last = format!("{COPY}\\{}", trn(30).replacen("mgc_", "mgccomp_", 1));
+        assert_eq!(secondary.last_copied_file, Some(last));
     }
 
     #[test]
@@ -256,7 +284,13 @@ mod tests {
             secondary.last_restored_at.as_deref(),
             Some("2026-03-14T01:32:00Z")
         );
-        assert_eq!(lab.sql["pcsql-dub1"].msdb.restore_history.len(), 6);
+        let mgc_restores = lab.sql["pcsql-dub1"]
+            .msdb
+            .restore_history
+            .iter()
+            .filter(|r| r.database == "mgc")
+            .count();
+        assert_eq!(mgc_restores, 6);
 
         // 120 transactions a minute, each moving the LSN by 10, mirrored synchronously.
         let primary = &lab.sql["pcsql-red1"].databases["mgc"];

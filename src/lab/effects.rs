@@ -6,7 +6,9 @@
 
 use crate::error::{Error, Result};
 use crate::estate::{is_dns_name, DnsRecord, DnsType};
-use crate::lab::{DbState, LabState, LogShippingPrimary, LogShippingSecondary, CHAT_DATABASE};
+use crate::lab::{
+    DbState, LabState, LogShippingPrimary, LogShippingSecondary, CHAT_DATABASE, CHAT_DATABASES,
+};
 use crate::op::unc_server;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -342,14 +344,27 @@ impl LabState {
         };
         // §3.13 re-creates log shipping while the pool is still FailedOver,
         // once mgc is restored on the primary: what matters is below, that a
-        // primary-side mgc is online.
-        let t = &p.mgc;
+        // primary-side copy is online. mgccomp is laid out the same way.
+        for database in CHAT_DATABASES {
+            self.logship_database(pool, &p.mgc, &ls, database)?;
+        }
+        Ok(())
+    }
+
+    /// `logship_setup` for one of the pool's databases.
+    fn logship_database(
+        &mut self,
+        pool: &str,
+        t: &crate::lab::ChatTopology,
+        ls: &crate::estate::LogShipping,
+        database: &str,
+    ) -> Result<()> {
         let candidates: Vec<&str> = std::iter::once(t.primary.as_str())
             .chain(t.mirror.as_deref())
             .collect();
-        let Some(principal) = self.sql.principal_by_role(&candidates, CHAT_DATABASE) else {
+        let Some(principal) = self.sql.principal_by_role(&candidates, database) else {
             return Err(bad(format!(
-                "`logship-setup`: no primary mgc of {pool} is online on {}",
+                "`logship-setup`: no primary {database} of {pool} is online on {}",
                 candidates.join(" or ")
             )));
         };
@@ -359,13 +374,13 @@ impl LabState {
                 t.backup
             )));
         }
-        let Some(source) = self.sql.database(&principal, CHAT_DATABASE).cloned() else {
+        let Some(source) = self.sql.database(&principal, database).cloned() else {
             return Ok(());
         };
         // The backup side: its mirroring gone, a fresh copy restoring.
         for id in std::iter::once(&t.backup).chain(&t.backup_mirror) {
             if let Some(i) = self.sql.get_mut(id) {
-                i.databases.remove(CHAT_DATABASE);
+                i.databases.remove(database);
             }
         }
         let mut copy = source.clone();
@@ -381,10 +396,11 @@ impl LabState {
                 .or_insert_with(|| crate::lab::files::Folder::empty(server));
         }
         if let Some(b) = self.sql.get_mut(&t.backup) {
-            b.databases.insert(CHAT_DATABASE.to_string(), copy);
+            b.databases.insert(database.to_string(), copy);
             b.msdb.log_shipping_secondary.insert(
-                CHAT_DATABASE.to_string(),
+                database.to_string(),
                 LogShippingSecondary::initialized(
+                    database,
                     &principal,
                     &principal_name,
                     (&ls.share, &ls.copy_folder),
@@ -393,21 +409,21 @@ impl LabState {
             );
         }
         if let Some(bm) = t.backup_mirror.as_ref().and_then(|id| self.sql.get_mut(id)) {
-            bm.msdb.log_shipping_secondary.remove(CHAT_DATABASE);
+            bm.msdb.log_shipping_secondary.remove(database);
         }
         // Initialized from a full backup: log backups already in the share
         // belong to an older lineage; the jobs start after the newest one.
         let newest = self.folders.folder(&ls.share).and_then(|f| {
             f.files
                 .iter()
-                .filter(|(_, b)| b.backup_type == 2 && b.database == CHAT_DATABASE)
+                .filter(|(_, b)| b.backup_type == 2 && b.database == database)
                 .map(|(n, _)| n.clone())
                 .next_back()
         });
         if let Some(s) = self
             .sql
             .get_mut(&t.backup)
-            .and_then(|b| b.msdb.log_shipping_secondary.get_mut(CHAT_DATABASE))
+            .and_then(|b| b.msdb.log_shipping_secondary.get_mut(database))
         {
             s.last_copied_file = newest
                 .as_ref()
@@ -416,21 +432,28 @@ impl LabState {
         }
         // The backup instance no longer ships logs of its own.
         if let Some(b) = self.sql.get_mut(&t.backup) {
-            b.msdb.log_shipping_primary.remove(CHAT_DATABASE);
+            b.msdb.log_shipping_primary.remove(database);
         }
-        for id in std::iter::once(&t.primary).chain(&t.mirror) {
+        // Only mgc is mirrored, so only mgc ships from the mirror too.
+        let mirror = t.mirror.as_ref().filter(|_| database == CHAT_DATABASE);
+        for id in std::iter::once(&t.primary).chain(mirror) {
             if let Some(i) = self.sql.get_mut(id) {
                 i.msdb.log_shipping_primary.insert(
-                    CHAT_DATABASE.to_string(),
-                    LogShippingPrimary::chat(&ls.share, ls.backup_every_minutes, source.lsn),
+                    database.to_string(),
+                    LogShippingPrimary::chat(
+                        database,
+                        &ls.share,
+                        ls.backup_every_minutes,
+                        source.lsn,
+                    ),
                 );
             }
         }
         Ok(())
     }
 
-    /// §3.13 pre: Topology Builder reinstalled mgc on the rebuilt primary
-    /// data center: an empty ONLINE mgc on the primary instance, unmirrored;
+    /// §3.13 pre: Topology Builder reinstalled mgc and mgccomp on the rebuilt primary
+    /// data center: empty ONLINE databases on the primary instance, unmirrored;
     /// the mirror instance holds none.
     fn reinstall_chat_databases(&mut self, pool: &str) -> Result<()> {
         let Some(p) = self.lync.persistent_chat.get(pool).cloned() else {
@@ -443,21 +466,23 @@ impl LabState {
                 t.primary
             )));
         }
-        if let Some(m) = t.mirror.as_ref().and_then(|id| self.sql.get_mut(id)) {
-            m.databases.remove(CHAT_DATABASE);
-        }
-        if let Some(i) = self.sql.get_mut(&t.primary) {
-            i.databases.insert(
-                CHAT_DATABASE.to_string(),
-                crate::lab::Database {
-                    state: DbState::Online,
-                    mirroring: None,
-                    lsn: crate::lab::LSN_BASE,
-                    transactions: 0,
-                    last_transaction_at: 0,
-                    sessions: Vec::new(),
-                },
-            );
+        for database in CHAT_DATABASES {
+            if let Some(m) = t.mirror.as_ref().and_then(|id| self.sql.get_mut(id)) {
+                m.databases.remove(database);
+            }
+            if let Some(i) = self.sql.get_mut(&t.primary) {
+                i.databases.insert(
+                    database.to_string(),
+                    crate::lab::Database {
+                        state: DbState::Online,
+                        mirroring: None,
+                        lsn: crate::lab::LSN_BASE,
+                        transactions: 0,
+                        last_transaction_at: 0,
+                        sessions: Vec::new(),
+                    },
+                );
+            }
         }
         Ok(())
     }

@@ -12,7 +12,7 @@
 use crate::error::{Error, Result};
 use crate::lab::files::split_path;
 use crate::lab::network::Network;
-use crate::lab::CHAT_DATABASE;
+use crate::lab::CHAT_DATABASES;
 use crate::lab::{link_key, LabState, MirrorRole};
 use serde::{Deserialize, Serialize};
 
@@ -177,7 +177,7 @@ impl LabState {
         Ok(format!("{pool} lost its conference content"))
     }
 
-    /// Log shipping of a Persistent Chat pool's mgc was never set up (or was
+    /// Log shipping of a Persistent Chat pool's mgc and mgccomp was never set up (or was
     /// removed): no log-shipping primary, no secondary, no backup copy.
     fn log_shipping_off(&mut self, pool: &str) -> Result<String, String> {
         let known: Vec<String> = self.lync.persistent_chat.keys().cloned().collect();
@@ -195,12 +195,16 @@ impl LabState {
         let t = &p.mgc;
         for id in [Some(&t.primary), t.mirror.as_ref()].into_iter().flatten() {
             if let Some(i) = self.sql.get_mut(id) {
-                i.msdb.log_shipping_primary.remove(CHAT_DATABASE);
+                for database in CHAT_DATABASES {
+                    i.msdb.log_shipping_primary.remove(database);
+                }
             }
         }
         if let Some(b) = self.sql.get_mut(&t.backup) {
-            b.msdb.log_shipping_secondary.remove(CHAT_DATABASE);
-            b.databases.remove(CHAT_DATABASE);
+            for database in CHAT_DATABASES {
+                b.msdb.log_shipping_secondary.remove(database);
+                b.databases.remove(database);
+            }
         }
         Ok(format!(
             "{pool}: log shipping of mgc removed; {} holds no copy of mgc",

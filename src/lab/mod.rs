@@ -45,7 +45,9 @@ pub use log_file::Durable;
 pub use lync::backup_service::{BackupServiceState, ExportStatus, ImportStatus, ModuleStatus};
 pub use lync::cms::{Cms, Replica};
 pub use lync::edge::{EdgePoolState, XmppRoute};
-pub use lync::persistent_chat::{ChatPool, ChatTopology, CHAT_DATABASE};
+pub use lync::persistent_chat::{
+    ChatPool, ChatTopology, CHAT_DATABASE, CHAT_DATABASES, COMPLIANCE_DATABASE,
+};
 pub use lync::pools::{BackEndState, ConferenceContent, DataCopy, FePool, PoolData, PoolUsers};
 pub use lync::{Lync, PoolState};
 pub use network::{link_key, LinkState, Links, ServerState, Servers, SiteState};

@@ -230,16 +230,19 @@ fn persistent_chat_pool(estate: &Estate, fqdn: &str) -> RhaiResult<Map> {
         })
         .collect();
     let db = &pc.mgc;
-    let mut mgc = Map::new();
-    mgc.insert("primary".into(), db_ref(estate, &db.primary, "mgc"));
-    mgc.insert("mirror".into(), opt_db(estate, db.mirror.as_ref(), "mgc"));
-    mgc.insert("witness".into(), opt_str(db.witness.as_ref()));
-    mgc.insert("backup".into(), db_ref(estate, &db.backup, "mgc"));
-    mgc.insert(
-        "backup_mirror".into(),
-        opt_db(estate, db.backup_mirror.as_ref(), "mgc"),
-    );
-    mgc.insert("backup_witness".into(), opt_str(db.backup_witness.as_ref()));
+    let layout = |name: &str| {
+        let mut l = Map::new();
+        l.insert("primary".into(), db_ref(estate, &db.primary, name));
+        l.insert("mirror".into(), opt_db(estate, db.mirror.as_ref(), name));
+        l.insert("witness".into(), opt_str(db.witness.as_ref()));
+        l.insert("backup".into(), db_ref(estate, &db.backup, name));
+        l.insert(
+            "backup_mirror".into(),
+            opt_db(estate, db.backup_mirror.as_ref(), name),
+        );
+        l.insert("backup_witness".into(), opt_str(db.backup_witness.as_ref()));
+        l
+    };
     let backup_site = estate.site_of_instance(&db.backup).unwrap_or("");
     let primary_site = estate.site_of_instance(&db.primary).unwrap_or("");
     let mut m = Map::new();
@@ -253,7 +256,9 @@ fn persistent_chat_pool(estate: &Estate, fqdn: &str) -> RhaiResult<Map> {
             .collect::<Array>()
             .into(),
     );
-    m.insert("mgc".into(), mgc.into());
+    m.insert("mgc".into(), layout("mgc").into());
+    // mgccomp is laid out the same way, on the same instances.
+    m.insert("mgccomp".into(), layout("mgccomp").into());
     // Site -> the sites with a low-latency link to it (low_latency_to).
     let mut near = Map::new();
     for a in estate.file.sites.keys() {

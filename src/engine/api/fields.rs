@@ -91,6 +91,7 @@ pub const OBJECTS: &[Object] = &[
             ("servers", "array of #{fqdn, site}", "Every server of the pool, with its site."),
             ("active_servers", "array of string", "The active servers (at most 4)."),
             ("mgc", "mgc", "Where the mgc database lives."),
+            ("mgccomp", "mgc", "Where the mgccomp (compliance) database lives: the same instances, database mgccomp."),
             ("low_latency", "map of site -> array of site", "The sites each site has a low-latency link to."),
             ("primary_site", "string", "The primary database's site."),
             ("backup_site", "string", "The backup database's site."),

@@ -11,8 +11,15 @@ use crate::lab::network::Network;
 use crate::lab::{Database, PoolState, Sql};
 use serde::{Deserialize, Serialize};
 
-/// The one Persistent Chat database the lab fails over; mgccomp never is.
+/// The Persistent Chat database the lab fails over with log recovery.
 pub const CHAT_DATABASE: &str = "mgc";
+
+/// The compliance database: laid out like mgc (on the same instances in the
+/// lab, unmirrored) and log shipped with it, but never recovered from logs.
+pub const COMPLIANCE_DATABASE: &str = "mgccomp";
+
+/// A pool's databases, in the order the procedures handle them.
+pub const CHAT_DATABASES: [&str; 2] = [CHAT_DATABASE, COMPLIANCE_DATABASE];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

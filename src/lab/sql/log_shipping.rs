@@ -8,7 +8,7 @@ use crate::lab::clock::{KIB, MIB};
 use crate::lab::files::{split_path, BackupFile};
 use crate::lab::network::Network;
 use crate::lab::sql::answers::LogFit;
-use crate::lab::{DbState, LabState, MirrorState, Sql, CHAT_DATABASE, LSN_PER_TRANSACTION};
+use crate::lab::{DbState, LabState, MirrorState, Sql, LSN_PER_TRANSACTION};
 use crate::op::join_path;
 use crate::time;
 use serde::{Deserialize, Serialize};
@@ -59,12 +59,18 @@ pub struct LogShippingSecondary {
 }
 
 impl LogShippingPrimary {
-    /// mgc backing its log up to `share` every `every_minutes`, the chain
-    /// starting at `lsn` (the full backup the secondary was initialized from).
-    pub fn chat(share: &str, every_minutes: u64, lsn: crate::lab::sql::Lsn) -> Self {
+    /// `database` (mgc or mgccomp) backing its log up to `share` every
+    /// `every_minutes`, the chain starting at `lsn` (the full backup the
+    /// secondary was initialized from).
+    pub fn chat(
+        database: &str,
+        share: &str,
+        every_minutes: u64,
+        lsn: crate::lab::sql::Lsn,
+    ) -> Self {
         LogShippingPrimary {
             backup_directory: share.to_string(),
-            backup_job: format!("LSBackup_{CHAT_DATABASE}"),
+            backup_job: format!("LSBackup_{database}"),
             every_minutes,
             last_backup_file: None,
             last_backup_lsn: lsn,
@@ -73,10 +79,11 @@ impl LogShippingPrimary {
 }
 
 impl LogShippingSecondary {
-    /// A secondary just initialized from a full backup of `primary_instance`
+    /// A secondary of `database` just initialized from a full backup of `primary_instance`
     /// (`primary_name` is its SQL name, for the default job names): nothing
     /// copied or restored yet, restores WITH NORECOVERY and no delay.
     pub fn initialized(
+        database: &str,
         primary_instance: &str,
         primary_name: &str,
         (share, copy_folder): (&str, &str),
@@ -84,11 +91,11 @@ impl LogShippingSecondary {
     ) -> Self {
         LogShippingSecondary {
             primary_instance: primary_instance.to_string(),
-            primary_database: CHAT_DATABASE.to_string(),
+            primary_database: database.to_string(),
             backup_source_directory: share.to_string(),
             backup_destination_directory: copy_folder.to_string(),
-            copy_job: format!("LSCopy_{primary_name}_{CHAT_DATABASE}"),
-            restore_job: format!("LSRestore_{primary_name}_{CHAT_DATABASE}"),
+            copy_job: format!("LSCopy_{primary_name}_{database}"),
+            restore_job: format!("LSRestore_{primary_name}_{database}"),
             copy_every_minutes,
             restore_every_minutes,
             last_copied_file: None,

@@ -270,7 +270,7 @@ mod tests {
         );
         assert_eq!(
             q(&mut lab, "SELECT name FROM sys.databases").unwrap(),
-            json!([{"name": "mgc"}])
+            json!([{"name": "mgc"}, {"name": "mgccomp"}])
         );
         let rendered = Op::MirroringState {
             instance: "x".into(),
