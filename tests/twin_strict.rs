@@ -34,8 +34,9 @@ fn a_down_instance_refuses_the_tcp_connection_and_listens_again_once_up() {
     db.lab_at(10, &["instance-down:pcsql-red1"]);
     let twin = db.serve(&[], &[]);
     let port = twin.port("pcsql-red1");
-    // Down from the start: refused at once, as a stopped server's port is.
-    let first = TcpStream::connect(("127.0.0.1", port));
+    // Down from the start: refused, as a stopped server's port is (within a
+    // moment of the twin's start, however loaded the machine).
+    let first = connect_until(port, refused);
     assert!(refused(&first), "{first:?}");
     // Up again: the same port listens.
     db.run(&["lab", "fault", "instance-up:pcsql-red1"]).ok();
