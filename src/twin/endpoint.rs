@@ -182,27 +182,25 @@ fn serve_connection(twin: &Twin, instance: &str, stream: TcpStream) -> io::Resul
         link = Guarded::new(link.into_inner().end_tls());
     }
     let login = tds::parse_login7(&payload)?;
-    let mut reply = Reply::default();
-    if login.sspi || login.user != twin.login || login.password.expose() != twin.password.expose() {
+    let bad_credentials =
+        login.sspi || login.user != twin.login || login.password.expose() != twin.password.expose();
+    let refused = if bad_credentials {
         // As SQL Server does: the login is named, the password never.
-        reply.error(
-            LOGIN_FAILED,
-            14,
-            &format!("Login failed for user '{}'.", login.user),
-            instance,
-        );
-        reply.done(false, true, None);
-        return tds::write_message(&mut link, tds::PKT_REPLY, &reply.into_bytes());
-    }
-    if let Some(default) = unopenable_default(twin, &login.database) {
+        Some(None)
+    } else {
         // As SQL Server does when a login names no database and its default
         // cannot be opened (say, a user database a failover left RESTORING).
-        reply.error(
-            CANNOT_OPEN_DEFAULT_DATABASE,
-            11,
-            &format!("Cannot open user default database '{default}'. Login failed."),
-            instance,
-        );
+        unopenable_default(twin, &login.database).map(|default| {
+            Some(format!(
+                "Cannot open user default database '{default}'. Login failed."
+            ))
+        })
+    };
+    if let Some(reason) = refused {
+        let mut reply = Reply::default();
+        if let Some(reason) = reason {
+            reply.error(CANNOT_OPEN_DEFAULT_DATABASE, 11, &reason, instance);
+        }
         reply.error(
             LOGIN_FAILED,
             14,
