@@ -72,18 +72,7 @@ fn freetds_tsql_logs_in_and_reads_what_drillbook_reads() {
     script.push_str(
         "RESTORE LOG [mgc] FROM DISK = N'\\\\nowhere\\x\\mgc_1.trn' WITH NORECOVERY, STATS = 1\ngo\nexit\n",
     );
-    let mut child = Command::new("tsql")
-        .args([
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-U",
-            "drillbook",
-            "-P",
-            TWIN_PASSWORD,
-        ])
-        .env("TDSVER", "7.4")
+    let mut child = common::tsql(port)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

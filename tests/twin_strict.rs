@@ -179,17 +179,7 @@ fn drillbook_connects_to_master_not_the_logins_default_database() {
         .is_ok()
     {
         let port = twin.port("pcsql-dub1");
-        let out = std::process::Command::new("tsql")
-            .args([
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-                "-U",
-                "drillbook",
-            ])
-            .args(["-P", common::TWIN_PASSWORD])
-            .env("TDSVER", "7.4")
+        let out = common::tsql(port)
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();

@@ -511,3 +511,20 @@ impl Rng {
         (self.next() % n.max(1) as u64) as usize
     }
 }
+
+/// FreeTDS `tsql` logged in to the twin's instance on `port` as drillbook
+/// (TDS 7.4), naming no database; the caller sets stdin and runs it.
+pub fn tsql(port: u16) -> Command {
+    let mut cmd = Command::new("tsql");
+    cmd.args([
+        "-H",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-U",
+        "drillbook",
+    ])
+    .args(["-P", TWIN_PASSWORD])
+    .env("TDSVER", "7.4");
+    cmd
+}
