@@ -6,10 +6,9 @@ SQL type) and the number of rows. Exits 1 at the first error.
 usage: pytds_columns.py PORT STATEMENTS_FILE   (password in $DRILLBOOK_LAB_SQL_PASSWORD)
 """
 import json
-import os
-import sys
 
 import pytds
+import pytds_twin
 from pytds import tds_base as t
 
 
@@ -34,13 +33,7 @@ def sql_type(typeid, size, precision, scale):
 
 
 def main():
-    port = int(sys.argv[1])
-    statements = [l for l in open(sys.argv[2], encoding="utf-8").read().splitlines() if l.strip()]
-    conn = pytds.connect(
-        server="127.0.0.1", port=port, user="drillbook",
-        password=os.environ["DRILLBOOK_LAB_SQL_PASSWORD"], database="master",
-        autocommit=True, login_timeout=10, timeout=30,
-    )
+    conn, statements = pytds_twin.connect(autocommit=True)
     cur = conn.cursor()
     for s in statements:
         cur.execute(s)
@@ -52,8 +45,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # the test prints it
-        print(f"pytds failed: {type(e).__name__}: {e}", file=sys.stderr)
-        sys.exit(1)
+    pytds_twin.run(main)

@@ -7,25 +7,13 @@ one. Prints one JSON line per statement; exits 1 at the first error.
 usage: pytds_smoke.py PORT STATEMENTS_FILE   (password in $DRILLBOOK_LAB_SQL_PASSWORD)
 """
 import json
-import os
-import sys
 
 import pytds
+import pytds_twin
 
 
 def main():
-    port = int(sys.argv[1])
-    statements = [l for l in open(sys.argv[2], encoding="utf-8").read().splitlines() if l.strip()]
-    conn = pytds.connect(
-        server="127.0.0.1",
-        port=port,
-        user="drillbook",
-        password=os.environ["DRILLBOOK_LAB_SQL_PASSWORD"],
-        database="master",
-        autocommit=False,
-        login_timeout=10,
-        timeout=30,
-    )
+    conn, statements = pytds_twin.connect(autocommit=False)
     cur = conn.cursor()
     cur.execute("SELECT @@VERSION")
     version = cur.fetchone()[0]
@@ -44,8 +32,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except Exception as e:  # the test prints it
-        print(f"pytds failed: {type(e).__name__}: {e}", file=sys.stderr)
-        sys.exit(1)
+    pytds_twin.run(main)
