@@ -86,15 +86,24 @@ pub fn sql_literal(value: &str) -> Result<String, QuoteError> {
     Ok(format!("N'{}'", value.replace('\'', "''")))
 }
 
-/// PowerShell treats these as single quotes too; each must be doubled.
-const PS_SINGLE_QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
-
-/// Quote a PowerShell argument as a verbatim single-quoted string.
+/// Quote a PowerShell argument so that the script text stays printable ASCII.
 ///
-/// Inside single quotes PowerShell expands nothing (`$`, backticks and `()`
-/// are literal); the only escape is a doubled quote, and PowerShell also
-/// accepts the typographic single quotes as delimiters, so those are doubled
-/// as well.
+/// A value of printable ASCII (space to `~`) becomes a verbatim
+/// single-quoted string, `'value'`: inside single quotes PowerShell expands
+/// nothing (`$`, backticks and `()` are literal); the only escape is a
+/// doubled quote.
+///
+/// Any other character (non-ASCII, a line break, a tab) is written as its
+/// UTF-16 code unit, `[char]0x00FC`, in a parenthesized concatenation that
+/// starts with a string: `Zürich` → `('Z'+[char]0x00FC+'rich')`, `中` →
+/// `(''+[char]0x4E2D)`, a character beyond the BMP as its two surrogates.
+/// Windows PowerShell reads a script on stdin (`-Command -`) in the
+/// console's OEM code page, so a non-ASCII byte would arrive mangled; ASCII
+/// reads the same in every code page. A line break kept out of the text
+/// also keeps `-Command -`, which reads stdin line by line, from ending the
+/// statement inside a string. The typographic single quotes PowerShell also
+/// takes as delimiters (U+2018..U+201B) are non-ASCII, so they never appear
+/// as text either.
 pub fn ps_literal(value: &str) -> Result<String, QuoteError> {
     if value.contains('\0') {
         return Err(refuse(
@@ -104,16 +113,32 @@ pub fn ps_literal(value: &str) -> Result<String, QuoteError> {
             "it contains a NUL character",
         ));
     }
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        if PS_SINGLE_QUOTES.contains(&c) {
-            out.push(c);
-        }
-        out.push(c);
+    let printable = |c: char| matches!(c, ' '..='~');
+    let verbatim = |run: &str| format!("'{}'", run.replace('\'', "''"));
+    if value.chars().all(printable) {
+        return Ok(verbatim(value));
     }
-    out.push('\'');
-    Ok(out)
+    let mut pieces: Vec<String> = Vec::new();
+    let mut run = String::new();
+    let mut units = [0u16; 2];
+    for c in value.chars() {
+        if printable(c) {
+            run.push(c);
+            continue;
+        }
+        // A string first, so `+` joins text rather than adds char codes.
+        if !run.is_empty() || pieces.is_empty() {
+            pieces.push(verbatim(&run));
+            run.clear();
+        }
+        for unit in c.encode_utf16(&mut units) {
+            pieces.push(format!("[char]0x{unit:04X}"));
+        }
+    }
+    if !run.is_empty() {
+        pieces.push(verbatim(&run));
+    }
+    Ok(format!("({})", pieces.join("+")))
 }
 
 /// Check that a PowerShell parameter or hashtable key is a bare word.
@@ -187,7 +212,24 @@ mod tests {
     fn ps_literal_keeps_dollar_and_backtick_verbatim() {
         assert_eq!(ps_literal("$(rm -r /)`n").unwrap(), "'$(rm -r /)`n'");
         assert_eq!(ps_literal("it's").unwrap(), "'it''s'");
-        assert_eq!(ps_literal("a\u{2019}b").unwrap(), "'a\u{2019}\u{2019}b'");
+    }
+
+    #[test]
+    fn ps_literal_writes_what_is_not_printable_ascii_as_char_codes() {
+        assert_eq!(ps_literal("Zürich").unwrap(), "('Z'+[char]0x00FC+'rich')");
+        assert_eq!(ps_literal("é").unwrap(), "(''+[char]0x00E9)");
+        assert_eq!(
+            ps_literal("a\u{2019}'b").unwrap(),
+            "('a'+[char]0x2019+'''b')"
+        );
+        // Beyond the BMP: the two UTF-16 surrogates; a line break too.
+        assert_eq!(
+            ps_literal("🦀\n").unwrap(),
+            "(''+[char]0xD83E+[char]0xDD80+[char]0x000A)"
+        );
+        // A combining mark is a character of its own.
+        assert_eq!(ps_literal("e\u{301}x").unwrap(), "('e'+[char]0x0301+'x')");
+        assert!(ps_literal("a\0").is_err());
     }
 
     #[test]

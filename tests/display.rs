@@ -45,7 +45,11 @@ fn plan_prints_control_and_bidi_characters_in_values_escaped() {
     // The lab does not simulate the cmdlet: the plan stops after showing it.
     out.code(1)
         .stdout_has(&format!("note: {SHOWN}"))
-        .stdout_has(&format!("Set-CsDisplayTest -Identity '{SHOWN}'"));
+        // The cmdlet line carries them as char codes (`quote::ps_literal`).
+        .stdout_has(
+            "Set-CsDisplayTest -Identity ('ok'+[char]0x000D+'EVIL'+[char]0x001B+'[2K'\
+             +[char]0x202E+'exe.txt'+[char]0x2066+[char]0x0085+'end')",
+        );
     nothing_raw(&out);
 }
 

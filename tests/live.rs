@@ -625,3 +625,55 @@ fn a_restore_longer_than_the_command_timeout_is_judged_by_its_progress() {
     assert_eq!(without_clock(&db.lab()), without_clock(&expected));
     twin.stop();
 }
+
+/// Windows PowerShell reads a script on stdin in the OEM code page (the
+/// stand-in: code page 437): `Set-CsSite -Identity 'zürich'` sent as UTF-8
+/// would name a site `z├╝rich`. Rendered as `('z'+[char]0x00FC+'rich')`,
+/// the name arrives intact, and comes back intact in Get-CsSite's JSON.
+#[test]
+fn a_non_ascii_site_name_reaches_the_shell_and_comes_back_intact() {
+    let db = Db::new();
+    let estate = common::estate_with_zurich(&db);
+    let rb = "edge-xmpp-failover";
+    db.run(&[
+        "--yes",
+        "drill",
+        rb,
+        "--scenario",
+        "default",
+        "--prepare",
+        "--estate",
+        &estate,
+    ])
+    .ok();
+    let twin = db.serve(&["--estate", &estate], &[]);
+    let out = db.run_live(
+        &twin,
+        &[
+            "--yes",
+            "run",
+            rb,
+            "-p",
+            "edge_pool=edge-dub.litwareinc.com",
+        ],
+        &[],
+    );
+    out.ok()
+        .stdout_has("Set-CsSite -Identity ('z'+[char]0x00FC+'rich')");
+    assert_eq!(
+        db.lab()["lync"]["xmpp_route"],
+        serde_json::json!({"site": "zürich", "edge_pool": "edge-dub.litwareinc.com"})
+    );
+    let run = db.runs().into_iter().rfind(|r| r.ends_with(rb)).unwrap();
+    let sites: Vec<Value> = db
+        .journal(&run)
+        .into_iter()
+        .filter(|r| r["type"] == "op_done")
+        .filter_map(|r| r["result"]["Identity"].as_str().map(Value::from))
+        .collect();
+    assert!(
+        !sites.is_empty() && sites.iter().all(|s| s == "Site:zürich"),
+        "{sites:?}"
+    );
+    twin.stop();
+}

@@ -1,6 +1,6 @@
 //! Property test: every op, rendered with hostile identifiers and values
-//! (`]`, `'`, `;`, `--`, `$()`, backticks, newlines, non-ASCII, typographic
-//! quotes), reads back through the twin's parsers as the same op — T-SQL
+//! (`]`, `'`, `;`, `--`, `$()`, backticks, newlines, non-ASCII, characters
+//! beyond the BMP, combining marks, typographic quotes), reads back through the twin's parsers as the same op — T-SQL
 //! both inline (`render`) and parameterized (`render_parameterized`),
 //! cmdlets as the script the live target feeds the shell. A value that
 //! cannot be quoted is refused by both renderings, so it never reaches a
@@ -9,7 +9,9 @@
 //! The twin's parsers are ours, so they share our assumptions. Two
 //! independent oracles check the same renderings: every cmdlet line is
 //! parsed with the tree-sitter PowerShell grammar, and the command name and
-//! each parameter's value must come back as intended; every T-SQL statement
+//! each parameter's value must come back as intended (what is not printable
+//! ASCII is written as `[char]` code units, so the line itself must be
+//! printable ASCII, and the oracle evaluates those expressions); every T-SQL statement
 //! is tokenized by `sqlparser`'s MsSql dialect (and parsed, where its
 //! grammar covers the statement), and each identifier and literal must come
 //! back whole, in its place.
@@ -76,6 +78,16 @@ const PIECES: &[&str] = &[
     "#",
     "<#",
     "&",
+    "Zürich",
+    "\\\\fs\\Données",
+    "e\u{301}",
+    "\u{10FFFF}",
+    "𝄞",
+    "\u{FEFF}",
+    "\u{200D}",
+    "\u{7F}",
+    "+[char]0x",
+    "('",
 ];
 
 impl Rng {
@@ -85,6 +97,10 @@ impl Rng {
         for _ in 0..n {
             match self.below(10) {
                 0 => s.push(char::from_u32(self.below(0x3000) as u32 + 32).unwrap_or('x')),
+                1 if self.below(3) == 0 => {
+                    // Beyond the BMP: two UTF-16 code units.
+                    s.push(char::from_u32(0x1_0000 + self.below(0x10_0000) as u32).unwrap())
+                }
                 _ => s.push_str(PIECES[self.below(PIECES.len())]),
             }
         }
@@ -258,6 +274,15 @@ fn every_sql_op_reads_back_through_the_twin_or_is_refused_by_both_renderings() {
     );
 }
 
+/// Windows PowerShell reads a script on stdin in the OEM code page and
+/// line by line: what it is fed must be printable ASCII, one line per line.
+fn assert_printable_ascii(text: &str) {
+    assert!(
+        text.chars().all(|c| matches!(c, ' '..='~')),
+        "not printable ASCII: {text:?}"
+    );
+}
+
 /// A switch inside a table prints as `$true`: PowerShell cannot tell them apart.
 fn normalize(v: PsValue) -> PsValue {
     match v {
@@ -299,6 +324,7 @@ fn every_cmdlet_reads_back_through_the_stand_in_or_is_refused() {
         };
         match op.render() {
             Ok(line) => {
+                assert_printable_ascii(&line);
                 let remote = Session::Remote {
                     uri_literal: quote::ps_connection_uri("fe-dub1.litwareinc.com").unwrap(),
                 };
@@ -330,11 +356,12 @@ fn every_cmdlet_reads_back_through_the_stand_in_or_is_refused() {
 
 mod powershell_oracle {
     //! The tree-sitter PowerShell grammar as an oracle for rendered cmdlet
-    //! lines. It knows only `'` as a verbatim-string delimiter; PowerShell
-    //! also takes U+2018..U+201B (language spec §2.3.5.2), which
-    //! `quote::ps_literal` doubles like `'`. Inside a string every quote is
-    //! doubled, so both readings end the string at the same place; the
-    //! decoding below un-doubles all five, as PowerShell does.
+    //! lines. What is not printable ASCII comes as `('a'+[char]0x00E9)`,
+    //! which `evaluate` computes from the grammar's tree. The typographic
+    //! single quotes PowerShell also takes as delimiters (U+2018..U+201B,
+    //! language spec §2.3.5.2), which the grammar does not, are never in the
+    //! text for that reason; the decoding below still un-doubles all five,
+    //! as PowerShell does.
 
     use drillbook::op::{CmdletArg, PsValue};
     use tree_sitter::{Node, Parser};
@@ -400,6 +427,15 @@ mod powershell_oracle {
                 only(inner, "verbatim_string_characters")?,
                 src,
             ))?)),
+            "parenthesized_expression" => {
+                let units = match evaluate(inner, src)? {
+                    Evaluated::Text(units) => units,
+                    Evaluated::Char(_) => return Err("a char, not a string".into()),
+                };
+                String::from_utf16(&units)
+                    .map(PsValue::Str)
+                    .map_err(|e| format!("{}: {e}", text(inner, src)))
+            }
             "variable" => match text(inner, src).to_ascii_lowercase().as_str() {
                 "$null" => Ok(PsValue::Null),
                 "$true" => Ok(PsValue::Bool(true)),
@@ -430,6 +466,59 @@ mod powershell_oracle {
                 Ok(PsValue::Table(entries))
             }
             other => Err(format!("unexpected value node {other}")),
+        }
+    }
+
+    /// What an expression evaluates to: a string (as its UTF-16 code
+    /// units, so surrogates may come one at a time) or a `[char]`.
+    enum Evaluated {
+        Text(Vec<u16>),
+        Char(u16),
+    }
+
+    /// The value of the expressions `quote::ps_literal` writes for what is
+    /// not printable ASCII: verbatim strings and `[char]<integer>` casts
+    /// joined by `+`, in parentheses. PowerShell's `+` converts its right
+    /// operand to the left one's type: a string first joins text; a char
+    /// first would not (an error here).
+    fn evaluate(n: Node, src: &str) -> Result<Evaluated, String> {
+        let children = named(n);
+        match (n.kind(), children.as_slice()) {
+            ("string_literal", _) => {
+                let s = verbatim(text(only(n, "verbatim_string_characters")?, src))?;
+                Ok(Evaluated::Text(s.encode_utf16().collect()))
+            }
+            ("cast_expression", [ty, operand]) => {
+                if !text(*ty, src).eq_ignore_ascii_case("[char]") {
+                    return Err(format!("a cast to {}", text(*ty, src)));
+                }
+                let digits = text(deepest(*operand, "integer_literal")?, src);
+                let unit = match digits.get(..2) {
+                    Some("0x" | "0X") => u16::from_str_radix(&digits[2..], 16),
+                    _ => digits.parse(),
+                }
+                .map_err(|e| format!("[char]{digits}: {e}"))?;
+                Ok(Evaluated::Char(unit))
+            }
+            ("additive_expression", [left, right]) => {
+                let op = text(n, src)
+                    [left.end_byte() - n.start_byte()..right.start_byte() - n.start_byte()]
+                    .trim();
+                let Evaluated::Text(mut units) = evaluate(*left, src)? else {
+                    return Err(format!("{:?} starts with a char", text(n, src)));
+                };
+                if op != "+" {
+                    return Err(format!("the operator {op:?}"));
+                }
+                match evaluate(*right, src)? {
+                    Evaluated::Text(more) => units.extend(more),
+                    Evaluated::Char(unit) => units.push(unit),
+                }
+                Ok(Evaluated::Text(units))
+            }
+            // Wrappers: a pipeline of one expression, a one-element array.
+            (_, [one]) if n.kind() != "command" => evaluate(*one, src),
+            _ => Err(format!("cannot evaluate {}", n.to_sexp())),
         }
     }
 
@@ -542,6 +631,7 @@ fn every_cmdlet_line_parses_back_through_an_independent_powershell_grammar() {
             refused += 1;
             continue;
         };
+        assert_printable_ascii(&line);
         let (name, back) =
             powershell_oracle::read(&mut parser, &line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
         assert_eq!(name, "Set-CsPersistentChatActiveServer", "{line:?}");
@@ -561,7 +651,11 @@ fn every_cmdlet_line_parses_back_through_an_independent_powershell_grammar() {
 #[test]
 fn the_whole_script_the_shell_is_fed_is_valid_powershell() {
     let mut parser = powershell_oracle::parser();
-    let line = "Set-CsThing -Identity 'it''s' -Verbose -Confirm:$false";
+    let line = format!(
+        "Set-CsThing -Identity 'it''s' -Site {} -Verbose -Confirm:$false",
+        quote::ps_literal("Zürich 🦀").unwrap()
+    );
+    let line = line.as_str();
     for session in [
         Session::Local,
         Session::Remote {
@@ -569,6 +663,7 @@ fn the_whole_script_the_shell_is_fed_is_valid_powershell() {
         },
     ] {
         let text = script(line, &session);
+        assert!(text.is_ascii(), "{text}");
         let tree = parser.parse(&text, None).unwrap();
         assert!(
             !tree.root_node().has_error(),

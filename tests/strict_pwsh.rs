@@ -118,10 +118,13 @@ fn without_import_module_lync_no_lync_cmdlet_exists() {
 #[test]
 fn output_is_in_the_oem_code_page_unless_the_script_sets_utf8() {
     let db = lab();
-    let line = "Get-CsPoolFabricState -PoolFqdn 'café.litwareinc.com'";
-    let out = stand_in(&db, &script(line, &remote()));
+    let line = format!(
+        "Get-CsPoolFabricState -PoolFqdn {}",
+        quote::ps_literal("café.litwareinc.com").unwrap()
+    );
+    let out = stand_in(&db, &script(&line, &remote()));
     out.code(1).stderr_has("café");
-    let oem = without(&script(line, &remote()), |l| l == FORCE_UTF8);
+    let oem = without(&script(&line, &remote()), |l| l == FORCE_UTF8);
     let out = stand_in(&db, &oem);
     // 'é' as code page 437 writes it is not UTF-8.
     out.code(1);
@@ -147,4 +150,34 @@ fn a_script_powershell_cannot_parse_runs_nothing_and_exits_0() {
         db.lab_bytes() == before,
         "a script that did not parse changed the lab"
     );
+}
+
+/// Windows PowerShell reads the script on stdin in the OEM code page, even
+/// one that sets UTF-8 (that is for output): a value sent as UTF-8 bytes
+/// arrives mangled; rendered through `quote::ps_literal` it is ASCII and
+/// arrives intact, and comes back intact in the JSON answer.
+#[test]
+fn the_script_on_stdin_is_read_in_the_oem_code_page_so_only_ascii_arrives_as_sent() {
+    let db = Db::new();
+    let estate = common::estate_with_zurich(&db);
+    db.run(&["lab", "init", "--estate", &estate]).ok();
+    let raw = script("Get-CsSite -Identity 'zürich'", &remote());
+    stand_in(&db, &raw)
+        .code(1)
+        .stderr_has("Cannot find site \"z├╝rich\"");
+    let line = format!(
+        "Get-CsSite -Identity {}",
+        quote::ps_literal("zürich").unwrap()
+    );
+    assert!(line.is_ascii(), "{line}");
+    let out = stand_in(&db, &script(&line, &remote()));
+    out.ok();
+    let (_, site) = answer(&out);
+    assert_eq!(site["Identity"], "Site:zürich", "{site}");
+    // The answer without forced UTF-8: code page 437's 0x81 for 'ü'.
+    let oem = stand_in(
+        &db,
+        &without(&script(&line, &remote()), |l| l == FORCE_UTF8),
+    );
+    oem.ok().stdout_has("Site:z\u{FFFD}rich");
 }

@@ -4,7 +4,9 @@
 //! The cmdlet line is the generic `Verb-Noun -Name value` syntax
 //! `op::render_cmdlet` writes: single-quoted strings (the typographic single
 //! quotes PowerShell also accepts are delimiters too, and a doubled quote is
-//! one quote), switches, `-Name:$true|$false`, integers, `$null`, lists
+//! one quote), strings joined from such strings and UTF-16 code units
+//! (`('Z'+[char]0x00FC+'rich')`, how `quote::ps_literal` keeps the script
+//! ASCII), switches, `-Name:$true|$false`, integers, `$null`, lists
 //! `'a','b'` / `@('a')` / `@()`, and tables `@{Key=value;...}`. Anything else
 //! is a parse error, as it would be a ParserError in PowerShell.
 
@@ -102,6 +104,51 @@ impl P {
         }
     }
 
+    /// `('Z'+[char]0x00FC+'rich')`: a quoted string, then quoted strings
+    /// and UTF-16 code units joined by `+`, as `quote::ps_literal` writes
+    /// what is not printable ASCII.
+    fn joined(&mut self) -> Result<String, String> {
+        self.i += 1; // the opening parenthesis
+        if !self.at_quote() {
+            return self.err("expected a quoted string after '('");
+        }
+        let mut units: Vec<u16> = self.quoted()?.encode_utf16().collect();
+        while self.eat("+") {
+            if self.at_quote() {
+                units.extend(self.quoted()?.encode_utf16());
+            } else if self.eat_ci("[char]0x") {
+                let hex: String = self.chars.iter().skip(self.i).take(4).collect();
+                let Some(unit) = (hex.len() == 4)
+                    .then(|| u16::from_str_radix(&hex, 16).ok())
+                    .flatten()
+                else {
+                    return self.err("expected four hex digits after [char]0x");
+                };
+                self.i += 4;
+                units.push(unit);
+            } else {
+                return self.err("expected a quoted string or [char]0x.... after '+'");
+            }
+        }
+        if !self.eat(")") {
+            return self.err("expected '+' or ')'");
+        }
+        String::from_utf16(&units).or_else(|_| self.err("a lone UTF-16 surrogate is not simulated"))
+    }
+
+    fn at_quote(&self) -> bool {
+        self.peek().is_some_and(|c| QUOTES.contains(&c))
+    }
+
+    /// A string: quoted, or joined from pieces.
+    fn string(&mut self, context: &str) -> Result<String, String> {
+        match self.peek() {
+            Some('(') => self.joined(),
+            _ if self.at_quote() => self.quoted(),
+            _ => self.err(&format!("expected a quoted string {context}")),
+        }
+    }
+
     fn int(&mut self) -> Result<i64, String> {
         let start = self.i;
         if self.peek() == Some('-') {
@@ -115,15 +162,12 @@ impl P {
             .or_else(|_| self.err(&format!("{text:?} is not an integer")))
     }
 
-    /// Comma-separated quoted strings after the first.
+    /// Comma-separated strings after the first.
     fn more_strings(&mut self, first: String) -> Result<PsValue, String> {
         let mut items = vec![first];
         while self.peek() == Some(',') {
             self.i += 1;
-            if !self.peek().is_some_and(|c| QUOTES.contains(&c)) {
-                return self.err("expected a quoted string after ','");
-            }
-            items.push(self.quoted()?);
+            items.push(self.string("after ','")?);
         }
         Ok(if items.len() == 1 {
             PsValue::Str(items.remove(0))
@@ -134,7 +178,11 @@ impl P {
 
     fn value(&mut self) -> Result<PsValue, String> {
         match self.peek() {
-            Some(c) if QUOTES.contains(&c) => {
+            Some('(') => {
+                let first = self.joined()?;
+                self.more_strings(first)
+            }
+            _ if self.at_quote() => {
                 let first = self.quoted()?;
                 self.more_strings(first)
             }
@@ -145,10 +193,7 @@ impl P {
                     if !items.is_empty() && !self.eat(",") {
                         return self.err("expected ',' or ')' in @( )");
                     }
-                    if !self.peek().is_some_and(|c| QUOTES.contains(&c)) {
-                        return self.err("expected a quoted string in @( )");
-                    }
-                    items.push(self.quoted()?);
+                    items.push(self.string("in @( )")?);
                 }
                 self.i += 1;
                 Ok(PsValue::List(items))
@@ -260,6 +305,8 @@ mod tests {
             CmdletArg::new("Count", PsValue::Int(-5)),
             CmdletArg::new("Servers", PsValue::List(vec!["a".into(), "b".into()])),
             CmdletArg::new("One", PsValue::List(vec!["a".into()])),
+            CmdletArg::new("Sites", PsValue::List(vec!["Zürich".into(), "é".into()])),
+            CmdletArg::new("Site", PsValue::List(vec!["Zürich".into()])),
             CmdletArg::new("None", PsValue::List(vec![])),
             CmdletArg::new("Nothing", PsValue::Null),
             CmdletArg::new(
@@ -274,6 +321,7 @@ mod tests {
                         PsValue::Table(vec![("n".into(), PsValue::Int(1))]),
                     ),
                     ("Flag".into(), PsValue::Bool(true)),
+                    ("Name".into(), PsValue::Str("Genève".into())),
                 ]),
             ),
             CmdletArg::new("Last", PsValue::Switch),
@@ -291,6 +339,10 @@ mod tests {
             "\u{2019}\u{2018}'",
             "-Name",
             "' | ConvertTo-Json -Depth 5 -Compress",
+            "Zürich",
+            "\\\\fs\\Données",
+            "中文🦀e\u{301}",
+            "\t'\r\n",
         ] {
             round_trip(vec![CmdletArg::new("X", PsValue::Str(s.into()))]);
         }

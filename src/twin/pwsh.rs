@@ -10,13 +10,15 @@
 //!   redirects stream 4 into its collector;
 //! - the result is ConvertTo-Json's own shapes (TimeSpan objects,
 //!   `"\/Date(ms)\/"`) unless the script normalizes types (`pwsh_shapes`);
-//! - stdout is in code page 437 unless the script sets UTF-8;
+//! - the script on stdin is read in code page 437 (a console's OEM code
+//!   page), so only its ASCII arrives as sent; stdout is in code page 437
+//!   unless the script sets UTF-8;
 //! - a script PowerShell cannot parse runs nothing, prints the ParserError
 //!   on stderr and exits 0 (the last statement's status under
 //!   `-Command -`); a cmdlet's error is on stderr with exit code 1.
 
 use super::pwsh_script::{read_script, Safeguards};
-use super::pwsh_shapes::{oem_bytes, raw_shapes, to_json};
+use super::pwsh_shapes::{oem_bytes, oem_text, raw_shapes, to_json};
 use super::{stall, stalls};
 use crate::lab::Lab;
 use crate::op::{Op, PsValue};
@@ -174,7 +176,9 @@ pub fn run(lab_path: &Path, host: Option<&str>) -> i32 {
         eprintln!("cannot read the script on stdin: {e}");
         return 1;
     }
-    let script = String::from_utf8_lossy(&bytes);
+    // `-Command -` reads stdin in the OEM code page, whatever the script
+    // sets later: only ASCII arrives as sent.
+    let script = oem_text(&bytes);
     let printed = answer(lab_path, &script, host);
     let utf8 = read_script(&script, host).is_ok_and(|s| s.safeguards.utf8);
     let encode = |text: &str| {

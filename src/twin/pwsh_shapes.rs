@@ -1,7 +1,7 @@
 //! What Windows PowerShell 5.1 really prints, for the strict stand-in:
 //! ConvertTo-Json's own shapes for the values the lab gives as text, and
-//! the OEM code page (CP437) a console process writes unless the script
-//! sets UTF-8.
+//! the OEM code page (CP437) a console process reads its stdin in, and
+//! writes unless the script sets UTF-8.
 //!
 //! The lab answers in the normalized forms drillbook's script asks for
 //! (TimeSpan `hh:mm:ss`, dates `YYYY-MM-DDTHH:MM:SSZ`); without that
@@ -109,6 +109,19 @@ pub fn oem_bytes(text: &str) -> Vec<u8> {
         .collect()
 }
 
+/// Bytes as a console in code page 437 reads them: what Windows PowerShell
+/// makes of a script on stdin, whatever the script says about encodings
+/// (UTF-8 `ü`, `C3 BC`, reads as `├╝`).
+pub fn oem_text(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0..=0x7F => b as char,
+            _ => CP437_HIGH.chars().nth(usize::from(b - 0x80)).unwrap_or('?'),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +149,7 @@ mod tests {
         assert_eq!(CP437_HIGH.chars().count(), 128);
         assert_eq!(oem_bytes("é ü"), vec![0x82, b' ', 0x81]);
         assert_eq!(oem_bytes("中"), b"?");
+        assert_eq!(oem_text(&[0x82, b' ', 0x81]), "é ü");
+        assert_eq!(oem_text("Zürich".as_bytes()), "Z├╝rich");
     }
 }

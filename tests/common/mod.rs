@@ -264,6 +264,19 @@ pub fn builtin_estate() -> String {
         .unwrap()
 }
 
+/// The built-in estate with Dublin renamed Zürich (a non-ASCII site name),
+/// written in `db`'s folder; its path.
+pub fn estate_with_zurich(db: &Db) -> String {
+    let text = builtin_estate()
+        .replace("[sites.dublin]", "[sites.\"zürich\"]")
+        .replace("site = \"dublin\"", "site = \"zürich\"");
+    assert!(!text.contains("dublin\""), "a site still named dublin");
+    db.write("estate-zurich.toml", &text)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
 pub fn shipped_runbook(id: &str) -> String {
     std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("runbooks/{id}.rhai")),
