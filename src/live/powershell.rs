@@ -7,9 +7,10 @@
 //! back: UTF-8 out, the Lync cmdlets from `Import-Module Lync` or, with
 //! `[live] session = "remote"`, from the op's host's
 //! `https://<host>/OcsPowershell` endpoint; the cmdlet line (every argument
-//! through `quote::ps_literal`) with its verbose and warning streams
-//! collected apart; the answer after a sentinel line (`shell_answer`), its
-//! types normalized; explicit exit codes from a try/catch. The log lines
+//! through `quote::ps_literal`, which keeps the script printable ASCII:
+//! Windows PowerShell reads stdin in the OEM code page) with its verbose
+//! and warning streams collected apart; the answer after a sentinel line
+//! (`shell_answer`), its types normalized; explicit exit codes from a try/catch. The log lines
 //! come back with the result and are journaled. A non-zero exit is the
 //! cmdlet's error; a shell that outlives `shell_timeout_seconds` is killed
 //! and the op reported as timed out.
