@@ -317,6 +317,20 @@ mod tests {
         run_on(lab, FE, name, args)
     }
 
+    /// Set-CsSite -Identity `site` -`param` `route`.
+    fn set_site(
+        lab: &mut LabState,
+        site: &str,
+        param: &str,
+        route: &str,
+    ) -> Result<Value, OpError> {
+        run(
+            lab,
+            "Set-CsSite",
+            &[("Identity", s(site)), (param, s(route))],
+        )
+    }
+
     #[test]
     fn edge_services_next_hop_and_federation_as_the_topology_has_them() {
         let mut lab = litware();
@@ -379,13 +393,11 @@ mod tests {
                 {"Identity": "Site:redmond", "SiteId": 2, "XmppExternalFederationRoute": EDGE_RED},
             ])
         );
-        let doc_form = run(
+        let doc_form = set_site(
             &mut lab,
-            "Set-CsSite",
-            &[
-                ("Identity", s("dublin")),
-                ("XmppExternalFederationRoute", s("edge-dub1.litwareinc.com")),
-            ],
+            "dublin",
+            "XmppExternalFederationRoute",
+            "edge-dub1.litwareinc.com",
         )
         .unwrap_err();
         assert!(
@@ -394,16 +406,11 @@ mod tests {
                 .contains("'XmppExternalFederationRoute'"),
             "{doc_form}"
         );
-        run(
+        set_site(
             &mut lab,
-            "Set-CsSite",
-            &[
-                ("Identity", s("Site:dublin")),
-                (
-                    "XmppFederationRoute",
-                    s("EdgeServer:edge-dub1.litwareinc.com"),
-                ),
-            ],
+            "Site:dublin",
+            "XmppFederationRoute",
+            "EdgeServer:edge-dub1.litwareinc.com",
         )
         .unwrap();
         assert_eq!(
@@ -438,29 +445,22 @@ mod tests {
         let params = params["Parameters"].as_array().unwrap();
         assert!(params.contains(&json!("XmppExternalFederationRoute")));
         assert!(!params.contains(&json!("XmppFederationRoute")));
-        let reference_form = message(run(
+        let reference_form = message(set_site(
             &mut lab,
-            "Set-CsSite",
-            &[
-                ("Identity", s("dublin")),
-                (
-                    "XmppFederationRoute",
-                    s("EdgeServer:edge-dub.litwareinc.com"),
-                ),
-            ],
+            "dublin",
+            "XmppFederationRoute",
+            "EdgeServer:edge-dub.litwareinc.com",
         ));
         assert!(
             reference_form.contains("'XmppFederationRoute'"),
             "{reference_form}"
         );
         for pool in [EDGE_DUB, "EdgeServer:edge-dub.litwareinc.com"] {
-            let refused = message(run(
+            let refused = message(set_site(
                 &mut lab,
-                "Set-CsSite",
-                &[
-                    ("Identity", s("dublin")),
-                    ("XmppExternalFederationRoute", s(pool)),
-                ],
+                "dublin",
+                "XmppExternalFederationRoute",
+                pool,
             ));
             assert_eq!(
                 refused,
@@ -471,13 +471,11 @@ mod tests {
             );
         }
         assert_eq!(lab.lync.xmpp_route.as_ref().unwrap().edge_pool, EDGE_RED);
-        run(
+        set_site(
             &mut lab,
-            "Set-CsSite",
-            &[
-                ("Identity", s("Site:dublin")),
-                ("XmppExternalFederationRoute", s("EDGE-DUB1.litwareinc.com")),
-            ],
+            "Site:dublin",
+            "XmppExternalFederationRoute",
+            "EDGE-DUB1.litwareinc.com",
         )
         .unwrap();
         assert_eq!(
