@@ -104,6 +104,29 @@ fn estate_syntax_error_names_file_line_and_column() {
     out.code(2).stderr_has(&format!("bad.toml:{line}:"));
 }
 
+/// The XMPP route parameter the lab's shell takes is one of the two
+/// documented forms; anything else stops the load at its line.
+#[test]
+fn estate_with_an_unknown_xmpp_route_parameter_is_refused_at_its_line() {
+    let db = Db::new();
+    let text = common::builtin_estate().replacen(
+        "lab_start = ",
+        "xmpp_route_parameter = \"EdgeServer\"\nlab_start = ",
+        1,
+    );
+    let line = text
+        .lines()
+        .position(|l| l.contains("\"EdgeServer\""))
+        .unwrap()
+        + 1;
+    let p = db.write("xmpp.toml", &text);
+    db.run(&["lab", "init", "--estate", p.to_str().unwrap()])
+        .code(2)
+        .stderr_has(&format!("xmpp.toml:{line}:"))
+        .stderr_has("unknown variant `EdgeServer`, expected `XmppFederationRoute` or `XmppExternalFederationRoute`");
+    assert!(!db.lab_path().exists());
+}
+
 #[test]
 fn estate_breaking_the_same_data_center_rule_is_refused() {
     let db = Db::new();

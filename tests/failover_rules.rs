@@ -323,6 +323,68 @@ fn the_xmpp_a_record_names_every_server_of_the_edge_pool() {
     assert_eq!(a, ["edge-sea1.fabrikam.com", "edge-sea2.fabrikam.com"]);
 }
 
+/// fabrikam on a shell that takes the DR topic's Set-CsSite
+/// -XmppExternalFederationRoute (PROCEDURES.md §4), with the XMPP route on
+/// Amsterdam's one-server Edge pool, so the drill moves it to Seattle's
+/// two-server edge-sea.
+fn fabrikam_with_the_dr_xmpp_parameter() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("estates/fabrikam.toml");
+    let mut text = std::fs::read_to_string(path).unwrap();
+    for (from, to) in [
+        (
+            "name = \"fabrikam\"\n",
+            "name = \"fabrikam\"\nxmpp_route_parameter = \"XmppExternalFederationRoute\"\n",
+        ),
+        ("xmpp_federation_route = \"edge-sea.fabrikam.com\"\n", ""),
+        (
+            "management_host = \"fe-ams1.fabrikam.com\"\n",
+            "management_host = \"fe-ams1.fabrikam.com\"\nxmpp_federation_route = \"edge-ams.fabrikam.com\"\n",
+        ),
+    ] {
+        assert!(text.contains(from), "fabrikam.toml lacks {from:?}");
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
+
+/// Where Set-CsSite takes -XmppExternalFederationRoute and not
+/// -XmppFederationRoute, the XMPP failover names an Edge *server* of the new
+/// pool (the lab, like Lync, refuses the pool's FQDN there) and the lab ends
+/// with XMPP federation routed through that pool.
+#[test]
+fn xmpp_failover_names_an_edge_server_where_set_cssite_takes_the_dr_parameter() {
+    let db = Db::new();
+    let estate = db.write("dr-xmpp.toml", &fabrikam_with_the_dr_xmpp_parameter());
+    db.run(&[
+        "--yes",
+        "drill",
+        "edge-xmpp-failover",
+        "--estate",
+        estate.to_str().unwrap(),
+    ])
+    .ok()
+    .stdout_has("end state: 3 of 3 expectations hold");
+    let set_site: Vec<Value> = db
+        .journal(&db.last_run())
+        .into_iter()
+        .filter(|r| r["type"] == "op_started" && r["op"]["cmdlet"] == "Set-CsSite")
+        .map(|r| r["text"].clone())
+        .collect();
+    assert_eq!(
+        set_site,
+        ["Set-CsSite -Identity 'seattle' -XmppExternalFederationRoute 'edge-sea1.fabrikam.com'"]
+    );
+    let route = &db.lab()["lync"]["xmpp_route"];
+    assert_eq!(
+        route,
+        &serde_json::json!({
+            "site": "seattle",
+            "edge_pool": "edge-sea.fabrikam.com",
+            "edge_server": "edge-sea1.fabrikam.com",
+        })
+    );
+}
+
 /// In the 30 minutes after a Back End is lost (no witness), users carry on
 /// normally [S0]: their changes are made, the Backup Service cannot export
 /// them, and a disaster-mode pool failover then loses them all.

@@ -93,6 +93,31 @@ pub struct Info {
     /// Where the lab clock starts (UTC, RFC 3339).
     #[serde(default = "default_lab_start")]
     pub lab_start: String,
+    /// Which of the two documented Set-CsSite parameters for the XMPP route
+    /// the deployment's Management Shell takes (PROCEDURES.md §4). The lab
+    /// answers in that form; runbooks probe the shell (`lync::has_parameter`),
+    /// so the live target never reads it.
+    #[serde(default, skip_serializing_if = "XmppRouteParameter::is_reference")]
+    pub xmpp_route_parameter: XmppRouteParameter,
+}
+
+choice! {
+    /// The Set-CsSite parameter that sets a site's XMPP federation route.
+    #[derive(Default)]
+    XmppRouteParameter {
+        /// The cmdlet reference's `-XmppFederationRoute EdgeServer:<Edge pool>`.
+        #[default]
+        XmppFederationRoute = "XmppFederationRoute",
+        /// The DR topic's (JJ688065) `-XmppExternalFederationRoute <Edge server FQDN>`.
+        XmppExternalFederationRoute = "XmppExternalFederationRoute",
+    }
+}
+
+impl XmppRouteParameter {
+    /// The cmdlet reference's form, the default.
+    pub fn is_reference(&self) -> bool {
+        *self == XmppRouteParameter::XmppFederationRoute
+    }
 }
 
 fn default_lab_start() -> String {

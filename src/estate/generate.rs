@@ -77,6 +77,7 @@ pub fn generate(seed: u64) -> EstateFile {
                 name: format!("seed-{seed}"),
                 domain: format!("seed{seed}.example.com"),
                 lab_start: String::new(),
+                xmpp_route_parameter: XmppRouteParameter::default(),
             },
             sites: BTreeMap::new(),
             servers: BTreeMap::new(),
@@ -102,6 +103,11 @@ pub fn generate(seed: u64) -> EstateFile {
     g.edges(&sites);
     g.chat(&sites);
     g.f.backup_service.sync_interval = g.rng.pick(&SYNC_INTERVALS).to_string();
+    // Drawn last, so every draw before it, and so the rest of each seed's
+    // estate, is what it was before the setting existed.
+    if g.rng.chance(1, 2) {
+        g.f.estate.xmpp_route_parameter = XmppRouteParameter::XmppExternalFederationRoute;
+    }
     g.f
 }
 

@@ -20,7 +20,7 @@ pub use design::{Finding, DESIGN_RULES};
 pub use file::{
     BackEnd, BackEndHa, BackupService, ChatDatabase, DnsRecord, DnsType, EdgePool, Edition,
     EstateFile, FrontEndPool, Info, LogShipping, MirroringMode, PersistentChatPool, Platform, Role,
-    Server, Settings, Site, SqlInstance,
+    Server, Settings, Site, SqlInstance, XmppRouteParameter,
 };
 pub use names::{is_dns_name, is_fqdn};
 pub use validate::{
@@ -326,6 +326,11 @@ mod tests {
                 "exactly one pool hosts the Central Management Store (hosts_cms = true); found none",
             ),
             ("port = 5269\n", "", "dns[1].port is required for an SRV record"),
+            (
+                "lab_start = ",
+                "xmpp_route_parameter = \"XmppRoute\"\nlab_start = ",
+                "estate file syntax error: unknown variant `XmppRoute`, expected `XmppFederationRoute` or `XmppExternalFederationRoute`",
+            ),
             (
                 "type = \"A\"\ntarget = \"edge-red1.litwareinc.com\"\n\n[[dns]]\nname = \"xmpp",
                 "type = \"MX\"\ntarget = \"edge-red1.litwareinc.com\"\n\n[[dns]]\nname = \"xmpp",

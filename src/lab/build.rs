@@ -4,7 +4,7 @@
 //! reads the estate file; after it, the lab knows only its own state.
 
 use crate::estate::Estate;
-use crate::estate::{EstateFile, FrontEndPool, MirroringMode};
+use crate::estate::{EstateFile, FrontEndPool, MirroringMode, XmppRouteParameter};
 use crate::lab::lync::{APPLICATION_DATABASES, CMS_DATABASES, USER_DATABASES};
 use crate::lab::*;
 use crate::op::unc_server;
@@ -305,10 +305,17 @@ impl LabState {
                 },
             );
         }
+        let by_server =
+            f.estate.xmpp_route_parameter == XmppRouteParameter::XmppExternalFederationRoute;
+        self.lync.xmpp_route_parameter = f.estate.xmpp_route_parameter;
         self.lync.xmpp_route = f.sites.iter().find_map(|(site, s)| {
             s.xmpp_federation_route.as_ref().map(|edge| XmppRoute {
                 site: site.clone(),
                 edge_pool: edge.clone(),
+                // The DR topic's parameter names the pool's (first) server.
+                edge_server: by_server
+                    .then(|| f.edge_pools.get(edge)?.servers.first().cloned())
+                    .flatten(),
             })
         });
         self.lync.dns = f.dns.clone();

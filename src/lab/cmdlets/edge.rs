@@ -1,6 +1,12 @@
 //! The Edge and federation cmdlets (§3.8–3.11): Get-CsService -EdgeServer,
 //! Set-CsEdgeServer, Get-CsSite, Set-CsSite, Stop-/Start-CsWindowsService.
+//!
+//! The sources disagree on Set-CsSite's XMPP route parameter (§4): the
+//! reference's `-XmppFederationRoute EdgeServer:<Edge pool>` or the DR
+//! topic's `-XmppExternalFederationRoute <Edge server FQDN>`. The lab's shell
+//! takes the one its estate names (`xmpp_route_parameter`), never both.
 
+use crate::estate::XmppRouteParameter;
 use crate::lab::cmdlets::{strip_prefix_ci, Call};
 use crate::lab::LabState;
 use crate::lab::XmppRoute;
@@ -35,6 +41,47 @@ impl LabState {
                 "Cannot find Edge pool \"{identity}\" in the topology (known: {}).",
                 known.join(", ")
             ))
+        })
+    }
+
+    /// The Edge server an FQDN names, and its pool: what the DR topic's
+    /// `-XmppExternalFederationRoute` takes. An Edge pool's FQDN is refused,
+    /// naming its servers.
+    fn edge_server_named(&self, call: &Call, fqdn: &str) -> Result<(String, String), OpError> {
+        let bare = fqdn.trim();
+        let found = self.lync.edge_pools.iter().find_map(|(pool, e)| {
+            e.servers
+                .iter()
+                .find(|s| s.eq_ignore_ascii_case(bare))
+                .map(|s| (pool.clone(), s.clone()))
+        });
+        found.ok_or_else(|| {
+            let pool = strip_prefix_ci(bare, "EdgeServer:").unwrap_or(bare);
+            let message = match self
+                .lync
+                .edge_pools
+                .iter()
+                .find(|(p, _)| p.eq_ignore_ascii_case(pool))
+            {
+                Some((p, e)) => format!(
+                    "Cannot find Edge server \"{fqdn}\" in the topology: {p} is an Edge pool; \
+                     name one of its servers ({}).",
+                    e.servers.join(", ")
+                ),
+                None => {
+                    let known: Vec<&str> = self
+                        .lync
+                        .edge_pools
+                        .values()
+                        .flat_map(|e| e.servers.iter().map(String::as_str))
+                        .collect();
+                    format!(
+                        "Cannot find Edge server \"{fqdn}\" in the topology (known: {}).",
+                        known.join(", ")
+                    )
+                }
+            };
+            call.error(message)
         })
     }
 
@@ -120,7 +167,7 @@ impl LabState {
                     .xmpp_route
                     .as_ref()
                     .filter(|r| &r.site == s)
-                    .map(|r| r.edge_pool.clone());
+                    .map(|r| r.edge_server.as_ref().unwrap_or(&r.edge_pool).clone());
                 json!({
                     "Identity": format!("Site:{s}"),
                     "SiteId": i + 1,
@@ -131,7 +178,9 @@ impl LabState {
     }
 
     /// Set-CsSite -Identity <site> -XmppFederationRoute EdgeServer:<edge pool>
-    /// ([R]); the route moves to this site ($null clears it).
+    /// ([R]), or, on a shell that takes the DR topic's form,
+    /// -XmppExternalFederationRoute <Edge server>; the route moves to this
+    /// site ($null clears it).
     pub(in crate::lab) fn set_site(&mut self, call: &Call) -> Result<Value, OpError> {
         for other in ["FederationRoute", "Description", "DisplayName", "Instance"] {
             if call.has(other) {
@@ -141,7 +190,8 @@ impl LabState {
             }
         }
         let site = self.site_named(call, &call.required("Identity")?)?;
-        match call.value("XmppFederationRoute") {
+        let param = self.lync.xmpp_route_parameter.as_str();
+        match call.value(param) {
             None => {}
             Some(PsValue::Null)
                 if self
@@ -154,10 +204,20 @@ impl LabState {
             }
             Some(PsValue::Null) => {}
             Some(_) => {
-                let edge = self.edge_pool_named(call, &call.required("XmppFederationRoute")?)?;
+                let given = call.required(param)?;
+                let (edge_pool, edge_server) = match self.lync.xmpp_route_parameter {
+                    XmppRouteParameter::XmppFederationRoute => {
+                        (self.edge_pool_named(call, &given)?, None)
+                    }
+                    XmppRouteParameter::XmppExternalFederationRoute => {
+                        let (pool, server) = self.edge_server_named(call, &given)?;
+                        (pool, Some(server))
+                    }
+                };
                 self.lync.xmpp_route = Some(XmppRoute {
                     site,
-                    edge_pool: edge,
+                    edge_pool,
+                    edge_server,
                 });
             }
         }
@@ -236,6 +296,14 @@ impl LabState {
     }
 }
 
+/// Set-CsSite's XMPP route parameter on `lab`'s shell.
+pub(in crate::lab) fn xmpp_route_parameters(lab: &LabState) -> &'static [&'static str] {
+    match lab.lync.xmpp_route_parameter {
+        XmppRouteParameter::XmppFederationRoute => &["XmppFederationRoute"],
+        XmppRouteParameter::XmppExternalFederationRoute => &["XmppExternalFederationRoute"],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +315,20 @@ mod tests {
 
     fn run(lab: &mut LabState, name: &str, args: &[(&str, PsValue)]) -> Result<Value, OpError> {
         run_on(lab, FE, name, args)
+    }
+
+    /// Set-CsSite -Identity `site` -`param` `route`.
+    fn set_site(
+        lab: &mut LabState,
+        site: &str,
+        param: &str,
+        route: &str,
+    ) -> Result<Value, OpError> {
+        run(
+            lab,
+            "Set-CsSite",
+            &[("Identity", s(site)), (param, s(route))],
+        )
     }
 
     #[test]
@@ -311,13 +393,11 @@ mod tests {
                 {"Identity": "Site:redmond", "SiteId": 2, "XmppExternalFederationRoute": EDGE_RED},
             ])
         );
-        let doc_form = run(
+        let doc_form = set_site(
             &mut lab,
-            "Set-CsSite",
-            &[
-                ("Identity", s("dublin")),
-                ("XmppExternalFederationRoute", s("edge-dub1.litwareinc.com")),
-            ],
+            "dublin",
+            "XmppExternalFederationRoute",
+            "edge-dub1.litwareinc.com",
         )
         .unwrap_err();
         assert!(
@@ -326,27 +406,91 @@ mod tests {
                 .contains("'XmppExternalFederationRoute'"),
             "{doc_form}"
         );
-        run(
+        set_site(
             &mut lab,
-            "Set-CsSite",
-            &[
-                ("Identity", s("Site:dublin")),
-                (
-                    "XmppFederationRoute",
-                    s("EdgeServer:edge-dub1.litwareinc.com"),
-                ),
-            ],
+            "Site:dublin",
+            "XmppFederationRoute",
+            "EdgeServer:edge-dub1.litwareinc.com",
         )
         .unwrap();
         assert_eq!(
             lab.lync.xmpp_route,
             Some(XmppRoute {
                 site: "dublin".into(),
-                edge_pool: EDGE_DUB.into()
+                edge_pool: EDGE_DUB.into(),
+                edge_server: None,
             })
         );
         let red = run(&mut lab, "Get-CsSite", &[("Identity", s("redmond"))]).unwrap();
         assert_eq!(red[0]["XmppExternalFederationRoute"], Value::Null);
+    }
+
+    /// A shell that takes the DR topic's -XmppExternalFederationRoute: an
+    /// Edge server, never an Edge pool; the reference's form is unknown.
+    #[test]
+    fn xmpp_route_moves_to_an_edge_server_on_a_shell_that_takes_the_dr_form() {
+        let text = crate::estate::BUILTIN_TOML.replacen(
+            "lab_start = ",
+            "xmpp_route_parameter = \"XmppExternalFederationRoute\"\nlab_start = ",
+            1,
+        );
+        let estate = crate::estate::Estate::parse(&text, "dr-form.toml").unwrap();
+        let mut lab = LabState::from_estate(&estate);
+        let red = run(&mut lab, "Get-CsSite", &[("Identity", s("redmond"))]).unwrap();
+        assert_eq!(
+            red[0]["XmppExternalFederationRoute"],
+            "edge-red1.litwareinc.com"
+        );
+        let params = run(&mut lab, "Get-Command", &[("Name", s("Set-CsSite"))]).unwrap();
+        let params = params["Parameters"].as_array().unwrap();
+        assert!(params.contains(&json!("XmppExternalFederationRoute")));
+        assert!(!params.contains(&json!("XmppFederationRoute")));
+        let reference_form = message(set_site(
+            &mut lab,
+            "dublin",
+            "XmppFederationRoute",
+            "EdgeServer:edge-dub.litwareinc.com",
+        ));
+        assert!(
+            reference_form.contains("'XmppFederationRoute'"),
+            "{reference_form}"
+        );
+        for pool in [EDGE_DUB, "EdgeServer:edge-dub.litwareinc.com"] {
+            let refused = message(set_site(
+                &mut lab,
+                "dublin",
+                "XmppExternalFederationRoute",
+                pool,
+            ));
+            assert_eq!(
+                refused,
+                format!(
+                    "Cannot find Edge server \"{pool}\" in the topology: {EDGE_DUB} is an Edge pool; \
+                     name one of its servers (edge-dub1.litwareinc.com)."
+                )
+            );
+        }
+        assert_eq!(lab.lync.xmpp_route.as_ref().unwrap().edge_pool, EDGE_RED);
+        set_site(
+            &mut lab,
+            "Site:dublin",
+            "XmppExternalFederationRoute",
+            "EDGE-DUB1.litwareinc.com",
+        )
+        .unwrap();
+        assert_eq!(
+            lab.lync.xmpp_route,
+            Some(XmppRoute {
+                site: "dublin".into(),
+                edge_pool: EDGE_DUB.into(),
+                edge_server: Some("edge-dub1.litwareinc.com".into()),
+            })
+        );
+        let dub = run(&mut lab, "Get-CsSite", &[("Identity", s("dublin"))]).unwrap();
+        assert_eq!(
+            dub[0]["XmppExternalFederationRoute"],
+            "edge-dub1.litwareinc.com"
+        );
     }
 
     #[test]

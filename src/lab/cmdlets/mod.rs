@@ -47,13 +47,21 @@ enum Handler {
 pub(in crate::lab) struct CmdletSpec {
     pub name: &'static str,
     params: &'static [&'static str],
+    /// Parameters named differently by the sources (PROCEDURES.md §4), in
+    /// the form the lab's estate says its shell takes: the cmdlet takes
+    /// these and Get-Command lists them, the other form is unknown.
+    shell_params: Option<ShellParams>,
     handler: Handler,
 }
+
+/// The parameters a cmdlet has on this lab's shell, beyond its fixed list.
+type ShellParams = fn(&LabState) -> &'static [&'static str];
 
 const fn read(name: &'static str, params: &'static [&'static str], run: Read) -> CmdletSpec {
     CmdletSpec {
         name,
         params,
+        shell_params: None,
         handler: Handler::Reads(run),
     }
 }
@@ -62,6 +70,7 @@ const fn change(name: &'static str, params: &'static [&'static str], run: Change
     CmdletSpec {
         name,
         params,
+        shell_params: None,
         handler: Handler::Changes { run, what_if: None },
     }
 }
@@ -75,10 +84,21 @@ const fn change_with_what_if(
     CmdletSpec {
         name,
         params,
+        shell_params: None,
         handler: Handler::Changes {
             run,
             what_if: Some(what_if),
         },
+    }
+}
+
+impl CmdletSpec {
+    /// This cmdlet, with parameters that depend on the lab's shell.
+    const fn with_shell_params(self, shell_params: ShellParams) -> CmdletSpec {
+        CmdletSpec {
+            shell_params: Some(shell_params),
+            ..self
+        }
     }
 }
 
@@ -270,7 +290,6 @@ static CMDLETS: &[CmdletSpec] = &[
         "Set-CsSite",
         &[
             "Identity",
-            "XmppFederationRoute",
             "FederationRoute",
             "Description",
             "DisplayName",
@@ -278,7 +297,8 @@ static CMDLETS: &[CmdletSpec] = &[
             "Force",
         ],
         LabState::set_site,
-    ),
+    )
+    .with_shell_params(edge::xmpp_route_parameters),
     change(
         "Stop-CsWindowsService",
         &[
@@ -299,7 +319,7 @@ static CMDLETS: &[CmdletSpec] = &[
     read(
         "Get-Command",
         &["Name", "Module", "Noun", "Verb", "CommandType", "Syntax"],
-        |_, call| get_command(call),
+        get_command,
     ),
 ];
 
@@ -323,13 +343,16 @@ const SHOULD_PROCESS: &[&str] = &["WhatIf", "Confirm"];
 const OTHER_SERVICES: &[&str] = &["UserServer", "WebServer", "CentralManagement"];
 
 impl CmdletSpec {
-    pub fn parameters(&self) -> Vec<&'static str> {
+    /// Its parameters on `lab`'s shell, with the common ones.
+    pub fn parameters(&self, lab: &LabState) -> Vec<&'static str> {
         let extra = match self.handler {
             Handler::Changes { .. } => SHOULD_PROCESS,
             Handler::Reads(_) => &[],
         };
+        let shell: &[&str] = self.shell_params.map_or(&[], |f| f(lab));
         self.params
             .iter()
+            .chain(shell)
             .chain(extra)
             .chain(COMMON)
             .copied()
@@ -350,8 +373,8 @@ impl Call<'_> {
         OpError::cmdlet(self.spec.name, message)
     }
 
-    fn check_parameters(&self) -> Result<(), OpError> {
-        let known = self.spec.parameters();
+    fn check_parameters(&self, lab: &LabState) -> Result<(), OpError> {
+        let known = self.spec.parameters(lab);
         match self
             .args
             .iter()
@@ -483,7 +506,7 @@ impl LabState {
             });
         };
         let call = Call { spec, args, host };
-        call.check_parameters()?;
+        call.check_parameters(self)?;
         if crate::lab::lync::cms::CMS_WRITES.contains(&spec.name) {
             if let Some(refused) = self.cms_write_refused(spec.name) {
                 return Err(refused);
@@ -561,9 +584,10 @@ impl LabState {
     }
 }
 
-/// Get-Command: the cmdlets and their parameters, from the spec table.
-fn get_command(call: &Call) -> Result<Value, OpError> {
-    let describe = |c: &CmdletSpec| json!({"Name": c.name, "Parameters": c.parameters()});
+/// Get-Command: the cmdlets and their parameters on this lab's shell, from
+/// the spec table.
+fn get_command(lab: &LabState, call: &Call) -> Result<Value, OpError> {
+    let describe = |c: &CmdletSpec| json!({"Name": c.name, "Parameters": c.parameters(lab)});
     let Some(name) = call.text("Name")? else {
         return Ok(Value::Array(CMDLETS.iter().map(describe).collect()));
     };

@@ -31,6 +31,10 @@ pub struct EdgePoolState {
 pub struct XmppRoute {
     pub site: String,
     pub edge_pool: String,
+    /// The Edge server the route names, where the shell's parameter takes
+    /// a server (`-XmppExternalFederationRoute`); Get-CsSite shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edge_server: Option<String>,
 }
 
 impl EdgePoolState {

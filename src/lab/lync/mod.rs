@@ -38,6 +38,10 @@ pub struct Lync {
     /// The one site's XMPP federation route.
     #[serde(default)]
     pub xmpp_route: Option<XmppRoute>,
+    /// The Set-CsSite parameter that sets it on this estate's shell (the
+    /// estate's `xmpp_route_parameter`, PROCEDURES.md §4).
+    #[serde(default)]
+    pub xmpp_route_parameter: crate::estate::XmppRouteParameter,
     #[serde(default)]
     pub dns: Vec<crate::estate::DnsRecord>,
     /// Firewall ports as the operator reported them (`firewall` manual effect).
