@@ -140,6 +140,8 @@ fn catch_up(pending: u64) -> Duration {
             "primary-site-down",
         ],
     );
+    // The CMS was in the lost site: the chat failover's writes need it back.
+    drillbook(h, &["run", "cms-failover", "--yes"]);
     drillbook(h, &["run", "persistent-chat-failover", "--yes"])
 }
 
