@@ -123,10 +123,25 @@ fn step_cost(n: usize) {
     }
 }
 
+/// The built-in estate with log backups kept for 60 days instead of 72
+/// hours, so a month's backups wait in the share for the secondary.
+fn long_retention_estate(dir: &Path) -> std::path::PathBuf {
+    let text = include_str!("../estates/litware.toml");
+    let anchor = "restore_every_minutes = 15\n";
+    assert!(text.contains(anchor), "the built-in estate's log shipping");
+    let kept =
+        format!("{anchor}backup_retention_minutes = 86400\nfile_retention_minutes = 86400\n");
+    let path = dir.join("litware-60-day-retention.toml");
+    fs::write(&path, text.replacen(anchor, &kept, 1)).expect("estate");
+    path
+}
+
 fn catch_up(pending: u64) -> Duration {
     let home = tempfile::tempdir().expect("temp dir");
     let h = home.path();
-    drillbook(h, &["lab", "init"]);
+    let estate = long_retention_estate(h);
+    let estate = estate.to_str().expect("a UTF-8 temp path");
+    drillbook(h, &["lab", "init", "--estate", estate]);
     drillbook(h, &["lab", "advance", "44"]);
     // The log-shipping secondary is down while backups go on every 5 minutes.
     drillbook(h, &["lab", "fault", "instance-down:pcsql-dub1"]);
@@ -141,8 +156,17 @@ fn catch_up(pending: u64) -> Duration {
         ],
     );
     // The CMS was in the lost site: the chat failover's writes need it back.
-    drillbook(h, &["run", "cms-failover", "--yes"]);
-    drillbook(h, &["run", "persistent-chat-failover", "--yes"])
+    drillbook(h, &["run", "cms-failover", "--yes", "--estate", estate]);
+    drillbook(
+        h,
+        &[
+            "run",
+            "persistent-chat-failover",
+            "--yes",
+            "--estate",
+            estate,
+        ],
+    )
 }
 
 /// `lab advance` takes at most a week at a time.

@@ -390,7 +390,10 @@ impl Host for Session {
         let (performed, notes, clock) = {
             let mut st = self.state.borrow_mut();
             let performed = st.target.perform(&op);
-            let clock = st.target.clock().filter(|_| change && self.settings.mode == Mode::Apply);
+            let clock = st
+                .target
+                .clock()
+                .filter(|_| change && self.settings.mode == Mode::Apply);
             (performed, st.target.take_notes(), clock)
         };
         let performed = performed.map_err(|e| self.stop(e))?;
