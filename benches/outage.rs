@@ -126,13 +126,14 @@ fn step_cost(n: usize) {
 /// The built-in estate with log backups kept for 60 days instead of 72
 /// hours, so a month's backups wait in the share for the secondary.
 fn long_retention_estate(dir: &Path) -> std::path::PathBuf {
-    let text = include_str!("../estates/litware.toml");
-    let anchor = "restore_every_minutes = 15\n";
-    assert!(text.contains(anchor), "the built-in estate's log shipping");
-    let kept =
-        format!("{anchor}backup_retention_minutes = 86400\nfile_retention_minutes = 86400\n");
+    let mut text = include_str!("../estates/litware.toml").to_string();
+    for key in ["backup_retention_minutes", "file_retention_minutes"] {
+        let (from, to) = (format!("{key} = 4320\n"), format!("{key} = 86400\n"));
+        assert!(text.contains(&from), "the built-in estate's {key}");
+        text = text.replacen(&from, &to, 1);
+    }
     let path = dir.join("litware-60-day-retention.toml");
-    fs::write(&path, text.replacen(anchor, &kept, 1)).expect("estate");
+    fs::write(&path, text).expect("estate");
     path
 }
 
