@@ -282,17 +282,31 @@ impl LabState {
             .last_restored_file
             .as_deref()
             .map(|f| split_path(f).1);
-        let candidates: Vec<(String, BackupFile)> = self
-            .folders
-            .folder(folder)
-            .into_iter()
-            .flat_map(|f| f.files.after(last))
-            .filter(|(_, f)| f.backup_type == 2 && f.database == config.primary_database)
-            .map(|(name, f)| (name.clone(), f.clone()))
-            .collect();
+        let Some(lsn) = self.sql.database(id, database).map(|d| d.lsn) else {
+            return;
+        };
         // The last file the job is done with: applied, or skipped because
-        // the database already holds its log.
-        let mut done_with = last.map(str::to_string);
+        // the database already holds its log. Skipping copies nothing: a
+        // database nobody writes to (mgccomp) ships only such backups.
+        let (mut done_with, candidates) = {
+            let mut skipped: Option<&String> = None;
+            let mut candidates: Vec<(String, BackupFile)> = Vec::new();
+            let files = self
+                .folders
+                .folder(folder)
+                .into_iter()
+                .flat_map(|f| f.files.after(last))
+                .filter(|(_, f)| f.backup_type == 2 && f.database == config.primary_database);
+            for (name, file) in files {
+                let held = !file.damaged && matches!(LogFit::of(file, lsn), LogFit::TooEarly);
+                match (candidates.is_empty(), held) {
+                    (true, true) => skipped = Some(name),
+                    _ => candidates.push((name.clone(), file.clone())),
+                }
+            }
+            let done_with = skipped.map(String::clone).or(last.map(str::to_string));
+            (done_with, candidates)
+        };
         for (name, file) in candidates {
             let Some(lsn) = self.sql.database(id, database).map(|d| d.lsn) else {
                 return;
