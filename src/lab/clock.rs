@@ -425,6 +425,19 @@ mod tests {
     }
 
     #[test]
+    fn msdb_keeps_restore_history_for_the_history_retention() {
+        let lab = litware_at(100 * 60);
+        let history = &lab.sql["pcsql-dub1"].msdb.restore_history;
+        // The last restore ran at 100 h less 13 min (every 15 min from 01:02);
+        // it dropped the rows of restores more than 96 h before it.
+        let last = history.last().unwrap();
+        assert_eq!(last.at, "2026-03-18T04:47:00Z");
+        assert_eq!(history[0].at, "2026-03-14T04:47:00Z");
+        // A row for each backup restored (every 5 min) in those 96 hours.
+        assert_eq!(history.len(), 96 * 12 + 3);
+    }
+
+    #[test]
     fn an_unreachable_share_stops_backups_and_copies() {
         let mut lab = litware_at(6);
         lab.apply_fault("share-unreachable").unwrap();

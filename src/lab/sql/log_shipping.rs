@@ -118,6 +118,12 @@ impl LogShippingSecondary {
     }
 }
 
+/// How long the lab keeps msdb's restore history: the log-shipping history
+/// retention SQL Server Management Studio sets (`history_retention_period`,
+/// 96 hours). Nothing reads older rows; a real `restorehistory` grows until
+/// `sp_delete_backuphistory` trims it, which the lab does not model.
+pub const HISTORY_RETENTION_MINUTES: u64 = 96 * 60;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RestoreHistory {
