@@ -123,10 +123,26 @@ fn step_cost(n: usize) {
     }
 }
 
+/// The built-in estate with log backups kept for 60 days instead of 72
+/// hours, so a month's backups wait in the share for the secondary.
+fn long_retention_estate(dir: &Path) -> std::path::PathBuf {
+    let mut text = include_str!("../estates/litware.toml").to_string();
+    for key in ["backup_retention_minutes", "file_retention_minutes"] {
+        let (from, to) = (format!("{key} = 4320\n"), format!("{key} = 86400\n"));
+        assert!(text.contains(&from), "the built-in estate's {key}");
+        text = text.replacen(&from, &to, 1);
+    }
+    let path = dir.join("litware-60-day-retention.toml");
+    fs::write(&path, text).expect("estate");
+    path
+}
+
 fn catch_up(pending: u64) -> Duration {
     let home = tempfile::tempdir().expect("temp dir");
     let h = home.path();
-    drillbook(h, &["lab", "init"]);
+    let estate = long_retention_estate(h);
+    let estate = estate.to_str().expect("a UTF-8 temp path");
+    drillbook(h, &["lab", "init", "--estate", estate]);
     drillbook(h, &["lab", "advance", "44"]);
     // The log-shipping secondary is down while backups go on every 5 minutes.
     drillbook(h, &["lab", "fault", "instance-down:pcsql-dub1"]);
@@ -140,7 +156,18 @@ fn catch_up(pending: u64) -> Duration {
             "primary-site-down",
         ],
     );
-    drillbook(h, &["run", "persistent-chat-failover", "--yes"])
+    // The CMS was in the lost site: the chat failover's writes need it back.
+    drillbook(h, &["run", "cms-failover", "--yes", "--estate", estate]);
+    drillbook(
+        h,
+        &[
+            "run",
+            "persistent-chat-failover",
+            "--yes",
+            "--estate",
+            estate,
+        ],
+    )
 }
 
 /// `lab advance` takes at most a week at a time.

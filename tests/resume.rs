@@ -365,3 +365,40 @@ fn a_last_line_torn_inside_a_character_is_dropped_and_one_damaged_journal_spares
         .ok()
         .stdout_has("cut short by a crash and has been dropped");
 }
+
+/// The run's journal is the lab's write-ahead log: a change's lab event is
+/// written at once but synced with the journal, not on its own. A power
+/// loss can then take the lab log's tail while the journal holds the change
+/// as done; resuming on that lab would carry on from a world that never
+/// was, so resume refuses it (here the tail is cut as a power loss would).
+#[test]
+fn resume_refuses_a_lab_that_lost_changes_the_journal_holds_as_done() {
+    let reference = Db::new();
+    reference.lab_after_disaster(&[]);
+    reference.run(&["run", RB]).ok();
+    let total = ops_in(&reference, &reference.last_run());
+
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let log = db.home().join("lab").join("state.json.log");
+    let staged = std::fs::read(&log).ok();
+    db.run_env(
+        &["run", RB],
+        &[("DRILLBOOK_ABORT_AFTER_OPS", &(total - 1).to_string())],
+    );
+    let run_id = db.last_run();
+    let done_changes = db
+        .journal(&run_id)
+        .iter()
+        .filter(|r| r["type"] == "op_done" && r["clock"].is_u64())
+        .count();
+    assert!(done_changes > 0, "the journal holds changes as done");
+    // The lab log as it was before the run: every event the run appended lost.
+    match &staged {
+        Some(bytes) => std::fs::write(&log, bytes).unwrap(),
+        None => std::fs::remove_file(&log).unwrap(),
+    }
+    db.run(&["resume", &run_id])
+        .code(2)
+        .stderr_has("the lab is behind this run's journal");
+}

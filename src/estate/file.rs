@@ -335,6 +335,19 @@ pub struct LogShipping {
     pub backup_every_minutes: u64,
     pub copy_every_minutes: u64,
     pub restore_every_minutes: u64,
+    /// How long the backup job keeps a log backup in the share before it
+    /// deletes it, copied or not (`backup_retention_period`).
+    #[serde(default = "default_retention_minutes")]
+    pub backup_retention_minutes: u64,
+    /// How long the restore job keeps a restored backup in the copy folder
+    /// (`file_retention_period`).
+    #[serde(default = "default_retention_minutes")]
+    pub file_retention_minutes: u64,
+}
+
+/// SQL Server Management Studio's default for both: 72 hours.
+pub fn default_retention_minutes() -> u64 {
+    72 * 60
 }
 
 /// A Front End pool: where users are homed, its back end, its pairing.

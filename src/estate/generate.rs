@@ -421,6 +421,8 @@ impl Gen {
                     backup_every_minutes: backup_every,
                     copy_every_minutes: copy_every,
                     restore_every_minutes: restore_every,
+                    backup_retention_minutes: crate::estate::file::default_retention_minutes(),
+                    file_retention_minutes: crate::estate::file::default_retention_minutes(),
                 },
             },
         );

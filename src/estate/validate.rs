@@ -523,4 +523,20 @@ fn validate_chat_pool(f: &EstateFile, pool: &str, pc: &PersistentChatPool, p: &m
             ));
         }
     }
+    for (key, minutes) in [
+        ("backup_retention_minutes", ls.backup_retention_minutes),
+        ("file_retention_minutes", ls.file_retention_minutes),
+    ] {
+        if !(RETENTION_MIN..=RETENTION_MAX).contains(&minutes) {
+            p.push(format!(
+                "{at}.log_shipping.{key} = {minutes} must be between {RETENTION_MIN} (an hour) \
+                 and {RETENTION_MAX} (a year): a backup deleted before it is copied and restored \
+                 breaks the log chain"
+            ));
+        }
+    }
 }
+
+/// Log-shipping retention bounds, in minutes.
+const RETENTION_MIN: u64 = 60;
+const RETENTION_MAX: u64 = 366 * 24 * 60;

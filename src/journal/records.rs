@@ -76,6 +76,11 @@ pub enum Record {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<Value>,
         sim_seconds: u64,
+        /// The lab's clock once a change was done (lab targets only): the
+        /// journal is the lab's write-ahead log, so a resume can tell a lab
+        /// that lost a change this record holds as done.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        clock: Option<u64>,
     },
     Log {
         step: Option<usize>,

@@ -64,6 +64,8 @@ pub struct Replay {
     /// By step: the server session of a change that was sent and never
     /// answered (its op's sequence number and session).
     pub open_sessions: BTreeMap<usize, (usize, SqlSession)>,
+    /// The latest lab clock at which a change was journaled as done.
+    pub change_clock: Option<u64>,
 }
 
 impl Replay {
@@ -116,10 +118,13 @@ impl Replay {
                 Record::OpSession { step, seq, session } => {
                     r.open_sessions.insert(*step, (*seq, session.clone()));
                 }
-                Record::OpDone { step, seq, .. }
-                    if r.open_sessions.get(step).is_some_and(|(s, _)| s == seq) =>
-                {
-                    r.open_sessions.remove(step);
+                Record::OpDone {
+                    step, seq, clock, ..
+                } => {
+                    if r.open_sessions.get(step).is_some_and(|(s, _)| s == seq) {
+                        r.open_sessions.remove(step);
+                    }
+                    r.change_clock = r.change_clock.max(*clock);
                 }
                 Record::StepCompleted { index, result, .. } => {
                     if let Some(s) = r.steps.get_mut(index) {

@@ -131,7 +131,7 @@ impl LabState {
                         LogShippingPrimary::chat(
                             name,
                             &ls.share,
-                            ls.backup_every_minutes,
+                            (ls.backup_every_minutes, ls.backup_retention_minutes),
                             LSN_BASE,
                         ),
                     );
@@ -160,7 +160,11 @@ impl LabState {
                         &db.primary,
                         &primary_name,
                         (&ls.share, &ls.copy_folder),
-                        (ls.copy_every_minutes, ls.restore_every_minutes),
+                        (
+                            ls.copy_every_minutes,
+                            ls.restore_every_minutes,
+                            ls.file_retention_minutes,
+                        ),
                     ),
                 );
             }

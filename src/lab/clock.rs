@@ -165,7 +165,7 @@ impl LabState {
                 match job.kind {
                     JobKind::Backup => self.backup_job(&job.instance, &job.database, t),
                     JobKind::Copy => self.copy_job(&job.instance, &job.database, t),
-                    JobKind::Restore => self.restore_job(&job.instance, &job.database),
+                    JobKind::Restore => self.restore_job(&job.instance, &job.database, t),
                     JobKind::BackupServiceSync => self.backup_sync_job(t),
                 }
             }
@@ -382,6 +382,59 @@ mod tests {
             .map(|r| r.file.as_str())
             .collect();
         assert_eq!(restored, vec![format!("{COPY}\\{}", trn(5))]);
+    }
+
+    /// The backup job deletes backups past `backup_retention_period` from
+    /// the share, copied or not; the restore job deletes restored ones past
+    /// `file_retention_period` from the copy folder and keeps what it has
+    /// not restored, however old. So a secondary down longer than the
+    /// retention finds a gap, as on a real server.
+    #[test]
+    fn the_jobs_delete_backups_past_their_retention() {
+        let retention = |lab: &mut LabState, minutes: u64| {
+            for inst in lab.sql.values_mut() {
+                for p in inst.msdb.log_shipping_primary.values_mut() {
+                    p.retention_minutes = minutes;
+                }
+                for s in inst.msdb.log_shipping_secondary.values_mut() {
+                    s.file_retention_minutes = minutes;
+                }
+            }
+        };
+        let mut lab = litware_at(44);
+        retention(&mut lab, 60);
+        lab.advance(76 * 60);
+        // 03:00: the share keeps the last hour (the 03:00 backup deleted
+        // what was older); the last restore (02:47) what it restored
+        // before 01:47.
+        assert_eq!(names(&lab, SHARE).first(), Some(&trn(60)));
+        assert_eq!(names(&lab, SHARE).last(), Some(&trn(120)));
+        assert_eq!(names(&lab, COPY).first(), Some(&trn(50)));
+        lab.advance(20 * 60);
+        assert_eq!(names(&lab, SHARE).first(), Some(&trn(80)));
+        assert_eq!(names(&lab, COPY).first(), Some(&trn(80)));
+        let comp = of(&lab, COPY, "mgccomp");
+        assert_eq!(comp.first(), Some(&trn(80).replacen("mgc_", "mgccomp_", 1)));
+
+        // The secondary down for two hours: what it never restored stays.
+        lab.apply_fault("instance-down:pcsql-dub1").unwrap();
+        let copied = names(&lab, COPY);
+        lab.advance(120 * 60);
+        assert_eq!(names(&lab, SHARE).first(), Some(&trn(200)));
+        assert_eq!(names(&lab, COPY), copied);
+    }
+
+    #[test]
+    fn msdb_keeps_restore_history_for_the_history_retention() {
+        let lab = litware_at(100 * 60);
+        let history = &lab.sql["pcsql-dub1"].msdb.restore_history;
+        // The last restore ran at 100 h less 13 min (every 15 min from 01:02);
+        // it dropped the rows of restores more than 96 h before it.
+        let last = history.last().unwrap();
+        assert_eq!(last.at, "2026-03-18T04:47:00Z");
+        assert_eq!(history[0].at, "2026-03-14T04:47:00Z");
+        // A row for each backup restored (every 5 min) in those 96 hours.
+        assert_eq!(history.len(), 96 * 12 + 3);
     }
 
     #[test]

@@ -404,7 +404,11 @@ impl LabState {
                     &principal,
                     &principal_name,
                     (&ls.share, &ls.copy_folder),
-                    (ls.copy_every_minutes, ls.restore_every_minutes),
+                    (
+                        ls.copy_every_minutes,
+                        ls.restore_every_minutes,
+                        ls.file_retention_minutes,
+                    ),
                 ),
             );
         }
@@ -443,7 +447,7 @@ impl LabState {
                     LogShippingPrimary::chat(
                         database,
                         &ls.share,
-                        ls.backup_every_minutes,
+                        (ls.backup_every_minutes, ls.backup_retention_minutes),
                         source.lsn,
                     ),
                 );

@@ -56,6 +56,30 @@ impl Files {
         self.by_name.get_mut(name)
     }
 
+    /// Delete the log backups of `database` finished before `before` (and,
+    /// with `up_to`, only those that sort at or before that name): a
+    /// log-shipping job's cleanup. A database's backups are named
+    /// `<database>_<yyyymmddhhmmss>.trn`, so they sort by time and the
+    /// scan stops at the first one to keep: the cost is what it deletes.
+    pub fn expire(&mut self, database: &str, before: u64, up_to: Option<&str>) -> usize {
+        let prefix = format!("{database}_");
+        let old: Vec<String> = self
+            .by_name
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .take_while(|(n, f)| {
+                n.starts_with(&prefix)
+                    && f.finished_at < before
+                    && up_to.is_none_or(|last| n.as_str() <= last)
+            })
+            .filter(|(_, f)| f.database == database && f.backup_type == 2)
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in &old {
+            self.remove(name);
+        }
+        old.len()
+    }
+
     /// The files whose stored name sorts after `name` (all of them for none):
     /// where a copy or restore job takes up again.
     pub fn after<'a>(

@@ -177,6 +177,19 @@ impl Folders {
         }
     }
 
+    /// A log-shipping job's cleanup of `folder` (`Files::expire`).
+    pub(in crate::lab) fn expire(
+        &mut self,
+        folder: &str,
+        database: &str,
+        before: u64,
+        up_to: Option<&str>,
+    ) {
+        if let Some(f) = self.key(folder).and_then(|k| self.get_mut(&k)) {
+            f.files.expire(database, before, up_to);
+        }
+    }
+
     /// Copy one file; the caller has checked both folders are reachable.
     pub(in crate::lab) fn copy_file(
         &mut self,

@@ -219,8 +219,13 @@ pub fn lock(path: &Path) -> Result<fs::File> {
 impl Lab {
     /// Perform one op on the lab file at `path`: a process that performs
     /// a single op (`lab pwsh`).
+    /// Nobody journals for it, so a change is synced before it answers.
     pub fn perform_at(path: &Path, op: &Op) -> Result<Performed> {
-        Lab::open(path)?.perform(op)
+        let (performed, ticket) = Lab::open(path)?.perform_deferred(op)?;
+        if op.is_change() {
+            ticket.wait()?;
+        }
+        Ok(performed)
     }
 
     /// Answer a read on the lab file at `path` and save nothing.
@@ -255,14 +260,14 @@ impl Target for Lab {
     }
 
     /// Changes from a twin or a `lab fault` meanwhile are taken in first,
-    /// so nothing is lost. A change is synced to disk before this returns
-    /// (the run journals it as done next); a read only moves the clock,
-    /// and is written but not synced.
+    /// so nothing is lost. The event is written to the lab's log at once
+    /// (a killed process loses nothing) but not synced on its own: the
+    /// run's journal is the lab's write-ahead log, and its durable record
+    /// of the answer carries the lab's clock, so a resume refuses a lab
+    /// that lost a change it holds as done (`run::check_not_behind`). The
+    /// log reaches the disk with the next checkpoint, which is synced.
     fn perform(&mut self, op: &Op) -> Result<Performed> {
-        let (performed, ticket) = self.perform_deferred(op)?;
-        if op.is_change() {
-            ticket.wait()?;
-        }
+        let (performed, _unsynced) = self.perform_deferred(op)?;
         Ok(performed)
     }
 

@@ -357,6 +357,7 @@ pub fn resume(
         }
     }
     let target = open_target(&h.target, &estate)?;
+    check_not_behind(run_id, &replay, target.as_ref())?;
     let mut journal = Journal::reopen(&path, loaded.torn.as_ref())?;
     if let Some(t) = &loaded.torn {
         frontend.reporter.text(&format!(
@@ -387,6 +388,27 @@ pub fn resume(
         resumed: true,
     };
     execute(spec, attempt, opts, frontend)
+}
+
+/// A lab syncs a run's changes with the run's journal, not on its own
+/// (docs/architecture.md, "What is durable when"): a lab whose clock is
+/// behind the last change the journal holds as done lost changes (a power
+/// loss, a restored or re-initialized lab file), and resuming on it would
+/// carry on from a world that never was.
+fn check_not_behind(run_id: &str, replay: &Replay, target: &dyn Target) -> Result<()> {
+    match (replay.change_clock, target.clock()) {
+        (Some(done), Some(now)) if now < done => Err(Error::NotResumable {
+            run_id: run_id.to_string(),
+            message: format!(
+                "the lab is behind this run's journal: the journal holds changes done up to \
+                 {done} s of lab time, the lab's clock reads {now} s, so the lab lost changes \
+                 (a power loss before they reached its disk, or a lab file restored or \
+                 re-initialized since). Stage the lab again (`drillbook lab init`, or a new \
+                 `drillbook drill`) and start a new run"
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn execute(

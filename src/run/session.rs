@@ -387,10 +387,14 @@ impl Host for Session {
                 })?;
             }
         }
-        let (performed, notes) = {
+        let (performed, notes, clock) = {
             let mut st = self.state.borrow_mut();
             let performed = st.target.perform(&op);
-            (performed, st.target.take_notes())
+            let clock = st
+                .target
+                .clock()
+                .filter(|_| change && self.settings.mode == Mode::Apply);
+            (performed, st.target.take_notes(), clock)
         };
         let performed = performed.map_err(|e| self.stop(e))?;
         let ops_performed = {
@@ -413,6 +417,7 @@ impl Host for Session {
             result,
             error,
             sim_seconds: performed.sim_seconds,
+            clock,
         })?;
         // What the shell printed beside its answer (VERBOSE, WARNING lines).
         for line in &performed.logs {

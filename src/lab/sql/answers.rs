@@ -342,6 +342,10 @@ impl LabState {
         file: &BackupFile,
     ) {
         let at = self.stamp(self.elapsed());
+        let cutoff = self.stamp(
+            self.elapsed()
+                .saturating_sub(crate::lab::sql::log_shipping::HISTORY_RETENTION_MINUTES * 60),
+        );
         let Some(instance) = self.sql.get_mut(id) else {
             return;
         };
@@ -350,11 +354,16 @@ impl LabState {
             db.transactions = file.transactions;
             db.last_transaction_at = file.last_transaction_at;
         }
-        instance.msdb.restore_history.push(RestoreHistory {
+        let history = &mut instance.msdb.restore_history;
+        history.push(RestoreHistory {
             database: database.to_string(),
             file: path.to_string(),
             at: at.clone(),
         });
+        // Rows are kept for the log-shipping history retention (docs/
+        // architecture.md, "The lab"): stamps sort as they fall in time.
+        let older = history.partition_point(|r| r.at < cutoff);
+        history.drain(..older);
         if let Some(s) = instance.msdb.log_shipping_secondary.get_mut(database) {
             s.last_restored_file = Some(path.to_string());
             s.last_restored_at = Some(at);

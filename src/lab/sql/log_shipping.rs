@@ -34,6 +34,10 @@ pub struct LogShippingPrimary {
     pub backup_directory: String,
     pub backup_job: String,
     pub every_minutes: u64,
+    /// A backup older than this is deleted from the share by the backup
+    /// job, copied or not (`backup_retention_period`).
+    #[serde(default = "crate::estate::file::default_retention_minutes")]
+    pub retention_minutes: u64,
     pub last_backup_file: Option<String>,
     #[serde(with = "crate::lab::sql::lsn")]
     pub last_backup_lsn: crate::lab::sql::Lsn,
@@ -50,6 +54,10 @@ pub struct LogShippingSecondary {
     pub restore_job: String,
     pub copy_every_minutes: u64,
     pub restore_every_minutes: u64,
+    /// A restored backup older than this is deleted from the copy folder
+    /// by the restore job (`file_retention_period`).
+    #[serde(default = "crate::estate::file::default_retention_minutes")]
+    pub file_retention_minutes: u64,
     pub last_copied_file: Option<String>,
     pub last_copied_at: Option<String>,
     pub last_restored_file: Option<String>,
@@ -65,13 +73,14 @@ impl LogShippingPrimary {
     pub fn chat(
         database: &str,
         share: &str,
-        every_minutes: u64,
+        (every_minutes, retention_minutes): (u64, u64),
         lsn: crate::lab::sql::Lsn,
     ) -> Self {
         LogShippingPrimary {
             backup_directory: share.to_string(),
             backup_job: format!("LSBackup_{database}"),
             every_minutes,
+            retention_minutes,
             last_backup_file: None,
             last_backup_lsn: lsn,
         }
@@ -87,7 +96,7 @@ impl LogShippingSecondary {
         primary_instance: &str,
         primary_name: &str,
         (share, copy_folder): (&str, &str),
-        (copy_every_minutes, restore_every_minutes): (u64, u64),
+        (copy_every_minutes, restore_every_minutes, file_retention_minutes): (u64, u64, u64),
     ) -> Self {
         LogShippingSecondary {
             primary_instance: primary_instance.to_string(),
@@ -98,6 +107,7 @@ impl LogShippingSecondary {
             restore_job: format!("LSRestore_{primary_name}_{database}"),
             copy_every_minutes,
             restore_every_minutes,
+            file_retention_minutes,
             last_copied_file: None,
             last_copied_at: None,
             last_restored_file: None,
@@ -107,6 +117,12 @@ impl LogShippingSecondary {
         }
     }
 }
+
+/// How long the lab keeps msdb's restore history: the log-shipping history
+/// retention SQL Server Management Studio sets (`history_retention_period`,
+/// 96 hours). Nothing reads older rows; a real `restorehistory` grows until
+/// `sp_delete_backuphistory` trims it, which the lab does not model.
+pub const HISTORY_RETENTION_MINUTES: u64 = 96 * 60;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -205,6 +221,10 @@ impl LabState {
         if let Some(p) = partner.and_then(|p| self.sql.log_shipping_primary_mut(&p, database)) {
             p.last_backup_lsn = lsn;
         }
+        // Then it deletes the backups past their retention, copied or not.
+        let before = t.saturating_sub(config.retention_minutes.saturating_mul(60));
+        self.folders
+            .expire(&config.backup_directory, database, before, None);
     }
 
     /// LSCopy: every backup of the database newer than the last copied one,
@@ -252,7 +272,7 @@ impl LabState {
     }
 
     /// LSRestore: apply copied backups in name order until a gap or a damaged file.
-    pub(in crate::lab) fn restore_job(&mut self, id: &str, database: &str) {
+    pub(in crate::lab) fn restore_job(&mut self, id: &str, database: &str, t: u64) {
         let Some(config) = self.sql.log_shipping_secondary(id, database).cloned() else {
             return;
         };
@@ -268,26 +288,51 @@ impl LabState {
             .last_restored_file
             .as_deref()
             .map(|f| split_path(f).1);
-        let candidates: Vec<(String, BackupFile)> = self
-            .folders
-            .folder(folder)
-            .into_iter()
-            .flat_map(|f| f.files.after(last))
-            .filter(|(_, f)| f.backup_type == 2 && f.database == config.primary_database)
-            .map(|(name, f)| (name.clone(), f.clone()))
-            .collect();
+        let Some(lsn) = self.sql.database(id, database).map(|d| d.lsn) else {
+            return;
+        };
+        // The last file the job is done with: applied, or skipped because
+        // the database already holds its log. Skipping copies nothing: a
+        // database nobody writes to (mgccomp) ships only such backups.
+        let (mut done_with, candidates) = {
+            let mut skipped: Option<&String> = None;
+            let mut candidates: Vec<(String, BackupFile)> = Vec::new();
+            let files = self
+                .folders
+                .folder(folder)
+                .into_iter()
+                .flat_map(|f| f.files.after(last))
+                .filter(|(_, f)| f.backup_type == 2 && f.database == config.primary_database);
+            for (name, file) in files {
+                let held = !file.damaged && matches!(LogFit::of(file, lsn), LogFit::TooEarly);
+                match (candidates.is_empty(), held) {
+                    (true, true) => skipped = Some(name),
+                    _ => candidates.push((name.clone(), file.clone())),
+                }
+            }
+            let done_with = skipped.map(String::clone).or(last.map(str::to_string));
+            (done_with, candidates)
+        };
         for (name, file) in candidates {
             let Some(lsn) = self.sql.database(id, database).map(|d| d.lsn) else {
                 return;
             };
             if file.damaged {
-                return;
+                break;
             }
             match LogFit::of(&file, lsn) {
-                LogFit::TooEarly => continue,
+                LogFit::TooEarly => {}
                 LogFit::Applies => self.apply_log(id, database, &join_path(folder, &name), &file),
-                LogFit::TooRecent => return,
+                LogFit::TooRecent => break,
             }
+            done_with = Some(name);
+        }
+        // Then it deletes the backups it is done with past their retention;
+        // one it has not restored yet stays, however old.
+        if let Some(done_with) = done_with {
+            let before = t.saturating_sub(config.file_retention_minutes.saturating_mul(60));
+            self.folders
+                .expire(folder, database, before, Some(&done_with));
         }
     }
 }
