@@ -370,4 +370,77 @@ mod tests {
         assert_eq!(fs::read(dir.path().join("version")).unwrap(), b"earlier");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
+
+    /// The copy `copy_is_synced_before_and_after_its_rename` traces, in a
+    /// process of its own (this test binary, run again under strace).
+    #[test]
+    #[ignore = "a helper: copy_is_synced_before_and_after_its_rename runs it under strace"]
+    fn copy_under_strace() {
+        let Some(dir) = std::env::var_os("DRILLBOOK_TRACED_COPY") else {
+            return;
+        };
+        let dir = PathBuf::from(dir);
+        let mut files = Mounts(BTreeMap::from([
+            ("\\\\fs.x\\logs".to_string(), dir.join("share")),
+            ("\\\\sql.x\\lscopy".to_string(), dir.join("copy")),
+        ]));
+        files
+            .perform(&one_copy("\\\\fs.x\\logs", "\\\\sql.x\\lscopy", "a.trn"))
+            .unwrap();
+    }
+
+    /// The durability order as the kernel sees it (strace, Debian `strace`):
+    /// the copy's data is synced before its rename, the directory after it,
+    /// so the answer comes when the file and its name survive a power loss.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn copy_is_synced_before_and_after_its_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("share")).unwrap();
+        fs::create_dir_all(dir.path().join("copy")).unwrap();
+        fs::write(dir.path().join("share/a.trn"), vec![1u8; 5000]).unwrap();
+        let trace = dir.path().join("trace");
+        let out = std::process::Command::new("strace")
+            .args(["-f", "-y", "-qq", "-o"])
+            .arg(&trace)
+            .args(["-e", "trace=fsync,fdatasync,rename,renameat,renameat2"])
+            .arg(std::env::current_exe().unwrap())
+            .args(["--exact", "live::files::tests::copy_under_strace"])
+            .args(["--ignored", "--test-threads=1"])
+            .env("DRILLBOOK_TRACED_COPY", dir.path())
+            .output()
+            .expect("strace (Debian strace) runs");
+        assert!(out.status.success(), "{out:?}");
+        let copy = dir.path().join("copy");
+        let (file, partial) = (copy.join("a.trn"), copy.join("a.trn.partial"));
+        let names = [(&partial, "partial"), (&file, "file"), (&copy, "dir")];
+        let calls: Vec<String> = fs::read_to_string(&trace)
+            .unwrap()
+            .lines()
+            .filter_map(|line| {
+                // `[PID ]call(args) = result`; args name paths, fds as `N</path>`.
+                let line = line.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
+                let (call, args) = line.split_once('(')?;
+                let paths: Vec<&str> = names
+                    .iter()
+                    .filter(|(p, _)| {
+                        let p = p.display().to_string();
+                        args.contains(&format!("<{p}>")) || args.contains(&format!("\"{p}\""))
+                    })
+                    .map(|(_, name)| *name)
+                    .collect();
+                (!paths.is_empty()).then(|| format!("{call} {}", paths.join(" ")))
+            })
+            .collect();
+        let synced =
+            |c: &str, what: &str| c == format!("fdatasync {what}") || c == format!("fsync {what}");
+        assert_eq!(calls.len(), 3, "{calls:?}");
+        assert!(synced(&calls[0], "partial"), "{calls:?}");
+        assert!(
+            calls[1].starts_with("rename") && calls[1].ends_with(" partial file"),
+            "{calls:?}"
+        );
+        assert!(synced(&calls[2], "dir"), "{calls:?}");
+        assert_eq!(fs::read(&file).unwrap(), vec![1u8; 5000]);
+    }
 }
