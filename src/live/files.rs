@@ -174,7 +174,8 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     }
 }
 
-/// Windows cannot open a directory as a file; NTFS journals the rename.
+/// Windows: std cannot open a directory to sync it; the rename is as
+/// durable as NTFS's own metadata journal makes it.
 #[cfg(not(unix))]
 fn sync_dir(_dir: &Path) -> io::Result<()> {
     Ok(())
