@@ -310,7 +310,7 @@ impl LabState {
                     _ => candidates.push((name.clone(), file.clone())),
                 }
             }
-            let done_with = skipped.map(String::clone).or(last.map(str::to_string));
+            let done_with = skipped.cloned().or(last.map(str::to_string));
             (done_with, candidates)
         };
         for (name, file) in candidates {
