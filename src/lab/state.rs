@@ -208,8 +208,13 @@ impl LabState {
             Op::Manual { .. } => Ok(serde_json::Value::Null),
             _ => self.sql_op(op),
         };
-        // Derived state (pool health, resiliency, statuses) follows at once.
-        self.refresh();
+        // Derived state (pool health, resiliency, statuses) follows a change
+        // at once. A read changed nothing, so what was derived still holds
+        // (time passing, below, derives it again): on a run of reads this
+        // was half the cost of a lab op.
+        if op.is_change() || matches!(op, Op::Wait { .. }) {
+            self.refresh();
+        }
         // A cmdlet that refuses does so after its prechecks, not after the
         // work it would have done.
         // A host that does not answer costs no simulated time: the op never
