@@ -19,6 +19,14 @@ fn refused(db: &Db, args: &[&str], needle: &str) {
     }
 }
 
+/// A run of the chat failover after a disaster with `param` is refused
+/// before any op, saying `needle`.
+fn param_refused(param: &str, needle: &str) {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    refused(&db, &["run", RB, "-p", param], needle);
+}
+
 #[test]
 fn unknown_runbook() {
     let db = Db::new();
@@ -32,13 +40,7 @@ fn unknown_runbook() {
 
 #[test]
 fn unknown_parameter() {
-    let db = Db::new();
-    db.lab_after_disaster(&[]);
-    refused(
-        &db,
-        &["run", RB, "-p", "pol=pchat.litwareinc.com"],
-        "the runbook has no such parameter; did you mean `pool`? (it takes: active_servers, mirror_share, pool)",
-    );
+    param_refused("pol=pchat.litwareinc.com", "the runbook has no such parameter; did you mean `pool`? (it takes: active_servers, mirror_share, pool)");
 }
 
 #[test]
@@ -77,16 +79,8 @@ fn missing_parameter_when_the_estate_has_several_pools() {
 
 #[test]
 fn active_servers_outside_the_new_primary_site_are_refused_before_any_op() {
-    let db = Db::new();
-    db.lab_after_disaster(&[]);
-    refused(
-        &db,
-        &[
-            "run",
-            RB,
-            "-p",
-            "active_servers=pchat-red1.litwareinc.com,pchat-dub1.litwareinc.com",
-        ],
+    param_refused(
+        "active_servers=pchat-red1.litwareinc.com,pchat-dub1.litwareinc.com",
         "pchat-red1.litwareinc.com (redmond)",
     );
 }
@@ -334,16 +328,8 @@ fn a_malformed_unc_path_is_refused_at_load_with_its_place() {
 
 #[test]
 fn a_parameter_with_a_control_character_is_refused_before_any_op() {
-    let db = Db::new();
-    db.lab_after_disaster(&[]);
-    refused(
-        &db,
-        &[
-            "run",
-            RB,
-            "-p",
-            "mirror_share=\\\\fs-dub1.litwareinc.com\\pc\u{1b}[2Jlogs",
-        ],
+    param_refused(
+        "mirror_share=\\\\fs-dub1.litwareinc.com\\pc\u{1b}[2Jlogs",
         "contains a control character (U+001B)",
     );
 }

@@ -2,7 +2,7 @@
 //! as a person meets them through the runbooks.
 
 mod common;
-use common::Db;
+use common::{Db, Out};
 use serde_json::Value;
 
 const RED: &str = "pool-red.litwareinc.com";
@@ -13,6 +13,17 @@ fn change_ops(db: &Db, run: &str) -> usize {
         .iter()
         .filter(|r| r["type"] == "op_started" && r["change"] == true)
         .count()
+}
+
+/// be-mirror-failover of pool-red's Back End, answering yes.
+fn fail_over_red_back_end(db: &Db) -> Out {
+    db.run(&[
+        "--yes",
+        "run",
+        "be-mirror-failover",
+        "-p",
+        &format!("pool={RED}"),
+    ])
 }
 
 fn last_run_of(db: &Db, rb: &str) -> String {
@@ -83,13 +94,7 @@ fn with_a_witness_sql_fails_over_by_itself_and_the_runbook_has_nothing_to_do() {
         "PRINCIPAL"
     );
     assert_eq!(lab["lync"]["pools"][RED]["back_end"]["available"], true);
-    let out = db.run(&[
-        "--yes",
-        "run",
-        "be-mirror-failover",
-        "-p",
-        &format!("pool={RED}"),
-    ]);
+    let out = fail_over_red_back_end(&db);
     out.ok().stdout_has("nothing to do");
     assert_eq!(change_ops(&db, &db.last_run()), 0);
 }
@@ -257,13 +262,7 @@ fn cms_backed_cmdlets_fail_while_the_cms_is_down() {
 fn forcing_the_back_end_over_without_principal_and_witness_is_refused_like_sql_server() {
     let db = Db::new();
     db.lab_at(0, &["witness-down:besql-redw", "instance-down:besql-red1"]);
-    let out = db.run(&[
-        "--yes",
-        "run",
-        "be-mirror-failover",
-        "-p",
-        &format!("pool={RED}"),
-    ]);
+    let out = fail_over_red_back_end(&db);
     out.code(1)
         .stderr_has("Invoke-CsDatabaseFailover failed: Cannot force the User databases of pool \"pool-red.litwareinc.com\"")
         .stderr_has("SQL Server error 1455 (severity 16): The database mirroring service cannot be forced")

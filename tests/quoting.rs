@@ -91,6 +91,26 @@ const PIECES: &[&str] = &[
 ];
 
 impl Rng {
+    /// A Set-CsPersistentChatActiveServer line of up to four random
+    /// arguments (switches among them): what the quoting properties render.
+    fn cmdlet_op(&mut self) -> Op {
+        let args = (0..self.below(5))
+            .map(|i| {
+                let v = if self.below(6) == 0 {
+                    PsValue::Switch
+                } else {
+                    self.ps_value(0)
+                };
+                CmdletArg::new(&format!("Param{i}"), v)
+            })
+            .collect();
+        Op::Cmdlet {
+            host: "fe-dub1.litwareinc.com".into(),
+            cmdlet: "Set-CsPersistentChatActiveServer".into(),
+            args,
+        }
+    }
+
     fn text(&mut self) -> String {
         let n = 1 + self.below(6);
         let mut s = String::new();
@@ -284,6 +304,13 @@ fn assert_printable_ascii(text: &str) {
 }
 
 /// A switch inside a table prints as `$true`: PowerShell cannot tell them apart.
+/// The arguments as they read back: each value `normalize`d.
+fn normalized(args: Vec<CmdletArg>) -> Vec<CmdletArg> {
+    args.into_iter()
+        .map(|a| CmdletArg::new(&a.name, normalize(a.value)))
+        .collect()
+}
+
 fn normalize(v: PsValue) -> PsValue {
     match v {
         PsValue::Table(entries) => PsValue::Table(
@@ -307,21 +334,7 @@ fn every_cmdlet_reads_back_through_the_stand_in_or_is_refused() {
     let mut r = Rng(0xD1B5_4A32_D192_ED03);
     let (mut read_back, mut refused) = (0, 0);
     for _ in 0..4000 {
-        let args: Vec<CmdletArg> = (0..r.below(5))
-            .map(|i| {
-                let v = if r.below(6) == 0 {
-                    PsValue::Switch
-                } else {
-                    r.ps_value(0)
-                };
-                CmdletArg::new(&format!("Param{i}"), v)
-            })
-            .collect();
-        let op = Op::Cmdlet {
-            host: "fe-dub1.litwareinc.com".into(),
-            cmdlet: "Set-CsPersistentChatActiveServer".into(),
-            args,
-        };
+        let op = r.cmdlet_op();
         match op.render() {
             Ok(line) => {
                 assert_printable_ascii(&line);
@@ -337,10 +350,7 @@ fn every_cmdlet_reads_back_through_the_stand_in_or_is_refused() {
                 let expected = Op::Cmdlet {
                     host,
                     cmdlet,
-                    args: args
-                        .into_iter()
-                        .map(|a| CmdletArg::new(&a.name, normalize(a.value)))
-                        .collect(),
+                    args: normalized(args),
                 };
                 assert_eq!(back, expected, "{line:?}");
                 read_back += 1;
@@ -612,21 +622,7 @@ fn every_cmdlet_line_parses_back_through_an_independent_powershell_grammar() {
     let mut r = Rng(0x2545_F491_4F6C_DD1D);
     let (mut read_back, mut refused) = (0, 0);
     for _ in 0..3000 {
-        let args: Vec<CmdletArg> = (0..r.below(5))
-            .map(|i| {
-                let v = if r.below(6) == 0 {
-                    PsValue::Switch
-                } else {
-                    r.ps_value(0)
-                };
-                CmdletArg::new(&format!("Param{i}"), v)
-            })
-            .collect();
-        let op = Op::Cmdlet {
-            host: "fe-dub1.litwareinc.com".into(),
-            cmdlet: "Set-CsPersistentChatActiveServer".into(),
-            args: args.clone(),
-        };
+        let op = r.cmdlet_op();
         let Ok(line) = op.render() else {
             refused += 1;
             continue;
@@ -635,11 +631,10 @@ fn every_cmdlet_line_parses_back_through_an_independent_powershell_grammar() {
         let (name, back) =
             powershell_oracle::read(&mut parser, &line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
         assert_eq!(name, "Set-CsPersistentChatActiveServer", "{line:?}");
-        let expected: Vec<CmdletArg> = args
-            .into_iter()
-            .map(|a| CmdletArg::new(&a.name, normalize(a.value)))
-            .collect();
-        assert_eq!(back, expected, "{line:?}");
+        let Op::Cmdlet { args, .. } = op else {
+            unreachable!()
+        };
+        assert_eq!(back, normalized(args), "{line:?}");
         read_back += 1;
     }
     assert!(
