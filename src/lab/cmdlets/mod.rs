@@ -51,6 +51,9 @@ pub(in crate::lab) struct CmdletSpec {
     /// the form the lab's estate says its shell takes: the cmdlet takes
     /// these and Get-Command lists them, the other form is unknown.
     shell_params: Option<ShellParams>,
+    /// It writes through the CMS: while the CMS cannot be reached it fails
+    /// as Lync's does (`LabState::cms_write_refused`), before its handler.
+    through_cms: bool,
     handler: Handler,
 }
 
@@ -62,6 +65,7 @@ const fn read(name: &'static str, params: &'static [&'static str], run: Read) ->
         name,
         params,
         shell_params: None,
+        through_cms: false,
         handler: Handler::Reads(run),
     }
 }
@@ -71,6 +75,7 @@ const fn change(name: &'static str, params: &'static [&'static str], run: Change
         name,
         params,
         shell_params: None,
+        through_cms: false,
         handler: Handler::Changes { run, what_if: None },
     }
 }
@@ -85,6 +90,7 @@ const fn change_with_what_if(
         name,
         params,
         shell_params: None,
+        through_cms: false,
         handler: Handler::Changes {
             run,
             what_if: Some(what_if),
@@ -97,6 +103,14 @@ impl CmdletSpec {
     const fn with_shell_params(self, shell_params: ShellParams) -> CmdletSpec {
         CmdletSpec {
             shell_params: Some(shell_params),
+            ..self
+        }
+    }
+
+    /// This cmdlet, writing through the CMS.
+    const fn through_cms(self) -> CmdletSpec {
+        CmdletSpec {
+            through_cms: true,
             ..self
         }
     }
@@ -131,7 +145,8 @@ static CMDLETS: &[CmdletSpec] = &[
         "Set-CsPersistentChatState",
         &["Identity", "PoolState", "Force"],
         LabState::set_chat_state,
-    ),
+    )
+    .through_cms(),
     read(
         "Get-CsPersistentChatActiveServer",
         &["Identity", "Filter", "LocalStore"],
@@ -141,7 +156,8 @@ static CMDLETS: &[CmdletSpec] = &[
         "Set-CsPersistentChatActiveServer",
         &["Identity", "ActiveServers", "Force", "Instance"],
         LabState::set_active_servers,
-    ),
+    )
+    .through_cms(),
     change(
         "Install-CsMirrorDatabase",
         &[
@@ -160,7 +176,8 @@ static CMDLETS: &[CmdletSpec] = &[
             "UseDefaultSqlPaths",
         ],
         LabState::install_mirror,
-    ),
+    )
+    .through_cms(),
     change(
         "Uninstall-CsMirrorDatabase",
         &[
@@ -171,7 +188,8 @@ static CMDLETS: &[CmdletSpec] = &[
             "Report",
         ],
         LabState::uninstall_mirror,
-    ),
+    )
+    .through_cms(),
     read(
         "Get-CsDatabaseMirrorState",
         &["PoolFqdn", "DatabaseType"],
@@ -248,7 +266,8 @@ static CMDLETS: &[CmdletSpec] = &[
             "Force",
         ],
         LabState::set_backup_config,
-    ),
+    )
+    .through_cms(),
     read(
         "Get-CsBackupServiceStatus",
         &["PoolFqdn", "Category"],
@@ -280,7 +299,8 @@ static CMDLETS: &[CmdletSpec] = &[
             "DependentServiceList",
         ],
         LabState::set_edge_server,
-    ),
+    )
+    .through_cms(),
     read(
         "Get-CsSite",
         &["Identity", "Filter", "LocalStore"],
@@ -298,7 +318,8 @@ static CMDLETS: &[CmdletSpec] = &[
         ],
         LabState::set_site,
     )
-    .with_shell_params(edge::xmpp_route_parameters),
+    .with_shell_params(edge::xmpp_route_parameters)
+    .through_cms(),
     change(
         "Stop-CsWindowsService",
         &[
@@ -507,7 +528,7 @@ impl LabState {
         };
         let call = Call { spec, args, host };
         call.check_parameters(self)?;
-        if crate::lab::lync::cms::CMS_WRITES.contains(&spec.name) {
+        if spec.through_cms {
             if let Some(refused) = self.cms_write_refused(spec.name) {
                 return Err(refused);
             }

@@ -5,8 +5,8 @@
 //!
 //! Topology and configuration writes go through the active master
 //! (PROCEDURES.md §2, JJ204678): while it is down and not failed over, the
-//! cmdlets in `CMS_WRITES` and the Topology Builder publishes in
-//! `CMS_PUBLISHES` fail, as they do in Lync.
+//! cmdlets marked `through_cms` in the cmdlet table (`cmdlets/mod.rs`) and
+//! the Topology Builder publishes in `CMS_PUBLISHES` fail, as they do in Lync.
 
 use crate::lab::lync::CMS_DATABASES;
 use crate::lab::network::Network;
@@ -100,17 +100,6 @@ impl LabState {
             .is_some_and(|c| c.available(&self.lync.pools, &self.sql, &self.network()))
     }
 }
-
-/// The cmdlets the lab simulates that write through the CMS.
-pub(in crate::lab) const CMS_WRITES: [&str; 7] = [
-    "Set-CsEdgeServer",
-    "Set-CsPersistentChatState",
-    "Set-CsPersistentChatActiveServer",
-    "Set-CsSite",
-    "Set-CsBackupServiceConfiguration",
-    "Install-CsMirrorDatabase",
-    "Uninstall-CsMirrorDatabase",
-];
 
 /// The manual effects that are a Topology Builder publish.
 pub(in crate::lab) const CMS_PUBLISHES: [&str; 4] = [
