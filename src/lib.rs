@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod drill;
+pub mod durable;
 pub mod engine;
 pub mod error;
 pub mod estate;

@@ -380,13 +380,10 @@ pub(in crate::lab) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> 
     };
     write().map_err(|e| Error::io(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
-    // Make the rename itself durable; not every platform can open a
-    // directory, and the file is already safe if it cannot.
-    #[cfg(unix)]
+    // Make the rename itself durable; the file is already safe if the
+    // directory cannot be synced.
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Ok(d) = fs::File::open(dir) {
-            let _ = d.sync_all();
-        }
+        let _ = crate::durable::sync_dir(dir);
     }
     Ok(())
 }

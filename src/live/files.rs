@@ -162,25 +162,6 @@ fn copy_data(src: &File, dst: &mut File, size: u64, name: &str) -> io::Result<u6
     Ok(written)
 }
 
-/// Make a rename in `dir` durable: fsync the directory. A file system that
-/// cannot sync a directory (`EINVAL`, as some network and FUSE mounts
-/// answer) offers nothing stronger, so that is not an error (PostgreSQL's
-/// `fsync_fname` does the same).
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    match File::open(dir)?.sync_all() {
-        Err(e) if e.kind() == io::ErrorKind::InvalidInput => Ok(()),
-        other => other,
-    }
-}
-
-/// Windows: std cannot open a directory to sync it; the rename is as
-/// durable as NTFS's own metadata journal makes it.
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
-    Ok(())
-}
-
 /// Why an attempt did not put the copy in place.
 enum Attempt {
     /// The bytes copied are not the source's size as it was opened (it
@@ -212,7 +193,7 @@ fn copy_once(from: &Path, to: &Path, name: &str) -> Result<u64, Attempt> {
     dst.sync_data().map_err(Attempt::Failed)?;
     drop(dst);
     fs::rename(&partial, to).map_err(Attempt::Failed)?;
-    sync_dir(to.parent().unwrap_or(Path::new("."))).map_err(Attempt::Failed)?;
+    crate::durable::sync_dir(to.parent().unwrap_or(Path::new("."))).map_err(Attempt::Failed)?;
     Ok(written)
 }
 
