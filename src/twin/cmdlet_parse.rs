@@ -178,12 +178,8 @@ impl P {
 
     fn value(&mut self) -> Result<PsValue, String> {
         match self.peek() {
-            Some('(') => {
-                let first = self.joined()?;
-                self.more_strings(first)
-            }
-            _ if self.at_quote() => {
-                let first = self.quoted()?;
+            _ if self.peek() == Some('(') || self.at_quote() => {
+                let first = self.string("")?;
                 self.more_strings(first)
             }
             Some('@') if self.peek_at(1) == Some('(') => {
