@@ -124,10 +124,16 @@ impl LabState {
     /// drill's end state does not depend on how long its steps took — a
     /// crash and resume, which repeats in-doubt steps, ends where an
     /// uninterrupted run ends.
+    ///
+    /// The state must be refreshed since its last change (every change
+    /// refreshes at once), so only what time changes is derived again.
     pub(in crate::lab) fn pass_quietly(&mut self, seconds: u64) {
+        if seconds == 0 {
+            return;
+        }
         let end = self.elapsed().saturating_add(seconds);
         self.set_elapsed(end);
-        self.refresh();
+        self.refresh_time();
     }
 
     fn run_for(&mut self, seconds: u64, workload: bool) {
@@ -239,6 +245,51 @@ mod tests {
 
     fn trns(minutes: &[u64]) -> Vec<String> {
         minutes.iter().map(|&m| trn(m)).collect()
+    }
+
+    /// `pass_quietly` derives again only what time changes; in every
+    /// situation, across the resiliency deadline and the Backup Service's
+    /// interval, it must leave the state exactly as a full refresh would.
+    #[test]
+    fn a_quiet_pass_derives_the_state_a_full_refresh_derives() {
+        use crate::lab::lync::pools::RESILIENCY_AFTER;
+        let faults: &[&[&str]] = &[
+            &[],
+            &["instance-down:besql-dub1"],
+            &["instance-down:besql-red1", "instance-down:besql-red2"],
+            &["pool-down:pool-dub.litwareinc.com"],
+            &["link-down:dublin-redmond"],
+            &["site-down:dublin"],
+            &["edge-down:edge-red.litwareinc.com"],
+            &["cms-away-from:redmond"],
+            &["primary-site-down"],
+        ];
+        for applied in faults {
+            let mut lab = litware_at(2);
+            for f in *applied {
+                lab.apply_fault(f).unwrap();
+            }
+            for seconds in [
+                1,
+                3,
+                119,
+                121,
+                600,
+                RESILIENCY_AFTER,
+                RESILIENCY_AFTER + 7,
+                7200,
+            ] {
+                let mut quiet = lab.clone();
+                quiet.pass_quietly(seconds);
+                let mut full = lab.clone();
+                full.set_elapsed(lab.elapsed() + seconds);
+                full.refresh();
+                assert!(
+                    quiet == full,
+                    "after {applied:?} and {seconds} s, a quiet pass and a full refresh differ"
+                );
+            }
+        }
     }
 
     #[test]
