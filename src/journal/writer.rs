@@ -1,8 +1,9 @@
-//! The journal writer. Every record is written to the file at once (so a
-//! killed process loses none); `append` also makes it and every record
-//! before it durable with one fdatasync, `write` leaves that to the next
-//! `append` or `sync`. The run decides which records are durability
-//! points (docs/architecture.md, "What is durable when").
+//! The journal writer. A record is added to the journal's buffer; `flush`
+//! writes what is buffered to the file in one write (a killed process loses
+//! nothing flushed), `sync` flushes and makes it and every record before it
+//! durable with one fdatasync, `append` adds a record and syncs. The run
+//! decides which records are durability points and what is flushed before
+//! it waits on anything (docs/architecture.md, "What is durable when").
 
 use super::{Record, RunHeader, Torn};
 use crate::error::{Error, Result};
@@ -14,6 +15,8 @@ use std::path::{Path, PathBuf};
 pub struct Journal {
     path: PathBuf,
     file: File,
+    /// Records added and not yet written to the file.
+    pending: Vec<u8>,
     /// Records written since the last fdatasync.
     unsynced: bool,
     /// Bytes written through this handle (the run bounds them per step).
@@ -54,6 +57,7 @@ impl Journal {
         let mut j = Journal {
             path,
             file,
+            pending: Vec::new(),
             unsynced: false,
             written: 0,
         };
@@ -79,6 +83,7 @@ impl Journal {
         Ok(Journal {
             path: path.to_path_buf(),
             file,
+            pending: Vec::new(),
             unsynced: false,
             written: 0,
         })
@@ -95,16 +100,27 @@ impl Journal {
         self.sync()
     }
 
-    /// Append one record without waiting for the disk: it survives the
-    /// process being killed, and is durable at the next `append` or `sync`.
+    /// Add one record: it reaches the file at the next `flush`, `sync` or
+    /// `append` (or when the journal is dropped), in one write with the
+    /// records added before it.
     pub fn write(&mut self, record: &Record) -> Result<()> {
-        let mut line = serde_json::to_string(record).expect("journal records serialize");
-        line.push('\n');
-        self.file
-            .write_all(line.as_bytes())
-            .map_err(|e| Error::io(&self.path, e))?;
+        let before = self.pending.len();
+        serde_json::to_writer(&mut self.pending, record).expect("journal records serialize");
+        self.pending.push(b'\n');
+        self.written += (self.pending.len() - before) as u64;
+        Ok(())
+    }
+
+    /// Write every record added so far to the file (one write; none if
+    /// nothing is buffered): a killed process loses none of them.
+    pub fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let written = self.file.write_all(&self.pending);
+        self.pending.clear();
+        written.map_err(|e| Error::io(&self.path, e))?;
         self.unsynced = true;
-        self.written += line.len() as u64;
         Ok(())
     }
 
@@ -113,9 +129,10 @@ impl Journal {
         self.written
     }
 
-    /// Make every record written so far durable (one fdatasync, none if
-    /// nothing is pending).
+    /// Make every record added so far durable (one write and one
+    /// fdatasync, none if nothing is pending).
     pub fn sync(&mut self) -> Result<()> {
+        self.flush()?;
         if !self.unsynced {
             return Ok(());
         }
@@ -124,5 +141,50 @@ impl Journal {
             .map_err(|e| Error::io(&self.path, e))?;
         self.unsynced = false;
         Ok(())
+    }
+}
+
+/// A journal closed on any path, an early error's included, leaves every
+/// record it was given in the file.
+impl Drop for Journal {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::test_support::header;
+
+    fn log(message: &str) -> Record {
+        Record::Log {
+            step: None,
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn records_reach_the_file_at_a_flush_a_sync_or_a_drop_in_one_write() {
+        let home = tempfile::tempdir().unwrap();
+        let mut j = Journal::create(home.path(), header()).unwrap();
+        let path = j.path().to_path_buf();
+        let lines = || std::fs::read_to_string(&path).unwrap().lines().count();
+        assert_eq!(lines(), 1, "the header is appended durably");
+        j.write(&log("a")).unwrap();
+        j.write(&log("b")).unwrap();
+        assert_eq!(lines(), 1, "added records wait in the buffer");
+        j.flush().unwrap();
+        assert_eq!(lines(), 3);
+        j.write(&log("c")).unwrap();
+        j.sync().unwrap();
+        assert_eq!(lines(), 4);
+        j.write(&log("d")).unwrap();
+        drop(j);
+        assert_eq!(
+            lines(),
+            5,
+            "a dropped journal leaves every record in the file"
+        );
     }
 }

@@ -35,7 +35,7 @@ impl LabState {
     /// reads, the full refresh was most of a lab op's CPU.
     pub(in crate::lab) fn refresh_time(&mut self) {
         self.refresh_resiliency();
-        self.refresh_backup_service();
+        self.refresh_backup_recency();
     }
 
     /// Each Front End pool is up while a front end is; its Back End is
@@ -206,26 +206,18 @@ impl LabState {
                     // A new pairing starts in steady state.
                     None => reachable.then_some(now),
                 };
-                let recent = last.is_some_and(|t| now.saturating_sub(t) <= interval);
                 let (export, import) = if !reachable {
                     (ExportStatus::ErrorState, ImportStatus::ErrorState)
                 } else if module == CMS_MASTER && master.as_deref() != Some(from.as_str()) {
                     (ExportStatus::NotInitialized, ImportStatus::NormalState)
                 } else if module == CMS_MASTER {
-                    let e = if recent {
-                        ExportStatus::SteadyState
-                    } else {
-                        ExportStatus::NonSteadyState
-                    };
-                    (e, ImportStatus::NormalState)
+                    (by_recency(last, now, interval), ImportStatus::NormalState)
                 } else {
                     let backlog = if module == PRESENCE_FOCUS { pending } else { 0 };
                     let e = if read_only && backlog == 0 {
                         ExportStatus::FinalState
-                    } else if recent {
-                        ExportStatus::SteadyState
                     } else {
-                        ExportStatus::NonSteadyState
+                        by_recency(last, now, interval)
                     };
                     (e, ImportStatus::NormalState)
                 };
@@ -241,5 +233,32 @@ impl LabState {
             directions.insert(key, modules);
         }
         self.lync.backup_service.directions = directions;
+    }
+
+    /// What time alone changes in the Backup Service: a status that follows
+    /// how recent the last export is. Every other status follows the pools
+    /// and links, which time does not change.
+    fn refresh_backup_recency(&mut self) {
+        let now = self.elapsed();
+        let interval = self.sync_interval_seconds();
+        for modules in self.lync.backup_service.directions.values_mut() {
+            for m in modules.values_mut() {
+                if matches!(
+                    m.export,
+                    ExportStatus::SteadyState | ExportStatus::NonSteadyState
+                ) {
+                    m.export = by_recency(m.last_export_at, now, interval);
+                }
+            }
+        }
+    }
+}
+
+/// Steady while the last export is at most a sync interval old.
+fn by_recency(last_export_at: Option<u64>, now: u64, interval: u64) -> ExportStatus {
+    if last_export_at.is_some_and(|t| now.saturating_sub(t) <= interval) {
+        ExportStatus::SteadyState
+    } else {
+        ExportStatus::NonSteadyState
     }
 }

@@ -120,9 +120,23 @@ impl Session {
 
     /// Journal a record that the next durable one will carry to the disk:
     /// a step's start, a read and its answer, a change's answer, log lines.
-    /// A killed process loses none of them (they are written at once).
+    /// It is written to the file with the next durable record, or before
+    /// the run next waits on the world or the operator (`journal_out`).
     fn journal_soon(&self, record: Record) -> HostResult<()> {
         self.journal_as(record, false)
+    }
+
+    /// Write what is journaled to the file, without waiting for the disk:
+    /// before an op is sent, after a change answers, before the operator is
+    /// asked. A killed process then loses at most the records of work that
+    /// never waited, which a resume does again; a read step costs one write
+    /// and one fdatasync.
+    fn journal_out(&self) -> HostResult<()> {
+        let res = match &mut self.state.borrow_mut().journal {
+            Some(j) => j.flush(),
+            None => Ok(()),
+        };
+        res.map_err(|e| self.stop(e))
     }
 
     fn journal_as(&self, record: Record, durable: bool) -> HostResult<()> {
@@ -159,6 +173,7 @@ impl Session {
     /// no second copy of it races the first. What is awaited, and how it
     /// ended, is journaled; if it still runs, the run stops and says so.
     fn await_session(&self, index: usize, name: &str, session: &SqlSession) -> HostResult<()> {
+        self.journal_out()?;
         let started = Instant::now();
         let mut told = false;
         loop {
@@ -387,6 +402,7 @@ impl Host for Session {
                 })?;
             }
         }
+        self.journal_out()?;
         let (performed, notes, clock) = {
             let mut st = self.state.borrow_mut();
             let performed = st.target.perform(&op);
@@ -419,6 +435,10 @@ impl Host for Session {
             sim_seconds: performed.sim_seconds,
             clock,
         })?;
+        if change {
+            // A killed process must not leave a change that answered in doubt.
+            self.journal_out()?;
+        }
         // What the shell printed beside its answer (VERBOSE, WARNING lines).
         for line in &performed.logs {
             self.log(&format!("{}: {line}", op.host()))?;
@@ -482,6 +502,7 @@ impl Host for Session {
         let s = &self.settings;
         let journaled =
             s.replay.decisions.contains_key(key) && !s.fresh_decisions.contains_key(key);
+        self.journal_out()?;
         let given = self.decision(key).or_else(|| {
             (s.mode == Mode::Apply)
                 .then(|| self.frontend.operator.choose(key, question, choices))
@@ -547,6 +568,7 @@ impl Host for Session {
         let answer = if s.yes {
             Confirmation::Yes
         } else {
+            self.journal_out()?;
             self.frontend.operator.confirm(message)
         };
         match answer {
