@@ -127,10 +127,10 @@ impl Session {
     }
 
     /// Write what is journaled to the file, without waiting for the disk:
-    /// before an op is sent, after a change answers, before the operator is
-    /// asked. A killed process then loses at most the records of work that
-    /// never waited, which a resume does again; a read step costs one write
-    /// and one fdatasync.
+    /// before an op that may wait is sent (`Target::waits`), after a change
+    /// answers, before the operator is asked. A killed process then loses at
+    /// most the records of work that never waited, which a resume does
+    /// again; a read step against the lab costs one write and one fdatasync.
     fn journal_out(&self) -> HostResult<()> {
         let res = match &mut self.state.borrow_mut().journal {
             Some(j) => j.flush(),
@@ -402,7 +402,9 @@ impl Host for Session {
                 })?;
             }
         }
-        self.journal_out()?;
+        if self.state.borrow().target.waits() {
+            self.journal_out()?;
+        }
         let (performed, notes, clock) = {
             let mut st = self.state.borrow_mut();
             let performed = st.target.perform(&op);

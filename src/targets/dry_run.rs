@@ -49,6 +49,12 @@ impl Target for DryRun {
         self.scratch.as_ref().and_then(|s| s.clock())
     }
 
+    fn waits(&self) -> bool {
+        self.scratch
+            .as_ref()
+            .map_or_else(|| self.inner.waits(), |s| s.waits())
+    }
+
     fn take_notes(&mut self) -> Vec<String> {
         match self.scratch.as_mut() {
             Some(s) => s.take_notes(),

@@ -243,6 +243,11 @@ pub trait Target {
     fn still_running(&mut self, _session: &SqlSession) -> Result<Option<String>, OpError> {
         Ok(None)
     }
+    /// Whether an op may wait on something outside this process (a server,
+    /// a shell, a share): the run writes its journal out before such an op.
+    fn waits(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]
