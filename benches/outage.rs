@@ -84,14 +84,16 @@ fn steps_runbook(dir: &Path, n: usize, change: bool) -> std::path::PathBuf {
     path
 }
 
-/// Per-step cost against its floor, each the best of three (the machine is
+/// Per-step cost against its floor, each the best of five (the machine is
 /// shared; the least disturbed run says most about the work itself), the
-/// floor measured between the runs, in this process.
+/// floor measured between the runs, in this process. The runs are long
+/// (2,000 steps) so that the one-step run's start-up, subtracted as the
+/// fixed cost, does not move the per-step figure by its own noise.
 fn step_cost(n: usize) {
     for change in [false, true] {
         let (mut per_step, mut fl, mut bytes_per_step) = (Duration::MAX, Duration::MAX, 0);
         let syncs = if change { 2 } else { 1 };
-        for _ in 0..3 {
+        for _ in 0..5 {
             let home = tempfile::tempdir().expect("temp dir");
             drillbook(home.path(), &["lab", "init"]);
             let rb = steps_runbook(home.path(), n, change);
@@ -354,7 +356,30 @@ fn client(port: u16, statement: &'static str, until: Instant) -> u64 {
     })
 }
 
+/// CPU seconds (user + system, every thread) a process has used so far,
+/// from `/proc` (in USER_HZ ticks, 100 a second on Linux); 0 elsewhere.
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces): state is the
+    // 3rd field of the line, utime the 14th and stime the 15th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    f.iter().sum::<f64>() / 100.0
+}
+
+/// Throughput at 1, 8 and 32 clients, with the CPU the clients (this
+/// process) and the server used per op, and how many of the machine's
+/// cores were busy: what bounds the speed-up a CPU-bound op can get from
+/// more clients on this machine.
 fn twin_throughput(seconds: f64) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     let home = tempfile::tempdir().expect("temp dir");
     let (mut child, port) = serve(home.path(), "pcsql-dub1");
     for (what, statement) in [
@@ -364,19 +389,30 @@ fn twin_throughput(seconds: f64) {
         let mut one = 0.0;
         for clients in [1usize, 8, 32] {
             let until = Instant::now() + Duration::from_secs_f64(seconds);
+            let cpu0 = cpu_seconds(std::process::id()) + cpu_seconds(child.id());
             let t = Instant::now();
             let threads: Vec<_> = (0..clients)
                 .map(|_| std::thread::spawn(move || client(port, statement, until)))
                 .collect();
             let ops: u64 = threads.into_iter().map(|t| t.join().expect("client")).sum();
-            let rate = ops as f64 / t.elapsed().as_secs_f64();
+            let wall = t.elapsed().as_secs_f64();
+            let cpu = cpu_seconds(std::process::id()) + cpu_seconds(child.id()) - cpu0;
+            let rate = ops as f64 / wall;
+            let busy = cpu / wall;
             if clients == 1 {
                 one = rate;
             }
             println!(
-                "twin lab-op throughput ({what}) {clients:2} client(s)  {rate:8.0} ops/s   ({:.2}x 1 client)",
-                rate / one
+                "twin lab-op throughput ({what}) {clients:2} client(s)  {rate:8.0} ops/s   ({:.2}x 1 client)   CPU {:5.0} us/op, {busy:.2} of {cores} cores busy",
+                rate / one,
+                cpu / ops.max(1) as f64 * 1e6,
             );
+            if clients == 1 {
+                println!(
+                    "  bound: a CPU-bound op gains at most {:.2}x from more clients here ({cores} cores / {busy:.2} busy at 1 client)",
+                    cores / busy.max(1e-9)
+                );
+            }
         }
     }
     let _ = child.kill();
@@ -395,7 +431,7 @@ fn main() {
     let run = |s: &str| named.is_empty() || named.contains(&s);
 
     if run("steps") {
-        step_cost(if quick { 50 } else { 300 });
+        step_cost(if quick { 200 } else { 2_000 });
     }
 
     if run("catch-up") {
