@@ -677,3 +677,51 @@ fn a_non_ascii_site_name_reaches_the_shell_and_comes_back_intact() {
     );
     twin.stop();
 }
+
+/// Before an op that may wait is sent, what the run journaled before it is
+/// in the journal file (docs/architecture.md, "What is durable when"): a
+/// run killed while a live read hangs keeps the step's start and the read
+/// it was waiting on, so the journal shows where it stood.
+#[test]
+fn a_run_killed_while_a_live_read_hangs_keeps_that_read_in_its_journal() {
+    let db = Db::new();
+    db.lab_after_disaster(&[]);
+    let twin = db.serve(&[], &[("DRILLBOOK_LAB_STALL", "RESTORE HEADERONLY:60")]);
+    let mut child = db.spawn(
+        &["--yes", "run", RB, "--target", "live", "--estate", twin.estate_arg()],
+        &[("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)],
+    );
+    let hanging = |r: &Value| {
+        r["type"] == "op_started"
+            && r["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("RESTORE HEADERONLY"))
+    };
+    let started = Instant::now();
+    let mut journal = Vec::new();
+    while started.elapsed() < Duration::from_secs(40) {
+        if let Some(run) = db.runs().into_iter().rfind(|r| r.ends_with(RB)) {
+            journal = db.journal(&run);
+            if journal.iter().any(hanging) {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    twin.kill();
+    let at = journal.iter().position(hanging);
+    assert!(
+        at.is_some(),
+        "the hanging read is not in the journal: {journal:#?}"
+    );
+    assert!(
+        journal[..at.unwrap()]
+            .iter()
+            .rev()
+            .find(|r| r["type"] == "step_started")
+            .is_some_and(|r| r["name"] == "restore unapplied log backups in LSN order"),
+        "the read's step start is not in the journal before it"
+    );
+}
