@@ -6,6 +6,10 @@
 //! it takes in the lab. Targets perform ops; nothing else touches the world.
 
 mod lab_time;
+mod path;
+
+use path::check_path;
+pub use path::{join_path, unc_server, wildcard_match};
 
 use crate::quote::{self, QuoteError};
 use serde::{Deserialize, Serialize};
@@ -494,58 +498,6 @@ fn inline(text: &str, params: &[SqlParam]) -> Result<String, QuoteError> {
     Ok(out)
 }
 
-/// The server part of a UNC path `\\server\share\...`.
-pub fn unc_server(path: &str) -> Option<&str> {
-    path.strip_prefix("\\\\")?
-        .split('\\')
-        .next()
-        .filter(|s| !s.is_empty())
-}
-
-/// Does `name` match a `ListFiles` pattern (`*` and `?` wildcards), ignoring
-/// ASCII case? Every target lists files by this one rule.
-pub fn wildcard_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let n: Vec<char> = name.chars().map(|c| c.to_ascii_lowercase()).collect();
-    // Greedy with one backtrack point: linear-ish, no recursion on hostile patterns.
-    let (mut pi, mut ni) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ni));
-            pi += 1;
-        } else if let Some((sp, sn)) = star {
-            pi = sp + 1;
-            ni = sn + 1;
-            star = Some((sp, sn + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
-}
-
-/// `folder\file`, without doubling a trailing backslash.
-pub fn join_path(folder: &str, file: &str) -> String {
-    format!("{}\\{}", folder.trim_end_matches('\\'), file)
-}
-
-/// Paths are shown verbatim in plans; control characters would make a plan lie.
-fn check_path(path: &str) -> Result<(), QuoteError> {
-    if path.is_empty() || path.chars().any(char::is_control) {
-        return Err(QuoteError {
-            language: "file",
-            kind: "path",
-            value: path.to_string(),
-            reason: "it is empty or contains a control character",
-        });
-    }
-    Ok(())
-}
-
 /// `Verb-Noun -Name value ...`, every value through `quote::ps_literal`.
 pub fn render_cmdlet(cmdlet: &str, args: &[CmdletArg]) -> Result<String, QuoteError> {
     let mut out = quote::ps_name(cmdlet)?.to_string();
@@ -707,14 +659,5 @@ mod tests {
         );
         let new = serde_json::to_value(Op::Wait { seconds: 5 }).unwrap();
         assert_eq!(Op::from_journal(&new), Some(Op::Wait { seconds: 5 }));
-    }
-
-    #[test]
-    fn unc_server_takes_the_host() {
-        assert_eq!(
-            unc_server("\\\\fs2.litwareinc.com\\pclogs"),
-            Some("fs2.litwareinc.com")
-        );
-        assert_eq!(unc_server("D:\\x"), None);
     }
 }

@@ -422,14 +422,15 @@ mod tests {
         }
     }
 
+    /// A batch from the setup's log share to its copy folder.
+    fn logs_to_lscopy(files: &[&str]) -> Op {
+        batch("\\\\fs.x\\logs", "\\\\sql.x\\lscopy", files)
+    }
+
     #[test]
     fn a_batch_copies_every_file_and_answers_each_name_and_size() {
         let (dir, mut files) = setup();
-        let op = batch(
-            "\\\\fs.x\\logs",
-            "\\\\sql.x\\lscopy",
-            &["mgc_20260314010500.trn", "mgc_20260314011000.trn"],
-        );
+        let op = logs_to_lscopy(&["mgc_20260314010500.trn", "mgc_20260314011000.trn"]);
         assert_eq!(
             files.perform(&op).unwrap(),
             json!([{"name": "mgc_20260314010500.trn", "size": 3000}, {"name": "mgc_20260314011000.trn", "size": 10}])
@@ -452,15 +453,11 @@ mod tests {
     #[test]
     fn a_batch_with_a_missing_source_leaves_no_file_behind() {
         let (dir, mut files) = setup();
-        let op = batch(
-            "\\\\fs.x\\logs",
-            "\\\\sql.x\\lscopy",
-            &[
-                "mgc_20260314010500.trn",
-                "nope.trn",
-                "mgc_20260314011000.trn",
-            ],
-        );
+        let op = logs_to_lscopy(&[
+            "mgc_20260314010500.trn",
+            "nope.trn",
+            "mgc_20260314011000.trn",
+        ]);
         let failed = files.perform(&op);
         assert!(
             matches!(&failed, Err(OpError::File { path, .. }) if path == "\\\\fs.x\\logs\\nope.trn"),
@@ -479,11 +476,7 @@ mod tests {
         // A /proc file stats as 0 bytes but reads as more: never its size as opened.
         std::os::unix::fs::symlink("/proc/version", dir.path().join("share/version")).unwrap();
         fs::write(dir.path().join("copy/version"), b"earlier").unwrap();
-        let failed = files.perform(&batch(
-            "\\\\fs.x\\logs",
-            "\\\\sql.x\\lscopy",
-            &["mgc_20260314010500.trn", "version"],
-        ));
+        let failed = files.perform(&logs_to_lscopy(&["mgc_20260314010500.trn", "version"]));
         assert!(
             matches!(&failed, Err(OpError::File { path, message })
                 if path == "\\\\sql.x\\lscopy\\version"
@@ -536,9 +529,7 @@ mod tests {
             ("\\\\fs.x\\logs".to_string(), dir.join("share")),
             ("\\\\sql.x\\lscopy".to_string(), dir.join("copy")),
         ]));
-        files
-            .perform(&batch("\\\\fs.x\\logs", "\\\\sql.x\\lscopy", &TRACED))
-            .unwrap();
+        files.perform(&logs_to_lscopy(&TRACED)).unwrap();
     }
 
     /// The durability order as the kernel sees it (strace, Debian `strace`):
