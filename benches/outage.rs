@@ -9,8 +9,10 @@
 //! - catch-up of 1,000 and 10,000 pending log backups (the Persistent Chat
 //!   failover after the secondary was down for days);
 //! - `lab advance` of 1, 2, 4 and 8 weeks;
-//! - the live copy against `cp && sync` of the same files, and against the
-//!   floor of a copy durable file by file (fdatasync, rename, fsync dir);
+//! - the live copy (in batches of `COPY_BATCH` files, as `copy_pending`
+//!   copies) against `cp && sync` of the same files, and against the floors
+//!   of a copy durable file by file (fdatasync, rename, fsync dir) and of
+//!   the same batches (fdatasync each, rename each, one fsync dir);
 //! - `lab serve`'s lab-op throughput at 1, 8 and 32 concurrent TDS clients
 //!   (reads, and changes that each wait for their fdatasync).
 
