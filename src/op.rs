@@ -5,6 +5,12 @@
 //! T-SQL or PowerShell line a live target sends and a plan shows) and how long
 //! it takes in the lab. Targets perform ops; nothing else touches the world.
 
+mod lab_time;
+mod path;
+
+use path::check_path;
+pub use path::{join_path, unc_server, wildcard_match};
+
 use crate::quote::{self, QuoteError};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -66,11 +72,14 @@ pub enum Op {
     Exec { instance: String, text: String },
     /// List the files of a folder (UNC path) matching a wildcard pattern.
     ListFiles { folder: String, pattern: String },
-    /// Copy one file between folders (UNC paths), verifying its size.
-    CopyFile {
+    /// Copy a batch of files between folders (UNC paths), each verified
+    /// against its size; all or nothing, durable when it answers (a single
+    /// file is a batch of one). Journals of earlier versions hold the
+    /// one-file `copy_file`; `Op::from_journal` reads it as a batch of one.
+    CopyFiles {
         from_folder: String,
         to_folder: String,
-        file: String,
+        files: Vec<String>,
     },
     /// Let time pass (polling for a replication to settle); the lab's clock
     /// moves, a live target sleeps.
@@ -178,7 +187,7 @@ impl Op {
             | RestoreDatabase { .. }
             | Exec { .. }
             | Manual { .. }
-            | CopyFile { .. } => Effect::Change,
+            | CopyFiles { .. } => Effect::Change,
             Cmdlet { cmdlet, args, .. } => cmdlet_effect(cmdlet, args),
         }
     }
@@ -211,7 +220,7 @@ impl Op {
             | Query { instance, .. }
             | Exec { instance, .. } => instance.clone(),
             ListFiles { folder, .. } => unc_server(folder).unwrap_or(folder).to_string(),
-            CopyFile { to_folder, .. } => unc_server(to_folder).unwrap_or(to_folder).to_string(),
+            CopyFiles { to_folder, .. } => unc_server(to_folder).unwrap_or(to_folder).to_string(),
             Cmdlet { host, .. } => host.clone(),
             Wait { .. } => "drillbook".to_string(),
             Manual { .. } => "operator".to_string(),
@@ -221,7 +230,7 @@ impl Op {
     /// The language of the rendered text.
     pub fn language(&self) -> &'static str {
         match self {
-            Op::ListFiles { .. } | Op::CopyFile { .. } => "file",
+            Op::ListFiles { .. } | Op::CopyFiles { .. } => "file",
             Op::Cmdlet { .. } => "powershell",
             Op::Wait { .. } => "wait",
             Op::Manual { .. } => "manual",
@@ -244,18 +253,33 @@ impl Op {
                 check_path(pattern)?;
                 format!("list {}", join_path(folder, pattern))
             }
-            CopyFile {
+            CopyFiles {
                 from_folder,
                 to_folder,
-                file,
+                files,
             } => {
                 check_path(from_folder)?;
                 check_path(to_folder)?;
-                check_path(file)?;
+                if files.is_empty() {
+                    return Err(QuoteError {
+                        language: "file",
+                        kind: "file list",
+                        value: String::new(),
+                        reason: "a copy names no file",
+                    });
+                }
+                for file in files {
+                    check_path(file)?;
+                }
+                let count = match files.len() {
+                    1 => "1 file".to_string(),
+                    n => format!("{n} files"),
+                };
                 format!(
-                    "copy {} -> {}",
-                    join_path(from_folder, file),
-                    join_path(to_folder, file)
+                    "copy {count} {} -> {}: {}",
+                    from_folder.trim_end_matches('\\'),
+                    to_folder.trim_end_matches('\\'),
+                    files.join(", ")
                 )
             }
             Cmdlet { cmdlet, args, .. } => render_cmdlet(cmdlet, args)?,
@@ -393,10 +417,25 @@ impl Op {
                 }
                 (text.clone(), Vec::new())
             }
-            ListFiles { .. } | CopyFile { .. } | Cmdlet { .. } | Wait { .. } | Manual { .. } => {
+            ListFiles { .. } | CopyFiles { .. } | Cmdlet { .. } | Wait { .. } | Manual { .. } => {
                 (self.render()?, Vec::new())
             }
         })
+    }
+
+    /// An op as a journal's `op_started` record holds it. Journals written
+    /// before copies were batched hold the one-file `copy_file`
+    /// (`from_folder`, `to_folder`, `file`): it reads as a batch of one.
+    pub fn from_journal(value: &serde_json::Value) -> Option<Op> {
+        let mut value = value.clone();
+        if let Some(m) = value.as_object_mut() {
+            if m.get("op").and_then(|o| o.as_str()) == Some("copy_file") {
+                let file = m.remove("file")?;
+                m.insert("files".into(), serde_json::Value::Array(vec![file]));
+                m.insert("op".into(), "copy_files".into());
+            }
+        }
+        serde_json::from_value(value).ok()
     }
 
     /// What a dry run answers for a change it does not perform, when it has
@@ -407,57 +446,6 @@ impl Op {
             Op::DeleteLogShippingSecondary { .. } => serde_json::json!([{ "return_value": 0 }]),
             _ => serde_json::json!([]),
         }
-    }
-
-    /// Modeled duration in the lab, in simulated seconds. `size` is the size in
-    /// bytes of the file the op moves or applies, where it has one.
-    pub fn lab_seconds(&self, size: u64) -> u64 {
-        use Op::*;
-        const MB: u64 = 1024 * 1024;
-        match self {
-            SqlPing { .. } => 1,
-            DatabaseState { .. } | MirroringState { .. } | RedoStartLsn { .. } => 1,
-            LogShippingSecondary { .. } | RunningJobs { .. } | DatabaseSessions { .. } => 1,
-            ListFiles { .. } => 1,
-            RestoreHeaderOnly { .. } => 2,
-            KillSession { .. } => 1,
-            DeleteLogShippingSecondary { .. } => 5,
-            // A WAN copy at about 10 MB/s, a log restore at about 40 MB/s.
-            CopyFile { .. } => 2 + size / (10 * MB),
-            RestoreLog { .. } => 3 + size / (40 * MB),
-            RecoverDatabase { .. } => 30,
-            MirrorFailover { .. } | MirrorForceService { .. } => 10,
-            MirrorOff { .. } => 5,
-            Query { .. } => 1,
-            Exec { .. } => 5,
-            // Full backups and restores: about 50 MB/s.
-            BackupDatabase { .. } | RestoreDatabase { .. } => 10 + size / (50 * MB),
-            Cmdlet { cmdlet, args, .. } => match cmdlet_effect(cmdlet, args) {
-                Effect::Read => 3,
-                Effect::Change => cmdlet_seconds(cmdlet),
-            },
-            Wait { seconds } => *seconds,
-            // A person at a console: Topology Builder, publishing, DNS.
-            Manual { .. } => 300,
-        }
-    }
-}
-
-/// Modeled duration of a changing cmdlet (reads take 3 s). Pool failover
-/// and failback carry most of their documented RTO [D:JJ205079][D:JJ204945].
-fn cmdlet_seconds(cmdlet: &str) -> u64 {
-    match cmdlet {
-        "Install-CsMirrorDatabase" => 180,
-        "Uninstall-CsMirrorDatabase" => 60,
-        "Invoke-CsDatabaseFailover" => 60,
-        "Invoke-CsManagementServerFailover" => 300,
-        "Invoke-CsPoolFailOver" => 600,
-        "Invoke-CsPoolFailBack" => 900,
-        "Invoke-CsBackupServiceSync" => 60,
-        "Stop-CsWindowsService" | "Start-CsWindowsService" => 30,
-        "Set-CsPersistentChatState" => 15,
-        "Set-CsPersistentChatActiveServer" => 20,
-        _ => 10,
     }
 }
 
@@ -508,58 +496,6 @@ fn inline(text: &str, params: &[SqlParam]) -> Result<String, QuoteError> {
         rest = &rest[c.len_utf8()..];
     }
     Ok(out)
-}
-
-/// The server part of a UNC path `\\server\share\...`.
-pub fn unc_server(path: &str) -> Option<&str> {
-    path.strip_prefix("\\\\")?
-        .split('\\')
-        .next()
-        .filter(|s| !s.is_empty())
-}
-
-/// Does `name` match a `ListFiles` pattern (`*` and `?` wildcards), ignoring
-/// ASCII case? Every target lists files by this one rule.
-pub fn wildcard_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let n: Vec<char> = name.chars().map(|c| c.to_ascii_lowercase()).collect();
-    // Greedy with one backtrack point: linear-ish, no recursion on hostile patterns.
-    let (mut pi, mut ni) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ni));
-            pi += 1;
-        } else if let Some((sp, sn)) = star {
-            pi = sp + 1;
-            ni = sn + 1;
-            star = Some((sp, sn + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
-}
-
-/// `folder\file`, without doubling a trailing backslash.
-pub fn join_path(folder: &str, file: &str) -> String {
-    format!("{}\\{}", folder.trim_end_matches('\\'), file)
-}
-
-/// Paths are shown verbatim in plans; control characters would make a plan lie.
-fn check_path(path: &str) -> Result<(), QuoteError> {
-    if path.is_empty() || path.chars().any(char::is_control) {
-        return Err(QuoteError {
-            language: "file",
-            kind: "path",
-            value: path.to_string(),
-            reason: "it is empty or contains a control character",
-        });
-    }
-    Ok(())
 }
 
 /// `Verb-Noun -Name value ...`, every value through `quote::ps_literal`.
@@ -686,11 +622,42 @@ mod tests {
     }
 
     #[test]
-    fn unc_server_takes_the_host() {
+    fn a_copy_batch_renders_every_file_and_refuses_an_empty_one() {
+        let copy = |files: &[&str]| Op::CopyFiles {
+            from_folder: "\\\\fs\\share\\".into(),
+            to_folder: "\\\\sql\\LSCopy".into(),
+            files: files.iter().map(|f| f.to_string()).collect(),
+        };
         assert_eq!(
-            unc_server("\\\\fs2.litwareinc.com\\pclogs"),
-            Some("fs2.litwareinc.com")
+            copy(&["mgc_1.trn", "mgc_2.trn", "mgc_3.trn"])
+                .render()
+                .unwrap(),
+            "copy 3 files \\\\fs\\share -> \\\\sql\\LSCopy: mgc_1.trn, mgc_2.trn, mgc_3.trn"
         );
-        assert_eq!(unc_server("D:\\x"), None);
+        assert_eq!(
+            copy(&["mgc_1.trn"]).render().unwrap(),
+            "copy 1 file \\\\fs\\share -> \\\\sql\\LSCopy: mgc_1.trn"
+        );
+        assert!(copy(&[]).render().is_err());
+        assert!(copy(&["a.trn", "b\n.trn"]).render().is_err());
+        assert_eq!(copy(&["a"]).host(), "sql");
+        assert!(copy(&["a"]).is_change());
+    }
+
+    #[test]
+    fn a_journaled_one_file_copy_reads_as_a_batch_of_one() {
+        let old = serde_json::json!({
+            "op": "copy_file", "from_folder": "\\\\fs\\s", "to_folder": "\\\\sql\\c", "file": "a.trn"
+        });
+        assert_eq!(
+            Op::from_journal(&old),
+            Some(Op::CopyFiles {
+                from_folder: "\\\\fs\\s".into(),
+                to_folder: "\\\\sql\\c".into(),
+                files: vec!["a.trn".into()],
+            })
+        );
+        let new = serde_json::to_value(Op::Wait { seconds: 5 }).unwrap();
+        assert_eq!(Op::from_journal(&new), Some(Op::Wait { seconds: 5 }));
     }
 }

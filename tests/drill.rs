@@ -62,6 +62,50 @@ fn drill_measures_rpo_from_the_log_backups_that_reached_the_share() {
     assert_eq!(m["rto_target_seconds"], json!(600));
 }
 
+/// Log backups are copied in batches (one `CopyFiles` op), and a batch
+/// costs the drill's clock what its files cost copied one by one, so a
+/// drill's RTO does not depend on how the copies were grouped.
+#[test]
+fn a_copy_batch_costs_the_drill_what_its_files_cost_one_by_one() {
+    use drillbook::op::Op;
+    let db = Db::new();
+    db.run(&["drill", RB]).ok();
+    let journal = db.journal(&db.last_run());
+    let started = journal
+        .iter()
+        .find(|r| r["type"] == "op_started" && r["op"]["op"] == "copy_files")
+        .expect("a copy_files op");
+    let Some(Op::CopyFiles {
+        from_folder,
+        to_folder,
+        files,
+    }) = Op::from_journal(&started["op"])
+    else {
+        panic!("{started}")
+    };
+    assert!(files.len() > 1, "a batch of one proves nothing: {files:?}");
+    let done = journal
+        .iter()
+        .find(|r| {
+            r["type"] == "op_done" && r["step"] == started["step"] && r["seq"] == started["seq"]
+        })
+        .expect("the copy's op_done");
+    let rows = done["result"].as_array().expect("one row a file");
+    assert_eq!(rows.len(), files.len());
+    let one_by_one: u64 = rows
+        .iter()
+        .map(|row| {
+            Op::CopyFiles {
+                from_folder: from_folder.clone(),
+                to_folder: to_folder.clone(),
+                files: vec![row["name"].as_str().unwrap().to_string()],
+            }
+            .lab_seconds(&[row["size"].as_u64().unwrap()])
+        })
+        .sum();
+    assert_eq!(done["sim_seconds"].as_u64(), Some(one_by_one));
+}
+
 #[test]
 fn same_drill_gives_byte_identical_lab_state() {
     let a = Db::new();

@@ -164,7 +164,7 @@ fn ops(records: &[Record], starts: &[u64], steps: &[StepOutcome]) -> Vec<OpTick>
                 change,
                 text,
             } => {
-                let host = serde_json::from_value::<crate::op::Op>(op.clone())
+                let host = crate::op::Op::from_journal(op)
                     .map(|o| o.host())
                     .unwrap_or_default();
                 started.insert((*step, *seq), (*change, host, text.clone()));

@@ -1,5 +1,5 @@
 //! Folders and the log backup files in them: the log-shipping share and the
-//! copy folder, and the `ListFiles` / `CopyFile` ops.
+//! copy folder, and the `ListFiles` / `CopyFiles` ops.
 //!
 //! Windows paths are case-insensitive and a trailing backslash does not make
 //! another folder, so every lookup here normalizes both; the state keeps the
@@ -233,28 +233,39 @@ impl LabState {
                     .collect();
                 Ok(Value::Array(rows))
             }
-            Op::CopyFile {
+            Op::CopyFiles {
                 from_folder,
                 to_folder,
-                file,
+                files,
             } => {
                 for folder in [from_folder, to_folder] {
                     if !self.folders.reachable(folder, &self.network()) {
                         return Err(unreachable(folder));
                     }
                 }
-                match self.folders.copy_file(
-                    from_folder,
-                    to_folder,
-                    file,
-                    &Network::new(&self.servers, &self.links),
-                ) {
-                    Ok((name, size)) => Ok(json!([{"name": name, "size": size}])),
-                    Err(e) => Err(OpError::File {
-                        path: join_path(from_folder, file),
-                        message: e.text().to_string(),
-                    }),
+                // All or nothing: every source is found before any is copied.
+                let net = Network::new(&self.servers, &self.links);
+                let mut found = Vec::with_capacity(files.len());
+                for file in files {
+                    match self.folders.open_file(from_folder, file, &net) {
+                        Ok((name, f)) => found.push((name, f.clone())),
+                        Err(e) => {
+                            return Err(OpError::File {
+                                path: join_path(from_folder, file),
+                                message: e.text().to_string(),
+                            })
+                        }
+                    }
                 }
+                let rows = found
+                    .into_iter()
+                    .map(|(name, file)| {
+                        let size = file.size;
+                        self.folders.put_file(to_folder, &name, file);
+                        json!({"name": name, "size": size})
+                    })
+                    .collect();
+                Ok(Value::Array(rows))
             }
             _ => Err(OpError::NotSimulated {
                 message: "not a file op".to_string(),
@@ -322,32 +333,43 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn copy_file_copies_the_entry_and_reports_missing_sources() {
-        let mut lab = litware_at(6);
-        let name = &trn(5);
-        let op = Op::CopyFile {
+    fn copy(files: &[&str]) -> Op {
+        Op::CopyFiles {
             from_folder: SHARE.into(),
             to_folder: COPY.into(),
-            file: name.into(),
-        };
-        let done = lab.perform(&op);
+            files: files.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn copy_files_copies_every_entry_in_its_modeled_time() {
+        let mut lab = litware_at(12);
+        let (a, b) = (trn(5), trn(10));
+        let done = lab.perform(&copy(&[&a, &b.to_uppercase()]));
+        let size = 1024 * 1024 + 4096 * 600;
         assert_eq!(
             done.result.unwrap(),
-            json!([{"name": name, "size": 1024 * 1024 + 4096 * 600}])
+            json!([{"name": a, "size": size}, {"name": b, "size": size}])
         );
-        assert_eq!(done.sim_seconds, 2);
-        assert_eq!(
-            lab.folders[COPY].files[name],
-            lab.folders[SHARE].files[name]
-        );
+        // 2 s a file, as when each was copied alone.
+        assert_eq!(done.sim_seconds, 4);
+        for name in [&a, &b] {
+            assert_eq!(
+                lab.folders[COPY].files[name],
+                lab.folders[SHARE].files[name]
+            );
+        }
+    }
 
-        let missing = Op::CopyFile {
-            from_folder: SHARE.into(),
-            to_folder: COPY.into(),
-            file: "nope.trn".into(),
-        };
-        let err = lab.perform(&missing).result.unwrap_err();
+    #[test]
+    fn a_batch_with_a_missing_source_copies_nothing_and_names_it() {
+        let mut lab = litware_at(12);
+        let before = lab.folders[COPY].clone();
+        assert!(before.files.find(&trn(5)).is_none());
+        let err = lab
+            .perform(&copy(&[&trn(5), "nope.trn", &trn(10)]))
+            .result
+            .unwrap_err();
         assert_eq!(
             err,
             OpError::File {
@@ -355,5 +377,6 @@ mod tests {
                 message: "The system cannot find the file specified.".into()
             }
         );
+        assert_eq!(lab.folders[COPY], before);
     }
 }

@@ -165,20 +165,26 @@ impl LabState {
     /// Perform one op at the current time, then let its modeled duration
     /// pass: scheduled jobs run, users' workload does not.
     pub fn perform(&mut self, op: &Op) -> Performed {
-        let size = match op {
-            Op::CopyFile {
-                from_folder, file, ..
-            } => self.folders.file_size(from_folder, file, &self.network()),
+        let sizes: Vec<u64> = match op {
+            Op::CopyFiles {
+                from_folder, files, ..
+            } => {
+                let net = self.network();
+                files
+                    .iter()
+                    .map(|file| self.folders.file_size(from_folder, file, &net))
+                    .collect()
+            }
             Op::RestoreLog { file, .. } | Op::RestoreDatabase { file, .. } => {
-                self.folders.file_size_at(file, &self.network())
+                vec![self.folders.file_size_at(file, &self.network())]
             }
             Op::BackupDatabase {
                 instance, database, ..
-            } => self.full_backup_size(instance, database),
-            _ => 0,
+            } => vec![self.full_backup_size(instance, database)],
+            _ => Vec::new(),
         };
         let result = match op {
-            Op::ListFiles { .. } | Op::CopyFile { .. } => self.file_op(op),
+            Op::ListFiles { .. } | Op::CopyFiles { .. } => self.file_op(op),
             Op::Cmdlet { host, cmdlet, args } => self.cmdlet(host, cmdlet, args),
             Op::Wait { .. } => Ok(serde_json::Value::Null),
             Op::Manual { effect, .. } if !effect.is_null() => {
@@ -222,8 +228,8 @@ impl LabState {
         // must not move the clock for it either (a plan's attempt included).
         let sim_seconds = match &result {
             Err(OpError::Unreachable { .. }) => 0,
-            Err(OpError::Cmdlet { .. }) => op.lab_seconds(size).min(REFUSAL_SECONDS),
-            _ => op.lab_seconds(size),
+            Err(OpError::Cmdlet { .. }) => op.lab_seconds(&sizes).min(REFUSAL_SECONDS),
+            _ => op.lab_seconds(&sizes),
         };
         // Waiting is time in normal operation; any other op is procedure time.
         if matches!(op, Op::Wait { .. }) {

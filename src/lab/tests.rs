@@ -47,16 +47,14 @@ fn persistent_chat_failover() -> LabState {
         },
     );
     assert_eq!(listed.as_array().map(Vec::len), Some(8));
-    for m in [35, 40] {
-        ok(
-            &mut lab,
-            Op::CopyFile {
-                from_folder: SHARE.into(),
-                to_folder: COPY.into(),
-                file: trn(m),
-            },
-        );
-    }
+    ok(
+        &mut lab,
+        Op::CopyFiles {
+            from_folder: SHARE.into(),
+            to_folder: COPY.into(),
+            files: vec![trn(35), trn(40)],
+        },
+    );
     // One already applied by the restore job: the procedure skips it on 4326.
     for m in [30, 35, 40] {
         let file = format!("{COPY}\\{}", trn(m));

@@ -3,12 +3,18 @@
 //! `FileStore`; whoever opens it may pass another (the lab twin serves no
 //! SMB, so behind it file ops go to the lab file, through the twin's `LabFile`).
 //!
-//! A copy goes to `NAME.partial` (the kernel's `copy_file_range`), is
-//! checked against the source's size as opened, fdatasynced, renamed over
-//! `NAME`, and the directory is fsynced: when the op answers, the file and
-//! its name survive a power loss, and a crash at any point never leaves
-//! part of a file under `NAME`. A size mismatch is copied again once before
-//! the op fails, and never takes the final name.
+//! A `CopyFiles` batch is all or nothing and durable when it answers. Every
+//! source is opened first (a missing one fails the batch before anything is
+//! written); each file goes to `NAME.partial` (the kernel's
+//! `copy_file_range`), is checked against its source's size as opened, and
+//! has its writeback started at once (Linux `sync_file_range`, as dpkg
+//! does); then every partial is fdatasynced (by now mostly waiting on
+//! writeback already done; on an SMB mount each sends its own FLUSH), then
+//! each is renamed over `NAME`, then the directory is fsynced once. A crash
+//! at any point leaves at most `.partial` files beside whole earlier copies,
+//! never part of a file under its final name. A size mismatch is copied
+//! again once, and never takes the final name; any failure removes the
+//! batch's partials and renames nothing, so the step can simply run again.
 
 use crate::op::{join_path, wildcard_match, Op};
 use crate::targets::ports::FileStore;
@@ -78,11 +84,11 @@ impl FileStore for Mounts {
     fn perform(&mut self, op: &Op) -> Result<Value, OpError> {
         match op {
             Op::ListFiles { folder, pattern } => list(self, folder, pattern),
-            Op::CopyFile {
+            Op::CopyFiles {
                 from_folder,
                 to_folder,
-                file,
-            } => copy(self, from_folder, to_folder, file),
+                files,
+            } => copy(self, from_folder, to_folder, files),
             _ => Err(OpError::NotSimulated {
                 message: "not a file op".into(),
             }),
@@ -114,7 +120,7 @@ fn list(mounts: &Mounts, folder: &str, pattern: &str) -> Result<Value, OpError> 
     ))
 }
 
-fn bar(total: u64, name: &str) -> ProgressBar {
+fn bar(total: u64) -> ProgressBar {
     let target = if std::io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()
     } else {
@@ -124,12 +130,10 @@ fn bar(total: u64, name: &str) -> ProgressBar {
     if let Ok(style) = ProgressStyle::with_template("    {bar:30} {bytes}/{total_bytes} {msg}") {
         bar.set_style(style);
     }
-    bar.set_message(name.to_string());
     bar
 }
 
-/// How much one progress update covers; a file no larger is copied in one
-/// call, without a bar.
+/// How much one progress update covers; a file no larger is copied in one call.
 const CHUNK: u64 = 16 << 20;
 
 /// `to` with `.partial` appended: where a copy is written before it is
@@ -144,11 +148,12 @@ fn partial_path(to: &Path) -> PathBuf {
 /// files `io::copy` lets the kernel copy (`copy_file_range` on Linux: no
 /// round trip through user space); past `CHUNK` it goes a chunk at a time
 /// so the bar moves.
-fn copy_data(src: &File, dst: &mut File, size: u64, name: &str) -> io::Result<u64> {
+fn copy_data(src: &File, dst: &mut File, size: u64, bar: &ProgressBar) -> io::Result<u64> {
     if size <= CHUNK {
-        return io::copy(&mut &*src, dst);
+        let n = io::copy(&mut &*src, dst)?;
+        bar.inc(n);
+        return Ok(n);
     }
-    let bar = bar(size, name);
     let mut written = 0u64;
     loop {
         let n = io::copy(&mut src.take(CHUNK), dst)?;
@@ -156,71 +161,171 @@ fn copy_data(src: &File, dst: &mut File, size: u64, name: &str) -> io::Result<u6
             break;
         }
         written += n;
-        bar.set_position(written);
+        bar.inc(n);
     }
-    bar.finish_and_clear();
     Ok(written)
 }
 
-/// Why an attempt did not put the copy in place.
-enum Attempt {
-    /// The bytes copied are not the source's size as it was opened (it
-    /// grew or shrank meanwhile): nothing was renamed.
-    Mismatch(String),
-    /// The source could not be opened.
-    Source(io::Error),
-    Failed(io::Error),
-}
-
-/// One copy of `from` to `to`: into `to.partial` (one open of each file),
-/// its data fdatasynced, renamed over `to`, the directory fsynced. When it
-/// returns `Ok`, the file and its name survive a power loss; a crash at any
-/// point leaves at most a `.partial` file beside a whole earlier copy, never
-/// part of a file under its final name.
-fn copy_once(from: &Path, to: &Path, name: &str) -> Result<u64, Attempt> {
-    let src = File::open(from).map_err(Attempt::Source)?;
-    let size = src.metadata().map_err(Attempt::Source)?.len();
-    let partial = partial_path(to);
-    let mut dst = File::create(&partial).map_err(Attempt::Failed)?;
-    let written = copy_data(&src, &mut dst, size, name).map_err(Attempt::Failed)?;
-    if written != size {
-        drop(dst);
-        let _ = fs::remove_file(&partial);
-        return Err(Attempt::Mismatch(format!(
-            "copied {written} bytes of {size}"
-        )));
+/// Ask the kernel to start writing `file`'s dirty pages now, without
+/// waiting: the batch's fdatasyncs then mostly find the work done. A hint
+/// only (the fdatasync that follows is the guarantee), so its failure is
+/// not an error.
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open for the whole call (borrowed from
+    // `file`); sync_file_range reads no memory of ours.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
     }
-    dst.sync_data().map_err(Attempt::Failed)?;
-    drop(dst);
-    fs::rename(&partial, to).map_err(Attempt::Failed)?;
-    crate::durable::sync_dir(to.parent().unwrap_or(Path::new("."))).map_err(Attempt::Failed)?;
-    Ok(written)
 }
 
-fn copy(mounts: &Mounts, from_folder: &str, to_folder: &str, file: &str) -> Result<Value, OpError> {
-    let (unc_from, unc_to) = (join_path(from_folder, file), join_path(to_folder, file));
-    let src = mounts.local(&unc_from)?;
-    let dst = mounts.local(&unc_to)?;
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &File) {}
+
+/// One file of a batch: its names, UNC and local.
+struct Entry<'a> {
+    name: &'a str,
+    unc_from: String,
+    unc_to: String,
+    src: PathBuf,
+    dst: PathBuf,
+}
+
+impl Entry<'_> {
+    fn source_error(&self, e: io::Error) -> OpError {
+        file_error(&self.unc_from, format!("{} ({e})", self.src.display()))
+    }
+
+    fn copy_error(&self, e: io::Error) -> OpError {
+        file_error(
+            &self.unc_to,
+            format!(
+                "copy from {} to {}: {e}",
+                self.src.display(),
+                self.dst.display()
+            ),
+        )
+    }
+}
+
+/// The source opened, and its size as opened.
+fn open_source(entry: &Entry) -> Result<(File, u64), OpError> {
+    let src = File::open(&entry.src).map_err(|e| entry.source_error(e))?;
+    let size = src.metadata().map_err(|e| entry.source_error(e))?.len();
+    Ok((src, size))
+}
+
+/// Copy one opened source into its `.partial`, checked against the size
+/// it had when opened; a mismatch (a file growing or shrinking under the
+/// copy) is copied once more from a fresh open. The partial, still open,
+/// with its writeback started.
+fn write_partial(
+    entry: &Entry,
+    opened: (File, u64),
+    partial: &Path,
+    bar: &ProgressBar,
+) -> Result<(File, u64), OpError> {
+    let (mut src, mut size) = opened;
     let mut last = String::new();
-    for _attempt in 0..2 {
-        match copy_once(&src, &dst, file) {
-            Ok(size) => return Ok(json!([{"name": file, "size": size}])),
-            Err(Attempt::Mismatch(m)) => last = m,
-            Err(Attempt::Source(e)) => {
-                return Err(file_error(&unc_from, format!("{} ({e})", src.display())))
-            }
-            Err(Attempt::Failed(e)) => {
-                return Err(file_error(
-                    &unc_to,
-                    format!("copy from {} to {}: {e}", src.display(), dst.display()),
-                ))
-            }
+    for attempt in 0..2 {
+        if attempt > 0 {
+            (src, size) = open_source(entry)?;
         }
+        bar.set_message(entry.name.to_string());
+        let mut dst = File::create(partial).map_err(|e| entry.copy_error(e))?;
+        let written = copy_data(&src, &mut dst, size, bar).map_err(|e| entry.copy_error(e))?;
+        if written == size {
+            start_writeback(&dst);
+            return Ok((dst, size));
+        }
+        last = format!("copied {written} bytes of {size}");
     }
     Err(file_error(
-        &unc_to,
+        &entry.unc_to,
         format!("the copy does not match the source after two attempts: {last}"),
     ))
+}
+
+fn copy(
+    mounts: &Mounts,
+    from_folder: &str,
+    to_folder: &str,
+    files: &[String],
+) -> Result<Value, OpError> {
+    let mut entries = Vec::with_capacity(files.len());
+    for name in files {
+        let (unc_from, unc_to) = (join_path(from_folder, name), join_path(to_folder, name));
+        let src = mounts.local(&unc_from)?;
+        let dst = mounts.local(&unc_to)?;
+        entries.push(Entry {
+            name,
+            unc_from,
+            unc_to,
+            src,
+            dst,
+        });
+    }
+    // Every source first: a missing one fails the batch before anything is written.
+    let opened = entries
+        .iter()
+        .map(open_source)
+        .collect::<Result<Vec<_>, _>>()?;
+    let bar = bar(opened.iter().map(|(_, size)| size).sum());
+    let mut partials: Vec<PathBuf> = Vec::with_capacity(entries.len());
+    let done = copy_batch(&entries, opened, &bar, &mut partials);
+    bar.finish_and_clear();
+    if done.is_err() {
+        for partial in &partials {
+            let _ = fs::remove_file(partial);
+        }
+    }
+    let sizes = done?;
+    Ok(Value::Array(
+        entries
+            .iter()
+            .zip(sizes)
+            .map(|(e, size)| json!({"name": e.name, "size": size}))
+            .collect(),
+    ))
+}
+
+/// The batch after its sources are open: every partial written, then every
+/// partial's data synced, then the renames, then each destination directory
+/// synced once. `partials` names what a failure must remove. The sizes copied.
+fn copy_batch(
+    entries: &[Entry],
+    opened: Vec<(File, u64)>,
+    bar: &ProgressBar,
+    partials: &mut Vec<PathBuf>,
+) -> Result<Vec<u64>, OpError> {
+    let mut written = Vec::with_capacity(entries.len());
+    for (entry, source) in entries.iter().zip(opened) {
+        let partial = partial_path(&entry.dst);
+        partials.push(partial.clone());
+        written.push(write_partial(entry, source, &partial, bar)?);
+    }
+    for (entry, (dst, _)) in entries.iter().zip(&written) {
+        dst.sync_data().map_err(|e| entry.copy_error(e))?;
+    }
+    let mut dirs: Vec<&Path> = Vec::new();
+    for (entry, partial) in entries.iter().zip(partials.iter()) {
+        fs::rename(partial, &entry.dst).map_err(|e| entry.copy_error(e))?;
+        let dir = entry.dst.parent().unwrap_or(Path::new("."));
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    partials.clear();
+    for dir in dirs {
+        crate::durable::sync_dir(dir).map_err(|e| {
+            file_error(
+                &entries[0].unc_to,
+                format!("sync of the folder {}: {e}", dir.display()),
+            )
+        })?;
+    }
+    Ok(written.into_iter().map(|(_, size)| size).collect())
 }
 
 #[cfg(test)]
@@ -277,11 +382,11 @@ mod tests {
             listed,
             json!([{"name": "mgc_20260314010500.trn", "size": 3000}, {"name": "mgc_20260314011000.trn", "size": 10}])
         );
-        let copy = Op::CopyFile {
-            from_folder: "\\\\fs.x\\logs".into(),
-            to_folder: "\\\\sql.x\\lscopy".into(),
-            file: "mgc_20260314010500.trn".into(),
-        };
+        let copy = one_copy(
+            "\\\\fs.x\\logs",
+            "\\\\sql.x\\lscopy",
+            "mgc_20260314010500.trn",
+        );
         // A short leftover of an earlier attempt is replaced.
         fs::write(dir.path().join("copy/mgc_20260314010500.trn"), b"short").unwrap();
         assert_eq!(
@@ -292,11 +397,7 @@ mod tests {
             fs::read(dir.path().join("copy/mgc_20260314010500.trn")).unwrap(),
             vec![7u8; 3000]
         );
-        let missing = Op::CopyFile {
-            from_folder: "\\\\fs.x\\logs".into(),
-            to_folder: "\\\\sql.x\\lscopy".into(),
-            file: "nope.trn".into(),
-        };
+        let missing = one_copy("\\\\fs.x\\logs", "\\\\sql.x\\lscopy", "nope.trn");
         assert!(matches!(files.perform(&missing), Err(OpError::File { .. })));
         fs::remove_dir_all(dir.path().join("share")).unwrap();
         let gone = files.perform(&Op::ListFiles {
@@ -310,24 +411,83 @@ mod tests {
     }
 
     fn one_copy(from: &str, to: &str, file: &str) -> Op {
-        Op::CopyFile {
+        batch(from, to, &[file])
+    }
+
+    fn batch(from: &str, to: &str, files: &[&str]) -> Op {
+        Op::CopyFiles {
             from_folder: from.into(),
             to_folder: to.into(),
-            file: file.into(),
+            files: files.iter().map(|f| f.to_string()).collect(),
         }
     }
 
+    /// A batch from the setup's log share to its copy folder.
+    fn logs_to_lscopy(files: &[&str]) -> Op {
+        batch("\\\\fs.x\\logs", "\\\\sql.x\\lscopy", files)
+    }
+
     #[test]
-    fn a_file_larger_than_a_progress_chunk_is_copied_whole() {
+    fn a_batch_copies_every_file_and_answers_each_name_and_size() {
         let (dir, mut files) = setup();
-        let data: Vec<u8> = (0..CHUNK + 5).map(|i| (i % 251) as u8).collect();
-        fs::write(dir.path().join("share/big.bak"), &data).unwrap();
-        let copied = files
-            .perform(&one_copy("\\\\fs.x\\logs", "\\\\sql.x\\lscopy", "big.bak"))
-            .unwrap();
-        assert_eq!(copied, json!([{"name": "big.bak", "size": CHUNK + 5}]));
-        assert!(fs::read(dir.path().join("copy/big.bak")).unwrap() == data);
-        assert!(!dir.path().join("copy/big.bak.partial").exists());
+        let op = logs_to_lscopy(&["mgc_20260314010500.trn", "mgc_20260314011000.trn"]);
+        assert_eq!(
+            files.perform(&op).unwrap(),
+            json!([{"name": "mgc_20260314010500.trn", "size": 3000}, {"name": "mgc_20260314011000.trn", "size": 10}])
+        );
+        let mut left: Vec<String> = fs::read_dir(dir.path().join("copy"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["mgc_20260314010500.trn", "mgc_20260314011000.trn"]);
+        assert_eq!(
+            fs::read(dir.path().join("copy/mgc_20260314011000.trn")).unwrap(),
+            vec![8u8; 10]
+        );
+    }
+
+    /// A missing source in the middle of a batch fails it whole: no file
+    /// takes its final name, no `.partial` is left, and the error names the
+    /// missing file.
+    #[test]
+    fn a_batch_with_a_missing_source_leaves_no_file_behind() {
+        let (dir, mut files) = setup();
+        let op = logs_to_lscopy(&[
+            "mgc_20260314010500.trn",
+            "nope.trn",
+            "mgc_20260314011000.trn",
+        ]);
+        let failed = files.perform(&op);
+        assert!(
+            matches!(&failed, Err(OpError::File { path, .. }) if path == "\\\\fs.x\\logs\\nope.trn"),
+            "{failed:?}"
+        );
+        assert_eq!(fs::read_dir(dir.path().join("copy")).unwrap().count(), 0);
+    }
+
+    /// A file of a batch that does not match its source fails the batch:
+    /// the file before it, already written as a partial, is removed, and
+    /// neither takes its final name (the earlier copy there stays).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_size_mismatch_in_a_batch_renames_nothing() {
+        let (dir, mut files) = setup();
+        // A /proc file stats as 0 bytes but reads as more: never its size as opened.
+        std::os::unix::fs::symlink("/proc/version", dir.path().join("share/version")).unwrap();
+        fs::write(dir.path().join("copy/version"), b"earlier").unwrap();
+        let failed = files.perform(&logs_to_lscopy(&["mgc_20260314010500.trn", "version"]));
+        assert!(
+            matches!(&failed, Err(OpError::File { path, message })
+                if path == "\\\\sql.x\\lscopy\\version"
+                    && message.starts_with("the copy does not match the source after two attempts: copied ")),
+            "{failed:?}"
+        );
+        assert_eq!(
+            fs::read(dir.path().join("copy/version")).unwrap(),
+            b"earlier"
+        );
+        assert_eq!(fs::read_dir(dir.path().join("copy")).unwrap().count(), 1);
     }
 
     /// A source whose content is not its size as opened (one growing under
@@ -353,10 +513,13 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
-    /// The copy `copy_is_synced_before_and_after_its_rename` traces, in a
-    /// process of its own (this test binary, run again under strace).
+    /// The files the strace test copies, in one batch.
+    const TRACED: [&str; 3] = ["a.trn", "b.trn", "c.trn"];
+
+    /// The batch `a_batch_syncs_every_file_before_any_rename_and_its_folder_once_after`
+    /// traces, in a process of its own (this test binary, run again under strace).
     #[test]
-    #[ignore = "a helper: copy_is_synced_before_and_after_its_rename runs it under strace"]
+    #[ignore = "a helper: a_batch_syncs_every_file_before_any_rename_and_its_folder_once_after runs it under strace"]
     fn copy_under_strace() {
         let Some(dir) = std::env::var_os("DRILLBOOK_TRACED_COPY") else {
             return;
@@ -366,21 +529,23 @@ mod tests {
             ("\\\\fs.x\\logs".to_string(), dir.join("share")),
             ("\\\\sql.x\\lscopy".to_string(), dir.join("copy")),
         ]));
-        files
-            .perform(&one_copy("\\\\fs.x\\logs", "\\\\sql.x\\lscopy", "a.trn"))
-            .unwrap();
+        files.perform(&logs_to_lscopy(&TRACED)).unwrap();
     }
 
     /// The durability order as the kernel sees it (strace, Debian `strace`):
-    /// the copy's data is synced before its rename, the directory after it,
-    /// so the answer comes when the file and its name survive a power loss.
+    /// every copy's data is synced before the first rename, and the
+    /// directory once after the last, so the answer comes when every file
+    /// and its name survive a power loss, and no name ever points at data
+    /// that could be lost.
     #[cfg(target_os = "linux")]
     #[test]
-    fn copy_is_synced_before_and_after_its_rename() {
+    fn a_batch_syncs_every_file_before_any_rename_and_its_folder_once_after() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir_all(dir.path().join("share")).unwrap();
         fs::create_dir_all(dir.path().join("copy")).unwrap();
-        fs::write(dir.path().join("share/a.trn"), vec![1u8; 5000]).unwrap();
+        for (i, name) in TRACED.iter().enumerate() {
+            fs::write(dir.path().join("share").join(name), vec![i as u8; 5000]).unwrap();
+        }
         let trace = dir.path().join("trace");
         let out = std::process::Command::new("strace")
             .args(["-f", "-y", "-qq", "-o"])
@@ -401,8 +566,14 @@ mod tests {
         }
         assert!(out.status.success(), "{out:?}");
         let copy = dir.path().join("copy");
-        let (file, partial) = (copy.join("a.trn"), copy.join("a.trn.partial"));
-        let names = [(&partial, "partial"), (&file, "file"), (&copy, "dir")];
+        let mut names = vec![(copy.clone(), "dir".to_string())];
+        for name in TRACED {
+            names.push((
+                copy.join(format!("{name}.partial")),
+                format!("partial:{name}"),
+            ));
+            names.push((copy.join(name), format!("file:{name}")));
+        }
         let calls: Vec<String> = fs::read_to_string(&trace)
             .unwrap()
             .lines()
@@ -416,20 +587,33 @@ mod tests {
                         let p = p.display().to_string();
                         args.contains(&format!("<{p}>")) || args.contains(&format!("\"{p}\""))
                     })
-                    .map(|(_, name)| *name)
+                    .map(|(_, name)| name.as_str())
                     .collect();
                 (!paths.is_empty()).then(|| format!("{call} {}", paths.join(" ")))
             })
             .collect();
         let synced =
             |c: &str, what: &str| c == format!("fdatasync {what}") || c == format!("fsync {what}");
-        assert_eq!(calls.len(), 3, "{calls:?}");
-        assert!(synced(&calls[0], "partial"), "{calls:?}");
-        assert!(
-            calls[1].starts_with("rename") && calls[1].ends_with(" partial file"),
-            "{calls:?}"
-        );
-        assert!(synced(&calls[2], "dir"), "{calls:?}");
-        assert_eq!(fs::read(&file).unwrap(), vec![1u8; 5000]);
+        let n = TRACED.len();
+        assert_eq!(calls.len(), 2 * n + 1, "{calls:?}");
+        for name in TRACED {
+            let partial = format!("partial:{name}");
+            let synced_at = calls[..n].iter().position(|c| synced(c, &partial));
+            assert!(
+                synced_at.is_some(),
+                "{name} not synced before the renames: {calls:?}"
+            );
+            let renamed = format!(" partial:{name} file:{name}");
+            assert!(
+                calls[n..2 * n]
+                    .iter()
+                    .any(|c| c.starts_with("rename") && c.ends_with(&renamed)),
+                "{calls:?}"
+            );
+        }
+        assert!(synced(&calls[2 * n], "dir"), "{calls:?}");
+        for (i, name) in TRACED.iter().enumerate() {
+            assert_eq!(fs::read(copy.join(name)).unwrap(), vec![i as u8; 5000]);
+        }
     }
 }

@@ -125,7 +125,7 @@ impl Target for Live {
             Op::Wait { .. }
             | Op::Manual { .. }
             | Op::ListFiles { .. }
-            | Op::CopyFile { .. }
+            | Op::CopyFiles { .. }
             | Op::Cmdlet { .. } => None,
             _ => self.sql.session(&self.rt, op),
         }
@@ -142,7 +142,7 @@ impl Target for Live {
         let mut logs = Vec::new();
         let result = match op {
             Op::Wait { .. } | Op::Manual { .. } => self.ports.clock.perform(op)?.result,
-            Op::ListFiles { .. } | Op::CopyFile { .. } => self.ports.files.perform(op),
+            Op::ListFiles { .. } | Op::CopyFiles { .. } => self.ports.files.perform(op),
             Op::Cmdlet { .. } => {
                 let (result, printed) = self.shell.perform(op);
                 logs = printed;

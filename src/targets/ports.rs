@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::op::Op;
 use serde_json::Value;
 
-/// Where `ListFiles` and `CopyFile` ops go. A store that cannot be used
+/// Where `ListFiles` and `CopyFiles` ops go. A store that cannot be used
 /// answers with `OpError::File`, which a runbook can catch.
 pub trait FileStore {
     fn perform(&mut self, op: &Op) -> std::result::Result<Value, OpError>;

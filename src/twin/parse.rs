@@ -169,7 +169,7 @@ pub fn sentinel_ops() -> Vec<Op> {
             Op::Query { .. }
             | Op::Exec { .. }
             | Op::ListFiles { .. }
-            | Op::CopyFile { .. }
+            | Op::CopyFiles { .. }
             | Op::Wait { .. }
             | Op::Manual { .. }
             | Op::Cmdlet { .. } => false,

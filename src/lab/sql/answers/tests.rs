@@ -17,10 +17,10 @@ fn restore(lab: &mut LabState, minutes: u64) -> Result<Value, OpError> {
 }
 
 fn copy(lab: &mut LabState, minutes: u64) {
-    let op = Op::CopyFile {
+    let op = Op::CopyFiles {
         from_folder: SHARE.into(),
         to_folder: COPY.into(),
-        file: trn(minutes),
+        files: vec![trn(minutes)],
     };
     lab.perform(&op).result.unwrap();
 }
