@@ -87,44 +87,63 @@ fn steps_runbook(dir: &Path, n: usize, change: bool) -> std::path::PathBuf {
     path
 }
 
-/// Per-step cost against its floor, each the best of five (the machine is
-/// shared; the least disturbed run says most about the work itself), the
-/// floor measured between the runs, in this process. The runs are long
-/// (2,000 steps) so that the one-step run's start-up, subtracted as the
-/// fixed cost, does not move the per-step figure by its own noise.
+/// One run of the steps runbook in a fresh lab: the per-step cost (the
+/// run's wall time less a one-step run's, the fixed start-up, parse, lab
+/// load and checkpoint) and the journal bytes a step wrote.
+fn step_run(n: usize, change: bool) -> (Duration, usize) {
+    let home = tempfile::tempdir().expect("temp dir");
+    drillbook(home.path(), &["lab", "init"]);
+    let rb = steps_runbook(home.path(), n, change);
+    let wall = drillbook(home.path(), &["run", rb.to_str().unwrap(), "--yes"]);
+    let journal: u64 = fs::read_dir(home.path().join("runs"))
+        .expect("runs")
+        .flatten()
+        .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
+        .max()
+        .unwrap_or(0);
+    let rb1 = steps_runbook(home.path(), 1, change);
+    let fixed = drillbook(home.path(), &["run", rb1.to_str().unwrap(), "--yes"]);
+    (
+        wall.saturating_sub(fixed) / (n as u32 - 1).max(1),
+        journal as usize / n,
+    )
+}
+
+/// Per-step cost against its floor, side by side: in each of five rounds
+/// the floor (write + fdatasync of the step's own journal bytes, in this
+/// process) is measured just before and just after the run, so the ratio
+/// compares the two at the same moment of a shared disk whose fdatasync
+/// latency drifts; the median round's ratio is reported, with the range.
+/// The runs are long (2,000 steps) so that the one-step run's start-up,
+/// subtracted as the fixed cost, does not move the per-step figure.
 fn step_cost(n: usize) {
     for change in [false, true] {
-        let (mut per_step, mut fl, mut bytes_per_step) = (Duration::MAX, Duration::MAX, 0);
+        // A read step needs one fdatasync; a change step two.
         let syncs = if change { 2 } else { 1 };
-        for _ in 0..5 {
-            let home = tempfile::tempdir().expect("temp dir");
-            drillbook(home.path(), &["lab", "init"]);
-            let rb = steps_runbook(home.path(), n, change);
-            let wall = drillbook(home.path(), &["run", rb.to_str().unwrap(), "--yes"]);
-            // The run's fixed cost (start, parse, lab load, checkpoint), from a one-step run.
-            let rb1 = steps_runbook(home.path(), 1, change);
-            let fixed = drillbook(home.path(), &["run", rb1.to_str().unwrap(), "--yes"]);
-            let journal: u64 = fs::read_dir(home.path().join("runs"))
-                .expect("runs")
-                .flatten()
-                .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
-                .max()
-                .unwrap_or(0);
-            per_step = per_step.min(wall.saturating_sub(fixed) / (n as u32 - 1).max(1));
-            bytes_per_step = journal as usize / n;
-            // A read step needs one fdatasync; a change step two.
-            let f = floor(home.path(), n * syncs, bytes_per_step / syncs, 1) / n as u32;
-            fl = fl.min(f);
-        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (_, bytes_per_step) = step_run(n, change);
+        let floor_now = || floor(dir.path(), n * syncs, bytes_per_step / syncs, 1) / n as u32;
+        let mut rounds: Vec<(f64, Duration, Duration)> = (0..5)
+            .map(|_| {
+                let before = floor_now();
+                let (per_step, _) = step_run(n, change);
+                let fl = (before + floor_now()) / 2;
+                (per_step.as_secs_f64() / fl.as_secs_f64(), per_step, fl)
+            })
+            .collect();
+        rounds.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (ratio, per_step, fl) = rounds[rounds.len() / 2];
         println!(
-            "step with one lab {:6}  {:7.3} ms/step   floor ({} fdatasync{} of its {} journal bytes) {:7.3} ms   ratio {:.2}",
+            "step with one lab {:6}  {:7.3} ms/step   floor ({} fdatasync{} of its {} journal bytes) {:7.3} ms   ratio {:.2} (median of 5 rounds; {:.2}-{:.2})",
             if change { "change" } else { "read" },
             ms(per_step),
             syncs,
             if syncs > 1 { "s" } else { "" },
             bytes_per_step,
             ms(fl),
-            per_step.as_secs_f64() / fl.as_secs_f64()
+            ratio,
+            rounds[0].0,
+            rounds[rounds.len() - 1].0
         );
     }
 }

@@ -688,7 +688,15 @@ fn a_run_killed_while_a_live_read_hangs_keeps_that_read_in_its_journal() {
     db.lab_after_disaster(&[]);
     let twin = db.serve(&[], &[("DRILLBOOK_LAB_STALL", "RESTORE HEADERONLY:60")]);
     let mut child = db.spawn(
-        &["--yes", "run", RB, "--target", "live", "--estate", twin.estate_arg()],
+        &[
+            "--yes",
+            "run",
+            RB,
+            "--target",
+            "live",
+            "--estate",
+            twin.estate_arg(),
+        ],
         &[("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)],
     );
     let hanging = |r: &Value| {

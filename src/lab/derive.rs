@@ -138,9 +138,11 @@ impl LabState {
     }
 
     /// Replicas are up to date while their server is up, the master is
-    /// available and their site reaches the master's.
+    /// available and their site reaches the master's. Updated in place: a
+    /// refresh follows every change, and rebuilding the map each time was
+    /// most of its cost.
     fn refresh_cms(&mut self) {
-        let Some(cms) = self.lync.cms.clone() else {
+        let Some(cms) = self.lync.cms.as_ref() else {
             return;
         };
         let now = self.elapsed();
@@ -149,41 +151,49 @@ impl LabState {
             .lync
             .pools
             .get(&cms.active_pool)
-            .map(|p| p.site.clone())
-            .unwrap_or_default();
-        let servers: Vec<String> = self
-            .lync
-            .pools
-            .values()
-            .flat_map(|p| p.front_ends.clone())
-            .chain(
-                self.lync
-                    .edge_pools
-                    .values()
-                    .flat_map(|e| e.servers.clone()),
-            )
+            .map_or("", |p| p.site.as_str());
+        let up: Vec<bool> = cms_servers(&self.lync.pools, &self.lync.edge_pools)
+            .map(|server| {
+                let site = self.servers.get(server).map(|s| s.site.as_str());
+                available
+                    && self.server_up(server)
+                    && site.is_some_and(|s| self.sites_linked(s, master_site))
+            })
             .collect();
-        let mut replicas = std::collections::BTreeMap::new();
-        for server in servers {
-            let site = self.servers.get(&server).map(|s| s.site.as_str());
-            let up_to_date = available
-                && self.server_up(&server)
-                && site.is_some_and(|s| self.sites_linked(s, &master_site));
-            let stale_since = match (up_to_date, cms.replicas.get(&server)) {
-                (true, _) => None,
-                (false, Some(old)) => old.stale_since.or(Some(now)),
-                (false, None) => Some(now),
-            };
-            replicas.insert(
-                server,
-                Replica {
-                    up_to_date,
-                    stale_since,
-                },
-            );
+        let lync = &mut self.lync;
+        let Some(cms) = lync.cms.as_mut() else {
+            return;
+        };
+        let replicas = &mut cms.replicas;
+        let mut seen = 0;
+        for (server, up_to_date) in cms_servers(&lync.pools, &lync.edge_pools).zip(up) {
+            seen += 1;
+            match replicas.get_mut(server) {
+                Some(r) => {
+                    r.stale_since = if up_to_date {
+                        None
+                    } else {
+                        r.stale_since.or(Some(now))
+                    };
+                    r.up_to_date = up_to_date;
+                }
+                None => {
+                    let stale_since = (!up_to_date).then_some(now);
+                    replicas.insert(
+                        server.clone(),
+                        Replica {
+                            up_to_date,
+                            stale_since,
+                        },
+                    );
+                }
+            }
         }
-        if let Some(c) = self.lync.cms.as_mut() {
-            c.replicas = replicas;
+        // A server that left the topology takes its replica with it.
+        if replicas.len() != seen {
+            let keep: std::collections::BTreeSet<&String> =
+                cms_servers(&lync.pools, &lync.edge_pools).collect();
+            replicas.retain(|server, _| keep.contains(server));
         }
     }
 
@@ -261,4 +271,15 @@ fn by_recency(last_export_at: Option<u64>, now: u64, interval: u64) -> ExportSta
     } else {
         ExportStatus::NonSteadyState
     }
+}
+/// Every server that holds a CMS replica: each pool's front ends, then each
+/// Edge pool's servers.
+fn cms_servers<'a>(
+    pools: &'a BTreeMap<String, crate::lab::lync::pools::FePool>,
+    edge_pools: &'a BTreeMap<String, crate::lab::lync::edge::EdgePoolState>,
+) -> impl Iterator<Item = &'a String> {
+    pools
+        .values()
+        .flat_map(|p| p.front_ends.iter())
+        .chain(edge_pools.values().flat_map(|e| e.servers.iter()))
 }
