@@ -210,15 +210,21 @@ fn advance_minutes(home: &Path, mut minutes: u64) -> Duration {
 
 /// The best of three, from a fresh lab each time: the machine is shared,
 /// and the least disturbed run says most about the work itself.
-fn advance(weeks: u64) -> Duration {
-    (0..3)
-        .map(|_| {
-            let home = tempfile::tempdir().expect("temp dir");
-            drillbook(home.path(), &["lab", "init"]);
-            advance_minutes(home.path(), weeks * WEEK_MINUTES)
-        })
-        .min()
-        .expect("three runs")
+/// `lab advance` of 1 to `weeks` weeks from a fresh lab, in weekly calls
+/// (the most one call takes): what N weeks cost is the sum of the first N
+/// calls. Each call's time is the best of five rounds, so every size has as
+/// many samples of each call and a burst of the shared disk's latency does
+/// not fall on one size only.
+fn advance(weeks: usize) -> Vec<Duration> {
+    let mut best = vec![Duration::MAX; weeks];
+    for _round in 0..5 {
+        let home = tempfile::tempdir().expect("temp dir");
+        drillbook(home.path(), &["lab", "init"]);
+        for b in best.iter_mut() {
+            *b = (*b).min(advance_minutes(home.path(), WEEK_MINUTES));
+        }
+    }
+    best
 }
 
 fn sync_all() {
@@ -507,8 +513,9 @@ fn main() {
 
     if run("advance") {
         let mut last: Option<Duration> = None;
+        let calls = advance(8);
         for weeks in [1, 2, 4, 8] {
-            let took = advance(weeks);
+            let took: Duration = calls[..weeks].iter().sum();
             let growth = last.map_or(String::new(), |l| {
                 format!(
                     "   ({:.2}x the previous)",
