@@ -1,5 +1,7 @@
-//! The run journal: one JSON object per line, fsynced record by record, so a
-//! run can be resumed after a crash and audited afterwards. Also the lock that
+//! The run journal: one JSON object per line, written before drillbook waits
+//! on anything and fdatasynced at the durability points (docs/architecture.md,
+//! "What is durable when"), so a run can be resumed after a crash and
+//! audited afterwards. Also the lock that
 //! keeps two change runs off the same estate.
 //!
 //! `records` is the file format, `writer` appends, `reader` reads back

@@ -11,7 +11,8 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// An open journal, appended to record by record.
+/// An open journal: records added to a buffer, written and synced when the
+/// run says.
 pub struct Journal {
     path: PathBuf,
     file: File,
