@@ -103,20 +103,15 @@ fn estate_syntax_error_names_file_line_and_column() {
 #[test]
 fn estate_with_an_unknown_xmpp_route_parameter_is_refused_at_its_line() {
     let db = Db::new();
-    let text = common::builtin_estate().replacen(
+    let (estate, place) = estate_with(
+        &db,
+        "xmpp.toml",
         "lab_start = ",
         "xmpp_route_parameter = \"EdgeServer\"\nlab_start = ",
-        1,
     );
-    let line = text
-        .lines()
-        .position(|l| l.contains("\"EdgeServer\""))
-        .unwrap()
-        + 1;
-    let p = db.write("xmpp.toml", &text);
-    db.run(&["lab", "init", "--estate", p.to_str().unwrap()])
+    db.run(&["lab", "init", "--estate", &estate])
         .code(2)
-        .stderr_has(&format!("xmpp.toml:{line}:"))
+        .stderr_has(&place)
         .stderr_has("unknown variant `EdgeServer`, expected `XmppFederationRoute` or `XmppExternalFederationRoute`");
     assert!(!db.lab_path().exists());
 }

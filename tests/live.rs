@@ -687,18 +687,7 @@ fn a_run_killed_while_a_live_read_hangs_keeps_that_read_in_its_journal() {
     let db = Db::new();
     db.lab_after_disaster(&[]);
     let twin = db.serve(&[], &[("DRILLBOOK_LAB_STALL", "RESTORE HEADERONLY:60")]);
-    let mut child = db.spawn(
-        &[
-            "--yes",
-            "run",
-            RB,
-            "--target",
-            "live",
-            "--estate",
-            twin.estate_arg(),
-        ],
-        &[("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)],
-    );
+    let mut child = db.spawn_live(&twin, &["--yes", "run", RB], &[]);
     let hanging = |r: &Value| {
         r["type"] == "op_started"
             && r["text"]

@@ -13,6 +13,17 @@ pub fn litware() -> LabState {
     LabState::from_estate(&Estate::builtin().expect("the built-in estate is valid"))
 }
 
+/// The built-in estate with `from` replaced by `to` (once): a lab test's
+/// variation on it.
+pub fn litware_estate_with(from: &str, to: &str) -> Estate {
+    let text = crate::estate::BUILTIN_TOML.replacen(from, to, 1);
+    assert!(
+        text != crate::estate::BUILTIN_TOML,
+        "`{from}` is not in the built-in estate"
+    );
+    Estate::parse(&text, "edited.toml").expect("the edited estate is valid")
+}
+
 /// The built-in lab after `minutes` of normal operation.
 pub fn litware_at(minutes: u64) -> LabState {
     let mut lab = litware();

@@ -394,11 +394,19 @@ impl Db {
 
     /// Run against the twin: `run ... --target live --estate live.toml`.
     pub fn run_live(&self, twin: &Twin, args: &[&str], env: &[(&str, &str)]) -> Out {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend(["--target", "live", "--estate", twin.estate_arg()]);
-        let mut e = vec![("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)];
-        e.extend_from_slice(env);
+        let (all, e) = live_args(twin, args, env);
         self.run_env(&all, &e)
+    }
+
+    /// Start a run against the twin without waiting for it (see [`finish`]).
+    pub fn spawn_live(
+        &self,
+        twin: &Twin,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> std::process::Child {
+        let (all, e) = live_args(twin, args, env);
+        self.spawn(&all, &e)
     }
 }
 
@@ -540,4 +548,18 @@ pub fn tsql(port: u16) -> Command {
     .args(["-P", TWIN_PASSWORD])
     .env("TDSVER", "7.4");
     cmd
+}
+
+/// `args` aimed at the twin (`--target live --estate live.toml`), and `env`
+/// with the twin's SQL password.
+fn live_args<'a>(
+    twin: &'a Twin,
+    args: &[&'a str],
+    env: &[(&'a str, &'a str)],
+) -> (Vec<&'a str>, Vec<(&'a str, &'a str)>) {
+    let mut all = args.to_vec();
+    all.extend(["--target", "live", "--estate", twin.estate_arg()]);
+    let mut e = vec![("DRILLBOOK_LAB_SQL_PASSWORD", TWIN_PASSWORD)];
+    e.extend_from_slice(env);
+    (all, e)
 }

@@ -429,13 +429,10 @@ mod tests {
     /// Edge server, never an Edge pool; the reference's form is unknown.
     #[test]
     fn xmpp_route_moves_to_an_edge_server_on_a_shell_that_takes_the_dr_form() {
-        let text = crate::estate::BUILTIN_TOML.replacen(
+        let mut lab = LabState::from_estate(&litware_estate_with(
             "lab_start = ",
             "xmpp_route_parameter = \"XmppExternalFederationRoute\"\nlab_start = ",
-            1,
-        );
-        let estate = crate::estate::Estate::parse(&text, "dr-form.toml").unwrap();
-        let mut lab = LabState::from_estate(&estate);
+        ));
         let red = run(&mut lab, "Get-CsSite", &[("Identity", s("redmond"))]).unwrap();
         assert_eq!(
             red[0]["XmppExternalFederationRoute"],

@@ -305,12 +305,10 @@ fn a_cut_link_isolates_sessions_across_sites() {
 
 #[test]
 fn asynchronous_mirroring_loads_and_never_fails_over_by_itself() {
-    let text = crate::estate::BUILTIN_TOML.replacen(
+    let estate = litware_estate_with(
         "mirroring = \"synchronous\"\nprincipal = \"besql-red1\"",
         "mirroring = \"asynchronous\"\nprincipal = \"besql-red1\"",
-        1,
     );
-    let estate = crate::estate::Estate::parse(&text, "async.toml").unwrap();
     assert_eq!(estate.design_findings()[0].rule, "synchronous-mirroring");
     let mut lab = LabState::from_estate(&estate);
     let m = lab.sql["besql-red1"].databases["rtcxds"]
