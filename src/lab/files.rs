@@ -190,19 +190,33 @@ impl Folders {
         }
     }
 
-    /// Copy one file; the caller has checked both folders are reachable.
-    pub(in crate::lab) fn copy_file(
+    /// Copy `names`, all or nothing: every source is found before any is
+    /// copied; the first one missing is named with its error. Each copied
+    /// file's stored name and size. The caller has checked both folders
+    /// are reachable.
+    pub(in crate::lab) fn copy_files(
         &mut self,
         from: &str,
         to: &str,
-        name: &str,
+        names: &[String],
         net: &Network,
-    ) -> Result<(String, u64), FileError> {
-        let (stored, file) = self.open_file(from, name, net)?;
-        let file = file.clone();
-        let size = file.size;
-        self.put_file(to, &stored, file);
-        Ok((stored, size))
+    ) -> Result<Vec<(String, u64)>, (String, FileError)> {
+        let found = names
+            .iter()
+            .map(|name| {
+                self.open_file(from, name, net)
+                    .map(|(stored, file)| (stored, file.clone()))
+                    .map_err(|e| (name.clone(), e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(found
+            .into_iter()
+            .map(|(stored, file)| {
+                let size = file.size;
+                self.put_file(to, &stored, file);
+                (stored, size)
+            })
+            .collect())
     }
 }
 
@@ -243,29 +257,17 @@ impl LabState {
                         return Err(unreachable(folder));
                     }
                 }
-                // All or nothing: every source is found before any is copied.
                 let net = Network::new(&self.servers, &self.links);
-                let mut found = Vec::with_capacity(files.len());
-                for file in files {
-                    match self.folders.open_file(from_folder, file, &net) {
-                        Ok((name, f)) => found.push((name, f.clone())),
-                        Err(e) => {
-                            return Err(OpError::File {
-                                path: join_path(from_folder, file),
-                                message: e.text().to_string(),
-                            })
-                        }
-                    }
+                match self.folders.copy_files(from_folder, to_folder, files, &net) {
+                    Ok(copied) => Ok(copied
+                        .into_iter()
+                        .map(|(name, size)| json!({"name": name, "size": size}))
+                        .collect()),
+                    Err((file, e)) => Err(OpError::File {
+                        path: join_path(from_folder, &file),
+                        message: e.text().to_string(),
+                    }),
                 }
-                let rows = found
-                    .into_iter()
-                    .map(|(name, file)| {
-                        let size = file.size;
-                        self.folders.put_file(to_folder, &name, file);
-                        json!({"name": name, "size": size})
-                    })
-                    .collect();
-                Ok(Value::Array(rows))
             }
             _ => Err(OpError::NotSimulated {
                 message: "not a file op".to_string(),

@@ -257,7 +257,12 @@ impl LabState {
         for name in &pending {
             if self
                 .folders
-                .copy_file(from, to, name, &Network::new(&self.servers, &self.links))
+                .copy_files(
+                    from,
+                    to,
+                    std::slice::from_ref(name),
+                    &Network::new(&self.servers, &self.links),
+                )
                 .is_ok()
             {
                 copied = Some(name);
